@@ -1,0 +1,23 @@
+"""GET /me: who the caller is, as the verified token says."""
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from tuishou.models.common import MeResponse
+from tuishou.observability import logger, metrics, tracer
+from tuishou.rest import build_resolver, principal
+
+app = build_resolver()
+
+
+@app.get("/me", summary="The caller's identity and role", tags=["me"])
+def get_me() -> MeResponse:
+    caller = principal(app)
+    return MeResponse(user_id=caller.user_id, role=caller.role, username=caller.username)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

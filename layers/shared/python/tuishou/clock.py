@@ -1,0 +1,27 @@
+"""Time in one place: UTC, ISO 8601 strings and epoch seconds. Tests move it with time-machine."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime | None = None) -> str:
+    """ISO 8601 with millisecond precision and a Z suffix: sorts lexically in time order."""
+    moment = (moment or now()).astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def hour_bucket(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H")
+
+
+def day_bucket(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d")

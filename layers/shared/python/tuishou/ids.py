@@ -1,0 +1,35 @@
+"""Identifiers: time-ordered, URL-safe, unguessable."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+
+_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
+ID_PATTERN = r"^[a-z]{1,4}_[0-9a-hjkmnp-tv-z]{20}$"
+_ID_RE = re.compile(ID_PATTERN)
+
+
+def _b32(number: int, width: int) -> str:
+    chars = []
+    for _ in range(width):
+        number, rem = divmod(number, 32)
+        chars.append(_ALPHABET[rem])
+    return "".join(reversed(chars))
+
+
+def new_id(prefix: str) -> str:
+    """``prefix_`` + 10 chars of millisecond time + 10 random chars: sorts by creation time."""
+    return f"{prefix}_{_b32(int(time.time() * 1000), 10)}{_b32(secrets.randbits(50), 10)}"
+
+
+def is_id(value: str, prefix: str | None = None) -> bool:
+    if not _ID_RE.match(value or ""):
+        return False
+    return prefix is None or value.startswith(prefix + "_")
+
+
+def new_code(length: int = 8) -> str:
+    """Short public code (tracking links, invites, coupons)."""
+    return "".join(secrets.choice(_ALPHABET) for _ in range(length))

@@ -1,0 +1,83 @@
+"""The local stack's control routes, swagger and error mapping, in-process and over real HTTP."""
+
+import json
+import urllib.error
+import urllib.request
+
+from tools.local_stack import serve
+
+
+def test_local_users_route_creates_a_confirmed_user_with_a_token(api):
+    # When a person creates a user through the control route
+    response = api.post("/_local/users", {"username": "alice", "role": "promoter"})
+    # Then the user exists with the role and its token opens protected routes
+    assert response.status == 201
+    created = response.json()
+    me = api.get("/me", token=created["id_token"])
+    assert me.json() == {"user_id": created["sub"], "role": "promoter", "username": me.json()["username"]}
+
+
+def test_local_users_route_rejects_an_unknown_role(api):
+    response = api.post("/_local/users", {"username": "mallory", "role": "root"})
+    assert response.status == 422
+
+
+def test_swagger_serves_the_ui_and_the_document(api):
+    page = api.get("/swagger")
+    assert page.status == 200
+    assert "swagger-ui" in page.text
+    document = api.get("/swagger", query={"format": "json"}).json()
+    assert document["openapi"].startswith("3.")
+    assert "/me" in document["paths"]
+
+
+def test_stack_description_has_what_clients_and_providers_need(stack):
+    described = stack.describe()
+    for key in ("api_url", "aws_endpoint_url", "region", "user_pool_id", "user_pool_client_id", "resources",
+                "stripe_webhook_secret", "alipay_app_id", "alipay_private_key_pem"):
+        assert described[key], key
+    assert described["resources"]["LedgerTable"].endswith("LedgerTable")
+    assert described["alipay_private_key_pem"].startswith("-----BEGIN PRIVATE KEY-----")
+
+
+def test_notifications_route_lists_what_was_published(api, stack):
+    # Given a message published to the notifications topic with the standard attributes
+    import boto3
+
+    attributes = {"channel": "sms", "recipient": "u1", "kind": "deadline_reminder"}
+    boto3.client("sns").publish(TopicArn=stack.physical["NotificationsTopic"], Message="2 sales to go, 5 h left",
+                                MessageAttributes={k: {"DataType": "String", "StringValue": v}
+                                                   for k, v in attributes.items()})
+    # When a person looks at the local notifications
+    items = api.get("/_local/notifications").json()["items"]
+    # Then it is there with channel, recipient and text
+    assert [(i["channel"], i["recipient"], i["kind"], i["text"]) for i in items] == [
+        ("sms", "u1", "deadline_reminder", "2 sales to go, 5 h left")]
+
+
+def test_unknown_schedule_is_404(api):
+    assert api.post("/_local/schedules/NoSuchFunction").status == 404
+
+
+def test_real_http_server_on_loopback(stack):
+    # Given the gateway served over HTTP on a free loopback port
+    server = serve(stack.gateway, 0)
+    port = server.server_address[1]
+    try:
+        # When an anonymous client calls a protected route, then 401 JSON
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/me")
+            raise AssertionError("expected 401")
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 401
+            assert json.loads(exc.read())["error"]["code"] == "unauthorized"
+        # And with a token created through /_local/users it gets in
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/_local/users", method="POST",
+                                         data=json.dumps({"username": "bob", "role": "merchant"}).encode())
+        token = json.loads(urllib.request.urlopen(request).read())["id_token"]
+        me = urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/me",
+                                                           headers={"Authorization": token}))
+        assert json.loads(me.read())["role"] == "merchant"
+    finally:
+        server.shutdown()
+        server.server_close()

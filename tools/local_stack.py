@@ -1,0 +1,289 @@
+"""``make local``: the whole suite on this machine, no Docker and no AWS account.
+
+moto's ThreadedMotoServer (bound to 127.0.0.1) emulates DynamoDB, SNS, SQS, Cognito and SSM; every
+resource is created from template.yaml; the local gateway serves the API on http://127.0.0.1:3000 and
+invokes each function's handler in-process; scheduled functions fire on their own rate (compressed by
+``--tick-seconds``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import secrets
+import signal
+import threading
+import time
+import uuid
+import warnings
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from tools import resources, template
+from tools.gateway import FunctionHost, HttpResponse, LocalGateway, TokenVerifier, error, json_response
+
+REGION = "us-east-1"
+STATE_DIR = template.ROOT / ".local"
+LOCAL_PREFIX = "tuishou-local"
+
+
+def aws_environment(endpoint_url: str) -> dict[str, str]:
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_DEV": "false",
+    }
+
+
+class LocalStack:
+    """The emulated deployment: resources, functions, gateway and the ``/_local`` control routes."""
+
+    def __init__(self, endpoint_url: str, api_url: str = "http://127.0.0.1:3000", prefix: str = LOCAL_PREFIX,
+                 host: FunctionHost | None = None) -> None:
+        self.endpoint_url = endpoint_url
+        self.api_url = api_url.rstrip("/")
+        self.prefix = prefix
+        self.host = host or FunctionHost()
+        self.physical: dict[str, Any] = {}
+        self.provider: resources.ProviderSecrets | None = None
+        self.published: list[dict[str, Any]] = []
+        self._tap_queue_url = ""
+        self.gateway: LocalGateway | None = None
+
+    # ------------------------------------------------------------------ provisioning
+    def provision(self) -> LocalStack:
+        os.environ.update(aws_environment(self.endpoint_url))
+        self.physical = resources.create_all(self.prefix)
+        self.provider = resources.generate_provider_secrets()
+        resources.store_provider_secrets(self.provider)
+        self._tap_notifications()
+        self._apply_function_environment()
+        verifier = TokenVerifier(self.endpoint_url, REGION, self.physical["UserPool"],
+                                 self.physical["UserPoolClient"])
+        self.gateway = LocalGateway(self.host, verifier)
+        self.gateway.add_local_route("POST", "/_local/schedules", self._route_run_schedule)
+        self.gateway.add_local_route("GET", "/_local/notifications", self._route_notifications)
+        self.gateway.add_local_route("POST", "/_local/users", self._route_create_user)
+        return self
+
+    def _apply_function_environment(self) -> None:
+        """All functions share this process, so their variables must agree: the union is applied once."""
+        resolver = template.Resolver(self.physical, {"AWS::Region": REGION, "AWS::StackName": self.prefix,
+                                                     "AWS::AccountId": "000000000000"})
+        merged: dict[str, str] = {}
+        for spec in self.host.specs.values():
+            for name, raw in spec.environment.items():
+                value = self.api_url if name == "TUISHOU_PUBLIC_BASE_URL" else resolver.resolve(raw)
+                if name in merged and merged[name] != value:
+                    raise ValueError(f"functions disagree on environment variable {name}")
+                merged[name] = value
+        os.environ.update(merged)
+        self.environment = merged
+
+    def _tap_notifications(self) -> None:
+        """Subscribe a queue to the notifications topic so everything published can be shown."""
+        sqs, sns = boto3.client("sqs"), boto3.client("sns")
+        self._tap_queue_url = sqs.create_queue(QueueName=f"{self.prefix}-notifications-tap")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=self._tap_queue_url, AttributeNames=["QueueArn"])
+        sns.subscribe(TopicArn=self.physical["NotificationsTopic"], Protocol="sqs",
+                      Endpoint=arn["Attributes"]["QueueArn"])
+
+    def describe(self) -> dict[str, Any]:
+        assert self.provider is not None
+        return {
+            "api_url": self.api_url,
+            "aws_endpoint_url": self.endpoint_url,
+            "region": REGION,
+            "user_pool_id": self.physical["UserPool"],
+            "user_pool_client_id": self.physical["UserPoolClient"],
+            "resources": {k: v for k, v in self.physical.items() if "." not in k},
+            "stripe_webhook_secret": self.provider.stripe_webhook_secret,
+            "alipay_app_id": self.provider.alipay_app_id,
+            "alipay_private_key_pem": self.provider.alipay_private_key_pem,
+        }
+
+    # ------------------------------------------------------------------ operations
+    def create_user(self, username: str, role: str) -> dict[str, str]:
+        """A confirmed user in the emulated pool with ``custom:role``, and a fresh ID token."""
+        if role not in {"merchant", "promoter", "admin"}:
+            raise ValueError("role must be merchant, promoter or admin")
+        cognito = boto3.client("cognito-idp")
+        pool, client_id = self.physical["UserPool"], self.physical["UserPoolClient"]
+        email = username if "@" in username else f"{username}@users.tuishou.test"
+        password = "Local-" + secrets.token_urlsafe(12) + "9a"
+        cognito.admin_create_user(UserPoolId=pool, Username=email, MessageAction="SUPPRESS", UserAttributes=[
+            {"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"},
+            {"Name": "custom:role", "Value": role}])
+        cognito.admin_set_user_password(UserPoolId=pool, Username=email, Password=password, Permanent=True)
+        auth = cognito.admin_initiate_auth(UserPoolId=pool, ClientId=client_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+                                           AuthParameters={"USERNAME": email, "PASSWORD": password})
+        token = auth["AuthenticationResult"]["IdToken"]
+        attributes = cognito.admin_get_user(UserPoolId=pool, Username=email)["UserAttributes"]
+        sub = next(a["Value"] for a in attributes if a["Name"] == "sub")
+        return {"sub": sub, "id_token": token, "username": email, "role": role}
+
+    def run_schedule(self, logical_id: str, at: datetime | None = None) -> Any:
+        """Invoke a scheduled function with the event EventBridge Scheduler would send."""
+        spec = self.host.specs.get(logical_id)
+        if spec is None or not spec.schedules:
+            raise KeyError(logical_id)
+        schedule = spec.schedules[0]
+        event = json.loads(schedule.payload) if schedule.payload else {}
+        event.setdefault("source", "aws.scheduler")
+        event.setdefault("detail-type", "Scheduled Event")
+        event.setdefault("id", str(uuid.uuid4()))
+        event.setdefault("time", (at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        event.setdefault("detail", {})
+        return self.host.invoke(logical_id, event)
+
+    def notifications(self) -> list[dict[str, Any]]:
+        """Everything published to the notifications topic so far, oldest first."""
+        sqs = boto3.client("sqs")
+        while True:
+            batch = sqs.receive_message(QueueUrl=self._tap_queue_url, MaxNumberOfMessages=10,
+                                        MessageAttributeNames=["All"]).get("Messages", [])
+            if not batch:
+                return list(self.published)
+            for message in batch:
+                envelope = json.loads(message["Body"])
+                attributes = {k: v.get("Value") for k, v in (envelope.get("MessageAttributes") or {}).items()}
+                self.published.append({
+                    "message_id": envelope.get("MessageId"), "published_at": envelope.get("Timestamp"),
+                    "channel": attributes.get("channel"), "recipient": attributes.get("recipient"),
+                    "kind": attributes.get("kind"), "text": envelope.get("Message"),
+                    "attributes": attributes,
+                })
+            sqs.delete_message_batch(QueueUrl=self._tap_queue_url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)])
+
+    # ------------------------------------------------------------------ /_local routes
+    def _route_run_schedule(self, rest: str, _h: dict[str, str], _b: bytes, _q: dict[str, list[str]]) -> HttpResponse:
+        try:
+            result = self.run_schedule(rest)
+        except KeyError:
+            return error(404, "not_found", f"{rest} is not a scheduled function of template.yaml")
+        return json_response(200, {"function": rest, "result": result})
+
+    def _route_notifications(self, _r: str, _h: dict[str, str], _b: bytes, _q: dict[str, list[str]]) -> HttpResponse:
+        return json_response(200, {"items": self.notifications()})
+
+    def _route_create_user(self, _r: str, _h: dict[str, str], body: bytes, _q: dict[str, list[str]]) -> HttpResponse:
+        try:
+            payload = json.loads(body or b"{}")
+            username, role = payload["username"], payload["role"]
+            if not isinstance(username, str) or not username.strip():
+                raise ValueError("username")
+        except (ValueError, KeyError, TypeError):
+            return error(422, "validation_error", "body must be {username, role}")
+        try:
+            return json_response(201, self.create_user(username.strip(), role))
+        except ValueError as exc:
+            return error(422, "validation_error", str(exc))
+        except boto3.client("cognito-idp").exceptions.UsernameExistsException:
+            return error(409, "conflict", "user exists")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    gateway: LocalGateway
+    protocol_version = "HTTP/1.1"
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        try:
+            response = self.gateway.handle(self.command, self.path, dict(self.headers.items()), body)
+        except Exception as exc:  # an unhandled function error is a 502, as API Gateway answers
+            response = error(502, "internal_error", f"function failed: {exc.__class__.__name__}")
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            if name.lower() not in {"content-length", "connection"}:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        self.wfile.write(response.body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+    def log_message(self, fmt: str, *args: Any) -> None:
+        print(f"[gateway] {self.command} {self.path} -> {args[1] if len(args) > 1 else ''}", flush=True)
+
+
+def serve(gateway: LocalGateway, port: int) -> ThreadingHTTPServer:
+    handler = type("GatewayHandler", (_Handler,), {"gateway": gateway})
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="gateway", daemon=True).start()
+    return server
+
+
+def _tick_schedules(stack: LocalStack, tick_seconds: float, stop: threading.Event) -> None:
+    """Fire each scheduled function on its rate, with one hour of schedule time = ``tick_seconds``."""
+    next_run: dict[str, float] = {}
+    start = time.monotonic()
+    for spec in stack.host.specs.values():
+        for schedule in spec.schedules[:1]:
+            next_run[spec.logical_id] = start + schedule.period_seconds / 3600 * tick_seconds
+    while not stop.wait(0.5):
+        for logical_id, due in list(next_run.items()):
+            if time.monotonic() >= due:
+                period = stack.host.specs[logical_id].schedules[0].period_seconds / 3600 * tick_seconds
+                next_run[logical_id] = due + period
+                try:
+                    result = stack.run_schedule(logical_id)
+                    print(f"[schedule] {logical_id} -> {json.dumps(result, default=str)[:300]}", flush=True)
+                except Exception as exc:  # keep ticking; a real schedule would retry then dead-letter
+                    print(f"[schedule] {logical_id} failed: {exc!r}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=3000)
+    parser.add_argument("--tick-seconds", type=float, default=3600.0,
+                        help="real seconds per hour of schedule time (default 3600: real time)")
+    args = parser.parse_args(argv)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+    from moto.server import ThreadedMotoServer
+
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    host, port = moto.get_host_and_port()
+    stack = LocalStack(f"http://{host}:{port}", api_url=f"http://127.0.0.1:{args.port}").provision()
+    STATE_DIR.mkdir(exist_ok=True)
+    state_file = STATE_DIR / "stack.json"
+    state_file.write_text(json.dumps(stack.describe(), indent=2))
+    server = serve(stack.gateway, args.port)
+    stop = threading.Event()
+    threading.Thread(target=_tick_schedules, args=(stack, args.tick_seconds, stop), daemon=True).start()
+
+    print(f"Tuishou local stack\n  API      {stack.api_url}  (Swagger UI: {stack.api_url}/swagger)\n"
+          f"  AWS      {stack.endpoint_url} (moto)\n  state    {Path(state_file).relative_to(template.ROOT)}\n"
+          f"  schedules: one hour = {args.tick_seconds:g} s\nCtrl-C stops.", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(1):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        server.shutdown()
+        server.server_close()
+        moto.stop()
+        print("stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""Creates the template's AWS resources in the emulated account (moto): tables with their indexes,
+streams and TTL, topics, queues, the Cognito user pool and client, and the provider configuration in
+SSM. Returns the physical names and attributes that ``!Ref`` / ``!GetAtt`` resolve to."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tools import template
+
+LOCAL_ALIPAY_APP_ID = "2021000000000001"
+
+
+@dataclass
+class ProviderSecrets:
+    stripe_webhook_secret: str
+    alipay_app_id: str
+    alipay_private_key_pem: str
+    alipay_public_key_pem: str
+
+
+def create_all(prefix: str = "tuishou-local") -> dict[str, Any]:
+    """Create every supported resource; returns ``{LogicalId: physical, "LogicalId.Attr": value}``."""
+    physical: dict[str, Any] = {}
+    dynamodb, sns, sqs = boto3.client("dynamodb"), boto3.client("sns"), boto3.client("sqs")
+    for logical_id, resource in template.resources("AWS::DynamoDB::Table").items():
+        name = f"{prefix}-{logical_id}"
+        _create_table(dynamodb, name, resource["Properties"])
+        physical[logical_id] = name
+        physical[f"{logical_id}.Arn"] = f"arn:aws:dynamodb:local:000000000000:table/{name}"
+    for logical_id in template.resources("AWS::SNS::Topic"):
+        arn = sns.create_topic(Name=f"{prefix}-{logical_id}")["TopicArn"]
+        physical[logical_id] = physical[f"{logical_id}.TopicArn"] = arn
+    for logical_id in template.resources("AWS::SQS::Queue"):
+        url = sqs.create_queue(QueueName=f"{prefix}-{logical_id}")["QueueUrl"]
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+        physical[logical_id] = url
+        physical[f"{logical_id}.Arn"] = attrs["QueueArn"]
+        physical[f"{logical_id}.QueueName"] = f"{prefix}-{logical_id}"
+    physical.update(_create_user_pools(prefix))
+    return physical
+
+
+def _create_table(dynamodb: Any, name: str, props: dict[str, Any]) -> None:
+    args: dict[str, Any] = {
+        "TableName": name,
+        "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        "AttributeDefinitions": [dict(d) for d in props["AttributeDefinitions"]],
+        "KeySchema": [dict(k) for k in props["KeySchema"]],
+    }
+    if props.get("GlobalSecondaryIndexes"):
+        args["GlobalSecondaryIndexes"] = [
+            {"IndexName": g["IndexName"], "KeySchema": [dict(k) for k in g["KeySchema"]],
+             "Projection": dict(g["Projection"])}
+            for g in props["GlobalSecondaryIndexes"]
+        ]
+    if "StreamSpecification" in props:
+        args["StreamSpecification"] = {"StreamEnabled": True,
+                                       "StreamViewType": props["StreamSpecification"]["StreamViewType"]}
+    dynamodb.create_table(**args)
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl:
+        dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification={
+            "AttributeName": ttl["AttributeName"], "Enabled": bool(ttl["Enabled"])})
+    if props.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled"):
+        dynamodb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={
+            "PointInTimeRecoveryEnabled": True})
+
+
+def _create_user_pools(prefix: str) -> dict[str, Any]:
+    cognito = boto3.client("cognito-idp")
+    physical: dict[str, Any] = {}
+    pool_ids: dict[str, str] = {}
+    for logical_id, resource in template.resources("AWS::Cognito::UserPool").items():
+        props = resource["Properties"]
+        schema = [
+            {"Name": a["Name"], "AttributeDataType": a["AttributeDataType"],
+             "Mutable": bool(a.get("Mutable", True)), "Required": bool(a.get("Required", False))}
+            for a in props.get("Schema", [])
+        ]
+        pool = cognito.create_user_pool(
+            PoolName=f"{prefix}-{logical_id}", Schema=schema,
+            UsernameAttributes=list(props.get("UsernameAttributes", [])),
+            AutoVerifiedAttributes=list(props.get("AutoVerifiedAttributes", [])),
+        )["UserPool"]
+        pool_ids[logical_id] = physical[logical_id] = pool["Id"]
+        physical[f"{logical_id}.Arn"] = pool["Arn"]
+    for logical_id, resource in template.resources("AWS::Cognito::UserPoolClient").items():
+        props = resource["Properties"]
+        pool_id = pool_ids[props["UserPoolId"]["Ref"]]
+        flows = sorted({*props.get("ExplicitAuthFlows", []), "ALLOW_ADMIN_USER_PASSWORD_AUTH"})
+        client = cognito.create_user_pool_client(
+            UserPoolId=pool_id, ClientName=props["ClientName"], GenerateSecret=False, ExplicitAuthFlows=flows,
+            ReadAttributes=list(props.get("ReadAttributes", [])),
+            WriteAttributes=list(props.get("WriteAttributes", [])),
+        )["UserPoolClient"]
+        physical[logical_id] = client["ClientId"]
+    return physical
+
+
+def generate_provider_secrets() -> ProviderSecrets:
+    """Local test credentials a payment provider would hold: a Stripe endpoint secret and an RSA key
+    pair standing in for Alipay's signing key (the stack trusts its public half)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption()).decode()
+    public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return ProviderSecrets(f"whsec_{secrets.token_hex(24)}", LOCAL_ALIPAY_APP_ID, private_pem, public_pem)
+
+
+def store_provider_secrets(provider: ProviderSecrets) -> None:
+    """Put the provider configuration where the template says functions read it (SSM)."""
+    ssm = boto3.client("ssm")
+    names = template.parameter_defaults()
+    ssm.put_parameter(Name=names["StripeWebhookSecretParameter"], Value=provider.stripe_webhook_secret,
+                      Type="SecureString", Overwrite=True)
+    ssm.put_parameter(Name=names["AlipayAppIdParameter"], Value=provider.alipay_app_id, Type="String",
+                      Overwrite=True)
+    ssm.put_parameter(Name=names["AlipayPublicKeyParameter"], Value=provider.alipay_public_key_pem,
+                      Type="String", Overwrite=True)

@@ -1,0 +1,135 @@
+"""Reads template.yaml: functions, their API routes and schedules, resources, and the few intrinsic
+functions the template uses. The local stack and the tests both work from this, so they cannot drift
+from the template."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_PATH = ROOT / "template.yaml"
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function_id: str
+    public: bool
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        regex = re.sub(r"\\{(\w+)\\\+?}", r"(?P<\1>[^/]+)", re.escape(self.path))
+        return re.compile(f"^{regex}$")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    expression: str
+    payload: str | None
+
+    @property
+    def period_seconds(self) -> int:
+        match = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", self.expression)
+        if not match:
+            raise ValueError(f"unsupported schedule expression {self.expression}")
+        unit = {"minute": 60, "hour": 3600, "day": 86400}[match.group(2).rstrip("s")]
+        return int(match.group(1)) * unit
+
+
+@dataclass
+class FunctionSpec:
+    logical_id: str
+    code_uri: Path
+    handler: str
+    environment: dict[str, Any]
+    routes: list[Route] = field(default_factory=list)
+    schedules: list[Schedule] = field(default_factory=list)
+    properties: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def module_path(self) -> Path:
+        return self.code_uri / (self.handler.rsplit(".", 1)[0] + ".py")
+
+    @property
+    def handler_name(self) -> str:
+        return self.handler.rsplit(".", 1)[1]
+
+
+@cache
+def load(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    from cfnlint.decode import decode
+
+    document, matches = decode(str(path))
+    if matches or document is None:
+        raise ValueError(f"cannot parse {path}: {matches}")
+    return document
+
+
+def resources(of_type: str | None = None) -> dict[str, dict[str, Any]]:
+    all_resources = load()["Resources"]
+    return {k: v for k, v in all_resources.items() if of_type is None or v["Type"] == of_type}
+
+
+def parameter_defaults() -> dict[str, str]:
+    return {k: str(v.get("Default", "")) for k, v in load().get("Parameters", {}).items()}
+
+
+def functions() -> list[FunctionSpec]:
+    globals_ = load().get("Globals", {}).get("Function", {})
+    global_env = globals_.get("Environment", {}).get("Variables", {})
+    specs = []
+    for logical_id, resource in resources("AWS::Serverless::Function").items():
+        props = resource["Properties"]
+        env = {**global_env, **props.get("Environment", {}).get("Variables", {})}
+        spec = FunctionSpec(logical_id, ROOT / props["CodeUri"], props["Handler"], env, properties=dict(props))
+        for event_name, event in props.get("Events", {}).items():
+            event_props = event.get("Properties", {})
+            if event["Type"] == "Api":
+                public = event_props.get("Auth", {}).get("Authorizer") == "NONE"
+                spec.routes.append(Route(event_props["Method"].upper(), event_props["Path"], logical_id, public))
+            elif event["Type"] == "ScheduleV2":
+                spec.schedules.append(Schedule(event_name, event_props["ScheduleExpression"], event_props.get("Input")))
+        specs.append(spec)
+    return specs
+
+
+def routes() -> list[Route]:
+    return [route for spec in functions() for route in spec.routes]
+
+
+class Resolver:
+    """Resolves ``Ref``, ``Fn::GetAtt`` and ``Fn::Sub`` against a map of physical values."""
+
+    def __init__(self, physical: dict[str, Any], pseudo: dict[str, str]) -> None:
+        self.physical = physical
+        self.values = {**parameter_defaults(), **pseudo}
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, dict) and len(value) == 1:
+            (name, arg), = value.items()
+            if name == "Ref":
+                return self._ref(arg)
+            if name == "Fn::GetAtt":
+                resource, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
+                return self.physical[f"{resource}.{attribute}"]
+            if name == "Fn::Sub":
+                return re.sub(r"\$\{([^}]+)}", lambda m: str(self._sub_name(m.group(1))), arg)
+        if isinstance(value, dict):
+            return {k: self.resolve(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        return str(value) if value is not None else None
+
+    def _ref(self, name: str) -> Any:
+        if name in self.values:
+            return self.values[name]
+        return self.physical[name]
+
+    def _sub_name(self, name: str) -> Any:
+        return self.physical[name] if "." in name else self._ref(name)
