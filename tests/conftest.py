@@ -50,3 +50,13 @@ def stack(moto_endpoint: str, function_host: FunctionHost) -> LocalStack:
 @pytest.fixture
 def api(stack: LocalStack) -> ApiClient:
     return ApiClient(stack)
+
+
+# ---------------------------------------------------------------- fixtures: issue 3 (tasks)
+# (keep fixtures of this feature between these markers)
+# ---------------------------------------------------------------- end of issue 3 fixtures
+
+
+# ---------------------------------------------------------------- fixtures: issue 4 (payments)
+# (keep fixtures of this feature between these markers)
+# ---------------------------------------------------------------- end of issue 4 fixtures
