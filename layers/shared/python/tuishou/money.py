@@ -1,0 +1,80 @@
+"""Money in integer minor units: currencies, exact decimal conversion, commission and the split.
+
+Never a float: amounts are ``int`` minor units; decimal strings from providers go through ``Decimal``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Literal
+
+RuleType = Literal["percent", "fixed"]
+BPS_DENOMINATOR = 10_000
+
+# ISO 4217 codes accepted, with their minor-unit exponent.
+CURRENCY_EXPONENT: dict[str, int] = {
+    "CNY": 2, "USD": 2, "EUR": 2, "GBP": 2, "HKD": 2, "TWD": 2, "SGD": 2, "AUD": 2, "CAD": 2, "CHF": 2,
+    "MYR": 2, "THB": 2, "INR": 2, "MOP": 2, "NZD": 2, "SEK": 2, "NOK": 2, "DKK": 2, "PHP": 2, "IDR": 2,
+    "JPY": 0, "KRW": 0, "VND": 0,
+}
+
+
+def is_currency(code: str) -> bool:
+    return code in CURRENCY_EXPONENT
+
+
+def commission_minor(rule_type: RuleType, value: int, amount_minor: int) -> int:
+    """Commission on ``amount_minor``: percent = round-half-even(amount x bps / 10000); fixed = min(value, amount)."""
+    if amount_minor < 0:
+        raise ValueError("amount must not be negative")
+    if rule_type == "percent":
+        exact = Decimal(amount_minor) * Decimal(value) / Decimal(BPS_DENOMINATOR)
+        return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    return min(value, amount_minor)
+
+
+def proportional_minor(part_minor: int, of_minor: int, total_minor: int) -> int:
+    """round-half-even(part x of / total): e.g. the commission share of a partial refund."""
+    if total_minor <= 0:
+        raise ValueError("total must be positive")
+    exact = Decimal(part_minor) * Decimal(of_minor) / Decimal(total_minor)
+    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+@dataclass(frozen=True)
+class Split:
+    amount_minor: int
+    commission_minor: int
+    platform_fee_minor: int
+    merchant_minor: int
+
+
+def split_payment(amount_minor: int, rule_type: RuleType, value: int, platform_fee_bps: int = 0) -> Split:
+    """Promoter commission, platform fee and merchant revenue; the parts always sum to the amount."""
+    commission = commission_minor(rule_type, value, amount_minor)
+    fee = min(commission_minor("percent", platform_fee_bps, amount_minor), amount_minor - commission)
+    return Split(amount_minor, commission, fee, amount_minor - commission - fee)
+
+
+def to_minor(decimal_text: str, currency: str) -> int:
+    """Exact conversion of a provider's decimal string ("99.00" yuan) to minor units; no float, no rounding."""
+    exponent = CURRENCY_EXPONENT[currency]
+    try:
+        amount = Decimal(decimal_text.strip())
+    except (InvalidOperation, AttributeError) as exc:
+        raise ValueError(f"not a decimal amount: {decimal_text!r}") from exc
+    scaled = amount.scaleb(exponent)
+    if not amount.is_finite() or scaled != scaled.to_integral_value():
+        raise ValueError(f"{decimal_text!r} has more than {exponent} decimals for {currency}")
+    return int(scaled)
+
+
+def format_minor(amount_minor: int, currency: str) -> str:
+    """Human text for notifications: 1230 CNY -> "¥12.30"."""
+    symbols = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "HKD": "HK$"}
+    exponent = CURRENCY_EXPONENT.get(currency, 2)
+    sign = "-" if amount_minor < 0 else ""
+    units, cents = divmod(abs(amount_minor), 10**exponent)
+    text = f"{units}.{cents:0{exponent}d}" if exponent else f"{units}"
+    return f"{sign}{symbols.get(currency, currency + ' ')}{text}"
