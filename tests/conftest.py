@@ -60,3 +60,8 @@ def api(stack: LocalStack) -> ApiClient:
 # ---------------------------------------------------------------- fixtures: issue 4 (payments)
 # (keep fixtures of this feature between these markers)
 # ---------------------------------------------------------------- end of issue 4 fixtures
+
+
+# ---------------------------------------------------------------- fixtures: issue 5 (channel tasks, notifications)
+# (keep fixtures of this feature between these markers)
+# ---------------------------------------------------------------- end of issue 5 fixtures
