@@ -32,3 +32,6 @@ openapi: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .local .aws-sam
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run $(ARGS)

@@ -1,0 +1,91 @@
+"""``make bench``: every route and scheduled job measured on moto in-process; prints a table and writes
+bench/results.json. Scenarios live in bench/scenarios.py."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import sys
+import urllib.request
+import warnings
+from dataclasses import asdict
+from pathlib import Path
+
+RESULTS = Path(__file__).with_name("results.json")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=30, help="timed calls per scenario")
+    parser.add_argument("--coldstart-runs", type=int, default=5)
+    parser.add_argument("--only", default="", help="substring filter on scenario names")
+    args = parser.parse_args(argv)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore")
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+
+    from moto.server import ThreadedMotoServer
+
+    from bench import coldstart, scenarios
+    from bench.harness import DynamoCounter, measure, percentile
+    from tools.gateway import FunctionHost
+    from tools.local_stack import LocalStack
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    counter = DynamoCounter()
+    functions = FunctionHost()
+    rows = []
+    try:
+        for scenario in scenarios.ALL:
+            if args.only and args.only not in scenario.name:
+                continue
+            urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")).read()
+            stack = LocalStack(endpoint, host=functions).provision()
+            counter.install()
+            context = scenarios.BenchContext(stack, functions)
+            call = scenario.setup(context)
+            runs = scenario.runs or args.runs
+            counts, latencies = measure(counter, call, runs)
+            baseline_p50 = None
+            if scenario.baseline is not None:
+                _, base_latencies = measure(counter, scenario.baseline(context), runs)
+                baseline_p50 = percentile(base_latencies, 50)
+            rows.append(scenario.result(counts, percentile(latencies, 50), percentile(latencies, 95), baseline_p50))
+            print(f"  measured {scenario.name}", file=sys.stderr, flush=True)
+    finally:
+        server.stop()
+
+    cold = coldstart.measure_all(args.coldstart_runs)
+    report = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "runs": args.runs},
+              "scenarios": [asdict(r) | {"ratio_vs_baseline": r.ratio} for r in rows], "cold_start": cold}
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    print(render_table(rows, cold))
+    failed = [r.name for r in rows if r.within_budget is False]
+    if failed:
+        print(f"\nover budget: {', '.join(failed)}")
+    return 0
+
+
+def render_table(rows: list, cold: dict) -> str:
+    lines = ["| scenario | DynamoDB requests | items read | scans | p50 ms | p95 ms | x baseline | budget | ok |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        ok = {True: "yes", False: "NO", None: "-"}[r.within_budget]
+        lines.append(f"| {r.name} | {r.requests:g} | {r.items_read:g} | {r.scans} | {r.p50_ms:.2f} | {r.p95_ms:.2f} "
+                     f"| {r.ratio if r.ratio is not None else '-'} | {r.budget or '-'} | {ok} |")
+    lines += ["", f"Cold start (import of the handler module; `import boto3` alone = "
+                  f"{cold['baseline_import_boto3_ms']} ms, median of {cold['runs']}):", "",
+              "| function | import ms | x boto3 |", "|---|---|---|"]
+    for name, value in cold["functions"].items():
+        lines.append(f"| {name} | {value['import_ms']} | {value['ratio_vs_boto3']} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
