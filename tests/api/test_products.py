@@ -122,7 +122,8 @@ def test_promoter_cannot_use_merchant_routes(api):
 
 
 BAD_PRODUCTS = [
-    ({"reward_rules": [{"promoter_tag": "Gold Tier", "type": "percent", "value": 100}]}, "reward_rules[0].promoter_tag"),
+    ({"reward_rules": [{"promoter_tag": "Gold Tier", "type": "percent", "value": 100}]},
+     "reward_rules[0].promoter_tag"),
     ({"reward_rules": [{"promoter_tag": "standard", "type": "percent", "value": 0}]}, "reward_rules[0].value"),
     ({"reward_rules": [{"promoter_tag": "standard", "type": "percent", "value": 10001}]}, "reward_rules[0].value"),
     ({"reward_rules": [{"promoter_tag": "standard", "type": "fixed", "value": 0}]}, "reward_rules[0].value"),

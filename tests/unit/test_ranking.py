@@ -54,7 +54,8 @@ def test_sort_key_order_is_score_desc_commission_desc_id_asc(entries):
     ids = [f"prd_{'0' * 19}{letter}" for _, _, letter in entries]
     by_key = sorted(zip(entries, ids, strict=True), key=lambda e: ranking.sort_key(e[0][0], e[0][1], e[1]))
     by_tuple = sorted(zip(entries, ids, strict=True), key=lambda e: (-e[0][0], -e[0][1], e[1]))
-    assert [ranking.sort_key(e[0], e[1], i) for e, i in by_key] == [ranking.sort_key(e[0], e[1], i) for e, i in by_tuple]
+    keys_of = lambda ordered: [ranking.sort_key(e[0], e[1], i) for e, i in ordered]  # noqa: E731
+    assert keys_of(by_key) == keys_of(by_tuple)
     assert all(ranking.is_sort_key(ranking.sort_key(s, c, i)) for (s, c, _), i in zip(entries, ids, strict=True))
 
 
@@ -110,7 +111,9 @@ def test_counter_updates_add_to_product_shard_task_history_and_channel(monkeypat
     for short in ("CATALOG", "TRACKING"):
         monkeypatch.setenv(f"TUISHOU_{short}_TABLE", short.lower())
     updates = counter_updates("u1", "prd_1", "qq", "transactions", 2, shard=3)
-    assert [(u["Update"]["TableName"], u["Update"]["Key"]["pk"]["S"], u["Update"]["Key"]["sk"]["S"]) for u in updates] == [
+    targets = [(u["Update"]["TableName"], u["Update"]["Key"]["pk"]["S"], u["Update"]["Key"]["sk"]["S"])
+               for u in updates]
+    assert targets == [
         ("catalog", *keys.product_counters("prd_1", 3)),
         ("tracking", *keys.promoter_task_history("u1", "prd_1")),
         ("tracking", *keys.promoter_channel("u1", "qq")),
