@@ -172,3 +172,12 @@ def test_click_costs_two_requests_and_share_two(api, setup, dynamo_calls):
     dynamo_calls.clear()
     link_for(api, seller, product["product_id"])
     assert [op for op, _ in dynamo_calls] == ["BatchGetItem"]
+
+
+def test_share_of_a_paused_product_is_410_and_counts_nothing(api, setup):
+    merchant, product, seller = setup
+    link = link_for(api, seller, product["product_id"])
+    api.post(f"/merchant/products/{product['product_id']}/pause", as_user=merchant)
+    response = api.post(f"/promoter/links/{link['link_id']}/shares", {"channel": "douyin"}, as_user=seller)
+    assert response.status == 410
+    assert _product_counters(api, merchant)["promotions"] == 0
