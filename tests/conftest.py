@@ -54,6 +54,22 @@ def api(stack: LocalStack) -> ApiClient:
 
 # ---------------------------------------------------------------- fixtures: issue 3 (tasks)
 # (keep fixtures of this feature between these markers)
+@pytest.fixture
+def dynamo_calls(stack: LocalStack) -> list[tuple[str, int]]:
+    """Every DynamoDB request made through the shared client during the test: (operation, items read)."""
+    from tuishou.dal import dynamo
+
+    calls: list[tuple[str, int]] = []
+
+    def _record(model, parsed, **_kwargs) -> None:
+        if "Responses" in parsed:
+            items = sum(len(v) for v in parsed["Responses"].values())
+        else:
+            items = parsed.get("ScannedCount", parsed.get("Count", 1 if parsed.get("Item") else 0))
+        calls.append((model.name, items))
+
+    dynamo.client().meta.events.register("after-call.dynamodb", _record)
+    return calls
 # ---------------------------------------------------------------- end of issue 3 fixtures
 
 

@@ -30,6 +30,15 @@ def is_id(value: str, prefix: str | None = None) -> bool:
     return prefix is None or value.startswith(prefix + "_")
 
 
-def new_code(length: int = 8) -> str:
+CODE_LENGTH = 8
+_CODE_RE = re.compile(rf"^[0-9a-hjkmnp-tv-z]{{{CODE_LENGTH}}}$")
+
+
+def is_code(value: str) -> bool:
+    """True for a code ``new_code()`` could have made (checked before any lookup)."""
+    return bool(_CODE_RE.match(value or ""))
+
+
+def new_code(length: int = CODE_LENGTH) -> str:
     """Short public code (tracking links, invites, coupons)."""
     return "".join(secrets.choice(_ALPHABET) for _ in range(length))

@@ -22,6 +22,20 @@ def product_counters(product_id: str, shard: int) -> tuple[str, str]:
     return f"PRODUCT#{product_id}", f"COUNTERS#{shard:02d}"
 
 
+COUNTERS_PREFIX = "COUNTERS#"
+TASK_PREFIX = "TASK#"
+
+
+def task_entry(product_id: str, tag: str) -> tuple[str, str]:
+    """A product's entry in one promoter tag's pre-ranked task index (only while the product is active)."""
+    return f"PRODUCT#{product_id}", f"TASK#{tag}"
+
+
+def tag_tasks(tag: str) -> str:
+    """GSI1 partition of the pre-ranked task index of one promoter tag (gsi1sk = ranking sort key)."""
+    return f"TAG#{tag}"
+
+
 # ---------------------------------------------------------------- UsersTable
 def profile(user_id: str) -> tuple[str, str]:
     """A user's profile: role, display name, phone, promoter tags."""
@@ -43,6 +57,11 @@ def link_code(code: str) -> tuple[str, str]:
     return f"CODE#{code}", "CODE"
 
 
+def share(link_id: str, share_id: str) -> tuple[str, str]:
+    """One promotion (share) of a link on a channel."""
+    return f"LINK#{link_id}", f"SHARE#{share_id}"
+
+
 def click(click_id: str) -> tuple[str, str]:
     """A click: link, promoter, product, merchant, channel, time. Payments attribute by click id."""
     return f"CLICK#{click_id}", "CLICK"
@@ -51,6 +70,9 @@ def click(click_id: str) -> tuple[str, str]:
 def promoter_task_history(promoter_id: str, product_id: str) -> tuple[str, str]:
     """This promoter's counters for one task (clicks, promotions, transactions): the personal score."""
     return f"PROMOTER#{promoter_id}", f"TASK#{product_id}"
+
+
+PROMOTER_TASK_PREFIX = "TASK#"
 
 
 def promoter_channel(promoter_id: str, channel: str) -> tuple[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 TAG_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
 
@@ -15,10 +15,13 @@ class RewardRule(BaseModel):
     value: int = Field(description="percent: basis points 1..10000; fixed: minor units of the product currency (>0).",
                        strict=True)
 
-    @model_validator(mode="after")
-    def _value_in_range(self) -> RewardRule:
-        if self.type == "percent" and not 1 <= self.value <= 10_000:
-            raise ValueError("value: percent rules take basis points 1..10000")
-        if self.type == "fixed" and self.value < 1:
-            raise ValueError("value: fixed rules take a positive amount in minor units")
-        return self
+    @field_validator("value")
+    @classmethod
+    def _value_in_range(cls, value: int, info: ValidationInfo) -> int:
+        # A field validator (not a model validator) so the error names `value`, not the whole rule.
+        rule_type = info.data.get("type")
+        if rule_type == "percent" and not 1 <= value <= 10_000:
+            raise ValueError("percent rules take basis points 1..10000")
+        if rule_type == "fixed" and value < 1:
+            raise ValueError("fixed rules take a positive amount in minor units")
+        return value

@@ -1,0 +1,44 @@
+"""GET /l/{code} (public): record a click and redirect to the product's landing URL with ``tsclid``."""
+
+from html import escape
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from tuishou.errors import Gone, NotFound
+from tuishou.logic import links
+from tuishou.observability import logger, metrics, tracer
+from tuishou.rest import build_resolver
+
+app = build_resolver()
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _page(status: int, title: str, text: str) -> Response:
+    body = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{escape(title)}</title></head>"
+            f"<body><h1>{escape(title)}</h1><p>{escape(text)}</p></body></html>")
+    return Response(status, "text/html; charset=utf-8", body, headers=_NO_STORE)
+
+
+@app.get("/l/<code>", summary="Follow a tracking link (records a click, then 302 to the landing page)",
+         tags=["links"], responses={302: {"description": "Redirect to the landing URL with `tsclid=<click_id>`"},
+                                    410: {"description": "The product is paused"}})
+def follow_link(  # noqa: ANN201 - a redirect or an HTML page, described in `responses`
+        code: str, ch: Annotated[str | None, Query(description="Channel marker of a share URL")] = None):
+    try:
+        location = links.record_click(code, ch)
+    except NotFound:
+        return _page(404, "Link not found", "This link does not exist.")
+    except Gone:
+        return _page(410, "Offer ended", "This product is no longer promoted.")
+    return Response(302, "text/plain; charset=utf-8", "", headers={"Location": location, **_NO_STORE})
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,244 @@
+"""CatalogTable: products, their counter shards and the tag-partitioned, pre-ranked task index.
+
+Item kinds in a product's partition ``PRODUCT#{id}``: ``PRODUCT`` (the product; GSI1 = its merchant's
+list), ``COUNTERS#nn`` (counter shards, see ``tuishou.dal.counters``) and ``TASK#{tag}`` (one task-index
+entry per rule tag while the product is active; GSI1 = ``TAG#{tag}`` / ranking sort key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from tuishou.dal import counters, keys
+from tuishou.dal.dynamo import (
+    cancellation_codes,
+    client,
+    decode_cursor,
+    encode_cursor,
+    from_item,
+    key,
+    raise_transient,
+    table,
+    to_item,
+    to_value,
+)
+from tuishou.errors import BadRequest, Conflict, ServiceUnavailable
+
+MERCHANT_CURSOR_KEYS = {"pk", "sk", "gsi1pk", "gsi1sk"}
+_BATCH_GET_MAX = 100
+
+
+def _product_item(product: dict[str, Any]) -> dict[str, Any]:
+    pk, sk = keys.product(product["product_id"])
+    return to_item({**product, "pk": pk, "sk": sk, "gsi1pk": keys.merchant_products(product["merchant_id"]),
+                    "gsi1sk": f"PRODUCT#{product['created_at']}#{product['product_id']}"})
+
+
+def _entry_item(entry: dict[str, Any]) -> dict[str, Any]:
+    """``entry``: product_id, promoter_tag, sort_key and the denormalised task fields."""
+    pk, sk = keys.task_entry(entry["product_id"], entry["promoter_tag"])
+    fields = {k: v for k, v in entry.items() if k != "sort_key"}
+    return to_item({**fields, "pk": pk, "sk": sk, "gsi1pk": keys.tag_tasks(entry["promoter_tag"]),
+                    "gsi1sk": entry["sort_key"]})
+
+
+def _put_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    return {"Put": {"TableName": table("catalog"), "Item": _entry_item(entry)}}
+
+
+def _delete_entry(product_id: str, tag: str) -> dict[str, Any]:
+    return {"Delete": {"TableName": table("catalog"), "Key": key(*keys.task_entry(product_id, tag))}}
+
+
+def _transact(items: list[dict[str, Any]], conflict_message: str) -> None:
+    try:
+        client().transact_write_items(TransactItems=items)
+    except ClientError as error:
+        raise_transient(error)
+        if "ConditionalCheckFailed" in cancellation_codes(error):
+            raise Conflict(conflict_message) from error
+        raise
+
+
+def create_product(product: dict[str, Any], entries: list[dict[str, Any]]) -> None:
+    """The product and its task-index entries, all or nothing (1 TransactWriteItems)."""
+    put_product = {"Put": {"TableName": table("catalog"), "Item": _product_item(product),
+                           "ConditionExpression": "attribute_not_exists(pk)"}}
+    _transact([put_product, *(_put_entry(e) for e in entries)], "product already exists")
+
+
+def get_product(product_id: str) -> dict[str, Any] | None:
+    try:
+        response = client().get_item(TableName=table("catalog"), Key=key(*keys.product(product_id)))
+    except ClientError as error:
+        raise_transient(error)
+        raise
+    return _strip(from_item(response.get("Item")))
+
+
+def product_partition(product_id: str) -> tuple[dict[str, Any] | None, dict[str, int], list[dict[str, Any]]]:
+    """The product, its summed counters and its task-index entries in one Query (bounded: 1 + shards +
+    rules items)."""
+    pk, _ = keys.product(product_id)
+    items: list[dict[str, Any]] = []
+    request: dict[str, Any] = {"TableName": table("catalog"), "KeyConditionExpression": "pk = :pk",
+                               "ExpressionAttributeValues": {":pk": {"S": pk}}}
+    try:
+        while True:
+            response = client().query(**request)
+            items.extend(from_item(i) for i in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                break
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    except ClientError as error:
+        raise_transient(error)
+        raise
+    product = next((_strip(i) for i in items if i["sk"] == keys.product(product_id)[1]), None)
+    shard_items = [i for i in items if i["sk"].startswith(keys.COUNTERS_PREFIX)]
+    entries = [i for i in items if i["sk"].startswith(keys.TASK_PREFIX)]
+    return product, counters.sum_counters(shard_items), entries
+
+
+def save_product(product: dict[str, Any], expected_version: int | None, put_entries: list[dict[str, Any]],
+                 delete_tags: list[str]) -> None:
+    """Replace the product (only if nobody changed it since it was read: optimistic concurrency) and
+    adjust its task-index entries in the same transaction."""
+    values = {":merchant": to_value(product["merchant_id"])}
+    if expected_version is None:  # written before versions existed
+        version_condition = "attribute_not_exists(#version)"
+    else:
+        version_condition = "#version = :seen"
+        values[":seen"] = to_value(expected_version)
+    put_product = {"Put": {
+        "TableName": table("catalog"), "Item": _product_item(product),
+        "ConditionExpression": f"merchant_id = :merchant AND {version_condition}",
+        "ExpressionAttributeNames": {"#version": "version"}, "ExpressionAttributeValues": values,
+    }}
+    items = [put_product, *(_put_entry(e) for e in put_entries),
+             *(_delete_entry(product["product_id"], tag) for tag in delete_tags)]
+    _transact(items, "the product changed meanwhile; retry")
+
+
+def list_merchant_products(merchant_id: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """A merchant's products, newest first (1 Query on GSI1)."""
+    start = decode_cursor(cursor, allowed_keys=MERCHANT_CURSOR_KEYS)
+    if start is not None and start["gsi1pk"]["S"] != keys.merchant_products(merchant_id):
+        raise BadRequest("malformed cursor", field="cursor")
+    request: dict[str, Any] = {
+        "TableName": table("catalog"), "IndexName": "GSI1", "Limit": limit, "ScanIndexForward": False,
+        "KeyConditionExpression": "gsi1pk = :pk AND begins_with(gsi1sk, :prefix)",
+        "ExpressionAttributeValues": {":pk": {"S": keys.merchant_products(merchant_id)}, ":prefix": {"S": "PRODUCT#"}},
+    }
+    if start:
+        request["ExclusiveStartKey"] = start
+    try:
+        response = client().query(**request)
+    except ClientError as error:
+        raise_transient(error)
+        raise
+    return [_strip(from_item(i)) for i in response.get("Items", [])], encode_cursor(response.get("LastEvaluatedKey"))
+
+
+def counters_of(product_ids: list[str]) -> dict[str, dict[str, int]]:
+    """Summed counters of several products: BatchGetItem over their shards (ceil(n x shards / 100) calls,
+    plus retries of unprocessed keys)."""
+    wanted = [(pid, shard_key) for pid in product_ids for shard_key in counters.shard_keys(pid)]
+    totals = {pid: counters.zero() for pid in product_ids}
+    owner = {shard_key: pid for pid, shard_key in wanted}
+    for start in range(0, len(wanted), _BATCH_GET_MAX):
+        chunk = wanted[start:start + _BATCH_GET_MAX]
+        pending: dict[str, Any] = {table("catalog"): {"Keys": [key(*shard_key) for _, shard_key in chunk]}}
+        for item in _batch_get(pending):
+            pid = owner[(item["pk"], item["sk"])]
+            for field, value in counters.sum_counters([item]).items():
+                totals[pid][field] += value
+    return totals
+
+
+def _batch_get(request_items: dict[str, Any], max_rounds: int = 5) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for _ in range(max_rounds):
+        try:
+            response = client().batch_get_item(RequestItems=request_items)
+        except ClientError as error:
+            raise_transient(error)
+            raise
+        for items in response.get("Responses", {}).values():
+            found.extend(from_item(i) for i in items)
+        request_items = response.get("UnprocessedKeys") or {}
+        if not request_items:
+            return found
+    raise ServiceUnavailable()
+
+
+def query_tag_tasks(tag: str, after: str | None, limit: int) -> list[dict[str, Any]]:
+    """Up to ``limit`` task-index entries of one tag in ranking order, strictly after sort key ``after``
+    (1 Query on GSI1; reads at most ``limit`` items whatever the catalogue size)."""
+    condition = "gsi1pk = :pk"
+    values: dict[str, Any] = {":pk": {"S": keys.tag_tasks(tag)}}
+    if after:
+        condition += " AND gsi1sk > :after"
+        values[":after"] = {"S": after}
+    try:
+        response = client().query(TableName=table("catalog"), IndexName="GSI1", Limit=limit,
+                                  KeyConditionExpression=condition, ExpressionAttributeValues=values)
+    except ClientError as error:
+        raise_transient(error)
+        raise
+    return [from_item(i) for i in response.get("Items", [])]
+
+
+def scan_catalog(page_size: int = 500) -> Iterator[dict[str, Any]]:
+    """Every catalog item, page by page. Only for the scheduled ranking recalculation (a batch job,
+    never a request path)."""
+    request: dict[str, Any] = {"TableName": table("catalog"), "Limit": page_size}
+    while True:
+        try:
+            response = client().scan(**request)
+        except ClientError as error:
+            raise_transient(error)
+            raise
+        for item in response.get("Items", []):
+            yield from_item(item)
+        if "LastEvaluatedKey" not in response:
+            return
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def rerank_entry(product_id: str, tag: str, seen_sort_key: str, new_sort_key: str, global_micros: int) -> bool:
+    """Move one task-index entry to its new rank, unless it changed or vanished since it was read
+    (paused, rules replaced): then the newer write wins and this returns False."""
+    try:
+        client().update_item(
+            TableName=table("catalog"), Key=key(*keys.task_entry(product_id, tag)),
+            UpdateExpression="SET gsi1sk = :new, global_score_micros = :score",
+            ConditionExpression="attribute_exists(pk) AND gsi1sk = :seen",
+            ExpressionAttributeValues={":new": {"S": new_sort_key}, ":seen": {"S": seen_sort_key},
+                                       ":score": {"N": str(global_micros)}})
+    except ClientError as error:
+        raise_transient(error)
+        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def _strip(item: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Drop the storage keys: callers see the domain attributes only."""
+    if item is None:
+        return None
+    return {k: v for k, v in item.items() if k not in {"pk", "sk", "gsi1pk", "gsi1sk"}}
+
+
+
+def active_product_check(product_id: str) -> dict[str, Any]:
+    """A TransactWriteItems ``ConditionCheck`` that fails unless the product exists and is active."""
+    return {"ConditionCheck": {
+        "TableName": table("catalog"), "Key": key(*keys.product(product_id)),
+        "ConditionExpression": "#status = :active",
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": {":active": {"S": "active"}},
+    }}

@@ -1,0 +1,142 @@
+"""TrackingTable: tracking links and their public codes, shares, clicks and per-promoter counters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from tuishou.dal import keys
+from tuishou.dal.catalog import active_product_check
+from tuishou.dal.dynamo import cancellation_codes, client, from_item, key, raise_transient, table, to_item
+from tuishou.errors import Gone, ServiceUnavailable
+
+_STORAGE_KEYS = {"pk", "sk", "gsi1pk", "gsi1sk"}
+
+
+class LinkExists(Exception):
+    """The promoter already has a link for this task (a concurrent request created it)."""
+
+
+class CodeTaken(Exception):
+    """The random public code collided with an existing one; draw another."""
+
+
+def _plain(item: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if item is None else {k: v for k, v in item.items() if k not in _STORAGE_KEYS}
+
+
+def _get(table_short_name: str, pk_sk: tuple[str, str]) -> dict[str, Any] | None:
+    try:
+        response = client().get_item(TableName=table(table_short_name), Key=key(*pk_sk))
+    except ClientError as error:
+        raise_transient(error)
+        raise
+    return _plain(from_item(response.get("Item")))
+
+
+def link_context(promoter_id: str, product_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None,
+                                                             dict[str, Any] | None]:
+    """(promoter profile, product, the promoter's existing link for it) in ONE BatchGetItem over three
+    tables (retrying unprocessed keys)."""
+    wanted = {
+        table("users"): keys.profile(promoter_id),
+        table("catalog"): keys.product(product_id),
+        table("tracking"): keys.promoter_link(promoter_id, product_id),
+    }
+    request: dict[str, Any] = {name: {"Keys": [key(*pk_sk)]} for name, pk_sk in wanted.items()}
+    found: dict[str, dict[str, Any]] = {}
+    for _ in range(5):
+        try:
+            response = client().batch_get_item(RequestItems=request)
+        except ClientError as error:
+            raise_transient(error)
+            raise
+        for name, items in response.get("Responses", {}).items():
+            for item in items:
+                found[name] = _plain(from_item(item))
+        request = response.get("UnprocessedKeys") or {}
+        if not request:
+            return found.get(table("users")), found.get(table("catalog")), found.get(table("tracking"))
+    raise ServiceUnavailable()
+
+
+def create_link(link: dict[str, Any], landing_url: str) -> None:
+    """The link, the promoter's one-link-per-task marker and the public code item (which carries what a
+    click needs, so a click reads one item), all or nothing."""
+    not_exists = "attribute_not_exists(pk)"
+    tracking = table("tracking")
+    items = [
+        {"Put": {"TableName": tracking, "ConditionExpression": not_exists, "Item": to_item(
+            {**link, **dict(zip(("pk", "sk"), keys.promoter_link(link["promoter_id"], link["product_id"]),
+                                strict=True))})}},
+        {"Put": {"TableName": tracking, "ConditionExpression": not_exists, "Item": to_item(
+            {**link, **dict(zip(("pk", "sk"), keys.link(link["link_id"]), strict=True))})}},
+        {"Put": {"TableName": tracking, "ConditionExpression": not_exists, "Item": to_item(
+            {**link, "landing_url": landing_url,
+             **dict(zip(("pk", "sk"), keys.link_code(link["code"]), strict=True))})}},
+    ]
+    try:
+        client().transact_write_items(TransactItems=items)
+    except ClientError as error:
+        raise_transient(error)
+        codes = cancellation_codes(error)
+        if codes and codes[0] == "ConditionalCheckFailed":
+            raise LinkExists() from error
+        if "ConditionalCheckFailed" in codes:
+            raise CodeTaken() from error
+        raise
+
+
+def get_promoter_link(promoter_id: str, product_id: str) -> dict[str, Any] | None:
+    return _get("tracking", keys.promoter_link(promoter_id, product_id))
+
+
+def get_link(link_id: str) -> dict[str, Any] | None:
+    return _get("tracking", keys.link(link_id))
+
+
+def get_code(code: str) -> dict[str, Any] | None:
+    return _get("tracking", keys.link_code(code))
+
+
+def _record(event_pk_sk: tuple[str, str], event: dict[str, Any], product_id: str,
+            counter_items: list[dict[str, Any]]) -> None:
+    """ConditionCheck(product active) + Put(event) + counter ADDs in ONE TransactWriteItems; 410 when
+    the product is paused."""
+    put = {"Put": {"TableName": table("tracking"), "ConditionExpression": "attribute_not_exists(pk)",
+                   "Item": to_item({**event, "pk": event_pk_sk[0], "sk": event_pk_sk[1]})}}
+    try:
+        client().transact_write_items(TransactItems=[active_product_check(product_id), put, *counter_items])
+    except ClientError as error:
+        raise_transient(error)
+        codes = cancellation_codes(error)
+        if codes and codes[0] == "ConditionalCheckFailed":
+            raise Gone("the product is paused") from error
+        raise
+
+
+def record_share(share: dict[str, Any], counter_items: list[dict[str, Any]]) -> None:
+    _record(keys.share(share["link_id"], share["share_id"]), share, share["product_id"], counter_items)
+
+
+def record_click(click: dict[str, Any], counter_items: list[dict[str, Any]]) -> None:
+    _record(keys.click(click["click_id"]), click, click["product_id"], counter_items)
+
+
+def promoter_task_counters(promoter_id: str, limit: int) -> dict[str, dict[str, Any]]:
+    """The promoter's per-task counters (history), at most ``limit`` items (1 Query)."""
+    pk, _ = keys.promoter_task_history(promoter_id, "")
+    try:
+        response = client().query(
+            TableName=table("tracking"), Limit=limit,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": {"S": pk}, ":prefix": {"S": keys.PROMOTER_TASK_PREFIX}})
+    except ClientError as error:
+        raise_transient(error)
+        raise
+    history = {}
+    for raw in response.get("Items", []):
+        item = from_item(raw)
+        history[item["sk"][len(keys.PROMOTER_TASK_PREFIX):]] = item
+    return history

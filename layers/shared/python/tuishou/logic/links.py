@@ -1,0 +1,111 @@
+"""Tracking links, shares and clicks.
+
+- A promoter has at most one link per task; creating it again returns the same link.
+- A share counts one promotion for the task, the promoter and the channel, with the share itself.
+- A click is recorded with its counters in one transaction that also checks the product is active.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from tuishou import clock
+from tuishou.config import public_base_url
+from tuishou.dal import tracking
+from tuishou.dal.counters import counter_updates
+from tuishou.errors import Forbidden, NotFound, ServiceUnavailable, Unprocessable
+from tuishou.ids import is_code, is_id, new_code, new_id
+from tuishou.logic.products import check_product_id
+from tuishou.logic.promoters import tags_of
+from tuishou.logic.rewards import applicable_rule
+from tuishou.models.tasks import CHANNELS, DIRECT_CHANNEL, Link, Share
+
+LINK_ID_PREFIX, SHARE_ID_PREFIX, CLICK_ID_PREFIX = "lnk", "shr", "clk"
+CLICK_ID_PARAM = "tsclid"
+CHANNEL_PARAM = "ch"
+_CODE_ATTEMPTS = 5
+
+
+def link_url(code: str) -> str:
+    return f"{public_base_url()}/l/{code}"
+
+
+def share_url(code: str, channel: str) -> str:
+    return f"{link_url(code)}?{urlencode({CHANNEL_PARAM: channel})}"
+
+
+def _link(item: dict) -> Link:
+    return Link(link_id=item["link_id"], code=item["code"], url=link_url(item["code"]),
+                product_id=item["product_id"], created_at=item["created_at"])
+
+
+def get_or_create_link(promoter_id: str, product_id: str) -> tuple[Link, bool]:
+    """(the promoter's link for the task, whether it was created now). 403 unless the product is an
+    active task with a rule for one of the promoter's tags."""
+    check_product_id(product_id)
+    profile, product, existing = tracking.link_context(promoter_id, product_id)
+    tags = tags_of(profile)
+    if product is None:
+        raise NotFound("no such product")
+    if product["status"] != "active" or applicable_rule(product["reward_rules"], tags, product["price_minor"]) is None:
+        raise Forbidden("this product is not a task for your promoter tags")
+    if existing is not None:
+        return _link(existing), False
+    for _ in range(_CODE_ATTEMPTS):
+        link = {"link_id": new_id(LINK_ID_PREFIX), "code": new_code(), "promoter_id": promoter_id,
+                "product_id": product_id, "merchant_id": product["merchant_id"], "created_at": clock.iso()}
+        try:
+            tracking.create_link(link, product["landing_url"])
+            return _link(link), True
+        except tracking.LinkExists:  # a concurrent request won: answer with its link
+            winner = tracking.get_promoter_link(promoter_id, product_id)
+            if winner is not None:
+                return _link(winner), False
+        except tracking.CodeTaken:
+            continue
+    raise ServiceUnavailable("could not allocate a link code, retry")
+
+
+def record_share(promoter_id: str, link_id: str, channel: str) -> Share:
+    if not is_id(link_id, LINK_ID_PREFIX):
+        raise Unprocessable("link_id: not a link id", field="link_id")
+    link = tracking.get_link(link_id)
+    if link is None or link["promoter_id"] != promoter_id:
+        raise NotFound("no such link")
+    share = {"share_id": new_id(SHARE_ID_PREFIX), "link_id": link_id, "code": link["code"],
+             "promoter_id": promoter_id, "product_id": link["product_id"], "merchant_id": link["merchant_id"],
+             "channel": channel, "created_at": clock.iso()}
+    tracking.record_share(share, counter_updates(promoter_id, link["product_id"], channel, "promotions"))
+    return Share(share_id=share["share_id"], link_id=link_id, channel=channel,
+                 share_url=share_url(link["code"], channel), created_at=share["created_at"])
+
+
+def click_channel(marker: str | None) -> str:
+    """The channel a click came from: the share URL's marker; ``direct`` without one; a marker that is
+    not a known channel (edited by hand) counts as ``other`` rather than failing the visitor."""
+    if not marker:
+        return DIRECT_CHANNEL
+    return marker if marker in CHANNELS else "other"
+
+
+def with_click_id(landing_url: str, click_id: str) -> str:
+    parts = urlsplit(landing_url)
+    extra = urlencode({CLICK_ID_PARAM: click_id})
+    query = f"{parts.query}&{extra}" if parts.query else extra
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+def record_click(code: str, marker: str | None) -> str:
+    """Record a click on ``code`` and return where to send the visitor (landing URL + ``tsclid``).
+    404 for an unknown code, 410 when the product is paused. 1 GetItem + 1 TransactWriteItems."""
+    if not is_code(code):
+        raise NotFound("no such link")
+    target = tracking.get_code(code)
+    if target is None:
+        raise NotFound("no such link")
+    channel = click_channel(marker)
+    click = {"click_id": new_id(CLICK_ID_PREFIX), "link_id": target["link_id"], "code": code,
+             "promoter_id": target["promoter_id"], "product_id": target["product_id"],
+             "merchant_id": target["merchant_id"], "channel": channel, "created_at": clock.iso()}
+    tracking.record_click(click, counter_updates(target["promoter_id"], target["product_id"], channel, "clicks"))
+    return with_click_id(target["landing_url"], click["click_id"])

@@ -1,0 +1,94 @@
+"""Merchants' products: publish, list with counters, replace reward rules, pause and resume.
+
+A product's task-index entries (one per rule tag, see ``tuishou.dal.catalog``) exist exactly while the
+product is active, and are written in the same transaction as the product, so the task list never shows
+a paused product or a stale rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tuishou import clock
+from tuishou.dal import catalog
+from tuishou.errors import NotFound, Unprocessable
+from tuishou.ids import is_id, new_id
+from tuishou.logic import ranking
+from tuishou.models.rewards import RewardRule
+from tuishou.models.tasks import Counters, Product, ProductCreate, ProductList, ProductStatus, ProductSummary
+from tuishou.money import commission_minor
+
+PRODUCT_ID_PREFIX = "prd"
+
+
+def task_entries(product: dict[str, Any], global_micros: int) -> list[dict[str, Any]]:
+    """One pre-ranked task-index entry per rule tag; empty unless the product is active."""
+    if product["status"] != "active":
+        return []
+    entries = []
+    for rule in product["reward_rules"]:
+        commission = commission_minor(rule["type"], rule["value"], product["price_minor"])
+        entries.append({
+            "product_id": product["product_id"], "merchant_id": product["merchant_id"],
+            "title": product["title"], "category": product["category"], "price_minor": product["price_minor"],
+            "currency": product["currency"], "image_url": product.get("image_url"),
+            "promoter_tag": rule["promoter_tag"], "reward_rules": product["reward_rules"],
+            "estimated_commission_minor": commission, "global_score_micros": global_micros,
+            "sort_key": ranking.sort_key(global_micros, commission, product["product_id"]),
+        })
+    return entries
+
+
+def check_product_id(product_id: str) -> None:
+    """A malformed product id is a 422 naming the field, before any DynamoDB call."""
+    if not is_id(product_id, PRODUCT_ID_PREFIX):
+        raise Unprocessable("product_id: not a product id", field="product_id")
+
+
+def create_product(merchant_id: str, body: ProductCreate) -> Product:
+    now = clock.iso()
+    product = {**body.model_dump(mode="json"), "product_id": new_id(PRODUCT_ID_PREFIX), "merchant_id": merchant_id,
+               "status": "active", "created_at": now, "updated_at": now, "version": 1}
+    catalog.create_product(product, task_entries(product, global_micros=0))
+    return Product.model_validate(product)
+
+
+def list_products(merchant_id: str, limit: int, cursor: str | None) -> ProductList:
+    products, next_cursor = catalog.list_merchant_products(merchant_id, limit, cursor)
+    totals = catalog.counters_of([p["product_id"] for p in products]) if products else {}
+    items = [ProductSummary.model_validate({**p, "counters": Counters(**totals[p["product_id"]])}) for p in products]
+    return ProductList(items=items, next_cursor=next_cursor)
+
+
+def _owned(merchant_id: str, product_id: str) -> tuple[dict[str, Any], dict[str, int], list[dict[str, Any]]]:
+    """The product with its counters and entries, or 404 when it is not this merchant's (existence of
+    other merchants' products is not revealed)."""
+    check_product_id(product_id)
+    product, counters, entries = catalog.product_partition(product_id)
+    if product is None or product["merchant_id"] != merchant_id:
+        raise NotFound("no such product")
+    return product, counters, entries
+
+
+def _save(before: dict[str, Any], after: dict[str, Any], counters: dict[str, int],
+          entries: list[dict[str, Any]]) -> Product:
+    after["updated_at"] = clock.iso()
+    after["version"] = int(before.get("version", 0)) + 1
+    new_entries = task_entries(after, ranking.activity_score_micros(counters, ranking.weights()))
+    kept_tags = {e["promoter_tag"] for e in new_entries}
+    stale_tags = sorted({e["promoter_tag"] for e in entries} - kept_tags)
+    catalog.save_product(after, before.get("version"), new_entries, stale_tags)
+    return Product.model_validate(after)
+
+
+def replace_reward_rules(merchant_id: str, product_id: str, rules: list[RewardRule]) -> Product:
+    product, counters, entries = _owned(merchant_id, product_id)
+    updated = {**product, "reward_rules": [r.model_dump(mode="json") for r in rules]}
+    return _save(product, updated, counters, entries)
+
+
+def set_status(merchant_id: str, product_id: str, status: ProductStatus) -> Product:
+    """Pause or resume; asking for the current status again changes nothing (idempotent)."""
+    product, counters, entries = _owned(merchant_id, product_id)
+    if product["status"] == status:
+        return Product.model_validate(product)
+    return _save(product, {**product, "status": status}, counters, entries)

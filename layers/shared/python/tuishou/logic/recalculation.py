@@ -1,0 +1,48 @@
+"""The scheduled ranking recalculation: refreshes every task-index entry's global score g from the
+product's counter shards, moving the entry to its new place in its tag's pre-ranked partition.
+
+A batch job, not a request path: it reads the catalogue page by page (Scan) so listings never have to.
+Only entries whose rank changed are written, each with a condition that it is still the entry that
+was read (a product paused or re-ruled meanwhile keeps the newer write)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from tuishou.dal import catalog, counters, keys
+from tuishou.logic import ranking
+
+
+@dataclass
+class RecalculationResult:
+    products: int = 0
+    entries: int = 0
+    reranked: int = 0
+    skipped: int = 0
+
+
+def recalculate() -> RecalculationResult:
+    w = ranking.weights()
+    shards: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    entries: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for item in catalog.scan_catalog():
+        sk = item.get("sk", "")
+        if sk.startswith(keys.COUNTERS_PREFIX):
+            shards[item["pk"]].append(item)
+        elif sk.startswith(keys.TASK_PREFIX):
+            entries[item["pk"]].append(item)
+    result = RecalculationResult(products=len(entries))
+    for pk, product_entries in entries.items():
+        g = ranking.activity_score_micros(counters.sum_counters(shards.get(pk, [])), w)
+        for entry in product_entries:
+            result.entries += 1
+            new_key = ranking.sort_key(g, entry["estimated_commission_minor"], entry["product_id"])
+            if new_key == entry["gsi1sk"] and entry.get("global_score_micros") == g:
+                continue
+            if catalog.rerank_entry(entry["product_id"], entry["promoter_tag"], entry["gsi1sk"], new_key, g):
+                result.reranked += 1
+            else:
+                result.skipped += 1
+    return result

@@ -1,0 +1,127 @@
+"""The promoter's task list: active products with a rule for one of the promoter's tags, the best rule
+for them, and three orders.
+
+Reads (docs/data-model.md): 1 GetItem (profile) + 1 Query per promoter tag on the tag's pre-ranked
+GSI1 partition (+ 1 Query of the promoter's task history for personal/combined). Nothing here depends on
+the catalogue size: every Query has a Limit.
+
+- ``global``: keyset pagination straight over the index (sort key = gsi1sk), any depth.
+- ``personal`` / ``combined``: ranked in memory over the promoter's *candidate set* = the top
+  ``TUISHOU_TASK_CANDIDATES`` (default 100) tasks of each of the promoter's tags by global rank; the
+  promoter's own counters come from up to ``TUISHOU_TASK_HISTORY`` (default 200) task-history items.
+  Normalisation (combined) is over that candidate set. Pagination is keyset over the in-memory order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tuishou.config import int_setting
+from tuishou.dal import catalog, tracking, users
+from tuishou.dal.dynamo import decode_cursor, encode_cursor
+from tuishou.errors import BadRequest
+from tuishou.logic import ranking
+from tuishou.logic.promoters import tags_of
+from tuishou.logic.rewards import ApplicableRule, applicable_rule
+from tuishou.models.tasks import Task, TaskPage, TaskSort
+
+_CURSOR_KEYS = {"sort", "after"}
+
+
+def candidate_limit() -> int:
+    return max(1, min(int_setting("TUISHOU_TASK_CANDIDATES", 100), 1000))
+
+
+def history_limit() -> int:
+    return max(1, min(int_setting("TUISHOU_TASK_HISTORY", 200), 1000))
+
+
+def _decode(cursor: str | None, sort: str) -> str | None:
+    data = decode_cursor(cursor, allowed_keys=_CURSOR_KEYS)
+    if data is None:
+        return None
+    after = data["after"]["S"]
+    if data["sort"]["S"] != sort or not ranking.is_sort_key(after):
+        raise BadRequest("malformed cursor (or made for another sort)", field="cursor")
+    return after
+
+
+def _encode(sort: str, after: str | None) -> str | None:
+    return encode_cursor({"sort": {"S": sort}, "after": {"S": after}}) if after else None
+
+
+BestEntries = dict[str, tuple[dict[str, Any], ApplicableRule]]
+
+
+def _best_per_product(entries: list[dict[str, Any]], tags: list[str]) -> BestEntries:
+    """One entry per product with the best-paying rule among ``tags`` (entries carry all the product's
+    rules, so any entry of a product gives the same answer)."""
+    best: dict[str, tuple[dict[str, Any], ApplicableRule]] = {}
+    for entry in entries:
+        rule = applicable_rule(entry["reward_rules"], tags, entry["price_minor"])
+        if rule is None:
+            continue
+        seen = best.get(entry["product_id"])
+        if seen is None or entry["global_score_micros"] > seen[0]["global_score_micros"]:
+            best[entry["product_id"]] = (entry, rule)
+    return best
+
+
+def _task(entry: dict[str, Any], rule: ApplicableRule, score_micros: int) -> Task:
+    return Task(product_id=entry["product_id"], title=entry["title"], category=entry["category"],
+                price_minor=entry["price_minor"], currency=entry["currency"], image_url=entry.get("image_url"),
+                reward=rule.rule, estimated_commission_minor=rule.commission_minor,
+                score=ranking.score_value(score_micros))
+
+
+def list_tasks(promoter_id: str, sort: TaskSort, limit: int, cursor: str | None) -> TaskPage:
+    after = _decode(cursor, sort)  # validated before any DynamoDB call
+    tags = tags_of(users.get_profile(promoter_id))
+    if sort == "global":
+        return _global_page(tags, limit, after)
+    return _ranked_page(promoter_id, tags, sort, limit, after)
+
+
+def _global_page(tags: list[str], limit: int, after: str | None) -> TaskPage:
+    """k-way merge of the tags' index partitions. Each partition is read up to ``limit + 1`` entries
+    after the cursor; a product is only shown once every partition has been read past its key, so a page
+    may be short (never wrong) when tags overlap."""
+    entries: list[dict[str, Any]] = []
+    complete_upto: str | None = None
+    for tag in tags:
+        batch = catalog.query_tag_tasks(tag, after, limit + 1)
+        entries.extend(batch)
+        if len(batch) > limit:  # this partition has more beyond its last key read
+            last = batch[-1]["gsi1sk"]
+            complete_upto = last if complete_upto is None else min(complete_upto, last)
+    ranked = []
+    for entry, rule in _best_per_product(entries, tags).values():
+        key = ranking.sort_key(entry["global_score_micros"], rule.commission_minor, entry["product_id"])
+        if (after is None or key > after) and (complete_upto is None or key <= complete_upto):
+            ranked.append((key, entry, rule))
+    ranked.sort(key=lambda r: r[0])
+    page = ranked[:limit]
+    # More after this page: the next ranked item, or entries beyond what every partition has shown.
+    next_after = page[-1][0] if len(ranked) > limit else complete_upto
+    items = [_task(entry, rule, entry["global_score_micros"]) for _, entry, rule in page]
+    return TaskPage(items=items, next_cursor=_encode("global", next_after))
+
+
+def _ranked_page(promoter_id: str, tags: list[str], sort: str, limit: int, after: str | None) -> TaskPage:
+    entries: list[dict[str, Any]] = []
+    for tag in tags:
+        entries.extend(catalog.query_tag_tasks(tag, None, candidate_limit()))
+    best = _best_per_product(entries, tags)
+    history = tracking.promoter_task_counters(promoter_id, history_limit()) if best else {}
+    w = ranking.weights()
+    candidates = [
+        ranking.Candidate(product_id=pid, commission_minor=rule.commission_minor,
+                          global_micros=entry["global_score_micros"],
+                          personal_micros=ranking.activity_score_micros(history.get(pid, {}), w))
+        for pid, (entry, rule) in best.items()
+    ]
+    ranked = [r for r in ranking.rank(candidates, sort, w) if after is None or r[0] > after]
+    page = ranked[:limit]
+    items = [_task(best[c.product_id][0], best[c.product_id][1], score) for _, score, c in page]
+    next_after = page[-1][0] if len(ranked) > limit else None
+    return TaskPage(items=items, next_cursor=_encode(sort, next_after))

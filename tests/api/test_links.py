@@ -1,0 +1,183 @@
+"""Tracking links, shares and clicks: idempotency, counting, the 302 with tsclid, ownership, bad input."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.helpers.tasks import create_product, link_for, promoter
+
+
+def _get(stack, table, pk_sk):
+    import boto3
+
+    from tuishou.dal.dynamo import from_item, key
+
+    item = boto3.client("dynamodb").get_item(TableName=stack.physical[table], Key=key(*pk_sk)).get("Item")
+    return from_item(item)
+
+
+def _product_counters(api, merchant):
+    return api.get("/merchant/products", as_user=merchant).json()["items"][0]["counters"]
+
+
+@pytest.fixture
+def setup(api):
+    merchant = api.user("merchant")
+    product = create_product(api, merchant)
+    return merchant, product, promoter(api)
+
+
+def test_link_is_201_then_the_same_link_with_200(api, stack, setup):
+    _, product, seller = setup
+    first = api.post(f"/promoter/tasks/{product['product_id']}/links", as_user=seller)
+    second = api.post(f"/promoter/tasks/{product['product_id']}/links", as_user=seller)
+    assert first.status == 201, first.text
+    assert second.status == 200
+    assert first.json() == second.json()
+    link = first.json()
+    assert link["url"] == f"{stack.api_url}/l/{link['code']}"
+
+
+def test_each_promoter_gets_their_own_link(api, setup):
+    _, product, seller = setup
+    other = promoter(api)
+    assert link_for(api, seller, product["product_id"])["code"] != link_for(api, other, product["product_id"])["code"]
+
+
+def test_link_for_a_product_without_a_rule_for_the_tag_is_403(api, setup):
+    merchant, _, seller = setup
+    gold_only = create_product(api, merchant, reward_rules=[{"promoter_tag": "gold", "type": "fixed", "value": 9}])
+    assert api.post(f"/promoter/tasks/{gold_only['product_id']}/links", as_user=seller).status == 403
+    assert api.post(f"/promoter/tasks/{gold_only['product_id']}/links", as_user=promoter(api, ["gold"])).status == 201
+
+
+def test_link_errors(api, setup):
+    _, product, seller = setup
+    assert api.post("/promoter/tasks/prd_0000000000aaaaaaaaaa/links", as_user=seller).status == 404
+    malformed = api.post("/promoter/tasks/nope/links", as_user=seller)
+    assert malformed.status == 422 and malformed.json()["error"]["field"] == "product_id"
+    assert api.post(f"/promoter/tasks/{product['product_id']}/links", as_user=api.user("promoter")).status == 403
+    assert api.post(f"/promoter/tasks/{product['product_id']}/links", as_user=api.user("merchant")).status == 403
+
+
+def test_share_is_201_with_the_channel_url_and_counts_one_promotion_everywhere(api, stack, setup):
+    from tuishou.dal import keys
+
+    merchant, product, seller = setup
+    link = link_for(api, seller, product["product_id"])
+    # When the promoter shares on wechat twice and on weibo once
+    responses = [api.post(f"/promoter/links/{link['link_id']}/shares", {"channel": ch}, as_user=seller)
+                 for ch in ("wechat", "wechat", "weibo")]
+    # Then each share is recorded with its channel URL
+    assert [r.status for r in responses] == [201, 201, 201]
+    assert responses[0].json()["share_url"] == f"{stack.api_url}/l/{link['code']}?ch=wechat"
+    assert responses[2].json()["channel"] == "weibo"
+    assert len({r.json()["share_id"] for r in responses}) == 3
+    # And counted for the task (all promoters), the promoter's task history and the channel
+    assert _product_counters(api, merchant)["promotions"] == 3
+    history = _get(stack, "TrackingTable", keys.promoter_task_history(seller.sub, product["product_id"]))
+    assert history["promotions"] == 3
+    assert _get(stack, "TrackingTable", keys.promoter_channel(seller.sub, "wechat"))["promotions"] == 2
+    assert _get(stack, "TrackingTable", keys.promoter_channel(seller.sub, "weibo"))["promotions"] == 1
+
+
+def test_unknown_channel_is_422_and_counts_nothing(api, setup):
+    merchant, product, seller = setup
+    link = link_for(api, seller, product["product_id"])
+    response = api.post(f"/promoter/links/{link['link_id']}/shares", {"channel": "myspace"}, as_user=seller)
+    assert response.status == 422
+    assert response.json()["error"]["field"] == "channel"
+    assert _product_counters(api, merchant)["promotions"] == 0
+
+
+def test_another_promoters_link_is_404(api, setup):
+    merchant, product, seller = setup
+    link = link_for(api, seller, product["product_id"])
+    response = api.post(f"/promoter/links/{link['link_id']}/shares", {"channel": "qq"}, as_user=promoter(api))
+    assert response.status == 404
+    assert api.post("/promoter/links/lnk_0000000000aaaaaaaaaa/shares", {"channel": "qq"}, as_user=seller).status == 404
+    malformed = api.post("/promoter/links/xyz/shares", {"channel": "qq"}, as_user=seller)
+    assert malformed.status == 422 and malformed.json()["error"]["field"] == "link_id"
+    assert _product_counters(api, merchant)["promotions"] == 0
+
+
+def test_click_redirects_302_with_tsclid_and_records_the_click(api, stack, setup):
+    from tuishou.dal import keys
+
+    merchant, product, seller = setup
+    link = link_for(api, seller, product["product_id"])
+    # When an anonymous visitor opens the weibo share URL
+    response = api.get(f"/l/{link['code']}", query={"ch": "weibo"})
+    # Then it is sent to the landing URL (its own query kept) with a click id
+    assert response.status == 302
+    location = urlsplit(response.headers["Location"])
+    assert (location.scheme, location.netloc, location.path) == ("https", "shop.example.com", "/serum")
+    query = parse_qs(location.query)
+    assert query["src"] == ["ts"]
+    [click_id] = query["tsclid"]
+    # And the click keeps link, promoter, product, merchant, channel and time
+    click = _get(stack, "TrackingTable", keys.click(click_id))
+    assert {k: click[k] for k in ("click_id", "link_id", "code", "promoter_id", "product_id", "merchant_id",
+                                  "channel")} == {
+        "click_id": click_id, "link_id": link["link_id"], "code": link["code"], "promoter_id": seller.sub,
+        "product_id": product["product_id"], "merchant_id": merchant.sub, "channel": "weibo"}
+    assert click["created_at"].endswith("Z")
+    # And it is counted for the product, the promoter's task and the channel
+    assert _product_counters(api, merchant)["clicks"] == 1
+    assert _get(stack, "TrackingTable", keys.promoter_channel(seller.sub, "weibo"))["clicks"] == 1
+    assert _get(stack, "TrackingTable", keys.promoter_task_history(seller.sub, product["product_id"]))["clicks"] == 1
+
+
+def test_click_without_marker_is_direct_and_a_made_up_marker_is_other(api, stack, setup):
+    from tuishou.dal import keys
+
+    _, product, seller = setup
+    link = link_for(api, seller, product["product_id"])
+    for query, channel in ((None, "direct"), ({"ch": "friendster"}, "other")):
+        click_id = parse_qs(urlsplit(api.get(f"/l/{link['code']}", query=query).headers["Location"]).query)["tsclid"][0]
+        assert _get(stack, "TrackingTable", keys.click(click_id))["channel"] == channel
+
+
+def test_every_click_is_its_own_click(api, setup):
+    merchant, product, seller = setup
+    link = link_for(api, seller, product["product_id"])
+    locations = {api.get(f"/l/{link['code']}").headers["Location"] for _ in range(4)}
+    assert len(locations) == 4
+    assert _product_counters(api, merchant)["clicks"] == 4
+
+
+def test_unknown_code_is_a_404_page_and_paused_product_410_without_counting(api, setup):
+    merchant, product, seller = setup
+    link = link_for(api, seller, product["product_id"])
+    for code in ("zzzzzzzz", "NOT-A-CODE"):
+        missing = api.get(f"/l/{code}")
+        assert missing.status == 404
+        assert missing.headers["Content-Type"].startswith("text/html")
+    api.post(f"/merchant/products/{product['product_id']}/pause", as_user=merchant)
+    gone = api.get(f"/l/{link['code']}", query={"ch": "qq"})
+    assert gone.status == 410
+    assert "Location" not in gone.headers
+    assert _product_counters(api, merchant)["clicks"] == 0
+
+
+def test_click_costs_two_requests_and_share_two(api, setup, dynamo_calls):
+    _, product, seller = setup
+    link = link_for(api, seller, product["product_id"])
+    dynamo_calls.clear()
+    api.get(f"/l/{link['code']}", query={"ch": "sms"})
+    assert [op for op, _ in dynamo_calls] == ["GetItem", "TransactWriteItems"]
+    dynamo_calls.clear()
+    api.post(f"/promoter/links/{link['link_id']}/shares", {"channel": "sms"}, as_user=seller)
+    assert [op for op, _ in dynamo_calls] == ["GetItem", "TransactWriteItems"]
+    dynamo_calls.clear()
+    link_for(api, seller, product["product_id"])
+    assert [op for op, _ in dynamo_calls] == ["BatchGetItem"]
+
+
+def test_share_of_a_paused_product_is_410_and_counts_nothing(api, setup):
+    merchant, product, seller = setup
+    link = link_for(api, seller, product["product_id"])
+    api.post(f"/merchant/products/{product['product_id']}/pause", as_user=merchant)
+    response = api.post(f"/promoter/links/{link['link_id']}/shares", {"channel": "douyin"}, as_user=seller)
+    assert response.status == 410
+    assert _product_counters(api, merchant)["promotions"] == 0
