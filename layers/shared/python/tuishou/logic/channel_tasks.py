@@ -111,6 +111,9 @@ class Progress:
 def create_template(body: ChannelTaskTemplateIn) -> ChannelTaskTemplate:
     if body.target_transactions is None and body.target_promotions is None:
         raise Unprocessable("give target_transactions and/or target_promotions", field="target_transactions")
+    if body.coupon_threshold and body.target_transactions is None:
+        raise Unprocessable("coupons rescue a transaction quota: set target_transactions or coupon_threshold 0",
+                            field="coupon_threshold")
     template = ChannelTaskTemplate(template_id=ids.new_id(TEMPLATE_PREFIX), created_at=clock.iso(),
                                    **body.model_dump())
     store.put_template(template.model_dump())

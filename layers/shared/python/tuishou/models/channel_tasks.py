@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator
 
 from tuishou.money import is_currency
 
@@ -32,12 +32,6 @@ class ChannelTaskTemplateIn(BaseModel):
         if not is_currency(value):
             raise ValueError("not a supported ISO 4217 currency code")
         return value
-
-    @model_validator(mode="after")
-    def _coupons_need_transactions(self) -> ChannelTaskTemplateIn:
-        if self.coupon_threshold and self.target_transactions is None:
-            raise ValueError("coupon_threshold needs target_transactions")
-        return self
 
 
 class ChannelTaskTemplate(ChannelTaskTemplateIn):
