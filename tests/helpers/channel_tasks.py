@@ -58,6 +58,7 @@ class RequestCounter:
     def __init__(self) -> None:
         self.operations: Counter[str] = Counter()
         self.items_read = 0
+        self.items_by_operation: Counter[str] = Counter()
         self._lock = threading.Lock()
         events = dynamo.client().meta.events
         events.register("before-call.dynamodb", self._before)
@@ -68,13 +69,17 @@ class RequestCounter:
             self.operations[model.name] += 1
 
     def _after(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name in {"Query", "Scan"}:
+            count = int(parsed.get("Count", 0))
+        elif model.name == "GetItem":
+            count = 1 if parsed.get("Item") else 0
+        elif model.name == "BatchGetItem":
+            count = sum(len(v) for v in parsed.get("Responses", {}).values())
+        else:
+            return
         with self._lock:
-            if model.name in {"Query", "Scan"}:
-                self.items_read += int(parsed.get("Count", 0))
-            elif model.name == "GetItem":
-                self.items_read += 1 if parsed.get("Item") else 0
-            elif model.name == "BatchGetItem":
-                self.items_read += sum(len(v) for v in parsed.get("Responses", {}).values())
+            self.items_read += count
+            self.items_by_operation[model.name] += count
 
     @property
     def total(self) -> int:
@@ -83,4 +88,5 @@ class RequestCounter:
     def reset(self) -> None:
         with self._lock:
             self.operations.clear()
+            self.items_by_operation.clear()
             self.items_read = 0
