@@ -60,7 +60,7 @@ def test_no_reminder_after_the_deadline_or_once_the_quota_is_met(api, stack, clo
     # Given one task that completes and one whose deadline passes before any scan
     _met_template, achiever = started_task(api, target_transactions=1, coupon_threshold=0)
     record_channel_transaction(achiever.sub, "wechat", T0, "stripe:pi_1", grant=fake_ledger.grant)
-    _late_template, idler = started_task(api, channel="qq", duration_hours=2, reminder_threshold_hours=1)
+    _late_template, _idler = started_task(api, channel="qq", duration_hours=2, reminder_threshold_hours=1)
     # When scans run after the deadline
     result = scan_reminders(T0 + timedelta(hours=3))
     # Then nothing is sent and the expired task leaves the index

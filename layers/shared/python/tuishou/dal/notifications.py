@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from tuishou.config import setting
 from tuishou.dal import dynamo, keys
-from tuishou.errors import NotFound
+from tuishou.errors import BadRequest, NotFound
 
 _INBOX_CURSOR_KEYS = {"pk", "sk"}
 
@@ -54,11 +54,6 @@ def put_preferences(user_id: str, channels: list[str], updated_at: str) -> None:
     _write(lambda: dynamo.client().put_item(TableName=dynamo.table("users"), Item=dynamo.to_item(item)))
 
 
-def get_preferences(user_id: str) -> list[str] | None:
-    channels, _phone = recipient_settings(user_id)
-    return channels
-
-
 def put_inbox_item(user_id: str, record: dict[str, Any]) -> None:
     pk, sk = keys.notification(user_id, record["notification_id"])
     item = {"pk": pk, "sk": sk, **record}
@@ -70,9 +65,7 @@ def list_inbox(user_id: str, limit: int, cursor: str | None) -> tuple[list[dict[
     """Newest first, one Query."""
     start = dynamo.decode_cursor(cursor, allowed_keys=_INBOX_CURSOR_KEYS)
     pk = keys.notification(user_id, "")[0]
-    if start and start["pk"]["S"] != pk:
-        from tuishou.errors import BadRequest
-
+    if start and start["pk"]["S"] != pk:  # another user's cursor
         raise BadRequest("malformed cursor", field="cursor")
     args: dict[str, Any] = {
         "TableName": dynamo.table("users"),
