@@ -80,4 +80,18 @@ def dynamo_calls(stack: LocalStack) -> list[tuple[str, int]]:
 
 # ---------------------------------------------------------------- fixtures: issue 5 (channel tasks, notifications)
 # (keep fixtures of this feature between these markers)
+@pytest.fixture
+def fake_ledger(stack: LocalStack):
+    """The issue-4 ledger grant port, backed by the emulated LedgerTable (grant once per event id)."""
+    from tests.helpers.channel_tasks import FakeLedger
+
+    return FakeLedger()
+
+
+@pytest.fixture
+def dynamodb_requests(stack: LocalStack):
+    """Counts DynamoDB requests and items read from the moment it is created."""
+    from tests.helpers.channel_tasks import RequestCounter
+
+    return RequestCounter()
 # ---------------------------------------------------------------- end of issue 5 fixtures

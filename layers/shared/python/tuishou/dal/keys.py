@@ -78,3 +78,66 @@ PROMOTER_TASK_PREFIX = "TASK#"
 def promoter_channel(promoter_id: str, channel: str) -> tuple[str, str]:
     """This promoter's counters on one channel (clicks, promotions, transactions)."""
     return f"PROMOTER#{promoter_id}", f"CHANNEL#{channel}"
+
+
+# ================================================================ issue 5: channel tasks and notifications
+# ---------------------------------------------------------------- CatalogTable
+CHANNEL_TEMPLATES_INDEX = "CHTEMPLATES"
+CHANNEL_OFFERS_INDEX = "CHOFFERS"
+
+
+def channel_task_template(template_id: str) -> tuple[str, str]:
+    """An admin-defined channel bonus template (GSI1: ``CHTEMPLATES`` / ``{created_at}#{template_id}``)."""
+    return f"CHTEMPLATE#{template_id}", "CHTEMPLATE"
+
+
+def channel_offer(channel: str) -> tuple[str, str]:
+    """The channel's current offer: a copy of its newest template (GSI1: ``CHOFFERS`` / ``{channel}``)."""
+    return f"CHOFFER#{channel}", "CHOFFER"
+
+
+# ---------------------------------------------------------------- UsersTable
+def channel_task(promoter_id: str, template_id: str) -> tuple[str, str]:
+    """A promoter's task from one template (at most one per template; GSI1 = reminder bucket while due)."""
+    return f"USER#{promoter_id}", f"CHTASK#{template_id}"
+
+
+CHANNEL_TASK_PREFIX = "CHTASK#"
+
+
+def reminder_bucket(hour_bucket: str) -> str:
+    """GSI1 partition of active tasks whose reminder falls in this UTC hour (gsi1sk = ``{remind_at}#...``)."""
+    return f"CHREMIND#{hour_bucket}"
+
+
+def notification(user_id: str, notification_id: str) -> tuple[str, str]:
+    """One in-app inbox item; notification ids sort by creation time, so the sk orders the inbox."""
+    return f"USER#{user_id}", f"NOTIF#{notification_id}"
+
+
+NOTIFICATION_PREFIX = "NOTIF#"
+
+
+def notification_preferences(user_id: str) -> tuple[str, str]:
+    return f"USER#{user_id}", "NOTIFPREFS"
+
+
+# ---------------------------------------------------------------- TrackingTable
+def click_coupon(click_id: str) -> tuple[str, str]:
+    """The quota-rescue coupon bound to one click (at most one per click)."""
+    return f"CLICK#{click_id}", "COUPON"
+
+
+def coupon_code(code: str) -> tuple[str, str]:
+    """Public coupon code -> click, so a checkout can validate a code in one read."""
+    return f"COUPON#{code}", "COUPON"
+
+
+# ---------------------------------------------------------------- LedgerTable
+CHANNEL_BONUS_PENDING_INDEX = "CHBONUS#PENDING"
+
+
+def channel_bonus_event(event_id: str) -> tuple[str, str]:
+    """The ``channel_bonus`` rewardable event (GSI1 ``CHBONUS#PENDING`` until the ledger grant is confirmed)."""
+    return f"REWARDABLE#{event_id}", "EVENT"
+# ================================================================ end of issue 5

@@ -1,0 +1,329 @@
+"""Channel bonus tasks data access: templates and channel offers (CatalogTable), a promoter's tasks and
+the reminder-bucket index (UsersTable GSI1), the active-task pointer with live progress on the promoter's
+channel counter item (TrackingTable), click-bound coupons (TrackingTable) and ``channel_bonus`` rewardable
+events (LedgerTable)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from tuishou.dal import dynamo, keys
+from tuishou.errors import Conflict
+
+# Attributes this feature owns on the promoter×channel counter item (keys.promoter_channel).
+POINTER = "chtask"  # map: the active task's fixed terms (task id, window, targets, coupon terms)
+POINTER_TX = "chtask_tx"  # transactions counted for it
+POINTER_PROMO = "chtask_promo"  # promotions counted for it
+POINTER_REFS = "chtask_refs"  # string set of counted event refs (duplicates never count twice)
+POINTER_PROJECTION = f"{POINTER}, {POINTER_TX}, {POINTER_PROMO}"
+_PROGRESS_ATTRIBUTE = {"transactions": POINTER_TX, "promotions": POINTER_PROMO}
+
+
+def _call(operation: str, **kwargs: Any) -> dict[str, Any]:
+    try:
+        return getattr(dynamo.client(), operation)(**kwargs)
+    except ClientError as error:
+        dynamo.raise_transient(error)
+        raise
+
+
+def _is_condition_failure(error: ClientError) -> bool:
+    return dynamo.error_code(error) == "ConditionalCheckFailedException"
+
+
+def _query_all(**kwargs: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    while True:
+        response = _call("query", **kwargs)
+        items.extend(dynamo.from_item(i) for i in response.get("Items", []))
+        if not response.get("LastEvaluatedKey"):
+            return items
+        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+# ---------------------------------------------------------------- templates and offers
+def put_template(record: dict[str, Any]) -> None:
+    """The template and its channel's offer (the newest template per channel) in one transaction."""
+    template_pk, template_sk = keys.channel_task_template(record["template_id"])
+    offer_pk, offer_sk = keys.channel_offer(record["channel"])
+    template_item = {"pk": template_pk, "sk": template_sk, "gsi1pk": keys.CHANNEL_TEMPLATES_INDEX,
+                     "gsi1sk": f"{record['created_at']}#{record['template_id']}", **record}
+    offer_item = {"pk": offer_pk, "sk": offer_sk, "gsi1pk": keys.CHANNEL_OFFERS_INDEX, "gsi1sk": record["channel"],
+                  **record}
+    catalog = dynamo.table("catalog")
+    _call("transact_write_items", TransactItems=[
+        {"Put": {"TableName": catalog, "Item": dynamo.to_item(template_item),
+                 "ConditionExpression": "attribute_not_exists(pk)"}},
+        {"Put": {"TableName": catalog, "Item": dynamo.to_item(offer_item)}},
+    ])
+
+
+def get_template(template_id: str) -> dict[str, Any] | None:
+    response = _call("get_item", TableName=dynamo.table("catalog"), Key=dynamo.key(*keys.channel_task_template(
+        template_id)))
+    return dynamo.from_item(response.get("Item"))
+
+
+def list_templates() -> list[dict[str, Any]]:
+    """Newest first; one Query per page of GSI1 ``CHTEMPLATES`` (templates are few: an admin writes them)."""
+    return _query_all(TableName=dynamo.table("catalog"), IndexName="GSI1",
+                      KeyConditionExpression="gsi1pk = :pk",
+                      ExpressionAttributeValues={":pk": {"S": keys.CHANNEL_TEMPLATES_INDEX}},
+                      ScanIndexForward=False)
+
+
+def list_offers() -> list[dict[str, Any]]:
+    """The current offer of each channel (at most one per channel): one Query of GSI1 ``CHOFFERS``."""
+    return _query_all(TableName=dynamo.table("catalog"), IndexName="GSI1",
+                      KeyConditionExpression="gsi1pk = :pk",
+                      ExpressionAttributeValues={":pk": {"S": keys.CHANNEL_OFFERS_INDEX}})
+
+
+def get_offer(channel: str) -> dict[str, Any] | None:
+    response = _call("get_item", TableName=dynamo.table("catalog"), Key=dynamo.key(*keys.channel_offer(channel)))
+    return dynamo.from_item(response.get("Item"))
+
+
+# ---------------------------------------------------------------- tasks
+def list_tasks(promoter_id: str) -> list[dict[str, Any]]:
+    pk = keys.channel_task(promoter_id, "")[0]
+    return _query_all(TableName=dynamo.table("users"),
+                      KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+                      ExpressionAttributeValues={":pk": {"S": pk}, ":prefix": {"S": keys.CHANNEL_TASK_PREFIX}})
+
+
+def get_pointer(promoter_id: str, channel: str) -> dict[str, Any] | None:
+    """The promoter×channel counter item's task attributes (one strongly consistent GetItem)."""
+    response = _call("get_item", TableName=dynamo.table("tracking"),
+                     Key=dynamo.key(*keys.promoter_channel(promoter_id, channel)),
+                     ProjectionExpression=POINTER_PROJECTION, ConsistentRead=True)
+    return dynamo.from_item(response.get("Item"))
+
+
+def get_pointers(promoter_id: str, channels: list[str]) -> dict[str, dict[str, Any]]:
+    """Pointers of several channels in one BatchGetItem (at most 7 channels)."""
+    if not channels:
+        return {}
+    tracking = dynamo.table("tracking")
+    request = {tracking: {"Keys": [dynamo.key(*keys.promoter_channel(promoter_id, c)) for c in sorted(set(channels))],
+                          "ProjectionExpression": f"sk, {POINTER_PROJECTION}", "ConsistentRead": True}}
+    found: list[dict[str, Any]] = []
+    while request:
+        response = _call("batch_get_item", RequestItems=request)
+        found.extend(dynamo.from_item(i) for i in response.get("Responses", {}).get(tracking, []))
+        request = response.get("UnprocessedKeys") or {}
+    by_channel = {}
+    for item in found:
+        by_channel[item["sk"].split("#", 1)[1]] = item
+    return by_channel
+
+
+def start_task(task: dict[str, Any], pointer_terms: dict[str, Any], now: str, replaced: dict[str, Any] | None) -> None:
+    """Accept: the task item (unless one is active or completed), the channel pointer (unless another task is
+    active on the channel) and, when an expired task of another template held the pointer, its final
+    progress, all in one transaction. ``replaced`` = {task_id, template_id, transactions, promotions}."""
+    users, tracking = dynamo.table("users"), dynamo.table("tracking")
+    pk, sk = keys.channel_task(task["promoter_id"], task["template_id"])
+    pointer_values: dict[str, Any] = {":terms": dynamo.to_value(pointer_terms), ":zero": {"N": "0"}}
+    if replaced:
+        pointer_condition = f"{POINTER}.task_id = :previous AND {POINTER}.deadline_at <= :now"
+        pointer_values.update({":previous": {"S": replaced["task_id"]}, ":now": {"S": now}})
+    else:
+        pointer_condition = f"attribute_not_exists({POINTER})"
+    items: list[dict[str, Any]] = [
+        {"Put": {"TableName": users, "Item": dynamo.to_item({"pk": pk, "sk": sk, **task}),
+                 "ConditionExpression": "attribute_not_exists(pk) OR (task_status = :active AND deadline_at <= :now)",
+                 "ExpressionAttributeValues": {":active": {"S": "active"}, ":now": {"S": now}}}},
+        {"Update": {"TableName": tracking, "Key": dynamo.key(*keys.promoter_channel(task["promoter_id"],
+                                                                                    task["channel"])),
+                    "UpdateExpression": f"SET {POINTER} = :terms, {POINTER_TX} = :zero, {POINTER_PROMO} = :zero "
+                                        f"REMOVE {POINTER_REFS}",
+                    "ConditionExpression": pointer_condition, "ExpressionAttributeValues": pointer_values}},
+    ]
+    if replaced and replaced["template_id"] != task["template_id"]:
+        items.append({"Update": {
+            "TableName": users, "Key": dynamo.key(*keys.channel_task(task["promoter_id"], replaced["template_id"])),
+            "UpdateExpression": "SET task_status = :expired, progress_transactions = :tx, progress_promotions = :pr "
+                                "REMOVE gsi1pk, gsi1sk",
+            "ConditionExpression": "task_id = :previous AND task_status = :active",
+            "ExpressionAttributeValues": {":expired": {"S": "expired"}, ":active": {"S": "active"},
+                                          ":previous": {"S": replaced["task_id"]},
+                                          ":tx": {"N": str(replaced["transactions"])},
+                                          ":pr": {"N": str(replaced["promotions"])}}}})
+    try:
+        dynamo.client().transact_write_items(TransactItems=items)
+    except ClientError as error:
+        codes = dynamo.cancellation_codes(error)
+        if codes and codes[0] == "ConditionalCheckFailed":
+            raise Conflict("this task is already active or completed", field="template_id") from error
+        if "ConditionalCheckFailed" in codes:
+            raise Conflict("another task is active on this channel", field="template_id") from error
+        dynamo.raise_transient(error)
+        raise
+
+
+def count_progress(promoter_id: str, channel: str, task_id: str, dimension: str, target: int, at: str,
+                   ref: str | None) -> dict[str, Any] | None:
+    """Count one transaction or promotion for the active task: one conditional UpdateItem that holds only
+    inside the task's window, below the target, and for a ref not counted before. Returns the new pointer
+    attributes, or None when nothing was counted."""
+    counter = _PROGRESS_ATTRIBUTE[dimension]
+    update = f"ADD {counter} :one"
+    condition = (f"{POINTER}.task_id = :tid AND {POINTER}.accepted_at <= :at AND {POINTER}.deadline_at > :at "
+                 f"AND {counter} < :target")
+    values: dict[str, Any] = {":one": {"N": "1"}, ":tid": {"S": task_id}, ":at": {"S": at},
+                              ":target": {"N": str(target)}}
+    if ref:
+        update += f", {POINTER_REFS} :refs"
+        condition += f" AND NOT contains({POINTER_REFS}, :ref)"
+        values.update({":refs": {"SS": [ref]}, ":ref": {"S": ref}})
+    try:
+        response = dynamo.client().update_item(
+            TableName=dynamo.table("tracking"), Key=dynamo.key(*keys.promoter_channel(promoter_id, channel)),
+            UpdateExpression=update, ConditionExpression=condition, ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW")
+    except ClientError as error:
+        if _is_condition_failure(error):
+            return None
+        dynamo.raise_transient(error)
+        raise
+    return dynamo.from_item(response.get("Attributes"))
+
+
+def complete_task(promoter_id: str, template_id: str, channel: str, task_id: str, progress: dict[str, int],
+                  completed_at: str, event: dict[str, Any]) -> bool:
+    """Exactly once: the task active→completed, the channel pointer cleared and the ``channel_bonus``
+    rewardable event written in one transaction. False when another caller completed it first."""
+    pk, sk = keys.channel_bonus_event(event["event_id"])
+    event_item = {"pk": pk, "sk": sk, "gsi1pk": keys.CHANNEL_BONUS_PENDING_INDEX,
+                  "gsi1sk": f"{completed_at}#{event['event_id']}", "grant_status": "pending", **event}
+    items = [
+        {"Update": {"TableName": dynamo.table("users"), "Key": dynamo.key(*keys.channel_task(promoter_id, template_id)),
+                    "UpdateExpression": "SET task_status = :completed, completed_at = :at, "
+                                        "progress_transactions = :tx, progress_promotions = :pr REMOVE gsi1pk, gsi1sk",
+                    "ConditionExpression": "task_id = :tid AND task_status = :active",
+                    "ExpressionAttributeValues": {
+                        ":completed": {"S": "completed"}, ":active": {"S": "active"}, ":at": {"S": completed_at},
+                        ":tid": {"S": task_id}, ":tx": {"N": str(progress["transactions"])},
+                        ":pr": {"N": str(progress["promotions"])}}}},
+        {"Update": {"TableName": dynamo.table("tracking"),
+                    "Key": dynamo.key(*keys.promoter_channel(promoter_id, channel)),
+                    "UpdateExpression": f"REMOVE {POINTER}, {POINTER_TX}, {POINTER_PROMO}, {POINTER_REFS}",
+                    "ConditionExpression": f"{POINTER}.task_id = :tid",
+                    "ExpressionAttributeValues": {":tid": {"S": task_id}}}},
+        {"Put": {"TableName": dynamo.table("ledger"), "Item": dynamo.to_item(event_item),
+                 "ConditionExpression": "attribute_not_exists(pk)"}},
+    ]
+    try:
+        dynamo.client().transact_write_items(TransactItems=items)
+    except ClientError as error:
+        if "ConditionalCheckFailed" in dynamo.cancellation_codes(error):
+            return False
+        dynamo.raise_transient(error)
+        raise
+    return True
+
+
+# ---------------------------------------------------------------- rewardable events
+def mark_event_granted(event_id: str, granted_at: str) -> None:
+    """Drop the event from the pending index once the ledger confirmed the grant."""
+    _call("update_item", TableName=dynamo.table("ledger"), Key=dynamo.key(*keys.channel_bonus_event(event_id)),
+          UpdateExpression="SET grant_status = :granted, granted_at = :at REMOVE gsi1pk, gsi1sk",
+          ExpressionAttributeValues={":granted": {"S": "granted"}, ":at": {"S": granted_at}})
+
+
+def pending_bonus_events(limit: int) -> list[dict[str, Any]]:
+    """``channel_bonus`` events whose grant is not confirmed (a sparse index: normally empty)."""
+    response = _call("query", TableName=dynamo.table("ledger"), IndexName="GSI1",
+                     KeyConditionExpression="gsi1pk = :pk",
+                     ExpressionAttributeValues={":pk": {"S": keys.CHANNEL_BONUS_PENDING_INDEX}}, Limit=limit)
+    return [dynamo.from_item(i) for i in response.get("Items", [])]
+
+
+# ---------------------------------------------------------------- reminders
+def due_reminders(bucket: str, upper: str) -> list[dict[str, Any]]:
+    """Tasks of one reminder-hour bucket whose reminder time is at or before ``upper``."""
+    return _query_all(TableName=dynamo.table("users"), IndexName="GSI1",
+                      KeyConditionExpression="gsi1pk = :pk AND gsi1sk <= :upper",
+                      ExpressionAttributeValues={":pk": {"S": keys.reminder_bucket(bucket)}, ":upper": {"S": upper}})
+
+
+def claim_reminder(promoter_id: str, template_id: str, task_id: str, threshold_hours: int, now: str) -> bool:
+    """Claim the task's one reminder before sending it: the winner of this conditional update sends."""
+    try:
+        dynamo.client().update_item(
+            TableName=dynamo.table("users"), Key=dynamo.key(*keys.channel_task(promoter_id, template_id)),
+            UpdateExpression="SET reminded_at = :now, reminded_threshold_hours = :threshold REMOVE gsi1pk, gsi1sk",
+            ConditionExpression="task_id = :tid AND task_status = :active AND deadline_at > :now "
+                                "AND attribute_exists(gsi1pk) AND attribute_not_exists(reminded_at)",
+            ExpressionAttributeValues={":now": {"S": now}, ":tid": {"S": task_id}, ":active": {"S": "active"},
+                                       ":threshold": {"N": str(threshold_hours)}})
+    except ClientError as error:
+        if _is_condition_failure(error):
+            return False
+        dynamo.raise_transient(error)
+        raise
+    return True
+
+
+def drop_from_reminders(promoter_id: str, template_id: str, task_id: str) -> None:
+    """A task past its deadline leaves the reminder index unreminded."""
+    try:
+        dynamo.client().update_item(
+            TableName=dynamo.table("users"), Key=dynamo.key(*keys.channel_task(promoter_id, template_id)),
+            UpdateExpression="REMOVE gsi1pk, gsi1sk", ConditionExpression="task_id = :tid",
+            ExpressionAttributeValues={":tid": {"S": task_id}})
+    except ClientError as error:
+        if not _is_condition_failure(error):
+            dynamo.raise_transient(error)
+            raise
+
+
+# ---------------------------------------------------------------- coupons
+def put_coupon(coupon: dict[str, Any]) -> bool:
+    """The click's coupon and its code lookup in one transaction; False when the click already has one."""
+    click_pk, click_sk = keys.click_coupon(coupon["click_id"])
+    code_pk, code_sk = keys.coupon_code(coupon["code"])
+    tracking = dynamo.table("tracking")
+    try:
+        dynamo.client().transact_write_items(TransactItems=[
+            {"Put": {"TableName": tracking, "Item": dynamo.to_item({"pk": click_pk, "sk": click_sk, **coupon}),
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Put": {"TableName": tracking, "Item": dynamo.to_item({"pk": code_pk, "sk": code_sk,
+                                                                    "click_id": coupon["click_id"]}),
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+        ])
+    except ClientError as error:
+        if "ConditionalCheckFailed" in dynamo.cancellation_codes(error):
+            return False
+        dynamo.raise_transient(error)
+        raise
+    return True
+
+
+def get_click_coupon(click_id: str) -> dict[str, Any] | None:
+    response = _call("get_item", TableName=dynamo.table("tracking"), Key=dynamo.key(*keys.click_coupon(click_id)),
+                     ConsistentRead=True)
+    return dynamo.from_item(response.get("Item"))
+
+
+def redeem_coupon(click_id: str, redeemed_at: str, payment_ref: str | None) -> dict[str, Any] | None:
+    """issued → redeemed, once. None when there is no coupon for the click or it was redeemed already."""
+    values: dict[str, Any] = {":issued": {"S": "issued"}, ":redeemed": {"S": "redeemed"}, ":at": {"S": redeemed_at}}
+    update = "SET coupon_status = :redeemed, redeemed_at = :at"
+    if payment_ref:
+        update += ", payment_ref = :ref"
+        values[":ref"] = {"S": payment_ref}
+    try:
+        response = dynamo.client().update_item(
+            TableName=dynamo.table("tracking"), Key=dynamo.key(*keys.click_coupon(click_id)),
+            UpdateExpression=update, ConditionExpression="coupon_status = :issued",
+            ExpressionAttributeValues=values, ReturnValues="ALL_NEW")
+    except ClientError as error:
+        if _is_condition_failure(error):
+            return None
+        dynamo.raise_transient(error)
+        raise
+    return dynamo.from_item(response.get("Attributes"))

@@ -1,0 +1,403 @@
+"""Channel bonus tasks: templates, offers, acceptance, progress hooks, completion with an exactly-once
+bonus, and the at-risk reminder scan.
+
+Where progress lives: while a task is active, its terms and counts sit on the promoter×channel counter
+item (``keys.promoter_channel``, TrackingTable) that the share and settlement flows already update. A flow
+that updates that item with ``ReturnValues=ALL_NEW`` passes the result to ``active_task_from`` and knows,
+with zero extra requests, whether a task is active on the channel.
+
+Integration points for the share, click and settlement flows (see docs/incentives.md):
+``record_channel_promotion``, ``record_channel_transaction``, ``offer_for_channel`` and, in
+``tuishou.logic.coupons``, ``coupon_for_click`` / ``redeem_coupon_for_click``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Final, Literal
+
+from tuishou import clock, ids
+from tuishou.dal import channel_tasks as store
+from tuishou.errors import Conflict, NotFound, Unprocessable
+from tuishou.logic.notifications import notify
+from tuishou.models.channel_tasks import (
+    ChannelTaskList,
+    ChannelTaskTemplate,
+    ChannelTaskTemplateIn,
+    ChannelTaskTemplateList,
+    ChannelTaskView,
+    Counts,
+)
+from tuishou.money import format_minor
+from tuishou.observability import logger
+
+TEMPLATE_PREFIX, TASK_PREFIX = "ctt", "ctk"
+CHANNEL_BONUS: Final = "channel_bonus"
+DEFAULT_REMINDER_LOOKBACK_HOURS = 6
+
+
+@dataclass(frozen=True)
+class RewardableEvent:
+    """Something that owes a user money. ``event_id`` is deterministic, so the ledger's grant-by-event-id
+    condition makes the credit exactly once however often it is offered."""
+
+    event_id: str
+    kind: str
+    user_id: str
+    amount_minor: int
+    currency: str
+    occurred_at: str
+    source: dict[str, str] = field(default_factory=dict)
+
+
+Grant = Callable[[RewardableEvent], bool]
+"""The ledger port: credit ``event.amount_minor`` to ``event.user_id`` once per ``event_id`` (conditional write
+in the same DynamoDB transaction as the entries). True when it granted now, False when it was granted before."""
+
+
+@dataclass(frozen=True)
+class ActiveTask:
+    """The active task on a promoter×channel, with its live counts (from the counter item)."""
+
+    promoter_id: str
+    channel: str
+    task_id: str
+    template_id: str
+    accepted_at: str
+    deadline_at: str
+    target_transactions: int | None
+    target_promotions: int | None
+    bonus_minor: int
+    currency: str
+    coupon_threshold: int
+    coupon_value_minor: int
+    transactions: int
+    promotions: int
+
+    def open_at(self, at: str) -> bool:
+        return self.accepted_at <= at < self.deadline_at
+
+    @property
+    def met(self) -> bool:
+        return ((self.target_transactions is None or self.transactions >= self.target_transactions)
+                and (self.target_promotions is None or self.promotions >= self.target_promotions))
+
+    def remaining(self) -> tuple[int, int]:
+        return (max(0, (self.target_transactions or 0) - self.transactions),
+                max(0, (self.target_promotions or 0) - self.promotions))
+
+
+class Unread:
+    def __repr__(self) -> str:
+        return "UNREAD"
+
+
+UNREAD: Final = Unread()
+"""Default of the hooks' ``active`` argument: the hook reads the pointer itself (one GetItem)."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    outcome: Literal["no_task", "not_counted", "counted", "completed"]
+    task_id: str | None = None
+    transactions: int | None = None
+    promotions: int | None = None
+
+
+# ---------------------------------------------------------------- templates (admin)
+def create_template(body: ChannelTaskTemplateIn) -> ChannelTaskTemplate:
+    if body.target_transactions is None and body.target_promotions is None:
+        raise Unprocessable("give target_transactions and/or target_promotions", field="target_transactions")
+    if body.coupon_threshold and body.target_transactions is None:
+        raise Unprocessable("coupons rescue a transaction quota: set target_transactions or coupon_threshold 0",
+                            field="coupon_threshold")
+    template = ChannelTaskTemplate(template_id=ids.new_id(TEMPLATE_PREFIX), created_at=clock.iso(),
+                                   **body.model_dump())
+    store.put_template(template.model_dump())
+    return template
+
+
+def list_templates() -> ChannelTaskTemplateList:
+    return ChannelTaskTemplateList(items=[_template(i) for i in store.list_templates()])
+
+
+def _template(item: Mapping[str, Any]) -> ChannelTaskTemplate:
+    return ChannelTaskTemplate.model_validate({k: item.get(k) for k in ChannelTaskTemplate.model_fields})
+
+
+def _offer_view(template: ChannelTaskTemplate) -> ChannelTaskView:
+    return ChannelTaskView(template_id=template.template_id, channel=template.channel, status="offered",
+                           targets=Counts(transactions=template.target_transactions,
+                                          promotions=template.target_promotions),
+                           progress=Counts(transactions=_zero_if(template.target_transactions),
+                                           promotions=_zero_if(template.target_promotions)),
+                           duration_hours=template.duration_hours, bonus_minor=template.bonus_minor,
+                           currency=template.currency)
+
+
+def _zero_if(target: int | None) -> int | None:
+    return None if target is None else 0
+
+
+def offer_for_channel(channel: str) -> ChannelTaskView | None:
+    """The share response's ``channel_task_offer``: the channel's current template (one GetItem)."""
+    item = store.get_offer(channel)
+    return _offer_view(_template(item)) if item else None
+
+
+# ---------------------------------------------------------------- accept and list (promoter)
+def accept(promoter_id: str, template_id: str) -> ChannelTaskView:
+    """Start the task: deadline = now + duration; counting starts now. 409 when a task from this template is
+    active or completed, or another task is active on the channel. Requests: 2 GetItem + 1 TransactWriteItems."""
+    if not ids.is_id(template_id, TEMPLATE_PREFIX):
+        raise NotFound("no such channel task template", field="template_id")
+    item = store.get_template(template_id)
+    if item is None:
+        raise NotFound("no such channel task template", field="template_id")
+    template = _template(item)
+    now = clock.now()
+    now_iso = clock.iso(now)
+    deadline = now + timedelta(hours=template.duration_hours)
+    remind_at = max(now, deadline - timedelta(hours=template.reminder_threshold_hours))
+    task_id = ids.new_id(TASK_PREFIX)
+    terms = {"task_id": task_id, "template_id": template_id, "accepted_at": now_iso,
+             "deadline_at": clock.iso(deadline), "target_transactions": template.target_transactions,
+             "target_promotions": template.target_promotions, "bonus_minor": template.bonus_minor,
+             "currency": template.currency, "coupon_threshold": template.coupon_threshold,
+             "coupon_value_minor": template.coupon_value_minor}
+    terms = {k: v for k, v in terms.items() if v is not None}
+    task = {**terms, "promoter_id": promoter_id, "channel": template.channel, "task_status": "active",
+            "duration_hours": template.duration_hours, "reminder_threshold_hours": template.reminder_threshold_hours,
+            "remind_at": clock.iso(remind_at), "gsi1pk": _reminder_partition(remind_at),
+            "gsi1sk": f"{clock.iso(remind_at)}#{task_id}"}
+    replaced = _expired_holder(store.get_pointer(promoter_id, template.channel), promoter_id, template.channel,
+                               template_id, now_iso)
+    store.start_task(task, terms, now_iso, replaced)
+    logger.info("channel task accepted", extra={"task_id": task_id, "template_id": template_id,
+                                                "channel": template.channel})
+    return _task_view(task, None, now_iso)
+
+
+def _expired_holder(pointer: Mapping[str, Any] | None, promoter_id: str, channel: str, template_id: str,
+                    now: str) -> dict[str, Any] | None:
+    """The task holding the channel pointer when it is past its deadline (a live one makes accept a 409)."""
+    active = active_task_from(pointer, promoter_id, channel)
+    if active is None:
+        return None
+    if active.deadline_at > now:
+        raise Conflict("this task is already active" if active.template_id == template_id
+                       else "another task is active on this channel", field="template_id")
+    return {"task_id": active.task_id, "template_id": active.template_id, "transactions": active.transactions,
+            "promotions": active.promotions}
+
+
+def list_for_promoter(promoter_id: str) -> ChannelTaskList:
+    """Offers plus the promoter's tasks, one item per template. Requests: 2 Query (+1 BatchGetItem for live
+    progress when a task is active)."""
+    now = clock.iso()
+    tasks = store.list_tasks(promoter_id)
+    live_channels = [t["channel"] for t in tasks if t.get("task_status") == "active"]
+    pointers = store.get_pointers(promoter_id, live_channels)
+    views = [_task_view(t, active_task_from(pointers.get(t["channel"]), promoter_id, t["channel"]), now)
+             for t in sorted(tasks, key=lambda t: t["accepted_at"], reverse=True)]
+    taken = {t["template_id"] for t in tasks}
+    offers = sorted((_template(o) for o in store.list_offers()), key=lambda o: o.channel)
+    views += [_offer_view(o) for o in offers if o.template_id not in taken]
+    return ChannelTaskList(items=views)
+
+
+def _task_view(task: Mapping[str, Any], live: ActiveTask | None, now: str) -> ChannelTaskView:
+    status = task.get("task_status", "active")
+    if live is not None and live.task_id == task["task_id"]:
+        transactions, promotions = live.transactions, live.promotions
+    else:
+        transactions, promotions = task.get("progress_transactions", 0), task.get("progress_promotions", 0)
+    if status == "active" and task["deadline_at"] <= now:
+        status = "expired"
+    targets = Counts(transactions=task.get("target_transactions"), promotions=task.get("target_promotions"))
+    return ChannelTaskView(
+        template_id=task["template_id"], task_id=task["task_id"], channel=task["channel"], status=status,
+        targets=targets, progress=Counts(
+            transactions=None if targets.transactions is None else transactions,
+            promotions=None if targets.promotions is None else promotions),
+        accepted_at=task["accepted_at"], deadline=task["deadline_at"], duration_hours=task["duration_hours"],
+        bonus_minor=task["bonus_minor"], currency=task["currency"], completed_at=task.get("completed_at"))
+
+
+# ---------------------------------------------------------------- the active-task pointer
+def active_task_from(counter_item: Mapping[str, Any] | None, promoter_id: str, channel: str) -> ActiveTask | None:
+    """The active task carried by a promoter×channel counter item (as returned by an UpdateItem with
+    ``ReturnValues=ALL_NEW`` or a GetItem, deserialised), or None. Costs no request."""
+    terms = (counter_item or {}).get(store.POINTER)
+    if not terms:
+        return None
+    return ActiveTask(
+        promoter_id=promoter_id, channel=channel, task_id=terms["task_id"], template_id=terms["template_id"],
+        accepted_at=terms["accepted_at"], deadline_at=terms["deadline_at"],
+        target_transactions=terms.get("target_transactions"), target_promotions=terms.get("target_promotions"),
+        bonus_minor=terms["bonus_minor"], currency=terms["currency"],
+        coupon_threshold=terms.get("coupon_threshold", 0), coupon_value_minor=terms.get("coupon_value_minor", 0),
+        transactions=int(counter_item.get(store.POINTER_TX, 0)),
+        promotions=int(counter_item.get(store.POINTER_PROMO, 0)))
+
+
+def active_task(promoter_id: str, channel: str) -> ActiveTask | None:
+    """One GetItem of the pointer."""
+    return active_task_from(store.get_pointer(promoter_id, channel), promoter_id, channel)
+
+
+def resolve_active(promoter_id: str, channel: str, active: ActiveTask | Unread | None) -> ActiveTask | None:
+    return active_task(promoter_id, channel) if isinstance(active, Unread) else active
+
+
+# ---------------------------------------------------------------- progress hooks
+def record_channel_promotion(promoter_id: str, channel: str, at: datetime, *, grant: Grant,
+                             event_ref: str | None = None,
+                             active: ActiveTask | Unread | None = UNREAD) -> Progress:
+    """Hook for the share flow: one promotion on ``channel`` at ``at``. ``event_ref`` (e.g. the share id)
+    makes a retried call count once. Requests: 0 when ``active`` is given and no task counts promotions
+    there, else ≤ 1 GetItem (only when ``active`` is not given) + 1 conditional UpdateItem; on completion
+    (once per task) + 1 TransactWriteItems + the ledger grant + 1 UpdateItem + notify."""
+    return _record(promoter_id, channel, at, "promotions", f"pr:{event_ref}" if event_ref else None, grant, active)
+
+
+def record_channel_transaction(promoter_id: str, channel: str, at: datetime, event_ref: str, *, grant: Grant,
+                               active: ActiveTask | Unread | None = UNREAD) -> Progress:
+    """Hook for the settlement flow: one settled sale on ``channel`` at ``at`` (the payment time).
+    ``event_ref`` (provider:payment id) makes duplicate deliveries count once. Requests as for promotions."""
+    if not event_ref:
+        raise ValueError("event_ref is required: it makes duplicate settlements count once")
+    return _record(promoter_id, channel, at, "transactions", f"tx:{event_ref}", grant, active)
+
+
+def _record(promoter_id: str, channel: str, at: datetime, dimension: str, ref: str | None, grant: Grant,
+            active: ActiveTask | Unread | None) -> Progress:
+    task = resolve_active(promoter_id, channel, active)
+    at_iso = clock.iso(at)
+    if task is None:
+        return Progress("no_task")
+    target = task.target_transactions if dimension == "transactions" else task.target_promotions
+    if target is None or not task.open_at(at_iso):
+        return Progress("not_counted", task.task_id)
+    updated = store.count_progress(promoter_id, channel, task.task_id, dimension, target, at_iso, ref)
+    now_task = active_task_from(updated, promoter_id, channel)
+    if now_task is None:
+        return Progress("not_counted", task.task_id)
+    if now_task.met and _complete(now_task, grant):
+        return Progress("completed", now_task.task_id, now_task.transactions, now_task.promotions)
+    return Progress("counted", now_task.task_id, now_task.transactions, now_task.promotions)
+
+
+def bonus_event(task: ActiveTask, completed_at: str) -> RewardableEvent:
+    return RewardableEvent(
+        event_id=f"{CHANNEL_BONUS}:{task.task_id}", kind=CHANNEL_BONUS, user_id=task.promoter_id,
+        amount_minor=task.bonus_minor, currency=task.currency, occurred_at=completed_at,
+        source={"task_id": task.task_id, "template_id": task.template_id, "channel": task.channel})
+
+
+def _complete(task: ActiveTask, grant: Grant) -> bool:
+    """The quota is met: complete once (conditional transaction), then credit through the ledger, which is
+    exactly once by event id. A crash after the transaction leaves the event in the pending index, from
+    which ``redrive_pending_bonuses`` grants it."""
+    completed_at = clock.iso()
+    event = bonus_event(task, completed_at)
+    record = {"event_id": event.event_id, "kind": event.kind, "user_id": event.user_id,
+              "amount_minor": event.amount_minor, "currency": event.currency, "occurred_at": completed_at,
+              "source": event.source}
+    won = store.complete_task(task.promoter_id, task.template_id, task.channel, task.task_id,
+                              {"transactions": task.transactions, "promotions": task.promotions}, completed_at, record)
+    if not won:
+        return False
+    _grant(event, grant)
+    notify(task.promoter_id, "channel_bonus_completed",
+           f"Channel bonus earned on {task.channel}: {format_minor(task.bonus_minor, task.currency)}",
+           {"task_id": task.task_id, "template_id": task.template_id, "channel": task.channel,
+            "bonus_minor": task.bonus_minor, "currency": task.currency})
+    logger.info("channel task completed", extra={"task_id": task.task_id, "event_id": event.event_id})
+    return True
+
+
+def _grant(event: RewardableEvent, grant: Grant) -> None:
+    granted_now = grant(event)
+    store.mark_event_granted(event.event_id, clock.iso())
+    logger.info("channel bonus granted", extra={"event_id": event.event_id, "granted_now": granted_now})
+
+
+def redrive_pending_bonuses(grant: Grant, limit: int = 100) -> int:
+    """Grant ``channel_bonus`` events whose grant was never confirmed (crash after completion)."""
+    pending = store.pending_bonus_events(limit)
+    for item in pending:
+        _grant(RewardableEvent(event_id=item["event_id"], kind=item["kind"], user_id=item["user_id"],
+                               amount_minor=item["amount_minor"], currency=item["currency"],
+                               occurred_at=item["occurred_at"], source=item.get("source") or {}), grant)
+    return len(pending)
+
+
+# ---------------------------------------------------------------- at-risk reminders
+def _reminder_partition(moment: datetime) -> str:
+    from tuishou.dal import keys
+
+    return keys.reminder_bucket(clock.hour_bucket(moment))
+
+
+@dataclass
+class ReminderScan:
+    buckets: int = 0
+    due: int = 0
+    sent: int = 0
+    lost_race: int = 0
+    expired: int = 0
+    already_met: int = 0
+
+
+def reminder_text(task: ActiveTask, now: datetime) -> str:
+    """"2 sales to go, 5 h left" (whole hours, rounded down)."""
+    sales, shares = task.remaining()
+    parts = []
+    if sales:
+        parts.append(f"{sales} sale{'s' if sales != 1 else ''}")
+    if shares:
+        parts.append(f"{shares} share{'s' if shares != 1 else ''}")
+    hours = math.floor((clock.parse_iso(task.deadline_at) - now).total_seconds() / 3600)
+    left = f"{hours} h left" if hours >= 1 else "less than 1 h left"
+    return f"{' and '.join(parts)} to go, {left}"
+
+
+def scan_reminders(now: datetime | None = None, lookback_hours: int = DEFAULT_REMINDER_LOOKBACK_HOURS) -> ReminderScan:
+    """Remind each active task whose reminder time has come (remaining < threshold) and whose quota is
+    unmet, once. Reads only the reminder-hour buckets from ``now − lookback_hours`` to ``now`` (one Query
+    each; tasks leave the index when reminded, completed or found expired), so items read ≈ tasks due."""
+    now = now or clock.now()
+    now_iso = clock.iso(now)
+    result = ReminderScan()
+    for hours_back in range(lookback_hours, -1, -1):
+        result.buckets += 1
+        bucket = clock.hour_bucket(now - timedelta(hours=hours_back))
+        for task in store.due_reminders(bucket, f"{now_iso}~"):
+            result.due += 1
+            _remind(task, now, now_iso, result)
+    return result
+
+
+def _remind(task: Mapping[str, Any], now: datetime, now_iso: str, result: ReminderScan) -> None:
+    promoter_id, template_id, task_id = task["promoter_id"], task["template_id"], task["task_id"]
+    if task.get("task_status") != "active" or task["deadline_at"] <= now_iso:
+        store.drop_from_reminders(promoter_id, template_id, task_id)
+        result.expired += 1
+        return
+    if not store.claim_reminder(promoter_id, template_id, task_id, task["reminder_threshold_hours"], now_iso):
+        result.lost_race += 1
+        return
+    live = active_task(promoter_id, task["channel"])
+    if live is None or live.task_id != task_id or live.met:
+        result.already_met += 1
+        return
+    text = reminder_text(live, now)
+    sales, shares = live.remaining()
+    notify(promoter_id, "deadline_reminder", text,
+           {"task_id": task_id, "template_id": template_id, "channel": live.channel, "deadline": live.deadline_at,
+            "remaining_transactions": sales, "remaining_promotions": shares})
+    result.sent += 1

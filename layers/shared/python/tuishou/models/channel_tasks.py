@@ -1,0 +1,79 @@
+"""Channel bonus tasks: admin templates, a promoter's tasks with progress, and quota-rescue coupons."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from tuishou.money import is_currency
+
+Channel = Literal["wechat", "weibo", "douyin", "xiaohongshu", "qq", "sms", "other"]
+TaskStatus = Literal["offered", "active", "completed", "expired"]
+MAX_TARGET = 1000  # keeps the set of counted settlement refs on one item far below DynamoDB's 400 KB
+
+
+class ChannelTaskTemplateIn(BaseModel):
+    channel: Channel
+    duration_hours: int = Field(ge=1, le=24 * 90, strict=True, description="Deadline = acceptance + this.")
+    target_transactions: int | None = Field(default=None, ge=1, le=MAX_TARGET, strict=True)
+    target_promotions: int | None = Field(default=None, ge=1, le=MAX_TARGET, strict=True)
+    bonus_minor: int = Field(gt=0, le=10**12, strict=True, description="Bonus in minor units of `currency`.")
+    currency: str = Field(description="ISO 4217 code, e.g. CNY.")
+    reminder_threshold_hours: int = Field(ge=1, le=24 * 90, strict=True,
+                                          description="Remind when less than this is left and the quota is unmet.")
+    coupon_threshold: int = Field(default=0, ge=0, le=MAX_TARGET, strict=True,
+                                  description="Coupons when target_transactions - counted <= this (0: none).")
+    coupon_value_minor: int = Field(default=1, gt=0, le=10**12, strict=True)
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_currency(cls, value: str) -> str:
+        if not is_currency(value):
+            raise ValueError("not a supported ISO 4217 currency code")
+        return value
+
+
+class ChannelTaskTemplate(ChannelTaskTemplateIn):
+    template_id: str
+    created_at: str
+
+
+class ChannelTaskTemplateList(BaseModel):
+    items: list[ChannelTaskTemplate]
+
+
+class Counts(BaseModel):
+    transactions: int | None = None
+    promotions: int | None = None
+
+
+class ChannelTaskView(BaseModel):
+    template_id: str
+    task_id: str | None = None
+    channel: Channel
+    status: TaskStatus
+    targets: Counts
+    progress: Counts
+    accepted_at: str | None = None
+    deadline: str | None = Field(default=None, description="ISO 8601 UTC; null while only offered.")
+    duration_hours: int
+    bonus_minor: int
+    currency: str
+    completed_at: str | None = None
+
+
+class ChannelTaskList(BaseModel):
+    items: list[ChannelTaskView]
+
+
+class Coupon(BaseModel):
+    code: str
+    click_id: str
+    promoter_id: str
+    task_id: str
+    value_minor: int
+    currency: str
+    status: Literal["issued", "redeemed"]
+    issued_at: str
+    redeemed_at: str | None = None

@@ -1,0 +1,104 @@
+"""Notification delivery: preferences route each notification to the right SNS channels (seen through the
+topic's tap), the in-app inbox with read/unread and pagination, and bad input."""
+
+from __future__ import annotations
+
+import boto3
+import time_machine
+
+from tuishou.dal import dynamo, keys
+from tuishou.logic.notifications import delivery_channels, notify
+
+
+def set_phone(user_id: str, phone: str) -> None:
+    pk, sk = keys.profile(user_id)
+    boto3.client("dynamodb").put_item(TableName=dynamo.table("users"), Item=dynamo.to_item(
+        {"pk": pk, "sk": sk, "phone": phone, "tags": ["standard"]}))
+
+
+def published(stack, kind=None):
+    return [(n["channel"], n["recipient"], n["kind"]) for n in stack.notifications() if kind in (None, n["kind"])]
+
+
+def test_default_preferences_deliver_inapp_and_push(api, stack):
+    promoter = api.user("promoter")
+    view = api.get("/me/notification-preferences", as_user=promoter).json()
+    assert view == {"channels": ["inapp", "push"], "effective_channels": ["inapp", "push"]}
+    notify(promoter.sub, "deadline_reminder", "2 sales to go, 5 h left")
+    assert published(stack) == [("inapp", promoter.sub, "deadline_reminder"), ("push", promoter.sub,
+                                                                                 "deadline_reminder")]
+
+
+def test_sms_opt_in_goes_out_only_with_a_phone_on_the_profile(api, stack):
+    promoter = api.user("promoter")
+    # Given the promoter opts into sms only (inapp stays on) without a phone
+    response = api.put("/me/notification-preferences", {"channels": ["sms"]}, as_user=promoter)
+    assert response.status == 200, response.text
+    assert response.json() == {"channels": ["inapp", "sms"], "effective_channels": ["inapp"]}
+    notify(promoter.sub, "coupon_issued", "A shopper got a coupon")
+    assert published(stack) == [("inapp", promoter.sub, "coupon_issued")]
+    # When a phone is on the profile
+    set_phone(promoter.sub, "+8613800138000")
+    notify(promoter.sub, "coupon_issued", "Another shopper got a coupon")
+    # Then sms goes out too, push does not, and the phone is never in the message attributes
+    later = stack.notifications()[1:]
+    assert [(n["channel"], n["recipient"]) for n in later] == [("inapp", promoter.sub), ("sms", promoter.sub)]
+    assert all("13800138000" not in str(n["attributes"]) for n in later)
+
+
+def test_merchant_inbox_newest_first_with_pagination_and_read_flags(api, stack):
+    merchant = api.user("merchant")
+    with time_machine.travel("2030-03-01T08:00:00Z", tick=True) as traveller:
+        for i in range(3):
+            notify(merchant.sub, "low_performance", f"notice {i}")
+            traveller.shift(2)
+    page = api.get("/merchant/notifications", as_user=merchant, query={"limit": 2})
+    assert page.status == 200, page.text
+    first = page.json()
+    assert [i["text"] for i in first["items"]] == ["notice 2", "notice 1"]
+    assert all(i["read"] is False for i in first["items"])
+    rest = api.get("/merchant/notifications", as_user=merchant, query={"limit": 2, "cursor": first["next_cursor"]})
+    assert [i["text"] for i in rest.json()["items"]] == ["notice 0"]
+    # When the merchant marks one read, only that one is read
+    target = first["items"][1]["notification_id"]
+    assert api.post(f"/me/notifications/{target}/read", as_user=merchant).status == 200
+    items = api.get("/merchant/notifications", as_user=merchant).json()["items"]
+    assert {i["text"]: i["read"] for i in items} == {"notice 2": False, "notice 1": True, "notice 0": False}
+
+
+def test_a_user_cannot_read_or_mark_another_users_notification(api, stack):
+    owner, other = api.user("promoter"), api.user("promoter")
+    sent = notify(owner.sub, "compensation", "You were compensated")
+    assert api.post(f"/me/notifications/{sent.notification_id}/read", as_user=other).status == 404
+    assert api.get("/promoter/notifications", as_user=other).json()["items"] == []
+    assert api.get("/promoter/notifications", as_user=owner).json()["items"][0]["read"] is False
+
+
+def test_inbox_routes_are_for_their_role(api):
+    promoter = api.user("promoter")
+    assert api.get("/merchant/notifications", as_user=promoter).status == 403
+    assert api.get("/promoter/notifications", as_user=api.user("merchant")).status == 403
+
+
+def test_bad_preferences_and_queries_are_rejected_naming_the_field(api, dynamodb_requests):
+    promoter = api.user("promoter")
+    dynamodb_requests.reset()
+    cases = [({"channels": ["fax"]}, "channels[0]"), ({"channels": []}, "channels"),
+             ({"channels": ["sms", "sms"]}, "channels"), ({}, "channels")]
+    for body, field in cases:
+        response = api.put("/me/notification-preferences", body, as_user=promoter)
+        assert response.status == 422, body
+        assert response.json()["error"]["field"] == field, response.text
+    assert dynamodb_requests.total == 0
+    assert api.get("/promoter/notifications", as_user=promoter, query={"limit": 0}).status == 422
+    bad_cursor = api.get("/promoter/notifications", as_user=promoter, query={"cursor": "not-a-cursor"})
+    assert bad_cursor.status == 400 and bad_cursor.json()["error"]["field"] == "cursor"
+    bad_id = api.post("/me/notifications/nope/read", as_user=promoter)
+    assert bad_id.status == 422 and bad_id.json()["error"]["field"] == "notification_id"
+
+
+def test_delivery_channel_rules():
+    assert delivery_channels(None, None) == ["inapp", "push"]
+    assert delivery_channels(["push", "sms"], "+8613800138000") == ["inapp", "push", "sms"]
+    assert delivery_channels(["sms"], "") == ["inapp"]
+    assert delivery_channels([], None) == ["inapp"]
