@@ -222,3 +222,21 @@ def test_unhandled_event_types_are_acknowledged_and_ignored(payments):
     unpaid = stripe_checkout_event("pi_unpaid", 100, payment_status="unpaid")
     assert payments.stripe(unpaid).json()["outcome"] == "ignored"
     assert payments.ledger_items() == []
+
+
+def test_grant_event_grants_a_rewardable_event_exactly_once(payments):
+    # Given a rewardable event another feature (a channel bonus) wants paid
+    from datetime import UTC, datetime
+
+    from tuishou.logic.ledger import grant_event
+    from tuishou.models.ledger import PROMOTION_EXPENSE, RewardableEvent
+
+    event = RewardableEvent("channel_bonus:p1:2024-05", "channel_bonus", "promoter-1", 1500, "CNY",
+                            datetime(2024, 5, 1, 12, tzinfo=UTC))
+    # When it is granted twice
+    assert grant_event(event) is True
+    assert grant_event(event) is False
+    # Then the promoter is credited once from the promotion expense account, in a balanced transaction
+    assert payments.balances() == {("promoter-1", "CNY"): 1500, (PROMOTION_EXPENSE, "CNY"): -1500}
+    assert payments.item("ledger", keys.rewardable_event(event.event_id))["gsi1pk"] == "EVENTS#2024-05-01T12"
+    payments.assert_ledger_consistent()
