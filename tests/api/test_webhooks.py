@@ -240,3 +240,19 @@ def test_grant_event_grants_a_rewardable_event_exactly_once(payments):
     assert payments.balances() == {("promoter-1", "CNY"): 1500, (PROMOTION_EXPENSE, "CNY"): -1500}
     assert payments.item("ledger", keys.rewardable_event(event.event_id))["gsi1pk"] == "EVENTS#2024-05-01T12"
     payments.assert_ledger_consistent()
+
+
+def test_sample_events_are_proxy_events_the_handler_reads(stack):
+    # Given the events/ samples (signed with placeholder credentials, not this stack's)
+    from tools.gateway import LambdaContext
+    from tools.template import ROOT
+
+    handler = stack.host.module("WebhookFunction").lambda_handler
+    for name, expected_body in (("webhook_stripe_checkout_completed.json", None),
+                                ("webhook_alipay_trade_success.json", "failure")):
+        event = json.loads((ROOT / "events" / name).read_text())
+        # When invoked as `sam local invoke -e` would, then verification refuses them cleanly: 400, nothing written
+        result = handler(event, LambdaContext(function_name="WebhookFunction"))
+        assert result["statusCode"] == 400, name
+        if expected_body:
+            assert result["body"] == expected_body
