@@ -86,6 +86,13 @@ def test_first_delivery_costs_four_requests_and_a_duplicate_one(payments):
         assert payments.stripe(event).json()["outcome"] == "duplicate"
     assert first.calls == ["BatchGetItem", "BatchGetItem", "PutItem", "TransactWriteItems"]
     assert duplicate.calls == ["BatchGetItem"]
+    with DynamoRequests() as refund:
+        assert payments.stripe(stripe_refund_event("pi_budget", 1000, 5000)).json()["outcome"] == "refund_applied"
+    with DynamoRequests() as unattributed:
+        assert payments.stripe(stripe_checkout_event("pi_nobody", 900, click_id="clk_x")).json()[
+            "outcome"] == "unattributed"
+    assert refund.calls == ["BatchGetItem", "TransactWriteItems"]
+    assert unattributed.calls == ["BatchGetItem", "TransactWriteItems"]
 
 
 def test_unknown_click_is_recorded_unattributed_and_listed_for_admins(payments, api):
