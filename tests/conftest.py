@@ -75,6 +75,30 @@ def dynamo_calls(stack: LocalStack) -> list[tuple[str, int]]:
 
 # ---------------------------------------------------------------- fixtures: issue 4 (payments)
 # (keep fixtures of this feature between these markers)
+@pytest.fixture(autouse=True, scope="session")
+def _serializable_dynamodb() -> None:
+    """Concurrency tests need DynamoDB's transaction isolation, which moto lacks without this."""
+    from tools.moto_fidelity import serialize_dynamodb
+
+    serialize_dynamodb()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_provider_config() -> Iterator[None]:
+    """Each test's stack generates new provider secrets: forget the ones cached from SSM."""
+    from tuishou.dal import provider_config
+
+    provider_config.clear_cache()
+    yield
+    provider_config.clear_cache()
+
+
+@pytest.fixture
+def payments(stack: LocalStack):
+    """Seeds attribution data and signs provider notifications for the payments tests."""
+    from tests.helpers.payments import PaymentsKit
+
+    return PaymentsKit(stack)
 # ---------------------------------------------------------------- end of issue 4 fixtures
 
 

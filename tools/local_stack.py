@@ -257,6 +257,9 @@ def main(argv: list[str] | None = None) -> None:
 
     from moto.server import ThreadedMotoServer
 
+    from tools.moto_fidelity import serialize_dynamodb
+
+    serialize_dynamodb()  # concurrent webhook deliveries need DynamoDB's transaction isolation
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     host, port = moto.get_host_and_port()

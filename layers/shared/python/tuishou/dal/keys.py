@@ -141,3 +141,56 @@ def channel_bonus_event(event_id: str) -> tuple[str, str]:
     """The ``channel_bonus`` rewardable event (GSI1 ``CHBONUS#PENDING`` until the ledger grant is confirmed)."""
     return f"REWARDABLE#{event_id}", "EVENT"
 # ================================================================ end of issue 5
+
+# ---------------------------------------------------------------- LedgerTable (issue 4: payments)
+def settlement(provider: str, payment_id: str) -> tuple[str, str]:
+    """The one record of a provider payment: settled, or unattributed (and why); its cumulative refunds.
+    Its ``attribute_not_exists`` condition is what makes a settlement happen exactly once."""
+    return f"PAYMENT#{provider}#{payment_id}", "SETTLEMENT"
+
+
+def pending_refund(provider: str, payment_id: str) -> tuple[str, str]:
+    """A refund that arrived before its payment: the highest cumulative refunded amount seen so far."""
+    return f"PAYMENT#{provider}#{payment_id}", "PENDING_REFUND"
+
+
+def refund(provider: str, payment_id: str, refunded_total_minor: int) -> tuple[str, str]:
+    """One applied refund step, keyed by the cumulative refunded amount it brought the payment to."""
+    return f"PAYMENT#{provider}#{payment_id}", f"REFUND#{refunded_total_minor:015d}"
+
+
+UNATTRIBUTED_PAYMENTS = "UNATTRIBUTED"
+"""GSI1 partition listing unattributed payments for admins (gsi1sk = ``{received_at}#{provider}#{payment_id}``)."""
+
+
+def account_balance(account_id: str, currency: str) -> tuple[str, str]:
+    """An account's balance in one currency, changed with ADD in the same transaction as its entries."""
+    return f"ACCOUNT#{account_id}", f"BALANCE#{currency}"
+
+
+def account_entry(account_id: str, created_at: str, entry_id: str) -> tuple[str, str]:
+    """An immutable ledger entry; ``sk`` sorts by time, so a descending Query lists newest first."""
+    return f"ACCOUNT#{account_id}", f"ENTRY#{created_at}#{entry_id}"
+
+
+def account_partition(account_id: str) -> str:
+    return f"ACCOUNT#{account_id}"
+
+
+BALANCE_PREFIX = "BALANCE#"
+ENTRY_PREFIX = "ENTRY#"
+
+
+def rewardable_event(event_id: str) -> tuple[str, str]:
+    """Something that earns a user money (a sale commission, later bonuses), written before money moves."""
+    return f"EVENT#{event_id}", "EVENT"
+
+
+def events_in_hour(hour_bucket: str) -> str:
+    """GSI1 partition of rewardable events by hour (gsi1sk = ``{occurred_at}#{event_id}``): window scans."""
+    return f"EVENTS#{hour_bucket}"
+
+
+def grant(event_id: str) -> tuple[str, str]:
+    """The grant of a rewardable event into the ledger; ``attribute_not_exists`` makes it exactly once."""
+    return f"EVENT#{event_id}", "GRANT"

@@ -1,0 +1,52 @@
+"""Ledger accounts: GET /promoter/account, GET /merchant/account, GET /admin/accounts/{user_id}, and the
+admin list of unattributed payments GET /admin/payments/unattributed."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from tuishou.logic import accounts
+from tuishou.models.payments import ACCOUNT_ID_PATTERN, AccountResponse, UnattributedPaymentsResponse
+from tuishou.observability import logger, metrics, tracer
+from tuishou.rest import build_resolver, principal
+
+app = build_resolver()
+
+Limit = Annotated[int, Query(ge=1, le=100, description="Entries per page.")]
+Cursor = Annotated[str | None, Query(max_length=512, description="`next_cursor` of the previous page.")]
+
+
+@app.get("/promoter/account", summary="The caller's promoter account: balances and entries", tags=["accounts"])
+def get_promoter_account(limit: Limit = 20, cursor: Cursor = None) -> AccountResponse:
+    caller = principal(app, "promoter")
+    return accounts.statement(caller.user_id, limit, cursor)
+
+
+@app.get("/merchant/account", summary="The caller's merchant account: balances and entries", tags=["accounts"])
+def get_merchant_account(limit: Limit = 20, cursor: Cursor = None) -> AccountResponse:
+    caller = principal(app, "merchant")
+    return accounts.statement(caller.user_id, limit, cursor)
+
+
+@app.get("/admin/accounts/<user_id>", summary="Any account (users and system accounts), for admins",
+         tags=["accounts"])
+def get_account_as_admin(user_id: Annotated[str, Path(pattern=ACCOUNT_ID_PATTERN)], limit: Limit = 20,
+                         cursor: Cursor = None) -> AccountResponse:
+    principal(app, "admin")
+    return accounts.statement(user_id, limit, cursor)
+
+
+@app.get("/admin/payments/unattributed", summary="Payments that could not be attributed, newest first",
+         tags=["accounts"])
+def list_unattributed_payments(limit: Limit = 20, cursor: Cursor = None) -> UnattributedPaymentsResponse:
+    principal(app, "admin")
+    return accounts.unattributed_payments(limit, cursor)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

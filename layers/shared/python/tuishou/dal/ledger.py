@@ -1,0 +1,135 @@
+"""LedgerTable access for the double-entry ledger: entries, balances, rewardable events and grants, and
+the one ``TransactWriteItems`` call every money movement goes through."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from tuishou import clock
+from tuishou.dal import dynamo, keys
+from tuishou.errors import BadRequest
+from tuishou.ids import new_id
+from tuishou.models.ledger import LedgerTransaction, RewardableEvent
+
+CONDITION_FAILED = "ConditionalCheckFailed"
+
+
+class Cancelled(Exception):
+    """A TransactWriteItems was cancelled; ``codes[i]`` is the reason for item ``i`` ("None" if it passed)."""
+
+    def __init__(self, codes: list[str]) -> None:
+        super().__init__(f"transaction cancelled: {codes}")
+        self.codes = codes
+
+    def failed(self, index: int) -> bool:
+        return index < len(self.codes) and self.codes[index] == CONDITION_FAILED
+
+    @property
+    def conflicted(self) -> bool:
+        return "TransactionConflict" in self.codes
+
+
+def _ledger() -> str:
+    return dynamo.table("ledger")
+
+
+def write(items: list[dict[str, Any]]) -> None:
+    """One atomic TransactWriteItems. Cancellation -> ``Cancelled``; throttling -> ServiceUnavailable."""
+    try:
+        dynamo.client().transact_write_items(TransactItems=items)
+    except ClientError as exc:
+        if dynamo.error_code(exc) == "TransactionCanceledException":
+            raise Cancelled(dynamo.cancellation_codes(exc)) from exc
+        dynamo.raise_transient(exc)
+        raise
+
+
+def posting_items(*transactions: LedgerTransaction) -> list[dict[str, Any]]:
+    """Immutable entry Puts for every posting, and one ADD per touched balance (deltas of several
+    transactions on the same account are netted: DynamoDB allows one operation per item per transaction)."""
+    items: list[dict[str, Any]] = []
+    deltas: dict[tuple[str, str], int] = defaultdict(int)
+    for txn in transactions:
+        for posting in txn.postings:
+            entry_id = new_id("ent")
+            pk, sk = keys.account_entry(posting.account_id, txn.created_at, entry_id)
+            items.append({"Put": {"TableName": _ledger(), "Item": dynamo.to_item({
+                "pk": pk, "sk": sk, "entry_id": entry_id, "transaction_id": txn.transaction_id,
+                "account_id": posting.account_id, "kind": posting.kind, "amount_minor": posting.amount_minor,
+                "side": "credit" if posting.amount_minor > 0 else "debit", "currency": txn.currency,
+                "created_at": txn.created_at, "reference": txn.reference,
+            }), "ConditionExpression": "attribute_not_exists(pk)"}})
+            deltas[(posting.account_id, txn.currency)] += posting.amount_minor
+    now = clock.iso()
+    for (account_id, currency), delta in sorted(deltas.items()):
+        items.append({"Update": {
+            "TableName": _ledger(), "Key": dynamo.key(*keys.account_balance(account_id, currency)),
+            "UpdateExpression": "ADD balance_minor :delta SET account_id = :account, currency = :currency, "
+                                "updated_at = :now",
+            "ExpressionAttributeValues": {":delta": dynamo.to_value(delta), ":account": {"S": account_id},
+                                          ":currency": {"S": currency}, ":now": {"S": now}},
+        }})
+    return items
+
+
+def grant_put(event_id: str, transaction_id: str) -> dict[str, Any]:
+    """The grant record: present iff the event's money is in the ledger. Its condition is the exactly-once."""
+    pk, sk = keys.grant(event_id)
+    return {"Put": {"TableName": _ledger(), "Item": dynamo.to_item({
+        "pk": pk, "sk": sk, "event_id": event_id, "transaction_id": transaction_id, "granted_at": clock.iso()}),
+        "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def put_event_if_absent(event: RewardableEvent) -> None:
+    """Record a rewardable event; a redelivery finds it there and keeps the first version (no error)."""
+    pk, sk = keys.rewardable_event(event.event_id)
+    occurred_at = clock.iso(event.occurred_at)
+    item = {"pk": pk, "sk": sk, "event_id": event.event_id, "kind": event.kind, "user_id": event.user_id,
+            "amount_minor": event.amount_minor, "currency": event.currency, "occurred_at": occurred_at,
+            "recorded_at": clock.iso(), "details": event.details,
+            "gsi1pk": keys.events_in_hour(clock.hour_bucket(event.occurred_at)),
+            "gsi1sk": f"{occurred_at}#{event.event_id}"}
+    try:
+        dynamo.client().put_item(TableName=_ledger(), Item=dynamo.to_item(item),
+                                 ConditionExpression="attribute_not_exists(pk)")
+    except ClientError as exc:
+        if dynamo.error_code(exc) == "ConditionalCheckFailedException":
+            return
+        dynamo.raise_transient(exc)
+        raise
+
+
+def balances(account_id: str) -> list[dict[str, Any]]:
+    """Every currency balance of an account (one Query; an account holds a handful of currencies)."""
+    try:
+        result = dynamo.client().query(
+            TableName=_ledger(), KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": {"S": keys.account_partition(account_id)},
+                                       ":prefix": {"S": keys.BALANCE_PREFIX}})
+    except ClientError as exc:
+        dynamo.raise_transient(exc)
+        raise
+    return [dynamo.from_item(i) for i in result.get("Items", [])]
+
+
+def entries(account_id: str, limit: int, cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the account's entries, newest first, and the cursor of the next page."""
+    partition = keys.account_partition(account_id)
+    start = dynamo.decode_cursor(cursor, allowed_keys={"pk", "sk"})
+    if start and (start["pk"]["S"] != partition or not start["sk"]["S"].startswith(keys.ENTRY_PREFIX)):
+        raise BadRequest("cursor belongs to another listing", field="cursor")
+    args: dict[str, Any] = {
+        "TableName": _ledger(), "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+        "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": keys.ENTRY_PREFIX}},
+        "ScanIndexForward": False, "Limit": limit}
+    if start:
+        args["ExclusiveStartKey"] = start
+    try:
+        result = dynamo.client().query(**args)
+    except ClientError as exc:
+        dynamo.raise_transient(exc)
+        raise
+    return [dynamo.from_item(i) for i in result.get("Items", [])], dynamo.encode_cursor(result.get("LastEvaluatedKey"))

@@ -1,0 +1,161 @@
+"""Payment records in LedgerTable (settlement, pending refund, refund steps), the attribution reads
+(click, product, promoter profile) and the counter updates a settlement carries."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from tuishou import clock
+from tuishou.dal import dynamo, keys
+from tuishou.errors import BadRequest, ServiceUnavailable
+
+COUNTER_SHARDS = 10
+_BATCH_ATTEMPTS = 4
+
+
+@dataclass(frozen=True)
+class PaymentState:
+    settlement: dict[str, Any] | None
+    pending_refund: dict[str, Any] | None
+    click: dict[str, Any] | None
+
+
+def batch_get(requests: dict[str, list[tuple[str, str]]]) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """One BatchGetItem across tables (``{"ledger": [(pk, sk), ...]}``), strongly consistent, keyed by
+    (table short name, pk, sk). Unprocessed keys (throttling) are retried with backoff, then 503."""
+    names = {dynamo.table(short): short for short in requests}
+    pending: dict[str, Any] = {
+        dynamo.table(short): {"Keys": [dynamo.key(pk, sk) for pk, sk in pairs], "ConsistentRead": True}
+        for short, pairs in requests.items() if pairs}
+    found: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for attempt in range(_BATCH_ATTEMPTS):
+        try:
+            result = dynamo.client().batch_get_item(RequestItems=pending)
+        except ClientError as exc:
+            dynamo.raise_transient(exc)
+            raise
+        for table, items in result.get("Responses", {}).items():
+            for raw in items:
+                item = dynamo.from_item(raw)
+                found[(names[table], item["pk"], item["sk"])] = item
+        pending = result.get("UnprocessedKeys") or {}
+        if not pending:
+            return found
+        time.sleep(0.05 * 2**attempt)
+    raise ServiceUnavailable()
+
+
+def load_state(provider: str, payment_id: str, click_id: str | None) -> PaymentState:
+    """The payment's settlement record, a pending refund and the click: one request for all three."""
+    settlement_key, pending_key = keys.settlement(provider, payment_id), keys.pending_refund(provider, payment_id)
+    requests: dict[str, list[tuple[str, str]]] = {"ledger": [settlement_key, pending_key]}
+    click_key = keys.click(click_id) if click_id else None
+    if click_key:
+        requests["tracking"] = [click_key]
+    found = batch_get(requests)
+    return PaymentState(found.get(("ledger", *settlement_key)), found.get(("ledger", *pending_key)),
+                        found.get(("tracking", *click_key)) if click_key else None)
+
+
+def load_product_and_profile(product_id: str, promoter_id: str) -> tuple[dict[str, Any] | None,
+                                                                          dict[str, Any] | None]:
+    product_key, profile_key = keys.product(product_id), keys.profile(promoter_id)
+    found = batch_get({"catalog": [product_key], "users": [profile_key]})
+    return found.get(("catalog", *product_key)), found.get(("users", *profile_key))
+
+
+# ---------------------------------------------------------------- transaction items
+def settlement_put(record: dict[str, Any]) -> dict[str, Any]:
+    """Item 0 of every settlement transaction: the record that exists iff the payment was handled."""
+    pk, sk = keys.settlement(record["provider"], record["payment_id"])
+    return {"Put": {"TableName": dynamo.table("ledger"), "Item": dynamo.to_item({"pk": pk, "sk": sk, **record}),
+                    "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def unattributed_index(received_at: str, provider: str, payment_id: str) -> dict[str, str]:
+    return {"gsi1pk": keys.UNATTRIBUTED_PAYMENTS, "gsi1sk": f"{received_at}#{provider}#{payment_id}"}
+
+
+def pending_refund_guard(provider: str, payment_id: str, seen_total: int | None) -> dict[str, Any]:
+    """The pending refund must be exactly as read: consumed (deleted) if one was seen, absent otherwise.
+    Together with ``settlement_absent_check`` on the refund side this serialises a refund racing its payment."""
+    key = dynamo.key(*keys.pending_refund(provider, payment_id))
+    if seen_total is None:
+        return {"ConditionCheck": {"TableName": dynamo.table("ledger"), "Key": key,
+                                   "ConditionExpression": "attribute_not_exists(pk)"}}
+    return {"Delete": {"TableName": dynamo.table("ledger"), "Key": key,
+                       "ConditionExpression": "refunded_minor = :seen",
+                       "ExpressionAttributeValues": {":seen": dynamo.to_value(seen_total)}}}
+
+
+def settlement_absent_check(provider: str, payment_id: str) -> dict[str, Any]:
+    return {"ConditionCheck": {"TableName": dynamo.table("ledger"),
+                               "Key": dynamo.key(*keys.settlement(provider, payment_id)),
+                               "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def pending_refund_raise(provider: str, payment_id: str, total: int, currency: str,
+                         refund_id: str | None) -> dict[str, Any]:
+    """Keep the highest cumulative refund seen before the payment; a lower or equal one is a duplicate."""
+    return {"Update": {
+        "TableName": dynamo.table("ledger"), "Key": dynamo.key(*keys.pending_refund(provider, payment_id)),
+        "UpdateExpression": "SET refunded_minor = :total, currency = :currency, last_refund_id = :refund, "
+                            "updated_at = :now",
+        "ConditionExpression": "attribute_not_exists(pk) OR refunded_minor < :total",
+        "ExpressionAttributeValues": {":total": dynamo.to_value(total), ":currency": {"S": currency},
+                                      ":refund": {"S": refund_id or ""}, ":now": {"S": clock.iso()}}}}
+
+
+def settlement_refund_update(provider: str, payment_id: str, previous_total: int,
+                             clawed: dict[str, int]) -> dict[str, Any]:
+    """Advance the cumulative refund from exactly ``previous_total``: each refund step applies once."""
+    names = sorted(clawed)
+    return {"Update": {
+        "TableName": dynamo.table("ledger"), "Key": dynamo.key(*keys.settlement(provider, payment_id)),
+        "UpdateExpression": "SET " + ", ".join(f"{n} = :{n}" for n in names) + ", refund_updated_at = :now",
+        "ConditionExpression": "attribute_exists(pk) AND refunded_minor = :previous",
+        "ExpressionAttributeValues": {":previous": dynamo.to_value(previous_total), ":now": {"S": clock.iso()},
+                                      **{f":{n}": dynamo.to_value(clawed[n]) for n in names}}}}
+
+
+def refund_put(provider: str, payment_id: str, record: dict[str, Any]) -> dict[str, Any]:
+    pk, sk = keys.refund(provider, payment_id, record["refunded_total_minor"])
+    return {"Put": {"TableName": dynamo.table("ledger"), "Item": dynamo.to_item({"pk": pk, "sk": sk, **record}),
+                    "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def transaction_counter_updates(product_id: str, promoter_id: str, channel: str) -> list[dict[str, Any]]:
+    """One more transaction on the task (a random counter shard), the promoter×task history and the channel."""
+    one = {":one": {"N": "1"}}
+    shard = random.randrange(COUNTER_SHARDS)
+    targets = [("catalog", keys.product_counters(product_id, shard)),
+               ("tracking", keys.promoter_task_history(promoter_id, product_id)),
+               ("tracking", keys.promoter_channel(promoter_id, channel))]
+    return [{"Update": {"TableName": dynamo.table(table), "Key": dynamo.key(*key),
+                        "UpdateExpression": "ADD transactions :one", "ExpressionAttributeValues": one}}
+            for table, key in targets]
+
+
+# ---------------------------------------------------------------- admin listing
+def unattributed(limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """Unattributed payments, newest first (GSI1 partition ``UNATTRIBUTED``)."""
+    start = dynamo.decode_cursor(cursor, allowed_keys={"pk", "sk", "gsi1pk", "gsi1sk"})
+    if start and start["gsi1pk"]["S"] != keys.UNATTRIBUTED_PAYMENTS:
+        raise BadRequest("cursor belongs to another listing", field="cursor")
+    args: dict[str, Any] = {
+        "TableName": dynamo.table("ledger"), "IndexName": "GSI1", "KeyConditionExpression": "gsi1pk = :pk",
+        "ExpressionAttributeValues": {":pk": {"S": keys.UNATTRIBUTED_PAYMENTS}}, "ScanIndexForward": False,
+        "Limit": limit}
+    if start:
+        args["ExclusiveStartKey"] = start
+    try:
+        result = dynamo.client().query(**args)
+    except ClientError as exc:
+        dynamo.raise_transient(exc)
+        raise
+    return [dynamo.from_item(i) for i in result.get("Items", [])], dynamo.encode_cursor(result.get("LastEvaluatedKey"))

@@ -1,0 +1,299 @@
+"""Settling provider payments: attribution, the commission split, the ledger transaction, refunds.
+
+Exactly once: every money movement is ONE TransactWriteItems whose first item is conditional on the
+payment's state (the settlement record must not exist; a refund must find the cumulative refunded
+amount it read). Duplicates, reordering, concurrent deliveries and crashes all end in that condition,
+never in an in-memory check. See docs/payments.md for the argument."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from tuishou import clock, money
+from tuishou.config import int_setting
+from tuishou.dal import ledger as ledger_dal
+from tuishou.dal import payments as payments_dal
+from tuishou.errors import ServiceUnavailable
+from tuishou.logic.ledger import SALE_COMMISSION, record_event, sale_event_id
+from tuishou.models.ledger import PAYMENT_CLEARING, PLATFORM_FEES, LedgerTransaction, Posting, RewardableEvent
+from tuishou.observability import logger
+from tuishou.providers import PaymentEvent
+
+MAX_ATTEMPTS = 4
+PLATFORM_FEE_BPS_ENV = "TUISHOU_PLATFORM_FEE_BPS"
+
+
+class Outcome(StrEnum):
+    SETTLED = "settled"
+    DUPLICATE = "duplicate"
+    UNATTRIBUTED = "unattributed"
+    REFUND_APPLIED = "refund_applied"
+    REFUND_PENDING = "refund_pending"
+    REFUND_RECORDED = "refund_recorded"
+    IGNORED = "ignored"
+
+
+@dataclass(frozen=True)
+class Attribution:
+    click: dict[str, Any]
+    product: dict[str, Any]
+    rule: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Unattributed:
+    reason: str
+    flagged: bool = False
+
+
+@dataclass(frozen=True)
+class Clawback:
+    """Cumulative amounts taken back once ``refunded_minor`` of the payment has been refunded."""
+
+    refunded_minor: int
+    commission_minor: int
+    fee_minor: int
+    merchant_minor: int
+
+
+def handle(event: PaymentEvent) -> Outcome:
+    if event.kind == "paid":
+        return settle(event)
+    return apply_refund(event)
+
+
+# ---------------------------------------------------------------- payments
+def settle(event: PaymentEvent) -> Outcome:
+    for attempt in range(MAX_ATTEMPTS):
+        state = payments_dal.load_state(event.provider, event.payment_id, event.click_id)
+        if state.settlement is not None:
+            return Outcome.DUPLICATE
+        attribution = _attribute(event, state.click)
+        pending = state.pending_refund
+        try:
+            if isinstance(attribution, Unattributed):
+                _record_unattributed(event, attribution, pending)
+                return Outcome.UNATTRIBUTED
+            _settle_attributed(event, attribution, pending)
+            return Outcome.SETTLED
+        except ledger_dal.Cancelled as cancelled:
+            if cancelled.failed(0):
+                return Outcome.DUPLICATE  # another delivery settled it first: success, nothing more to do
+            if not (cancelled.failed(1) or cancelled.conflicted):
+                raise
+            _backoff(attempt)  # a refund arrived meanwhile, or a concurrent transaction: read again
+    raise ServiceUnavailable("payment is being processed concurrently, retry")
+
+
+def _attribute(event: PaymentEvent, click: dict[str, Any] | None) -> Attribution | Unattributed:
+    if not event.click_id:
+        return Unattributed("missing_click_id")
+    if click is None:
+        return Unattributed("unknown_click")
+    product, profile = payments_dal.load_product_and_profile(click["product_id"], click["promoter_id"])
+    if product is None:
+        return Unattributed("unknown_product")
+    if product.get("currency") != event.currency:
+        return Unattributed("currency_mismatch", flagged=True)
+    if profile is None or profile.get("role") != "promoter":
+        return Unattributed("unknown_promoter")
+    rule = _reward_rule_in_force(product.get("reward_rules") or [], profile.get("tags") or ["standard"],
+                                 event.amount_minor)
+    if rule is None:
+        return Unattributed("no_reward_rule")
+    return Attribution(click, product, rule)
+
+
+def _reward_rule_in_force(rules: list[dict[str, Any]], tags: list[str], amount_minor: int) -> dict[str, Any] | None:
+    """The best-paying rule among the promoter's tags on this amount (ties: the lexically first tag, then
+    percent before fixed, so the choice is deterministic). Private on purpose: the tasks feature owns the
+    shared selection helper; the two are to be unified."""
+    candidates = [r for r in rules if r.get("promoter_tag") in tags]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda r: (-money.commission_minor(r["type"], int(r["value"]), amount_minor),
+                                          r["promoter_tag"], r["type"] != "percent"))
+
+
+def _base_record(event: PaymentEvent, status: str, received_at: str) -> dict[str, Any]:
+    return {"provider": event.provider, "payment_id": event.payment_id, "status": status,
+            "amount_minor": event.amount_minor, "currency": event.currency, "click_id": event.click_id,
+            "payer": event.payer, "provider_event_id": event.provider_event_id,
+            "occurred_at": clock.iso(event.occurred_at), "received_at": received_at, "refunded_minor": 0}
+
+
+def _pending_total(event: PaymentEvent, pending: dict[str, Any] | None) -> int:
+    """The refund that arrived before this payment, if it can apply (same currency), capped at the amount."""
+    if not pending:
+        return 0
+    if pending.get("currency") != event.currency:
+        logger.warning("pending refund currency differs from the payment; not applied",
+                       extra={"provider": event.provider, "payment_id": event.payment_id})
+        return 0
+    return min(int(pending["refunded_minor"]), event.amount_minor)
+
+
+def _record_unattributed(event: PaymentEvent, why: Unattributed, pending: dict[str, Any] | None) -> None:
+    now = clock.iso()
+    record = {**_base_record(event, "unattributed", now), "reason": why.reason, "flagged": why.flagged,
+              "refunded_minor": _pending_total(event, pending),
+              **payments_dal.unattributed_index(now, event.provider, event.payment_id)}
+    logger.warning("unattributed payment", extra={"provider": event.provider, "payment_id": event.payment_id,
+                                                  "reason": why.reason})
+    ledger_dal.write([payments_dal.settlement_put(record), _pending_guard(event, pending)])
+
+
+def _pending_guard(event: PaymentEvent, pending: dict[str, Any] | None) -> dict[str, Any]:
+    seen = int(pending["refunded_minor"]) if pending else None
+    return payments_dal.pending_refund_guard(event.provider, event.payment_id, seen)
+
+
+def _settle_attributed(event: PaymentEvent, attribution: Attribution, pending: dict[str, Any] | None) -> None:
+    click, product, rule = attribution.click, attribution.product, attribution.rule
+    promoter_id, merchant_id = click["promoter_id"], product["merchant_id"]
+    split = money.split_payment(event.amount_minor, rule["type"], int(rule["value"]),
+                                int_setting(PLATFORM_FEE_BPS_ENV, 0))
+    event_id = sale_event_id(event.provider, event.payment_id)
+    # The rewardable event comes first: the compensation scan finds every sale, settled or not yet.
+    record_event(RewardableEvent(
+        event_id=event_id, kind=SALE_COMMISSION, user_id=promoter_id, amount_minor=split.commission_minor,
+        currency=event.currency, occurred_at=event.occurred_at,
+        details={"provider": event.provider, "payment_id": event.payment_id, "product_id": product["product_id"],
+                 "merchant_id": merchant_id, "click_id": event.click_id, "channel": click.get("channel"),
+                 "amount_minor": split.amount_minor, "merchant_minor": split.merchant_minor,
+                 "platform_fee_minor": split.platform_fee_minor}))
+    now = clock.iso()
+    reference = f"{event.provider}:{event.payment_id}"
+    sale = LedgerTransaction.of(f"sale:{reference}", event.currency, now, reference, [
+        Posting(PAYMENT_CLEARING, -split.amount_minor, "sale_payment"),
+        Posting(promoter_id, split.commission_minor, "sale_commission"),
+        Posting(merchant_id, split.merchant_minor, "sale_revenue"),
+        Posting(PLATFORM_FEES, split.platform_fee_minor, "platform_fee")])
+    record = {**_base_record(event, "settled", now), "promoter_id": promoter_id, "merchant_id": merchant_id,
+              "product_id": product["product_id"], "channel": click.get("channel"), "link_id": click.get("link_id"),
+              "rule": rule, "commission_minor": split.commission_minor, "merchant_minor": split.merchant_minor,
+              "platform_fee_minor": split.platform_fee_minor, "transaction_id": sale.transaction_id,
+              "event_id": event_id, "settled_at": now, **_clawed_fields(Clawback(0, 0, 0, 0))}
+    transactions, extra_items = [sale], []
+    refunded = _pending_total(event, pending)
+    if refunded:
+        # The refund that overtook its payment is applied in the same transaction, as its own entries.
+        claw = clawback_for(record, refunded)
+        refund_txn = _refund_transaction(record, Clawback(0, 0, 0, 0), claw, now)
+        transactions.append(refund_txn)
+        record.update(_clawed_fields(claw))
+        extra_items.append(payments_dal.refund_put(event.provider, event.payment_id, _refund_record(
+            record, refund_txn, claw, 0, pending.get("last_refund_id") if pending else None, now)))
+    ledger_dal.write([
+        payments_dal.settlement_put(record),  # item 0: the exactly-once condition
+        _pending_guard(event, pending),       # item 1: no refund slipped in since the read
+        ledger_dal.grant_put(event_id, sale.transaction_id),
+        *ledger_dal.posting_items(*transactions),
+        *payments_dal.transaction_counter_updates(product["product_id"], promoter_id, click.get("channel") or "direct"),
+        *extra_items])
+    logger.info("payment settled", extra={"provider": event.provider, "payment_id": event.payment_id,
+                                          "commission_minor": split.commission_minor, "refunded_minor": refunded})
+
+
+# ---------------------------------------------------------------- refunds
+def clawback_for(settlement: dict[str, Any], refunded_minor: int) -> Clawback:
+    """Cumulative clawback after ``refunded_minor`` of the payment is refunded, by the split's rounding rule
+    (round-half-even of the proportional share). Computed from the cumulative total, never summed from
+    steps, so several partial refunds never claw back more than the sale paid."""
+    amount = int(settlement["amount_minor"])
+    refunded = min(refunded_minor, amount)
+    commission = money.proportional_minor(refunded, int(settlement["commission_minor"]), amount)
+    fee = min(money.proportional_minor(refunded, int(settlement["platform_fee_minor"]), amount),
+              refunded - commission)
+    return Clawback(refunded, commission, fee, refunded - commission - fee)
+
+
+def _clawed_fields(claw: Clawback) -> dict[str, int]:
+    return {"refunded_minor": claw.refunded_minor, "clawed_commission_minor": claw.commission_minor,
+            "clawed_fee_minor": claw.fee_minor, "clawed_merchant_minor": claw.merchant_minor}
+
+
+def _clawed_so_far(settlement: dict[str, Any]) -> Clawback:
+    return Clawback(int(settlement.get("refunded_minor", 0)), int(settlement.get("clawed_commission_minor", 0)),
+                    int(settlement.get("clawed_fee_minor", 0)), int(settlement.get("clawed_merchant_minor", 0)))
+
+
+def _refund_transaction(settlement: dict[str, Any], before: Clawback, after: Clawback, now: str) -> LedgerTransaction:
+    reference = f"{settlement['provider']}:{settlement['payment_id']}"
+    return LedgerTransaction.of(f"refund:{reference}:{after.refunded_minor}", settlement["currency"], now, reference, [
+        Posting(PAYMENT_CLEARING, after.refunded_minor - before.refunded_minor, "refund_payment"),
+        Posting(settlement["promoter_id"], -(after.commission_minor - before.commission_minor), "refund_commission"),
+        Posting(settlement["merchant_id"], -(after.merchant_minor - before.merchant_minor), "refund_revenue"),
+        Posting(PLATFORM_FEES, -(after.fee_minor - before.fee_minor), "refund_platform_fee")])
+
+
+def _refund_record(settlement: dict[str, Any], txn: LedgerTransaction, after: Clawback, previous_total: int,
+                   refund_id: str | None, now: str) -> dict[str, Any]:
+    return {"provider": settlement["provider"], "payment_id": settlement["payment_id"],
+            "refunded_total_minor": after.refunded_minor, "refund_minor": after.refunded_minor - previous_total,
+            "refund_id": refund_id, "transaction_id": txn.transaction_id, "currency": settlement["currency"],
+            "applied_at": now}
+
+
+def apply_refund(event: PaymentEvent) -> Outcome:
+    for attempt in range(MAX_ATTEMPTS):
+        state = payments_dal.load_state(event.provider, event.payment_id, None)
+        try:
+            if state.settlement is None:
+                return _keep_pending(event, state.pending_refund)
+            return _refund_settled(event, state.settlement)
+        except ledger_dal.Cancelled as cancelled:
+            if not (cancelled.failed(0) or cancelled.failed(1) or cancelled.conflicted):
+                raise
+            _backoff(attempt)  # the payment or another refund step landed meanwhile: read again
+    raise ServiceUnavailable("refund is being processed concurrently, retry")
+
+
+def _keep_pending(event: PaymentEvent, pending: dict[str, Any] | None) -> Outcome:
+    if pending and int(pending["refunded_minor"]) >= event.amount_minor:
+        return Outcome.DUPLICATE
+    try:
+        ledger_dal.write([payments_dal.settlement_absent_check(event.provider, event.payment_id),
+                          payments_dal.pending_refund_raise(event.provider, event.payment_id, event.amount_minor,
+                                                            event.currency, event.refund_id)])
+    except ledger_dal.Cancelled as cancelled:
+        if cancelled.failed(1) and not cancelled.failed(0):
+            return Outcome.DUPLICATE  # an equal or larger refund is already pending
+        raise
+    logger.info("refund before its payment kept pending", extra={"provider": event.provider,
+                                                                  "payment_id": event.payment_id})
+    return Outcome.REFUND_PENDING
+
+
+def _refund_settled(event: PaymentEvent, settlement: dict[str, Any]) -> Outcome:
+    if event.currency != settlement["currency"]:
+        logger.warning("refund currency differs from the payment; ignored",
+                       extra={"provider": event.provider, "payment_id": event.payment_id})
+        return Outcome.IGNORED
+    before = _clawed_so_far(settlement)
+    if min(event.amount_minor, int(settlement["amount_minor"])) <= before.refunded_minor:
+        return Outcome.DUPLICATE
+    if settlement["status"] != "settled":
+        total = min(event.amount_minor, int(settlement["amount_minor"]))
+        ledger_dal.write([payments_dal.settlement_refund_update(event.provider, event.payment_id,
+                                                                before.refunded_minor, {"refunded_minor": total})])
+        return Outcome.REFUND_RECORDED
+    after = clawback_for(settlement, event.amount_minor)
+    now = clock.iso()
+    txn = _refund_transaction(settlement, before, after, now)
+    ledger_dal.write([
+        payments_dal.settlement_refund_update(event.provider, event.payment_id, before.refunded_minor,
+                                              _clawed_fields(after)),
+        payments_dal.refund_put(event.provider, event.payment_id, _refund_record(
+            settlement, txn, after, before.refunded_minor, event.refund_id, now)),
+        *ledger_dal.posting_items(txn)])
+    logger.info("refund applied", extra={"provider": event.provider, "payment_id": event.payment_id,
+                                         "refunded_minor": after.refunded_minor})
+    return Outcome.REFUND_APPLIED
+
+
+def _backoff(attempt: int) -> None:
+    time.sleep(0.02 * (attempt + 1))

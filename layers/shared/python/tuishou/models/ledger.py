@@ -1,0 +1,55 @@
+"""Ledger records: postings, balanced transactions and rewardable events (domain values, no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+# System accounts (user accounts are the Cognito sub of the promoter or merchant).
+PAYMENT_CLEARING = "system:payment_clearing"
+PLATFORM_FEES = "system:platform_fees"
+PROMOTION_EXPENSE = "system:promotion_expense"
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One side of a transaction on one account. Sign convention: positive = credit (Tuishou owes the
+    account holder more), negative = debit. A transaction balances when its postings sum to zero."""
+
+    account_id: str
+    amount_minor: int
+    kind: str
+
+
+@dataclass(frozen=True)
+class LedgerTransaction:
+    transaction_id: str
+    currency: str
+    created_at: str
+    reference: str
+    postings: tuple[Posting, ...]
+
+    def __post_init__(self) -> None:
+        if sum(p.amount_minor for p in self.postings) != 0:
+            raise ValueError(f"transaction {self.transaction_id} does not balance")
+
+    @classmethod
+    def of(cls, transaction_id: str, currency: str, created_at: str, reference: str,
+           postings: list[Posting]) -> LedgerTransaction:
+        """Zero postings are dropped: an entry that moves nothing is noise in a statement."""
+        return cls(transaction_id, currency, created_at, reference, tuple(p for p in postings if p.amount_minor))
+
+
+@dataclass(frozen=True)
+class RewardableEvent:
+    """Something that earns ``user_id`` money: written (conditionally) before any money moves, granted into
+    the ledger at most once (the grant record keyed by ``event_id``)."""
+
+    event_id: str
+    kind: str
+    user_id: str
+    amount_minor: int
+    currency: str
+    occurred_at: datetime
+    details: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,53 @@
+"""Account statements and payment records as the API returns them."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9:_-]{0,63}$"
+
+
+class Balance(BaseModel):
+    currency: str
+    balance_minor: int = Field(description="Sum of the account's entries in this currency; may be negative "
+                                           "after a refund claws back commission already paid out.")
+
+
+class Entry(BaseModel):
+    entry_id: str
+    transaction_id: str = Field(description="Entries of one transaction sum to zero (credits minus debits).")
+    kind: str = Field(description="sale_commission, sale_revenue, sale_payment, platform_fee, refund_commission, "
+                                  "refund_revenue, refund_payment, refund_platform_fee, or a granted event kind.")
+    amount_minor: int = Field(description="Signed: positive credits the account, negative debits it.")
+    currency: str
+    created_at: str
+
+
+class AccountResponse(BaseModel):
+    balances: list[Balance]
+    entries: list[Entry] = Field(description="Newest first.")
+    next_cursor: str | None = None
+
+
+class UnattributedPayment(BaseModel):
+    provider: str
+    payment_id: str
+    reason: str = Field(description="missing_click_id, unknown_click, unknown_product, currency_mismatch, "
+                                    "unknown_promoter or no_reward_rule.")
+    flagged: bool = Field(description="True when the payment contradicts its attribution (currency mismatch).")
+    amount_minor: int
+    currency: str
+    refunded_minor: int
+    click_id: str | None = None
+    received_at: str
+
+
+class UnattributedPaymentsResponse(BaseModel):
+    items: list[UnattributedPayment]
+    next_cursor: str | None = None
+
+
+class WebhookAck(BaseModel):
+    received: bool = True
+    outcome: str = Field(description="settled, duplicate, unattributed, refund_applied, refund_pending, "
+                                     "refund_recorded or ignored.")

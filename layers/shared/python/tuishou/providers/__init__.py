@@ -1,0 +1,60 @@
+"""Payment provider adapters: each verifies a provider's signed notification and parses it into one
+``PaymentEvent``; nothing downstream knows which provider spoke.
+
+An adapter is a module with ``parse(body: bytes, headers: Mapping[str, str], config, now: int)``
+returning a ``PaymentEvent`` (or ``None`` for a genuine event Tuishou does not act on) and raising
+``InvalidNotification`` for anything that is not a verified, well-formed notification."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from tuishou.errors import BadRequest
+
+PROVIDERS = ("stripe", "alipay")
+EventKind = Literal["paid", "refunded"]
+
+# Provider ids become parts of DynamoDB keys: a conservative alphabet, validated before any write.
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class InvalidNotification(BadRequest):
+    """Bad or missing signature, stale timestamp, unknown app, malformed body: 400, nothing written."""
+
+    code = "invalid_notification"
+
+
+@dataclass(frozen=True)
+class PaymentEvent:
+    """One verified provider event, in minor units.
+
+    ``amount_minor`` is the paid amount for ``paid`` and the *cumulative* refunded amount for ``refunded``
+    (both providers report the running total, which makes each refund step naturally idempotent)."""
+
+    provider: str
+    payment_id: str
+    kind: EventKind
+    amount_minor: int
+    currency: str
+    occurred_at: datetime
+    click_id: str | None = None
+    refund_id: str | None = None
+    payer: str | None = None
+    provider_event_id: str | None = None
+
+
+def safe_id(value: object, field: str) -> str:
+    """A provider identifier fit for a key, or ``InvalidNotification`` naming the field."""
+    if not isinstance(value, str) or not _SAFE_ID.match(value):
+        raise InvalidNotification(f"{field} is missing or malformed", field=field)
+    return value
+
+
+def click_id_or_none(value: object) -> str | None:
+    """The tsclid the merchant's checkout passed through; anything unusable is ``None`` (unattributed)."""
+    if isinstance(value, str) and _SAFE_ID.match(value.strip()):
+        return value.strip()
+    return None

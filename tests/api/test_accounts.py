@@ -1,0 +1,71 @@
+"""GET /promoter/account, /merchant/account and /admin/accounts/{user_id}: balances and entries, newest first."""
+
+from __future__ import annotations
+
+from tests.helpers.payments import stripe_checkout_event, stripe_refund_event
+from tuishou.models.ledger import PAYMENT_CLEARING
+
+
+def test_promoter_and_merchant_read_their_own_accounts_newest_first(payments, api):
+    # Given a promoter and a merchant who are real users, one sale and a partial refund
+    promoter, merchant = api.user("promoter"), api.user("merchant")
+    seeded = payments.seed_click(promoter_id=promoter.sub, merchant_id=merchant.sub)
+    payments.stripe(stripe_checkout_event("pi_acct", 20000, click_id=seeded.click_id))
+    payments.stripe(stripe_refund_event("pi_acct", 5000, 20000))
+    # When the promoter reads the account
+    account = api.get("/promoter/account", as_user=promoter).json()
+    # Then the balance and both entries are there, the refund first
+    assert account["balances"] == [{"currency": "CNY", "balance_minor": 2000 - 500}]
+    assert [(e["kind"], e["amount_minor"]) for e in account["entries"]] == [
+        ("refund_commission", -500), ("sale_commission", 2000)]
+    assert set(account["entries"][0]) == {"entry_id", "transaction_id", "kind", "amount_minor", "currency",
+                                          "created_at"}
+    assert account["next_cursor"] is None
+    # And the merchant sees its revenue
+    merchant_account = api.get("/merchant/account", as_user=merchant).json()
+    assert merchant_account["balances"] == [{"currency": "CNY", "balance_minor": 18000 - 4500}]
+
+
+def test_entries_page_with_a_cursor(payments, api):
+    promoter = api.user("promoter")
+    seeded = payments.seed_click(promoter_id=promoter.sub)
+    for n in range(3):
+        payments.stripe(stripe_checkout_event(f"pi_page{n}", 1000 + n, click_id=seeded.click_id))
+    first = api.get("/promoter/account", as_user=promoter, query={"limit": 2}).json()
+    assert len(first["entries"]) == 2 and first["next_cursor"]
+    second = api.get("/promoter/account", as_user=promoter, query={"limit": 2, "cursor": first["next_cursor"]}).json()
+    assert len(second["entries"]) == 1
+    ids = [e["entry_id"] for e in first["entries"] + second["entries"]]
+    assert len(set(ids)) == 3
+
+
+def test_a_cursor_of_another_account_is_refused(payments, api):
+    promoter, other = api.user("promoter"), api.user("promoter")
+    for who in (promoter, other):
+        seeded = payments.seed_click(promoter_id=who.sub)
+        for n in range(2):
+            payments.stripe(stripe_checkout_event(f"pi_{who.sub[:6]}{n}", 1000, click_id=seeded.click_id))
+    foreign = api.get("/promoter/account", as_user=other, query={"limit": 1}).json()["next_cursor"]
+    response = api.get("/promoter/account", as_user=promoter, query={"cursor": foreign})
+    assert response.status == 400 and response.json()["error"]["field"] == "cursor"
+
+
+def test_roles_are_enforced_and_admins_read_any_account(payments, api):
+    promoter = api.user("promoter")
+    seeded = payments.seed_click(promoter_id=promoter.sub)
+    payments.stripe(stripe_checkout_event("pi_admin", 5000, click_id=seeded.click_id))
+    assert api.get("/merchant/account", as_user=promoter).status == 403
+    assert api.get("/promoter/account").status == 401
+    assert api.get(f"/admin/accounts/{promoter.sub}", as_user=promoter).status == 403
+    as_admin = api.get(f"/admin/accounts/{promoter.sub}", as_user=api.admin).json()
+    assert as_admin["balances"] == [{"currency": "CNY", "balance_minor": 500}]
+    clearing = api.get(f"/admin/accounts/{PAYMENT_CLEARING}", as_user=api.admin).json()
+    assert clearing["balances"] == [{"currency": "CNY", "balance_minor": -5000}]
+
+
+def test_bad_query_and_path_are_422_naming_the_field(api):
+    promoter = api.user("promoter")
+    response = api.get("/promoter/account", as_user=promoter, query={"limit": 0})
+    assert response.status == 422 and response.json()["error"]["field"] == "limit"
+    response = api.get("/admin/accounts/bad%20id!", as_user=api.admin)
+    assert response.status == 422 and response.json()["error"]["field"] == "user_id"
