@@ -68,6 +68,10 @@ class FunctionHost:
         self._specs = {spec.logical_id: spec for spec in template.functions()}
         self._modules: dict[str, ModuleType] = {}
         self._lock = threading.Lock()
+        # A Lambda container runs one event at a time, and Powertools keeps the current event on the
+        # resolver class, shared by every function in this process: so one invocation at a time here too.
+        # Concurrency between "containers" is still real at the DynamoDB level (requests interleave).
+        self._invoke_lock = threading.RLock()
 
     @property
     def specs(self) -> dict[str, template.FunctionSpec]:
@@ -89,7 +93,8 @@ class FunctionHost:
         spec = self._specs[logical_id]
         handler: Callable[..., Any] = getattr(self.module(logical_id), spec.handler_name)
         timeout = int(spec.properties.get("Timeout", 10))
-        return handler(event, LambdaContext(function_name=logical_id, timeout_seconds=timeout))
+        with self._invoke_lock:
+            return handler(event, LambdaContext(function_name=logical_id, timeout_seconds=timeout))
 
 
 class TokenVerifier:

@@ -207,6 +207,27 @@ def test_fifty_concurrent_deliveries_settle_once(payments):
     payments.assert_ledger_consistent()
 
 
+def test_fifty_racing_settlements_in_parallel_threads_pay_once(payments):
+    # Given one payment event, delivered to 50 "containers" at once (the domain function in 50 threads,
+    # so the DynamoDB requests of the deliveries interleave: the gateway runs one event at a time)
+    from datetime import UTC, datetime
+
+    from tuishou.logic import settlement
+    from tuishou.providers import PaymentEvent
+
+    seeded = payments.seed_click()
+    event = PaymentEvent(provider="stripe", payment_id="pi_race", kind="paid", amount_minor=12345, currency="CNY",
+                         occurred_at=datetime.now(UTC), click_id=seeded.click_id)
+    # When they all settle at once
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        outcomes = list(pool.map(lambda _: str(settlement.handle(event)), range(50)))
+    # Then exactly one settled: the conditional settlement record decided, not a read-before-write
+    assert outcomes.count("settled") == 1, outcomes
+    assert len(payments.settlements()) == 1
+    assert len(payments.entries()) == 3
+    payments.assert_ledger_consistent()
+
+
 def test_unknown_provider_is_404_and_oversized_body_is_refused(payments):
     assert payments.post("paypal", b"{}", {}).status == 404
     big = payments.post("stripe", b"x" * (64 * 1024 + 1), {"Stripe-Signature": "t=1,v1=00"})
