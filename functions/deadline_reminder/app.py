@@ -12,9 +12,6 @@ from tuishou.config import int_setting
 from tuishou.logic import channel_tasks
 from tuishou.observability import logger, metrics, tracer
 
-# Integration point: the issue-4 ledger grant (``Grant``); while None, pending bonus grants are only counted.
-LEDGER_GRANT: channel_tasks.Grant | None = None
-
 
 @logger.inject_lambda_context
 @metrics.log_metrics(capture_cold_start_metric=True)
@@ -23,7 +20,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict[str, Any]:
     at = clock.parse_iso(event["time"]) if event.get("time") else clock.now()
     lookback = int_setting("TUISHOU_REMINDER_LOOKBACK_HOURS", channel_tasks.DEFAULT_REMINDER_LOOKBACK_HOURS)
     scan = channel_tasks.scan_reminders(at, lookback)
-    redriven = channel_tasks.redrive_pending_bonuses(LEDGER_GRANT) if LEDGER_GRANT else 0
+    redriven = channel_tasks.redrive_pending_bonuses()
     metrics.add_metric(name="DeadlineRemindersSent", unit="Count", value=scan.sent)
     logger.info("reminder scan", extra={**scan.__dict__, "bonus_grants_redriven": redriven})
     return {**scan.__dict__, "bonus_grants_redriven": redriven}

@@ -106,18 +106,9 @@ def get_pointers(promoter_id: str, channels: list[str]) -> dict[str, dict[str, A
     """Pointers of several channels in one BatchGetItem (at most 7 channels)."""
     if not channels:
         return {}
-    tracking = dynamo.table("tracking")
-    request = {tracking: {"Keys": [dynamo.key(*keys.promoter_channel(promoter_id, c)) for c in sorted(set(channels))],
-                          "ProjectionExpression": f"sk, {POINTER_PROJECTION}", "ConsistentRead": True}}
-    found: list[dict[str, Any]] = []
-    while request:
-        response = _call("batch_get_item", RequestItems=request)
-        found.extend(dynamo.from_item(i) for i in response.get("Responses", {}).get(tracking, []))
-        request = response.get("UnprocessedKeys") or {}
-    by_channel = {}
-    for item in found:
-        by_channel[item["sk"].split("#", 1)[1]] = item
-    return by_channel
+    wanted = [keys.promoter_channel(promoter_id, c) for c in sorted(set(channels))]
+    found = dynamo.batch_get({"tracking": wanted}, projection=f"pk, sk, {POINTER_PROJECTION}")
+    return {sk.split("#", 1)[1]: item for (_, _, sk), item in found.items()}
 
 
 def start_task(task: dict[str, Any], pointer_terms: dict[str, Any], now: str, replaced: dict[str, Any] | None) -> None:

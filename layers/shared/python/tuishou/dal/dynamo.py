@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -16,6 +17,8 @@ from botocore.exceptions import ClientError
 
 from tuishou.config import table_name
 from tuishou.errors import BadRequest, ServiceUnavailable
+
+_BATCH_ATTEMPTS = 4
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -125,3 +128,31 @@ def raise_transient(error: ClientError) -> None:
     """Re-raise throttling and transient AWS failures as ``ServiceUnavailable`` (HTTP 503)."""
     if is_transient(error):
         raise ServiceUnavailable(retry_after=1) from error
+
+
+def batch_get(requests: dict[str, list[tuple[str, str]]],
+              projection: str | None = None) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """One BatchGetItem across tables (``{"ledger": [(pk, sk), ...]}``), strongly consistent, keyed by
+    (table short name, pk, sk). Unprocessed keys (throttling) are retried with backoff, then 503.
+    A ``projection`` must name ``pk`` and ``sk``."""
+    names = {table(short): short for short in requests}
+    pending: dict[str, Any] = {
+        table(short): {"Keys": [key(pk, sk) for pk, sk in pairs], "ConsistentRead": True,
+                       **({"ProjectionExpression": projection} if projection else {})}
+        for short, pairs in requests.items() if pairs}
+    found: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for attempt in range(_BATCH_ATTEMPTS):
+        try:
+            result = client().batch_get_item(RequestItems=pending)
+        except ClientError as exc:
+            raise_transient(exc)
+            raise
+        for physical, items in result.get("Responses", {}).items():
+            for raw in items:
+                item = from_item(raw)
+                found[(names[physical], item["pk"], item["sk"])] = item
+        pending = result.get("UnprocessedKeys") or {}
+        if not pending:
+            return found
+        time.sleep(0.05 * 2**attempt)
+    raise ServiceUnavailable()

@@ -28,20 +28,9 @@ def reset() -> None:
 
 def recipient_settings(user_id: str) -> tuple[list[str] | None, str | None]:
     """(chosen channels or None for the default, phone or None) in one BatchGetItem."""
-    users = dynamo.table("users")
-    wanted = [dynamo.key(*keys.notification_preferences(user_id)), dynamo.key(*keys.profile(user_id))]
-    try:
-        response = dynamo.client().batch_get_item(RequestItems={users: {
-            "Keys": wanted, "ProjectionExpression": "sk, channels, phone"}})
-        found = [dynamo.from_item(i) for i in response.get("Responses", {}).get(users, [])]
-        unprocessed = response.get("UnprocessedKeys", {}).get(users, {}).get("Keys", [])
-        for leftover in unprocessed:  # rare under throttling; fall back to single reads
-            item = dynamo.client().get_item(TableName=users, Key=leftover, ProjectionExpression="sk, channels, phone")
-            found.append(dynamo.from_item(item.get("Item")))
-    except ClientError as error:
-        dynamo.raise_transient(error)
-        raise
-    by_sk = {item["sk"]: item for item in found if item}
+    prefs_key, profile_key = keys.notification_preferences(user_id), keys.profile(user_id)
+    found = dynamo.batch_get({"users": [prefs_key, profile_key]}, projection="pk, sk, channels, phone")
+    by_sk = {sk: item for (_, _, sk), item in found.items()}
     prefs = by_sk.get(keys.notification_preferences(user_id)[1])
     profile = by_sk.get(keys.profile(user_id)[1]) or {}
     phone = profile.get("phone") or None

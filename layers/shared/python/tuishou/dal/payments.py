@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import random
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,10 +10,7 @@ from botocore.exceptions import ClientError
 
 from tuishou import clock
 from tuishou.dal import dynamo, keys
-from tuishou.errors import BadRequest, ServiceUnavailable
-
-COUNTER_SHARDS = 10
-_BATCH_ATTEMPTS = 4
+from tuishou.errors import BadRequest
 
 
 @dataclass(frozen=True)
@@ -23,50 +18,32 @@ class PaymentState:
     settlement: dict[str, Any] | None
     pending_refund: dict[str, Any] | None
     click: dict[str, Any] | None
-
-
-def batch_get(requests: dict[str, list[tuple[str, str]]]) -> dict[tuple[str, str, str], dict[str, Any]]:
-    """One BatchGetItem across tables (``{"ledger": [(pk, sk), ...]}``), strongly consistent, keyed by
-    (table short name, pk, sk). Unprocessed keys (throttling) are retried with backoff, then 503."""
-    names = {dynamo.table(short): short for short in requests}
-    pending: dict[str, Any] = {
-        dynamo.table(short): {"Keys": [dynamo.key(pk, sk) for pk, sk in pairs], "ConsistentRead": True}
-        for short, pairs in requests.items() if pairs}
-    found: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for attempt in range(_BATCH_ATTEMPTS):
-        try:
-            result = dynamo.client().batch_get_item(RequestItems=pending)
-        except ClientError as exc:
-            dynamo.raise_transient(exc)
-            raise
-        for table, items in result.get("Responses", {}).items():
-            for raw in items:
-                item = dynamo.from_item(raw)
-                found[(names[table], item["pk"], item["sk"])] = item
-        pending = result.get("UnprocessedKeys") or {}
-        if not pending:
-            return found
-        time.sleep(0.05 * 2**attempt)
-    raise ServiceUnavailable()
+    coupon: dict[str, Any] | None = None
 
 
 def load_state(provider: str, payment_id: str, click_id: str | None) -> PaymentState:
-    """The payment's settlement record, a pending refund and the click: one request for all three."""
+    """The payment's settlement record, a pending refund, the click and the click's quota-rescue coupon:
+    one request for all four."""
     settlement_key, pending_key = keys.settlement(provider, payment_id), keys.pending_refund(provider, payment_id)
     requests: dict[str, list[tuple[str, str]]] = {"ledger": [settlement_key, pending_key]}
     click_key = keys.click(click_id) if click_id else None
-    if click_key:
-        requests["tracking"] = [click_key]
-    found = batch_get(requests)
+    coupon_key = keys.click_coupon(click_id) if click_id else None
+    if click_key and coupon_key:
+        requests["tracking"] = [click_key, coupon_key]
+    found = dynamo.batch_get(requests)
     return PaymentState(found.get(("ledger", *settlement_key)), found.get(("ledger", *pending_key)),
-                        found.get(("tracking", *click_key)) if click_key else None)
+                        found.get(("tracking", *click_key)) if click_key else None,
+                        found.get(("tracking", *coupon_key)) if coupon_key else None)
 
 
-def load_product_and_profile(product_id: str, promoter_id: str) -> tuple[dict[str, Any] | None,
-                                                                          dict[str, Any] | None]:
+def load_attribution(product_id: str, promoter_id: str, channel: str) -> tuple[dict[str, Any] | None, ...]:
+    """(product, promoter profile, the promoter's counter item on ``channel``) in ONE BatchGetItem; the
+    counter item carries the active channel bonus task, so its progress needs no extra read."""
     product_key, profile_key = keys.product(product_id), keys.profile(promoter_id)
-    found = batch_get({"catalog": [product_key], "users": [profile_key]})
-    return found.get(("catalog", *product_key)), found.get(("users", *profile_key))
+    counter_key = keys.promoter_channel(promoter_id, channel)
+    found = dynamo.batch_get({"catalog": [product_key], "users": [profile_key], "tracking": [counter_key]})
+    return (found.get(("catalog", *product_key)), found.get(("users", *profile_key)),
+            found.get(("tracking", *counter_key)))
 
 
 # ---------------------------------------------------------------- transaction items
@@ -127,18 +104,6 @@ def refund_put(provider: str, payment_id: str, record: dict[str, Any]) -> dict[s
     pk, sk = keys.refund(provider, payment_id, record["refunded_total_minor"])
     return {"Put": {"TableName": dynamo.table("ledger"), "Item": dynamo.to_item({"pk": pk, "sk": sk, **record}),
                     "ConditionExpression": "attribute_not_exists(pk)"}}
-
-
-def transaction_counter_updates(product_id: str, promoter_id: str, channel: str) -> list[dict[str, Any]]:
-    """One more transaction on the task (a random counter shard), the promoter×task history and the channel."""
-    one = {":one": {"N": "1"}}
-    shard = random.randrange(COUNTER_SHARDS)
-    targets = [("catalog", keys.product_counters(product_id, shard)),
-               ("tracking", keys.promoter_task_history(promoter_id, product_id)),
-               ("tracking", keys.promoter_channel(promoter_id, channel))]
-    return [{"Update": {"TableName": dynamo.table(table), "Key": dynamo.key(*key),
-                        "UpdateExpression": "ADD transactions :one", "ExpressionAttributeValues": one}}
-            for table, key in targets]
 
 
 # ---------------------------------------------------------------- admin listing

@@ -8,8 +8,8 @@ from botocore.exceptions import ClientError
 
 from tuishou.dal import keys
 from tuishou.dal.catalog import active_product_check
-from tuishou.dal.dynamo import cancellation_codes, client, from_item, key, raise_transient, table, to_item
-from tuishou.errors import Gone, ServiceUnavailable
+from tuishou.dal.dynamo import batch_get, cancellation_codes, client, from_item, key, raise_transient, table, to_item
+from tuishou.errors import Gone
 
 _STORAGE_KEYS = {"pk", "sk", "gsi1pk", "gsi1sk"}
 
@@ -38,27 +38,22 @@ def _get(table_short_name: str, pk_sk: tuple[str, str]) -> dict[str, Any] | None
 def link_context(promoter_id: str, product_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None,
                                                              dict[str, Any] | None]:
     """(promoter profile, product, the promoter's existing link for it) in ONE BatchGetItem over three
-    tables (retrying unprocessed keys)."""
-    wanted = {
-        table("users"): keys.profile(promoter_id),
-        table("catalog"): keys.product(product_id),
-        table("tracking"): keys.promoter_link(promoter_id, product_id),
-    }
-    request: dict[str, Any] = {name: {"Keys": [key(*pk_sk)]} for name, pk_sk in wanted.items()}
-    found: dict[str, dict[str, Any]] = {}
-    for _ in range(5):
-        try:
-            response = client().batch_get_item(RequestItems=request)
-        except ClientError as error:
-            raise_transient(error)
-            raise
-        for name, items in response.get("Responses", {}).items():
-            for item in items:
-                found[name] = _plain(from_item(item))
-        request = response.get("UnprocessedKeys") or {}
-        if not request:
-            return found.get(table("users")), found.get(table("catalog")), found.get(table("tracking"))
-    raise ServiceUnavailable()
+    tables."""
+    profile, product = keys.profile(promoter_id), keys.product(product_id)
+    link = keys.promoter_link(promoter_id, product_id)
+    found = batch_get({"users": [profile], "catalog": [product], "tracking": [link]})
+    return (_plain(found.get(("users", *profile))), _plain(found.get(("catalog", *product))),
+            _plain(found.get(("tracking", *link))))
+
+
+def share_context(link_id: str, promoter_id: str, channel: str) -> tuple[dict[str, Any] | None, ...]:
+    """(the link, the promoter's counter item on ``channel``, the channel's bonus offer) in ONE
+    BatchGetItem: the counter item carries the active channel bonus task, if any, so neither progress nor
+    the offer costs another read."""
+    link, counter, offer = keys.link(link_id), keys.promoter_channel(promoter_id, channel), keys.channel_offer(channel)
+    found = batch_get({"tracking": [link, counter], "catalog": [offer]})
+    return (_plain(found.get(("tracking", *link))), found.get(("tracking", *counter)),
+            found.get(("catalog", *offer)))
 
 
 def create_link(link: dict[str, Any], landing_url: str) -> None:

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal
 
 from tuishou import clock, ids
 from tuishou.dal import channel_tasks as store
 from tuishou.errors import Conflict, NotFound, Unprocessable
+from tuishou.logic.ledger import grant_event
 from tuishou.logic.notifications import notify
 from tuishou.models.channel_tasks import (
     ChannelTaskList,
@@ -31,6 +32,7 @@ from tuishou.models.channel_tasks import (
     ChannelTaskView,
     Counts,
 )
+from tuishou.models.ledger import RewardableEvent
 from tuishou.money import format_minor
 from tuishou.observability import logger
 
@@ -39,22 +41,9 @@ CHANNEL_BONUS: Final = "channel_bonus"
 DEFAULT_REMINDER_LOOKBACK_HOURS = 6
 
 
-@dataclass(frozen=True)
-class RewardableEvent:
-    """Something that owes a user money. ``event_id`` is deterministic, so the ledger's grant-by-event-id
-    condition makes the credit exactly once however often it is offered."""
-
-    event_id: str
-    kind: str
-    user_id: str
-    amount_minor: int
-    currency: str
-    occurred_at: str
-    source: dict[str, str] = field(default_factory=dict)
-
-
 Grant = Callable[[RewardableEvent], bool]
-"""The ledger port: credit ``event.amount_minor`` to ``event.user_id`` once per ``event_id`` (conditional write
+"""The ledger port (``tuishou.logic.ledger.grant_event`` unless a test passes another): credit
+``event.amount_minor`` to ``event.user_id`` once per ``event_id`` (conditional write
 in the same DynamoDB transaction as the entries). True when it granted now, False when it was granted before."""
 
 
@@ -143,8 +132,12 @@ def _zero_if(target: int | None) -> int | None:
 
 
 def offer_for_channel(channel: str) -> ChannelTaskView | None:
-    """The share response's ``channel_task_offer``: the channel's current template (one GetItem)."""
-    item = store.get_offer(channel)
+    """The channel's current offer (one GetItem)."""
+    return offer_from(store.get_offer(channel))
+
+
+def offer_from(item: Mapping[str, Any] | None) -> ChannelTaskView | None:
+    """The share response's ``channel_task_offer`` from an offer item already read (no request)."""
     return _offer_view(_template(item)) if item else None
 
 
@@ -254,7 +247,7 @@ def resolve_active(promoter_id: str, channel: str, active: ActiveTask | Unread |
 
 
 # ---------------------------------------------------------------- progress hooks
-def record_channel_promotion(promoter_id: str, channel: str, at: datetime, *, grant: Grant,
+def record_channel_promotion(promoter_id: str, channel: str, at: datetime, *, grant: Grant = grant_event,
                              event_ref: str | None = None,
                              active: ActiveTask | Unread | None = UNREAD) -> Progress:
     """Hook for the share flow: one promotion on ``channel`` at ``at``. ``event_ref`` (e.g. the share id)
@@ -264,7 +257,8 @@ def record_channel_promotion(promoter_id: str, channel: str, at: datetime, *, gr
     return _record(promoter_id, channel, at, "promotions", f"pr:{event_ref}" if event_ref else None, grant, active)
 
 
-def record_channel_transaction(promoter_id: str, channel: str, at: datetime, event_ref: str, *, grant: Grant,
+def record_channel_transaction(promoter_id: str, channel: str, at: datetime, event_ref: str, *,
+                               grant: Grant = grant_event,
                                active: ActiveTask | Unread | None = UNREAD) -> Progress:
     """Hook for the settlement flow: one settled sale on ``channel`` at ``at`` (the payment time).
     ``event_ref`` (provider:payment id) makes duplicate deliveries count once. Requests as for promotions."""
@@ -294,8 +288,8 @@ def _record(promoter_id: str, channel: str, at: datetime, dimension: str, ref: s
 def bonus_event(task: ActiveTask, completed_at: str) -> RewardableEvent:
     return RewardableEvent(
         event_id=f"{CHANNEL_BONUS}:{task.task_id}", kind=CHANNEL_BONUS, user_id=task.promoter_id,
-        amount_minor=task.bonus_minor, currency=task.currency, occurred_at=completed_at,
-        source={"task_id": task.task_id, "template_id": task.template_id, "channel": task.channel})
+        amount_minor=task.bonus_minor, currency=task.currency, occurred_at=clock.parse_iso(completed_at),
+        details={"task_id": task.task_id, "template_id": task.template_id, "channel": task.channel})
 
 
 def _complete(task: ActiveTask, grant: Grant) -> bool:
@@ -306,7 +300,7 @@ def _complete(task: ActiveTask, grant: Grant) -> bool:
     event = bonus_event(task, completed_at)
     record = {"event_id": event.event_id, "kind": event.kind, "user_id": event.user_id,
               "amount_minor": event.amount_minor, "currency": event.currency, "occurred_at": completed_at,
-              "source": event.source}
+              "source": event.details}
     won = store.complete_task(task.promoter_id, task.template_id, task.channel, task.task_id,
                               {"transactions": task.transactions, "promotions": task.promotions}, completed_at, record)
     if not won:
@@ -326,13 +320,14 @@ def _grant(event: RewardableEvent, grant: Grant) -> None:
     logger.info("channel bonus granted", extra={"event_id": event.event_id, "granted_now": granted_now})
 
 
-def redrive_pending_bonuses(grant: Grant, limit: int = 100) -> int:
+def redrive_pending_bonuses(grant: Grant = grant_event, limit: int = 100) -> int:
     """Grant ``channel_bonus`` events whose grant was never confirmed (crash after completion)."""
     pending = store.pending_bonus_events(limit)
     for item in pending:
         _grant(RewardableEvent(event_id=item["event_id"], kind=item["kind"], user_id=item["user_id"],
                                amount_minor=item["amount_minor"], currency=item["currency"],
-                               occurred_at=item["occurred_at"], source=item.get("source") or {}), grant)
+                               occurred_at=clock.parse_iso(item["occurred_at"]), details=item.get("source") or {}),
+               grant)
     return len(pending)
 
 

@@ -15,6 +15,7 @@ from tuishou.dal import tracking
 from tuishou.dal.counters import counter_updates
 from tuishou.errors import Forbidden, NotFound, ServiceUnavailable, Unprocessable
 from tuishou.ids import is_code, is_id, new_code, new_id
+from tuishou.logic import channel_tasks, coupons
 from tuishou.logic.products import check_product_id
 from tuishou.logic.promoters import tags_of
 from tuishou.logic.rewards import applicable_rule
@@ -23,6 +24,7 @@ from tuishou.models.tasks import CHANNELS, DIRECT_CHANNEL, Link, Share
 LINK_ID_PREFIX, SHARE_ID_PREFIX, CLICK_ID_PREFIX = "lnk", "shr", "clk"
 CLICK_ID_PARAM = "tsclid"
 CHANNEL_PARAM = "ch"
+COUPON_PARAM = "tscoupon"
 _CODE_ATTEMPTS = 5
 
 
@@ -69,15 +71,21 @@ def get_or_create_link(promoter_id: str, product_id: str) -> tuple[Link, bool]:
 def record_share(promoter_id: str, link_id: str, channel: str) -> Share:
     if not is_id(link_id, LINK_ID_PREFIX):
         raise Unprocessable("link_id: not a link id", field="link_id")
-    link = tracking.get_link(link_id)
+    link, channel_counter, offer = tracking.share_context(link_id, promoter_id, channel)
     if link is None or link["promoter_id"] != promoter_id:
         raise NotFound("no such link")
     share = {"share_id": new_id(SHARE_ID_PREFIX), "link_id": link_id, "code": link["code"],
              "promoter_id": promoter_id, "product_id": link["product_id"], "merchant_id": link["merchant_id"],
              "channel": channel, "created_at": clock.iso()}
     tracking.record_share(share, counter_updates(promoter_id, link["product_id"], channel, "promotions"))
+    # Channel bonus progress: the counter item read with the link says whether a task is active (no extra read).
+    active = channel_tasks.active_task_from(channel_counter, promoter_id, channel)
+    if active is not None:
+        channel_tasks.record_channel_promotion(promoter_id, channel, clock.parse_iso(share["created_at"]),
+                                               event_ref=share["share_id"], active=active)
     return Share(share_id=share["share_id"], link_id=link_id, channel=channel,
-                 share_url=share_url(link["code"], channel), created_at=share["created_at"])
+                 share_url=share_url(link["code"], channel), created_at=share["created_at"],
+                 channel_task_offer=channel_tasks.offer_from(offer))
 
 
 def click_channel(marker: str | None) -> str:
@@ -88,16 +96,18 @@ def click_channel(marker: str | None) -> str:
     return marker if marker in CHANNELS else "other"
 
 
-def with_click_id(landing_url: str, click_id: str) -> str:
+def with_click_id(landing_url: str, click_id: str, coupon_code: str | None = None) -> str:
     parts = urlsplit(landing_url)
-    extra = urlencode({CLICK_ID_PARAM: click_id})
+    extra = urlencode({CLICK_ID_PARAM: click_id, **({COUPON_PARAM: coupon_code} if coupon_code else {})})
     query = f"{parts.query}&{extra}" if parts.query else extra
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
 def record_click(code: str, marker: str | None) -> str:
-    """Record a click on ``code`` and return where to send the visitor (landing URL + ``tsclid``).
-    404 for an unknown code, 410 when the product is paused. 1 GetItem + 1 TransactWriteItems."""
+    """Record a click on ``code`` and return where to send the visitor (landing URL + ``tsclid``, and
+    ``tscoupon`` when a quota-rescue coupon is issued). 404 for an unknown code, 410 when the product is
+    paused. 1 GetItem + 1 TransactWriteItems; a share URL's click reads the promoter's channel item once
+    more (+1 GetItem) to see whether a coupon is due."""
     if not is_code(code):
         raise NotFound("no such link")
     target = tracking.get_code(code)
@@ -108,4 +118,8 @@ def record_click(code: str, marker: str | None) -> str:
              "promoter_id": target["promoter_id"], "product_id": target["product_id"],
              "merchant_id": target["merchant_id"], "channel": channel, "created_at": clock.iso()}
     tracking.record_click(click, counter_updates(target["promoter_id"], target["product_id"], channel, "clicks"))
-    return with_click_id(target["landing_url"], click["click_id"])
+    coupon = None
+    if channel in CHANNELS:  # only a share URL's click can rescue a channel task's quota
+        coupon = coupons.coupon_for_click(target["promoter_id"], channel, click["click_id"],
+                                          clock.parse_iso(click["created_at"]))
+    return with_click_id(target["landing_url"], click["click_id"], coupon.code if coupon else None)

@@ -16,9 +16,13 @@ from tuishou import clock, money
 from tuishou.config import int_setting
 from tuishou.dal import ledger as ledger_dal
 from tuishou.dal import payments as payments_dal
+from tuishou.dal.counters import counter_updates
 from tuishou.errors import ServiceUnavailable
+from tuishou.logic import channel_tasks, coupons
 from tuishou.logic.ledger import SALE_COMMISSION, record_event, sale_event_id
+from tuishou.logic.rewards import applicable_rule
 from tuishou.models.ledger import PAYMENT_CLEARING, PLATFORM_FEES, LedgerTransaction, Posting, RewardableEvent
+from tuishou.models.tasks import DIRECT_CHANNEL
 from tuishou.observability import logger
 from tuishou.providers import PaymentEvent
 
@@ -41,6 +45,8 @@ class Attribution:
     click: dict[str, Any]
     product: dict[str, Any]
     rule: dict[str, Any]
+    channel_counter: dict[str, Any] | None = None
+    coupon: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,7 @@ def settle(event: PaymentEvent) -> Outcome:
         state = payments_dal.load_state(event.provider, event.payment_id, event.click_id)
         if state.settlement is not None:
             return Outcome.DUPLICATE
-        attribution = _attribute(event, state.click)
+        attribution = _attribute(event, state.click, state.coupon)
         pending = state.pending_refund
         try:
             if isinstance(attribution, Unattributed):
@@ -88,34 +94,25 @@ def settle(event: PaymentEvent) -> Outcome:
     raise ServiceUnavailable("payment is being processed concurrently, retry")
 
 
-def _attribute(event: PaymentEvent, click: dict[str, Any] | None) -> Attribution | Unattributed:
+def _attribute(event: PaymentEvent, click: dict[str, Any] | None,
+               coupon: dict[str, Any] | None = None) -> Attribution | Unattributed:
     if not event.click_id:
         return Unattributed("missing_click_id")
     if click is None:
         return Unattributed("unknown_click")
-    product, profile = payments_dal.load_product_and_profile(click["product_id"], click["promoter_id"])
+    product, profile, channel_counter = payments_dal.load_attribution(
+        click["product_id"], click["promoter_id"], click.get("channel") or DIRECT_CHANNEL)
     if product is None:
         return Unattributed("unknown_product")
     if product.get("currency") != event.currency:
         return Unattributed("currency_mismatch", flagged=True)
     if profile is None or profile.get("role") != "promoter":
         return Unattributed("unknown_promoter")
-    rule = _reward_rule_in_force(product.get("reward_rules") or [], profile.get("tags") or ["standard"],
+    applicable = applicable_rule(product.get("reward_rules") or [], profile.get("tags") or ["standard"],
                                  event.amount_minor)
-    if rule is None:
+    if applicable is None:
         return Unattributed("no_reward_rule")
-    return Attribution(click, product, rule)
-
-
-def _reward_rule_in_force(rules: list[dict[str, Any]], tags: list[str], amount_minor: int) -> dict[str, Any] | None:
-    """The best-paying rule among the promoter's tags on this amount (ties: the lexically first tag, then
-    percent before fixed, so the choice is deterministic). Private on purpose: the tasks feature owns the
-    shared selection helper; the two are to be unified."""
-    candidates = [r for r in rules if r.get("promoter_tag") in tags]
-    if not candidates:
-        return None
-    return min(candidates, key=lambda r: (-money.commission_minor(r["type"], int(r["value"]), amount_minor),
-                                          r["promoter_tag"], r["type"] != "percent"))
+    return Attribution(click, product, applicable.rule.model_dump(), channel_counter, coupon)
 
 
 def _base_record(event: PaymentEvent, status: str, received_at: str) -> dict[str, Any]:
@@ -192,13 +189,29 @@ def _settle_attributed(event: PaymentEvent, attribution: Attribution, pending: d
         _pending_guard(event, pending),       # item 1: no refund slipped in since the read
         ledger_dal.grant_put(event_id, sale.transaction_id),
         *ledger_dal.posting_items(*transactions),
-        *payments_dal.transaction_counter_updates(product["product_id"], promoter_id, click.get("channel") or "direct"),
+        *counter_updates(promoter_id, product["product_id"], click.get("channel") or DIRECT_CHANNEL, "transactions"),
         *extra_items])
+    _after_settlement(event, attribution)
     logger.info("payment settled", extra={"provider": event.provider, "payment_id": event.payment_id,
                                           "commission_minor": split.commission_minor, "refunded_minor": refunded})
 
 
 # ---------------------------------------------------------------- refunds
+def _after_settlement(event: PaymentEvent, attribution: Attribution) -> None:
+    """Channel bonus progress and the click's coupon, after the money moved. Both are idempotent by the
+    payment reference; a crash between the ledger transaction and here leaves them uncounted (documented)."""
+    click = attribution.click
+    channel = click.get("channel") or DIRECT_CHANNEL
+    reference = f"{event.provider}:{event.payment_id}"
+    active = channel_tasks.active_task_from(attribution.channel_counter, click["promoter_id"], channel)
+    if active is not None:
+        # Providers stamp payments to the second; a payment never precedes its click (ms precision).
+        paid_at = max(event.occurred_at, clock.parse_iso(click["created_at"]))
+        channel_tasks.record_channel_transaction(click["promoter_id"], channel, paid_at, reference, active=active)
+    if attribution.coupon is not None and event.click_id:  # read with the click: no read to find out
+        coupons.redeem_coupon_for_click(event.click_id, payment_ref=reference)
+
+
 def clawback_for(settlement: dict[str, Any], refunded_minor: int) -> Clawback:
     """Cumulative clawback after ``refunded_minor`` of the payment is refunded, by the split's rounding rule
     (round-half-even of the proportional share). Computed from the cumulative total, never summed from

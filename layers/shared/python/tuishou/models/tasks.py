@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, field_validator
 
+from tuishou.models.channel_tasks import ChannelTaskView
 from tuishou.models.rewards import TAG_PATTERN, RewardRule
 from tuishou.money import CURRENCY_EXPONENT, is_currency
 
@@ -186,3 +187,5 @@ class Share(BaseModel):
     channel: Channel
     share_url: str = Field(description="The tracking URL with the channel marker: `{base}/l/{code}?ch={channel}`.")
     created_at: str
+    channel_task_offer: ChannelTaskView | None = Field(
+        default=None, description="The channel bonus task offered on this channel, if an admin defined one.")
