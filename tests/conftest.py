@@ -119,3 +119,13 @@ def dynamodb_requests(stack: LocalStack):
 
     return RequestCounter()
 # ---------------------------------------------------------------- end of issue 5 fixtures
+
+
+# ---------------------------------------------------------------- fixtures: issue 6 (merchant insights)
+# (keep fixtures of this feature between these markers)
+# ---------------------------------------------------------------- end of issue 6 fixtures
+
+
+# ---------------------------------------------------------------- fixtures: issue 7 (compensation)
+# (keep fixtures of this feature between these markers)
+# ---------------------------------------------------------------- end of issue 7 fixtures
