@@ -51,9 +51,13 @@ def aggregate(items: list[dict[str, Any]]) -> tuple[dict[str, dict[str, int]], d
     by_promoter: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for item in items:
         day, mark, name = item["sk"][:10], item["sk"][10:13], item["sk"][13:]
-        target = {keys.DAY_TOTALS_MARK: by_day[day], keys.DAY_CHANNEL_MARK: by_channel[name],
-                  keys.DAY_PROMOTER_MARK: by_promoter[name]}.get(mark)
-        if target is None:
+        if mark == keys.DAY_TOTALS_MARK:
+            target = by_day[day]
+        elif mark == keys.DAY_CHANNEL_MARK:
+            target = by_channel[name]
+        elif mark == keys.DAY_PROMOTER_MARK:
+            target = by_promoter[name]
+        else:
             continue
         for field in COUNT_FIELDS:
             target[field] += int(item.get(field, 0))
