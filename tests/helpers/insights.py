@@ -35,7 +35,8 @@ def record_activity(product: dict[str, Any], promoter_id: str, at: datetime, *, 
     from tuishou.dal.insights import sale_updates, window_updates
 
     items: list[dict[str, Any]] = []
-    items += [u for _ in range(clicks) for u in window_updates(promoter_id, product["product_id"], channel, "clicks", at)]
+    items += [u for _ in range(clicks)
+              for u in window_updates(promoter_id, product["product_id"], channel, "clicks", at)]
     items += [u for _ in range(promotions)
               for u in window_updates(promoter_id, product["product_id"], channel, "promotions", at)]
     items += [u for _ in range(sales)
