@@ -1,8 +1,9 @@
 """CatalogTable: products, their counter shards and the tag-partitioned, pre-ranked task index.
 
 Item kinds in a product's partition ``PRODUCT#{id}``: ``PRODUCT`` (the product; GSI1 = its merchant's
-list), ``COUNTERS#nn`` (counter shards, see ``tuishou.dal.counters``) and ``TASK#{tag}`` (one task-index
-entry per rule tag while the product is active; GSI1 = ``TAG#{tag}`` / ranking sort key).
+list), ``COUNTERS#nn`` (counter shards, see ``tuishou.dal.counters``), ``TASK#{tag}`` (one task-index
+entry per rule tag while the product is active; GSI1 = ``TAG#{tag}`` / ranking sort key) and ``ACTIVE``
+(while active; GSI1 = ``ACTIVETASKS``, the merchant-insights job's task list, see ``tuishou.dal.insights``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tuishou.dal import counters, keys
+from tuishou.dal import counters, insights, keys
 from tuishou.dal.dynamo import (
     cancellation_codes,
     client,
@@ -67,7 +68,8 @@ def create_product(product: dict[str, Any], entries: list[dict[str, Any]]) -> No
     """The product and its task-index entries, all or nothing (1 TransactWriteItems)."""
     put_product = {"Put": {"TableName": table("catalog"), "Item": _product_item(product),
                            "ConditionExpression": "attribute_not_exists(pk)"}}
-    _transact([put_product, *(_put_entry(e) for e in entries)], "product already exists")
+    _transact([put_product, *(_put_entry(e) for e in entries), insights.active_task_item(product)],
+              "product already exists")
 
 
 def get_product(product_id: str) -> dict[str, Any] | None:
@@ -118,7 +120,7 @@ def save_product(product: dict[str, Any], expected_version: int | None, put_entr
         "ExpressionAttributeNames": {"#version": "version"}, "ExpressionAttributeValues": values,
     }}
     items = [put_product, *(_put_entry(e) for e in put_entries),
-             *(_delete_entry(product["product_id"], tag) for tag in delete_tags)]
+             *(_delete_entry(product["product_id"], tag) for tag in delete_tags), insights.active_task_item(product)]
     _transact(items, "the product changed meanwhile; retry")
 
 

@@ -194,3 +194,62 @@ def events_in_hour(hour_bucket: str) -> str:
 def grant(event_id: str) -> tuple[str, str]:
     """The grant of a rewardable event into the ledger; ``attribute_not_exists`` makes it exactly once."""
     return f"EVENT#{event_id}", "GRANT"
+
+
+# ================================================================ issue 6: merchant insights
+# ---------------------------------------------------------------- CatalogTable
+ACTIVE_TASKS_INDEX = "ACTIVETASKS"
+"""GSI1 partition of every active product (gsi1sk = ``{merchant_id}#{product_id}``): the daily job's task list."""
+
+
+def active_task(product_id: str) -> tuple[str, str]:
+    """Exists exactly while the product is active (written with the product): its entry in ``ACTIVETASKS``."""
+    return f"PRODUCT#{product_id}", "ACTIVE"
+
+
+# ---------------------------------------------------------------- TrackingTable
+def product_stats(product_id: str) -> str:
+    """Partition of a product's per-day aggregates; sort keys start with the UTC day, so one Query by
+    ``sk BETWEEN`` reads exactly a window of days."""
+    return f"STATS#{product_id}"
+
+
+def day_totals(product_id: str, day: str, shard: int) -> tuple[str, str]:
+    """One of the product's counter shards for one day: clicks, promotions, transactions, revenue, commission."""
+    return product_stats(product_id), f"{day}#D#{shard:02d}"
+
+
+def day_channel(product_id: str, day: str, channel: str) -> tuple[str, str]:
+    return product_stats(product_id), f"{day}#C#{channel}"
+
+
+def day_promoter(product_id: str, day: str, promoter_id: str) -> tuple[str, str]:
+    """promoter x product x day: the raise-reward hint's sales count and the stats' top promoters."""
+    return product_stats(product_id), f"{day}#P#{promoter_id}"
+
+
+DAY_TOTALS_MARK, DAY_CHANNEL_MARK, DAY_PROMOTER_MARK = "#D#", "#C#", "#P#"
+
+
+def promoter_categories(promoter_id: str) -> tuple[str, str]:
+    """A promoter's all-time transaction count per category (attributes ``cat#{path}``)."""
+    return f"PROMOTER#{promoter_id}", "CATEGORIES"
+
+
+CATEGORY_ATTRIBUTE_PREFIX = "cat#"
+
+
+# ---------------------------------------------------------------- UsersTable
+REWARD_OVERRIDE_ATTRIBUTE_PREFIX = "reward_override#"
+
+
+def reward_override_attribute(product_id: str) -> str:
+    """Attribute of the promoter's PROFILE item holding a merchant's per-promoter reward for one product:
+    denormalised there because every path that picks a reward already reads the profile."""
+    return f"{REWARD_OVERRIDE_ATTRIBUTE_PREFIX}{product_id}"
+
+
+def insight_marker(merchant_id: str, period: str, signal: str, subject: str) -> tuple[str, str]:
+    """Dedup marker: this signal about this subject was sent to this merchant in this period."""
+    return f"USER#{merchant_id}", f"INSIGHT#{period}#{signal}#{subject}"
+# ================================================================ end of issue 6

@@ -13,12 +13,13 @@ from tuishou import clock
 from tuishou.config import public_base_url
 from tuishou.dal import tracking
 from tuishou.dal.counters import counter_updates
+from tuishou.dal.insights import window_updates
 from tuishou.errors import Forbidden, NotFound, ServiceUnavailable, Unprocessable
 from tuishou.ids import is_code, is_id, new_code, new_id
 from tuishou.logic import channel_tasks, coupons
 from tuishou.logic.products import check_product_id
 from tuishou.logic.promoters import tags_of
-from tuishou.logic.rewards import applicable_rule
+from tuishou.logic.rewards import applicable_rule, override_for
 from tuishou.models.tasks import CHANNELS, DIRECT_CHANNEL, Link, Share
 
 LINK_ID_PREFIX, SHARE_ID_PREFIX, CLICK_ID_PREFIX = "lnk", "shr", "clk"
@@ -49,7 +50,8 @@ def get_or_create_link(promoter_id: str, product_id: str) -> tuple[Link, bool]:
     tags = tags_of(profile)
     if product is None:
         raise NotFound("no such product")
-    if product["status"] != "active" or applicable_rule(product["reward_rules"], tags, product["price_minor"]) is None:
+    if product["status"] != "active" or applicable_rule(product["reward_rules"], tags, product["price_minor"],
+                                                        override_for(profile, product_id)) is None:
         raise Forbidden("this product is not a task for your promoter tags")
     if existing is not None:
         return _link(existing), False
@@ -77,7 +79,9 @@ def record_share(promoter_id: str, link_id: str, channel: str) -> Share:
     share = {"share_id": new_id(SHARE_ID_PREFIX), "link_id": link_id, "code": link["code"],
              "promoter_id": promoter_id, "product_id": link["product_id"], "merchant_id": link["merchant_id"],
              "channel": channel, "created_at": clock.iso()}
-    tracking.record_share(share, counter_updates(promoter_id, link["product_id"], channel, "promotions"))
+    tracking.record_share(share, [*counter_updates(promoter_id, link["product_id"], channel, "promotions"),
+                                  *window_updates(promoter_id, link["product_id"], channel, "promotions",
+                                                  clock.parse_iso(share["created_at"]))])
     # Channel bonus progress: the counter item read with the link says whether a task is active (no extra read).
     active = channel_tasks.active_task_from(channel_counter, promoter_id, channel)
     if active is not None:
@@ -117,7 +121,9 @@ def record_click(code: str, marker: str | None) -> str:
     click = {"click_id": new_id(CLICK_ID_PREFIX), "link_id": target["link_id"], "code": code,
              "promoter_id": target["promoter_id"], "product_id": target["product_id"],
              "merchant_id": target["merchant_id"], "channel": channel, "created_at": clock.iso()}
-    tracking.record_click(click, counter_updates(target["promoter_id"], target["product_id"], channel, "clicks"))
+    tracking.record_click(click, [*counter_updates(target["promoter_id"], target["product_id"], channel, "clicks"),
+                                  *window_updates(target["promoter_id"], target["product_id"], channel, "clicks",
+                                                  clock.parse_iso(click["created_at"]))])
     coupon = None
     if channel in CHANNELS:  # only a share URL's click can rescue a channel task's quota
         coupon = coupons.coupon_for_click(target["promoter_id"], channel, click["click_id"],

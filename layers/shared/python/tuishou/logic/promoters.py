@@ -22,9 +22,14 @@ def register(user_id: str, body: ProfileCreate) -> Profile:
     return Profile.model_validate(profile)
 
 
-def set_tags(promoter_id: str, tags: list[str]) -> Profile:
+def check_promoter_id(promoter_id: str) -> None:
+    """A promoter id that is not a Cognito ``sub`` is a 422 naming the field, before any DynamoDB call."""
     if not _SUB_RE.match(promoter_id):
         raise Unprocessable("promoter_id: not a user id", field="promoter_id")
+
+
+def set_tags(promoter_id: str, tags: list[str]) -> Profile:
+    check_promoter_id(promoter_id)
     return Profile.model_validate(users.set_promoter_tags(promoter_id, tags, clock.iso()))
 
 

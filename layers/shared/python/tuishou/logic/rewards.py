@@ -1,6 +1,8 @@
-"""Which reward rule pays a promoter: the best-paying rule among the promoter's tags.
+"""Which reward rule pays a promoter: the best-paying rule among the promoter's tags, unless the merchant
+set a per-promoter override for the product (issue 6), which then beats the tag rule.
 
-Used by the task list, link eligibility and (issue 4) settlement, so all three agree."""
+Used by the task list, link eligibility and (issue 4) settlement, so all three agree. Eligibility stays
+by tag: an override changes what an eligible promoter earns, it does not make a product a task."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tuishou.dal.keys import REWARD_OVERRIDE_ATTRIBUTE_PREFIX, reward_override_attribute
 from tuishou.models.rewards import RewardRule
 from tuishou.money import commission_minor
 
@@ -16,6 +19,7 @@ from tuishou.money import commission_minor
 class ApplicableRule:
     rule: RewardRule
     commission_minor: int
+    overridden: bool = False
 
 
 def _as_rule(rule: RewardRule | Mapping[str, Any]) -> RewardRule:
@@ -23,10 +27,33 @@ def _as_rule(rule: RewardRule | Mapping[str, Any]) -> RewardRule:
 
 
 def applicable_rule(rules: Iterable[RewardRule | Mapping[str, Any]], tags: Iterable[str],
-                    price_minor: int) -> ApplicableRule | None:
+                    price_minor: int, override: Mapping[str, Any] | None = None) -> ApplicableRule | None:
     """The rule for one of ``tags`` that pays most on ``price_minor``; ``None`` if no rule matches a tag
     (the product is then not a task for this promoter). Equal pay: the alphabetically first tag wins,
-    so the choice is deterministic."""
+    so the choice is deterministic. With an ``override`` (``{type, value}``) for this promoter, an
+    eligible promoter is paid by the override instead (shown under the matching tag)."""
+    best = _best_tag_rule(rules, tags, price_minor)
+    if best is None or not override:
+        return best
+    rule = RewardRule(promoter_tag=best.rule.promoter_tag, type=override["type"], value=int(override["value"]))
+    return ApplicableRule(rule, commission_minor(rule.type, rule.value, price_minor), overridden=True)
+
+
+def override_for(profile: Mapping[str, Any] | None, product_id: str) -> dict[str, Any] | None:
+    """The merchant's override for this promoter on ``product_id``, denormalised on the promoter's profile."""
+    if not profile:
+        return None
+    return profile.get(reward_override_attribute(product_id))
+
+
+def overrides_of(profile: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """Every override on the profile, by product id."""
+    prefix = REWARD_OVERRIDE_ATTRIBUTE_PREFIX
+    return {name[len(prefix):]: value for name, value in (profile or {}).items() if name.startswith(prefix)}
+
+
+def _best_tag_rule(rules: Iterable[RewardRule | Mapping[str, Any]], tags: Iterable[str],
+                   price_minor: int) -> ApplicableRule | None:
     wanted = set(tags)
     best: ApplicableRule | None = None
     for raw in rules:

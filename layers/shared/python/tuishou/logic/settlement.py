@@ -14,13 +14,14 @@ from typing import Any
 
 from tuishou import clock, money
 from tuishou.config import int_setting
+from tuishou.dal import insights as insights_dal
 from tuishou.dal import ledger as ledger_dal
 from tuishou.dal import payments as payments_dal
 from tuishou.dal.counters import counter_updates
 from tuishou.errors import ServiceUnavailable
 from tuishou.logic import channel_tasks, coupons
 from tuishou.logic.ledger import SALE_COMMISSION, record_event, sale_event_id
-from tuishou.logic.rewards import applicable_rule
+from tuishou.logic.rewards import applicable_rule, override_for
 from tuishou.models.ledger import PAYMENT_CLEARING, PLATFORM_FEES, LedgerTransaction, Posting, RewardableEvent
 from tuishou.models.tasks import DIRECT_CHANNEL
 from tuishou.observability import logger
@@ -109,10 +110,11 @@ def _attribute(event: PaymentEvent, click: dict[str, Any] | None,
     if profile is None or profile.get("role") != "promoter":
         return Unattributed("unknown_promoter")
     applicable = applicable_rule(product.get("reward_rules") or [], profile.get("tags") or ["standard"],
-                                 event.amount_minor)
+                                 event.amount_minor, override_for(profile, product["product_id"]))
     if applicable is None:
         return Unattributed("no_reward_rule")
-    return Attribution(click, product, applicable.rule.model_dump(), channel_counter, coupon)
+    rule = {**applicable.rule.model_dump(), **({"source": "promoter_override"} if applicable.overridden else {})}
+    return Attribution(click, product, rule, channel_counter, coupon)
 
 
 def _base_record(event: PaymentEvent, status: str, received_at: str) -> dict[str, Any]:
@@ -190,6 +192,8 @@ def _settle_attributed(event: PaymentEvent, attribution: Attribution, pending: d
         ledger_dal.grant_put(event_id, sale.transaction_id),
         *ledger_dal.posting_items(*transactions),
         *counter_updates(promoter_id, product["product_id"], click.get("channel") or DIRECT_CHANNEL, "transactions"),
+        *insights_dal.sale_updates(promoter_id, product, click.get("channel") or DIRECT_CHANNEL, event.occurred_at,
+                                   split.amount_minor, split.commission_minor),
         *extra_items])
     _after_settlement(event, attribution)
     logger.info("payment settled", extra={"provider": event.provider, "payment_id": event.payment_id,

@@ -10,6 +10,10 @@ the catalogue size: every Query has a Limit.
   ``TUISHOU_TASK_CANDIDATES`` (default 100) tasks of each of the promoter's tags by global rank; the
   promoter's own counters come from up to ``TUISHOU_TASK_HISTORY`` (default 200) task-history items.
   Normalisation (combined) is over that candidate set. Pagination is keyset over the in-memory order.
+
+Per-promoter reward overrides (issue 6) are attributes of the profile item read first, so they cost no
+request. An override changes the reward and estimated commission shown and, for personal/combined, the
+commission tie-break; the global order stays the index's own (its keyset cursor walks index keys).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from tuishou.dal.dynamo import decode_cursor, encode_cursor
 from tuishou.errors import BadRequest
 from tuishou.logic import ranking
 from tuishou.logic.promoters import tags_of
-from tuishou.logic.rewards import ApplicableRule, applicable_rule
+from tuishou.logic.rewards import ApplicableRule, applicable_rule, overrides_of
 from tuishou.models.tasks import Task, TaskPage, TaskSort
 
 _CURSOR_KEYS = {"sort", "after"}
@@ -74,15 +78,25 @@ def _task(entry: dict[str, Any], rule: ApplicableRule, score_micros: int) -> Tas
                 score=ranking.score_value(score_micros))
 
 
+def _paid(entry: dict[str, Any], rule: ApplicableRule, tags: list[str],
+          overrides: dict[str, dict[str, Any]]) -> ApplicableRule:
+    """What this promoter is paid: the tag rule, or the merchant's override for them on this product."""
+    override = overrides.get(entry["product_id"])
+    if override is None:
+        return rule
+    return applicable_rule(entry["reward_rules"], tags, entry["price_minor"], override) or rule
+
+
 def list_tasks(promoter_id: str, sort: TaskSort, limit: int, cursor: str | None) -> TaskPage:
     after = _decode(cursor, sort)  # validated before any DynamoDB call
-    tags = tags_of(users.get_profile(promoter_id))
+    profile = users.get_profile(promoter_id)
+    tags, overrides = tags_of(profile), overrides_of(profile)
     if sort == "global":
-        return _global_page(tags, limit, after)
-    return _ranked_page(promoter_id, tags, sort, limit, after)
+        return _global_page(tags, overrides, limit, after)
+    return _ranked_page(promoter_id, tags, overrides, sort, limit, after)
 
 
-def _global_page(tags: list[str], limit: int, after: str | None) -> TaskPage:
+def _global_page(tags: list[str], overrides: dict[str, dict[str, Any]], limit: int, after: str | None) -> TaskPage:
     """k-way merge of the tags' index partitions. Each partition is read up to ``limit + 1`` entries
     after the cursor; a product is only shown once every partition has been read past its key, so a page
     may be short (never wrong) when tags overlap."""
@@ -103,15 +117,17 @@ def _global_page(tags: list[str], limit: int, after: str | None) -> TaskPage:
     page = ranked[:limit]
     # More after this page: the next ranked item, or entries beyond what every partition has shown.
     next_after = page[-1][0] if len(ranked) > limit else complete_upto
-    items = [_task(entry, rule, entry["global_score_micros"]) for _, entry, rule in page]
+    items = [_task(entry, _paid(entry, rule, tags, overrides), entry["global_score_micros"]) for _, entry, rule in page]
     return TaskPage(items=items, next_cursor=_encode("global", next_after))
 
 
-def _ranked_page(promoter_id: str, tags: list[str], sort: str, limit: int, after: str | None) -> TaskPage:
+def _ranked_page(promoter_id: str, tags: list[str], overrides: dict[str, dict[str, Any]], sort: str, limit: int,
+                 after: str | None) -> TaskPage:
     entries: list[dict[str, Any]] = []
     for tag in tags:
         entries.extend(catalog.query_tag_tasks(tag, None, candidate_limit()))
-    best = _best_per_product(entries, tags)
+    best = {pid: (entry, _paid(entry, rule, tags, overrides))
+            for pid, (entry, rule) in _best_per_product(entries, tags).items()}
     history = tracking.promoter_task_counters(promoter_id, history_limit()) if best else {}
     w = ranking.weights()
     candidates = [

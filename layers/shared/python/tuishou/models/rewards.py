@@ -19,9 +19,26 @@ class RewardRule(BaseModel):
     @classmethod
     def _value_in_range(cls, value: int, info: ValidationInfo) -> int:
         # A field validator (not a model validator) so the error names `value`, not the whole rule.
-        rule_type = info.data.get("type")
-        if rule_type == "percent" and not 1 <= value <= 10_000:
-            raise ValueError("percent rules take basis points 1..10000")
-        if rule_type == "fixed" and value < 1:
-            raise ValueError("fixed rules take a positive amount in minor units")
-        return value
+        return check_reward_value(info.data.get("type"), value)
+
+
+def check_reward_value(rule_type: str | None, value: int) -> int:
+    """The one range rule of reward values, shared by tag rules and per-promoter overrides."""
+    if rule_type == "percent" and not 1 <= value <= 10_000:
+        raise ValueError("percent rules take basis points 1..10000")
+    if rule_type == "fixed" and value < 1:
+        raise ValueError("fixed rules take a positive amount in minor units")
+    return value
+
+
+class RewardOverrideBody(BaseModel):
+    """A merchant's reward for one promoter on one product; validated exactly like a tag rule."""
+
+    type: Literal["percent", "fixed"]
+    value: int = Field(description="percent: basis points 1..10000; fixed: minor units of the product currency (>0).",
+                       strict=True)
+
+    @field_validator("value")
+    @classmethod
+    def _value_in_range(cls, value: int, info: ValidationInfo) -> int:
+        return check_reward_value(info.data.get("type"), value)

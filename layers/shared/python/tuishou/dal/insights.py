@@ -1,0 +1,212 @@
+"""Merchant insights storage: per-day aggregates, the active-task index, the promoters' category counts,
+per-promoter reward overrides and the dedup markers of the daily job.
+
+Per-day aggregates live in TrackingTable partition ``STATS#{product_id}`` (see ``keys.day_*``); each
+hot-path transaction that already counts (click, share, settlement) carries their ``ADD`` items, so an
+aggregate is exactly-once with its event and costs no extra request:
+
+- ``{day}#D#{shard}`` product x day, one of ``PRODUCT_COUNTER_SHARDS`` random shards (a hot product
+  spreads its writes like the lifetime counters do): clicks, promotions, transactions, revenue_minor,
+  commission_minor;
+- ``{day}#C#{channel}`` channel x product x day, same fields;
+- ``{day}#P#{promoter_id}`` promoter x product x day, same fields;
+- and, for a settlement only, ``PROMOTER#{id}`` / ``CATEGORIES`` (``ADD cat#{category} 1``).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from tuishou import clock
+from tuishou.dal import keys
+from tuishou.dal.counters import PRODUCT_COUNTER_SHARDS
+from tuishou.dal.dynamo import batch_get, client, error_code, from_item, key, raise_transient, table, to_item, to_value
+from tuishou.errors import NotFound
+
+AGGREGATE_FIELDS = ("clicks", "promotions", "transactions", "revenue_minor", "commission_minor")
+_BATCH_KEYS = 100
+
+
+# ---------------------------------------------------------------- hot-path transaction items
+def _add(table_short_name: str, pk_sk: tuple[str, str], amounts: dict[str, int]) -> dict[str, Any]:
+    names = {f"#f{i}": name for i, name in enumerate(amounts)}
+    values = {f":v{i}": {"N": str(amount)} for i, amount in enumerate(amounts.values())}
+    return {"Update": {
+        "TableName": table(table_short_name), "Key": key(*pk_sk),
+        "UpdateExpression": "ADD " + ", ".join(f"#f{i} :v{i}" for i in range(len(amounts))),
+        "ExpressionAttributeNames": names, "ExpressionAttributeValues": values,
+    }}
+
+
+def window_updates(promoter_id: str, product_id: str, channel: str, field: str, at: datetime, *,
+                   shard: int | None = None, revenue_minor: int = 0, commission_minor: int = 0) -> list[dict[str, Any]]:
+    """TransactWriteItems ``Update`` items adding one ``field`` event (clicks | promotions | transactions)
+    on ``at``'s UTC day to the product x day shard, channel x product x day and promoter x product x day
+    aggregates (+3 items). A sale also adds its revenue and commission."""
+    if field not in AGGREGATE_FIELDS[:3]:
+        raise ValueError(f"unknown aggregate field {field!r}")
+    day = clock.day_bucket(at)
+    amounts = {field: 1}
+    if revenue_minor:
+        amounts["revenue_minor"] = revenue_minor
+    if commission_minor:
+        amounts["commission_minor"] = commission_minor
+    chosen = secrets.randbelow(PRODUCT_COUNTER_SHARDS) if shard is None else shard
+    return [_add("tracking", keys.day_totals(product_id, day, chosen), amounts),
+            _add("tracking", keys.day_channel(product_id, day, channel), amounts),
+            _add("tracking", keys.day_promoter(product_id, day, promoter_id), amounts)]
+
+
+def sale_updates(promoter_id: str, product: dict[str, Any], channel: str, at: datetime,
+                 amount_minor: int, commission_minor: int) -> list[dict[str, Any]]:
+    """What a settlement adds for insights (+4 items): the three per-day aggregates with the sale's
+    revenue and commission, and one more transaction in the promoter's count for the product's category."""
+    category = _add("tracking", keys.promoter_categories(promoter_id),
+                    {f"{keys.CATEGORY_ATTRIBUTE_PREFIX}{product['category']}": 1})
+    return [*window_updates(promoter_id, product["product_id"], channel, "transactions", at,
+                            revenue_minor=amount_minor, commission_minor=commission_minor), category]
+
+
+# ---------------------------------------------------------------- active-task index (CatalogTable)
+def active_task_item(product: dict[str, Any]) -> dict[str, Any]:
+    """``Put`` of the product's ``ACTIVETASKS`` entry while active, ``Delete`` otherwise; written in the
+    same transaction as the product so the index never disagrees with the product's status."""
+    pk, sk = keys.active_task(product["product_id"])
+    if product["status"] != "active":
+        return {"Delete": {"TableName": table("catalog"), "Key": key(pk, sk)}}
+    fields = {name: product.get(name) for name in ("product_id", "merchant_id", "title", "category", "price_minor",
+                                                    "currency", "reward_rules", "created_at")}
+    return {"Put": {"TableName": table("catalog"), "Item": to_item({
+        **fields, "pk": pk, "sk": sk, "gsi1pk": keys.ACTIVE_TASKS_INDEX,
+        "gsi1sk": f"{product['merchant_id']}#{product['product_id']}"})}}
+
+
+def _query_all(request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    while True:
+        try:
+            response = client().query(**request)
+        except ClientError as error:
+            raise_transient(error)
+            raise
+        for item in response.get("Items", []):
+            yield from_item(item)
+        if "LastEvaluatedKey" not in response:
+            return
+        request = {**request, "ExclusiveStartKey": response["LastEvaluatedKey"]}
+
+
+def active_tasks() -> Iterator[dict[str, Any]]:
+    """Every active product, grouped by merchant (GSI1 ``ACTIVETASKS``; one item per active task, pages of 1 MB)."""
+    yield from _query_all({"TableName": table("catalog"), "IndexName": "GSI1",
+                           "KeyConditionExpression": "gsi1pk = :pk",
+                           "ExpressionAttributeValues": {":pk": {"S": keys.ACTIVE_TASKS_INDEX}}})
+
+
+# ---------------------------------------------------------------- reading aggregates
+def window_items(product_id: str, first_day: str, last_day: str) -> list[dict[str, Any]]:
+    """Every per-day aggregate item of the product from ``first_day`` to ``last_day`` (UTC days,
+    inclusive): one Query; items read = days x (shards + channels + promoters active that day)."""
+    return list(_query_all({
+        "TableName": table("tracking"),
+        "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
+        "ExpressionAttributeValues": {":pk": {"S": keys.product_stats(product_id)}, ":first": {"S": first_day},
+                                      ":last": {"S": f"{last_day}#~"}},
+    }))
+
+
+def promoters_context(promoter_ids: list[str]) -> dict[str, tuple[dict[str, Any] | None, dict[str, int]]]:
+    """{promoter: (profile, {category: transactions})}: BatchGetItem over profiles and category counts,
+    ceil(2n / 100) requests."""
+    wanted = sorted(set(promoter_ids))
+    found: dict[tuple[str, str, str], dict[str, Any]] = {}
+    per_request = _BATCH_KEYS // 2
+    for start in range(0, len(wanted), per_request):
+        chunk = wanted[start:start + per_request]
+        found.update(batch_get({"users": [keys.profile(p) for p in chunk],
+                                "tracking": [keys.promoter_categories(p) for p in chunk]}))
+    result = {}
+    for promoter_id in wanted:
+        profile = found.get(("users", *keys.profile(promoter_id)))
+        counts_item = found.get(("tracking", *keys.promoter_categories(promoter_id))) or {}
+        counts = {name[len(keys.CATEGORY_ATTRIBUTE_PREFIX):]: int(value) for name, value in counts_item.items()
+                  if name.startswith(keys.CATEGORY_ATTRIBUTE_PREFIX)}
+        result[promoter_id] = (profile, counts)
+    return result
+
+
+# ---------------------------------------------------------------- dedup markers (UsersTable)
+def claim_marker(merchant_id: str, period: str, signal: str, subject: str, now: str, stale_before: str) -> bool:
+    """Claim the right to send this signal this period (1 conditional PutItem). True for the first claim,
+    and for a claim left unconfirmed since before ``stale_before`` (a run that died before sending);
+    False when it was sent, or another run holds a fresh claim."""
+    pk, sk = keys.insight_marker(merchant_id, period, signal, subject)
+    try:
+        client().put_item(
+            TableName=table("users"),
+            Item=to_item({"pk": pk, "sk": sk, "status": "claimed", "claimed_at": now, "signal": signal,
+                          "subject": subject, "period": period}),
+            ConditionExpression="attribute_not_exists(pk) OR (#status = :claimed AND claimed_at < :stale)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":claimed": {"S": "claimed"}, ":stale": {"S": stale_before}})
+    except ClientError as error:
+        raise_transient(error)
+        if error_code(error) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def confirm_marker(merchant_id: str, period: str, signal: str, subject: str, notification_id: str, now: str) -> None:
+    pk, sk = keys.insight_marker(merchant_id, period, signal, subject)
+    try:
+        client().update_item(
+            TableName=table("users"), Key=key(pk, sk),
+            UpdateExpression="SET #status = :sent, sent_at = :now, notification_id = :nid",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":sent": {"S": "sent"}, ":now": {"S": now}, ":nid": {"S": notification_id}})
+    except ClientError as error:
+        raise_transient(error)
+        raise
+
+
+def release_marker(merchant_id: str, period: str, signal: str, subject: str) -> None:
+    """Drop a claim whose notification failed, so a retried run sends it (never drops a sent marker)."""
+    pk, sk = keys.insight_marker(merchant_id, period, signal, subject)
+    try:
+        client().delete_item(TableName=table("users"), Key=key(pk, sk), ConditionExpression="#status = :claimed",
+                             ExpressionAttributeNames={"#status": "status"},
+                             ExpressionAttributeValues={":claimed": {"S": "claimed"}})
+    except ClientError as error:
+        if error_code(error) != "ConditionalCheckFailedException":
+            raise
+
+
+# ---------------------------------------------------------------- per-promoter reward overrides (UsersTable)
+def _change_override(promoter_id: str, expression: str, values: dict[str, Any], attribute: str) -> None:
+    try:
+        client().update_item(
+            TableName=table("users"), Key=key(*keys.profile(promoter_id)), UpdateExpression=expression,
+            ConditionExpression="attribute_exists(pk) AND #role = :promoter",
+            ExpressionAttributeNames={"#role": "role", "#override": attribute},
+            ExpressionAttributeValues={":promoter": {"S": "promoter"}, **values})
+    except ClientError as error:
+        raise_transient(error)
+        if error_code(error) == "ConditionalCheckFailedException":
+            raise NotFound("no such promoter") from error
+        raise
+
+
+def put_override(promoter_id: str, product_id: str, override: dict[str, Any]) -> None:
+    """Set the override on the promoter's profile (1 conditional UpdateItem; 404 unless a promoter)."""
+    _change_override(promoter_id, "SET #override = :override", {":override": to_value(override)},
+                     keys.reward_override_attribute(product_id))
+
+
+def remove_override(promoter_id: str, product_id: str) -> None:
+    """Remove it (1 conditional UpdateItem; removing an absent override changes nothing)."""
+    _change_override(promoter_id, "REMOVE #override", {}, keys.reward_override_attribute(product_id))
