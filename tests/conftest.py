@@ -128,4 +128,22 @@ def dynamodb_requests(stack: LocalStack):
 
 # ---------------------------------------------------------------- fixtures: issue 7 (compensation)
 # (keep fixtures of this feature between these markers)
+@pytest.fixture(autouse=True)
+def _faults_off() -> Iterator[None]:
+    """Each test starts with the fault switch unread (a fresh account has no /tuishou/faults: off)."""
+    from tuishou.dal import faults as fault_store
+    from tuishou.logic import faults
+
+    faults.clear_cache()
+    fault_store.reset()
+    yield
+    faults.clear_cache()
+
+
+@pytest.fixture
+def compensation_kit(stack: LocalStack, payments):
+    """Drives settlements, fault injection and scans for the compensation tests."""
+    from tests.helpers.compensation import CompensationKit
+
+    return CompensationKit(stack, payments)
 # ---------------------------------------------------------------- end of issue 7 fixtures

@@ -75,6 +75,7 @@ class LocalStack:
         self.gateway.add_local_route("POST", "/_local/schedules", self._route_run_schedule)
         self.gateway.add_local_route("GET", "/_local/notifications", self._route_notifications)
         self.gateway.add_local_route("POST", "/_local/users", self._route_create_user)
+        self.gateway.add_local_route("PUT", "/_local/faults", self._route_put_faults)
         return self
 
     def _apply_function_environment(self) -> None:
@@ -147,6 +148,38 @@ class LocalStack:
         event.setdefault("detail", {})
         return self.host.invoke(logical_id, event)
 
+    def drain_queues(self, max_rounds: int = 1000) -> int:
+        """The Lambda SQS event source: deliver each queued message to the function its queue triggers
+        (batch of one), delete it unless reported in ``batchItemFailures``; repeat until the queues are
+        empty (a continuation enqueued by a run is delivered too). Returns the messages delivered."""
+        sqs = boto3.client("sqs")
+        delivered = 0
+        for _ in range(max_rounds):
+            progressed = False
+            for spec in self.host.specs.values():
+                for queue_id in spec.queues:
+                    url = self.physical[queue_id]
+                    for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1,
+                                                       VisibilityTimeout=0).get("Messages", []):
+                        progressed, delivered = True, delivered + 1
+                        record = {"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
+                                  "body": message["Body"], "eventSource": "aws:sqs",
+                                  "eventSourceARN": self.physical[f"{queue_id}.Arn"], "attributes": {}}
+                        result = self.host.invoke(spec.logical_id, {"Records": [record]}) or {}
+                        failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+                        if message["MessageId"] in failed:
+                            raise RuntimeError(f"{spec.logical_id} failed message {message['MessageId']}")
+                        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            if not progressed:
+                return delivered
+        return delivered
+
+    def set_faults(self, text: str) -> dict[str, int]:
+        """Write the fault switch (SSM ``/tuishou/faults``) as an operator would; see docs/compensation.md."""
+        from tuishou.logic import faults
+
+        return faults.set_faults(text)
+
     def notifications(self) -> list[dict[str, Any]]:
         """Everything published to the notifications topic so far, oldest first."""
         sqs = boto3.client("sqs")
@@ -192,6 +225,23 @@ class LocalStack:
             return error(422, "validation_error", str(exc))
         except boto3.client("cognito-idp").exceptions.UsernameExistsException:
             return error(409, "conflict", "user exists")
+
+
+    def _route_put_faults(self, _r: str, _h: dict[str, str], body: bytes, _q: dict[str, list[str]]) -> HttpResponse:
+        try:
+            budgets = self.set_faults(body.decode() or "{}")
+        except (ValueError, UnicodeDecodeError) as exc:
+            return error(422, "validation_error", f"faults: {exc}")
+        return json_response(200, {"faults": budgets})
+
+
+def _poll_queues(stack: LocalStack, stop: threading.Event) -> None:
+    """Deliver queued messages (compensation scan runs) as the Lambda SQS event source would."""
+    while not stop.wait(1.0):
+        try:
+            stack.drain_queues()
+        except Exception as exc:  # a failed message stays visible after its timeout, like SQS
+            print(f"[queue] delivery failed: {exc!r}", flush=True)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -270,6 +320,7 @@ def main(argv: list[str] | None = None) -> None:
     server = serve(stack.gateway, args.port)
     stop = threading.Event()
     threading.Thread(target=_tick_schedules, args=(stack, args.tick_seconds, stop), daemon=True).start()
+    threading.Thread(target=_poll_queues, args=(stack, stop), daemon=True).start()
 
     print(f"Tuishou local stack\n  API      {stack.api_url}  (Swagger UI: {stack.api_url}/swagger)\n"
           f"  AWS      {stack.endpoint_url} (moto)\n  state    {Path(state_file).relative_to(template.ROOT)}\n"

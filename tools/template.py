@@ -51,6 +51,7 @@ class FunctionSpec:
     routes: list[Route] = field(default_factory=list)
     schedules: list[Schedule] = field(default_factory=list)
     properties: dict[str, Any] = field(default_factory=dict)
+    queues: list[str] = field(default_factory=list)  # logical ids of SQS queues that trigger it
 
     @property
     def module_path(self) -> Path:
@@ -95,6 +96,10 @@ def functions() -> list[FunctionSpec]:
                 spec.routes.append(Route(event_props["Method"].upper(), event_props["Path"], logical_id, public))
             elif event["Type"] == "ScheduleV2":
                 spec.schedules.append(Schedule(event_name, event_props["ScheduleExpression"], event_props.get("Input")))
+            elif event["Type"] == "SQS":
+                queue = event_props["Queue"]
+                spec.queues.append(queue["Fn::GetAtt"][0] if isinstance(queue["Fn::GetAtt"], list)
+                                   else queue["Fn::GetAtt"].split(".", 1)[0])
         specs.append(spec)
     return specs
 

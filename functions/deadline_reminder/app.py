@@ -1,5 +1,5 @@
-"""Hourly (EventBridge Scheduler): remind promoters whose channel bonus task is at risk, once per task,
-and re-drive ``channel_bonus`` grants a crash left unconfirmed."""
+"""Hourly (EventBridge Scheduler): remind promoters whose channel bonus task is at risk, once per task.
+(``channel_bonus`` grants a crash left undone are found by the compensation scan, not here.)"""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict[str, Any]:
     at = clock.parse_iso(event["time"]) if event.get("time") else clock.now()
     lookback = int_setting("TUISHOU_REMINDER_LOOKBACK_HOURS", channel_tasks.DEFAULT_REMINDER_LOOKBACK_HOURS)
     scan = channel_tasks.scan_reminders(at, lookback)
-    redriven = channel_tasks.redrive_pending_bonuses()
     metrics.add_metric(name="DeadlineRemindersSent", unit="Count", value=scan.sent)
-    logger.info("reminder scan", extra={**scan.__dict__, "bonus_grants_redriven": redriven})
-    return {**scan.__dict__, "bonus_grants_redriven": redriven}
+    logger.info("reminder scan", extra=scan.__dict__)
+    return dict(scan.__dict__)

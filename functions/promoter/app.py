@@ -19,7 +19,7 @@ TAGS = ["promoter"]
           tags=TAGS, responses={201: {"description": "Created", "content": {"application/json": {"model": Profile}}}})
 def register_profile(body: ProfileCreate):  # noqa: ANN201 - a Response; its schemas are in `responses`
     promoter = principal(app, "promoter")
-    return created(promoters.register(promoter.user_id, body))
+    return created(promoters.register(promoter.user_id, body, promoter.email))
 
 
 @app.get("/promoter/tasks", summary="The caller's tasks, ranked", tags=TAGS)

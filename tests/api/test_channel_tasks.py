@@ -218,8 +218,9 @@ def test_completion_credits_the_bonus_once_under_concurrent_duplicate_events(api
     assert items_of(api, promoter)[template["template_id"]]["progress"]["transactions"] == 2
 
 
-def test_a_crash_before_the_grant_is_redriven_exactly_once(api, clock, fake_ledger):
+def test_a_crash_before_the_grant_leaves_one_recorded_ungranted_event_for_the_scan(api, clock, fake_ledger):
     from tests.helpers.channel_tasks import FailingGrant
+    from tuishou.dal import ledger as ledger_dal
 
     template = make_template(api, target_transactions=1)
     promoter = api.user("promoter")
@@ -227,12 +228,17 @@ def test_a_crash_before_the_grant_is_redriven_exactly_once(api, clock, fake_ledg
     # Given the ledger is down when the task completes
     with pytest.raises(ConnectionError):
         record_channel_transaction(promoter.sub, "wechat", T0, "stripe:pi_1", grant=FailingGrant())
+    # Then the task is completed and its channel_bonus event is in the one rewardable-event store, ungranted,
+    # in its hour bucket (the compensation scan grants it: tests/api/test_compensation.py)
+    task_id = items_of(api, promoter)[template["template_id"]]["task_id"]
     assert items_of(api, promoter)[template["template_id"]]["status"] == "completed"
-    # When the pending grants are re-driven twice
-    assert channel_tasks.redrive_pending_bonuses(fake_ledger.grant) == 1
-    assert channel_tasks.redrive_pending_bonuses(fake_ledger.grant) == 0
-    # Then the bonus is credited once
-    assert fake_ledger.balance(promoter.sub, "CNY") == 5000
+    event = ledger_dal.get_event(f"channel_bonus:{task_id}")
+    assert (event["kind"], event["amount_minor"], event["user_id"]) == ("channel_bonus", 5000, promoter.sub)
+    assert event["gsi1pk"] == "EVENTS#2030-03-01T08" and "granted_at" not in event
+    # And a duplicate settlement completes nothing more
+    assert record_channel_transaction(promoter.sub, "wechat", T0, "stripe:pi_1",
+                                      grant=fake_ledger.grant).outcome == "no_task"
+    assert fake_ledger.calls == []
 
 
 def test_expiry_stops_counting_and_allows_a_fresh_start(api, clock, fake_ledger):

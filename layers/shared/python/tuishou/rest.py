@@ -74,7 +74,7 @@ def principal(app: APIGatewayRestResolver, *roles: Role) -> Principal:
         raise Forbidden("the account has no role")
     if roles and role not in roles:
         raise Forbidden(f"this route is for {' or '.join(roles)} accounts")
-    return Principal(user_id=user_id, role=role, username=claims.get("cognito:username"))
+    return Principal(user_id=user_id, role=role, username=claims.get("cognito:username"), email=claims.get("email"))
 
 
 def created(body: BaseModel) -> Response:

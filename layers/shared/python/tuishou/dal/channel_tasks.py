@@ -1,7 +1,7 @@
 """Channel bonus tasks data access: templates and channel offers (CatalogTable), a promoter's tasks and
 the reminder-bucket index (UsersTable GSI1), the active-task pointer with live progress on the promoter's
-channel counter item (TrackingTable), click-bound coupons (TrackingTable) and ``channel_bonus`` rewardable
-events (LedgerTable)."""
+channel counter item (TrackingTable) and click-bound coupons (TrackingTable). The ``channel_bonus``
+rewardable event is the ledger's (``tuishou.dal.ledger.event_put``), written in the completion transaction."""
 
 from __future__ import annotations
 
@@ -184,12 +184,10 @@ def count_progress(promoter_id: str, channel: str, task_id: str, dimension: str,
 
 
 def complete_task(promoter_id: str, template_id: str, channel: str, task_id: str, progress: dict[str, int],
-                  completed_at: str, event: dict[str, Any]) -> bool:
+                  completed_at: str, event_put: dict[str, Any]) -> bool:
     """Exactly once: the task active→completed, the channel pointer cleared and the ``channel_bonus``
-    rewardable event written in one transaction. False when another caller completed it first."""
-    pk, sk = keys.channel_bonus_event(event["event_id"])
-    event_item = {"pk": pk, "sk": sk, "gsi1pk": keys.CHANNEL_BONUS_PENDING_INDEX,
-                  "gsi1sk": f"{completed_at}#{event['event_id']}", "grant_status": "pending", **event}
+    rewardable event (``event_put``: the ledger's one event item, ``tuishou.dal.ledger.event_put``) written
+    in one transaction. False when another caller completed it first."""
     items = [
         {"Update": {"TableName": dynamo.table("users"), "Key": dynamo.key(*keys.channel_task(promoter_id, template_id)),
                     "UpdateExpression": "SET task_status = :completed, completed_at = :at, "
@@ -204,8 +202,7 @@ def complete_task(promoter_id: str, template_id: str, channel: str, task_id: str
                     "UpdateExpression": f"REMOVE {POINTER}, {POINTER_TX}, {POINTER_PROMO}, {POINTER_REFS}",
                     "ConditionExpression": f"{POINTER}.task_id = :tid",
                     "ExpressionAttributeValues": {":tid": {"S": task_id}}}},
-        {"Put": {"TableName": dynamo.table("ledger"), "Item": dynamo.to_item(event_item),
-                 "ConditionExpression": "attribute_not_exists(pk)"}},
+        event_put,
     ]
     try:
         dynamo.client().transact_write_items(TransactItems=items)
@@ -215,22 +212,6 @@ def complete_task(promoter_id: str, template_id: str, channel: str, task_id: str
         dynamo.raise_transient(error)
         raise
     return True
-
-
-# ---------------------------------------------------------------- rewardable events
-def mark_event_granted(event_id: str, granted_at: str) -> None:
-    """Drop the event from the pending index once the ledger confirmed the grant."""
-    _call("update_item", TableName=dynamo.table("ledger"), Key=dynamo.key(*keys.channel_bonus_event(event_id)),
-          UpdateExpression="SET grant_status = :granted, granted_at = :at REMOVE gsi1pk, gsi1sk",
-          ExpressionAttributeValues={":granted": {"S": "granted"}, ":at": {"S": granted_at}})
-
-
-def pending_bonus_events(limit: int) -> list[dict[str, Any]]:
-    """``channel_bonus`` events whose grant is not confirmed (a sparse index: normally empty)."""
-    response = _call("query", TableName=dynamo.table("ledger"), IndexName="GSI1",
-                     KeyConditionExpression="gsi1pk = :pk",
-                     ExpressionAttributeValues={":pk": {"S": keys.CHANNEL_BONUS_PENDING_INDEX}}, Limit=limit)
-    return [dynamo.from_item(i) for i in response.get("Items", [])]
 
 
 # ---------------------------------------------------------------- reminders

@@ -133,13 +133,6 @@ def coupon_code(code: str) -> tuple[str, str]:
     return f"COUPON#{code}", "COUPON"
 
 
-# ---------------------------------------------------------------- LedgerTable
-CHANNEL_BONUS_PENDING_INDEX = "CHBONUS#PENDING"
-
-
-def channel_bonus_event(event_id: str) -> tuple[str, str]:
-    """The ``channel_bonus`` rewardable event (GSI1 ``CHBONUS#PENDING`` until the ledger grant is confirmed)."""
-    return f"REWARDABLE#{event_id}", "EVENT"
 # ================================================================ end of issue 5
 
 # ---------------------------------------------------------------- LedgerTable (issue 4: payments)
@@ -253,3 +246,48 @@ def insight_marker(merchant_id: str, period: str, signal: str, subject: str) -> 
     """Dedup marker: this signal about this subject was sent to this merchant in this period."""
     return f"USER#{merchant_id}", f"INSIGHT#{period}#{signal}#{subject}"
 # ================================================================ end of issue 6
+
+# ================================================================ issue 7: compensation scan
+# ---------------------------------------------------------------- LedgerTable
+def compensation(event_id: str) -> tuple[str, str]:
+    """The one compensation decision of a rewardable event (compensated or flagged), next to its event and
+    grant; GSI1 ``COMPENSATIONS`` / ``{created_at}#{event_id}`` lists them for admins."""
+    return f"EVENT#{event_id}", "COMPENSATION"
+
+
+COMPENSATIONS_INDEX = "COMPENSATIONS"
+
+
+def account_compensation(user_id: str, occurred_at: str, event_id: str) -> tuple[str, str]:
+    """The user's copy of a compensation record, on their account, ordered by the event's time."""
+    return f"ACCOUNT#{user_id}", f"COMPENSATION#{occurred_at}#{event_id}"
+
+
+COMPENSATION_PREFIX = "COMPENSATION#"
+
+
+def scan_run(scan_id: str) -> tuple[str, str]:
+    """A compensation scan run: window, status, page progress and the summary counts."""
+    return f"SCAN#{scan_id}", "SCAN"
+
+
+def fault_counter(fault: str, version: int) -> tuple[str, str]:
+    """How many times ``fault`` fired for one version of the fault parameter (the atomic budget)."""
+    return f"FAULT#{fault}", f"V#{version:010d}"
+
+
+# ---------------------------------------------------------------- UsersTable
+def user_block(user_id: str) -> tuple[str, str]:
+    """Present while an admin blocks the user from compensation (fraud review)."""
+    return f"USER#{user_id}", "BLOCK"
+
+
+def invite(code: str) -> tuple[str, str]:
+    """Invite code -> inviting promoter."""
+    return f"INVITE#{code}", "INVITE"
+
+
+def promoter_invite(promoter_id: str) -> tuple[str, str]:
+    """The promoter's one invite code."""
+    return f"USER#{promoter_id}", "INVITE"
+# ================================================================ end of issue 7

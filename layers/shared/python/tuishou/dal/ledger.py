@@ -83,23 +83,83 @@ def grant_put(event_id: str, transaction_id: str) -> dict[str, Any]:
         "ConditionExpression": "attribute_not_exists(pk)"}}
 
 
-def put_event_if_absent(event: RewardableEvent) -> None:
-    """Record a rewardable event; a redelivery finds it there and keeps the first version (no error)."""
+def event_item(event: RewardableEvent) -> dict[str, Any]:
+    """The one shape of a rewardable event in the one store: ``EVENT#{id}`` / ``EVENT``, indexed by its UTC
+    hour on GSI1 (``EVENTS#{hour}`` / ``{occurred_at}#{event_id}``) for window scans."""
     pk, sk = keys.rewardable_event(event.event_id)
     occurred_at = clock.iso(event.occurred_at)
-    item = {"pk": pk, "sk": sk, "event_id": event.event_id, "kind": event.kind, "user_id": event.user_id,
+    return {"pk": pk, "sk": sk, "event_id": event.event_id, "kind": event.kind, "user_id": event.user_id,
             "amount_minor": event.amount_minor, "currency": event.currency, "occurred_at": occurred_at,
             "recorded_at": clock.iso(), "details": event.details,
             "gsi1pk": keys.events_in_hour(clock.hour_bucket(event.occurred_at)),
             "gsi1sk": f"{occurred_at}#{event.event_id}"}
+
+
+def event_put(event: RewardableEvent) -> dict[str, Any]:
+    """The event as a transaction item (first version wins), for flows that record it atomically with
+    their own state (a channel task's completion, a promoter's registration)."""
+    return {"Put": {"TableName": _ledger(), "Item": dynamo.to_item(event_item(event)),
+                    "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def put_event_if_absent(event: RewardableEvent) -> dict[str, Any]:
+    """Record a rewardable event; a redelivery finds it there and keeps the first version. Returns the
+    stored item either way (the old one comes back with the failed condition: still one request)."""
+    item = event_item(event)
     try:
         dynamo.client().put_item(TableName=_ledger(), Item=dynamo.to_item(item),
-                                 ConditionExpression="attribute_not_exists(pk)")
+                                 ConditionExpression="attribute_not_exists(pk)",
+                                 ReturnValuesOnConditionCheckFailure="ALL_OLD")
     except ClientError as exc:
         if dynamo.error_code(exc) == "ConditionalCheckFailedException":
-            return
+            return dynamo.from_item(exc.response.get("Item")) or item
         dynamo.raise_transient(exc)
         raise
+    return item
+
+
+def event_granted_update(event_id: str, transaction_id: str, granted_at: str) -> dict[str, Any]:
+    """Stamp the event as granted, in the grant's transaction. ``attribute_exists`` enforces that every
+    grant has its event recorded first; the stamp lets a scan skip granted events without a read."""
+    return {"Update": {"TableName": _ledger(), "Key": dynamo.key(*keys.rewardable_event(event_id)),
+                       "UpdateExpression": "SET granted_at = :at, grant_transaction_id = :txn",
+                       "ConditionExpression": "attribute_exists(pk)",
+                       "ExpressionAttributeValues": {":at": {"S": granted_at}, ":txn": {"S": transaction_id}}}}
+
+
+def grant_absent_check(event_id: str) -> dict[str, Any]:
+    return {"ConditionCheck": {"TableName": _ledger(), "Key": dynamo.key(*keys.grant(event_id)),
+                               "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def get_event(event_id: str) -> dict[str, Any] | None:
+    try:
+        found = dynamo.client().get_item(TableName=_ledger(), Key=dynamo.key(*keys.rewardable_event(event_id)),
+                                         ConsistentRead=True)
+    except ClientError as exc:
+        dynamo.raise_transient(exc)
+        raise
+    return dynamo.from_item(found.get("Item"))
+
+
+def events_in_window(hour_bucket: str, start: str, end: str) -> list[dict[str, Any]]:
+    """Every event of one hour bucket with ``start <= occurred_at < end`` (Query GSI1, all pages)."""
+    items: list[dict[str, Any]] = []
+    args: dict[str, Any] = {
+        "TableName": _ledger(), "IndexName": "GSI1",
+        "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk BETWEEN :start AND :end",
+        "ExpressionAttributeValues": {":pk": {"S": keys.events_in_hour(hour_bucket)}, ":start": {"S": start},
+                                      ":end": {"S": f"{end}#"}}}
+    while True:
+        try:
+            result = dynamo.client().query(**args)
+        except ClientError as exc:
+            dynamo.raise_transient(exc)
+            raise
+        items += [i for i in (dynamo.from_item(r) for r in result.get("Items", [])) if i["occurred_at"] < end]
+        if not result.get("LastEvaluatedKey"):
+            return items
+        args["ExclusiveStartKey"] = result["LastEvaluatedKey"]
 
 
 def balances(account_id: str) -> list[dict[str, Any]]:

@@ -7,19 +7,35 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tuishou.dal import keys
-from tuishou.dal.dynamo import client, error_code, from_item, key, raise_transient, table, to_item, to_value
+from tuishou.dal.dynamo import (
+    cancellation_codes,
+    client,
+    error_code,
+    from_item,
+    key,
+    raise_transient,
+    table,
+    to_item,
+    to_value,
+)
 from tuishou.errors import Conflict, NotFound
 
 
-def create_profile(profile: dict[str, Any]) -> None:
-    """Put the profile unless the user already has one (1 conditional PutItem; 409 if it exists)."""
+def create_profile(profile: dict[str, Any], also: list[dict[str, Any]] | None = None) -> None:
+    """Put the profile unless the user already has one (1 conditional PutItem; 409 if it exists). With
+    ``also`` (transaction items, e.g. rewardable events) all are written in one TransactWriteItems."""
     pk, sk = keys.profile(profile["user_id"])
+    put = {"TableName": table("users"), "Item": to_item({**profile, "pk": pk, "sk": sk}),
+           "ConditionExpression": "attribute_not_exists(pk)"}
     try:
-        client().put_item(TableName=table("users"), Item=to_item({**profile, "pk": pk, "sk": sk}),
-                          ConditionExpression="attribute_not_exists(pk)")
+        if also:
+            client().transact_write_items(TransactItems=[{"Put": put}, *also])
+        else:
+            client().put_item(**put)
     except ClientError as error:
         raise_transient(error)
-        if error_code(error) == "ConditionalCheckFailedException":
+        if error_code(error) == "ConditionalCheckFailedException" or "ConditionalCheckFailed" in \
+                cancellation_codes(error):
             raise Conflict("the profile already exists") from error
         raise
 

@@ -21,8 +21,9 @@ from typing import Any, Final, Literal
 
 from tuishou import clock, ids
 from tuishou.dal import channel_tasks as store
+from tuishou.dal import ledger as ledger_dal
 from tuishou.errors import Conflict, NotFound, Unprocessable
-from tuishou.logic.ledger import grant_event
+from tuishou.logic.ledger import CHANNEL_BONUS, GrantOutcome, grant_recorded_event
 from tuishou.logic.notifications import notify
 from tuishou.models.channel_tasks import (
     ChannelTaskList,
@@ -37,14 +38,18 @@ from tuishou.money import format_minor
 from tuishou.observability import logger
 
 TEMPLATE_PREFIX, TASK_PREFIX = "ctt", "ctk"
-CHANNEL_BONUS: Final = "channel_bonus"
 DEFAULT_REMINDER_LOOKBACK_HOURS = 6
 
 
 Grant = Callable[[RewardableEvent], bool]
-"""The ledger port (``tuishou.logic.ledger.grant_event`` unless a test passes another): credit
-``event.amount_minor`` to ``event.user_id`` once per ``event_id`` (conditional write
-in the same DynamoDB transaction as the entries). True when it granted now, False when it was granted before."""
+"""The ledger port (``grant_bonus`` unless a test passes another): credit an already recorded event's
+``amount_minor`` to ``event.user_id`` once per ``event_id`` (conditional write in the same DynamoDB
+transaction as the entries). True when it granted now, False otherwise."""
+
+
+def grant_bonus(event: RewardableEvent) -> bool:
+    """The real port: the normal-path grant of a recorded event (with the ``grant.skip`` fault point)."""
+    return grant_recorded_event(event) is GrantOutcome.GRANTED
 
 
 @dataclass(frozen=True)
@@ -247,7 +252,7 @@ def resolve_active(promoter_id: str, channel: str, active: ActiveTask | Unread |
 
 
 # ---------------------------------------------------------------- progress hooks
-def record_channel_promotion(promoter_id: str, channel: str, at: datetime, *, grant: Grant = grant_event,
+def record_channel_promotion(promoter_id: str, channel: str, at: datetime, *, grant: Grant = grant_bonus,
                              event_ref: str | None = None,
                              active: ActiveTask | Unread | None = UNREAD) -> Progress:
     """Hook for the share flow: one promotion on ``channel`` at ``at``. ``event_ref`` (e.g. the share id)
@@ -258,7 +263,7 @@ def record_channel_promotion(promoter_id: str, channel: str, at: datetime, *, gr
 
 
 def record_channel_transaction(promoter_id: str, channel: str, at: datetime, event_ref: str, *,
-                               grant: Grant = grant_event,
+                               grant: Grant = grant_bonus,
                                active: ActiveTask | Unread | None = UNREAD) -> Progress:
     """Hook for the settlement flow: one settled sale on ``channel`` at ``at`` (the payment time).
     ``event_ref`` (provider:payment id) makes duplicate deliveries count once. Requests as for promotions."""
@@ -293,42 +298,25 @@ def bonus_event(task: ActiveTask, completed_at: str) -> RewardableEvent:
 
 
 def _complete(task: ActiveTask, grant: Grant) -> bool:
-    """The quota is met: complete once (conditional transaction), then credit through the ledger, which is
-    exactly once by event id. A crash after the transaction leaves the event in the pending index, from
-    which ``redrive_pending_bonuses`` grants it."""
+    """The quota is met: complete once — the task, the channel pointer and the ``channel_bonus`` rewardable
+    event in one conditional transaction — then grant through the ledger, exactly once by event id. A crash
+    (or the ``grant.skip`` fault) between the two leaves an ungranted event that the compensation scan
+    finds by its hour bucket and grants (docs/compensation.md)."""
     completed_at = clock.iso()
     event = bonus_event(task, completed_at)
-    record = {"event_id": event.event_id, "kind": event.kind, "user_id": event.user_id,
-              "amount_minor": event.amount_minor, "currency": event.currency, "occurred_at": completed_at,
-              "source": event.details}
     won = store.complete_task(task.promoter_id, task.template_id, task.channel, task.task_id,
-                              {"transactions": task.transactions, "promotions": task.promotions}, completed_at, record)
+                              {"transactions": task.transactions, "promotions": task.promotions}, completed_at,
+                              ledger_dal.event_put(event))
     if not won:
         return False
-    _grant(event, grant)
+    granted_now = grant(event)
+    logger.info("channel bonus grant", extra={"event_id": event.event_id, "granted_now": granted_now})
     notify(task.promoter_id, "channel_bonus_completed",
            f"Channel bonus earned on {task.channel}: {format_minor(task.bonus_minor, task.currency)}",
            {"task_id": task.task_id, "template_id": task.template_id, "channel": task.channel,
             "bonus_minor": task.bonus_minor, "currency": task.currency})
     logger.info("channel task completed", extra={"task_id": task.task_id, "event_id": event.event_id})
     return True
-
-
-def _grant(event: RewardableEvent, grant: Grant) -> None:
-    granted_now = grant(event)
-    store.mark_event_granted(event.event_id, clock.iso())
-    logger.info("channel bonus granted", extra={"event_id": event.event_id, "granted_now": granted_now})
-
-
-def redrive_pending_bonuses(grant: Grant = grant_event, limit: int = 100) -> int:
-    """Grant ``channel_bonus`` events whose grant was never confirmed (crash after completion)."""
-    pending = store.pending_bonus_events(limit)
-    for item in pending:
-        _grant(RewardableEvent(event_id=item["event_id"], kind=item["kind"], user_id=item["user_id"],
-                               amount_minor=item["amount_minor"], currency=item["currency"],
-                               occurred_at=clock.parse_iso(item["occurred_at"]), details=item.get("source") or {}),
-               grant)
-    return len(pending)
 
 
 # ---------------------------------------------------------------- at-risk reminders

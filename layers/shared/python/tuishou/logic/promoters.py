@@ -15,21 +15,37 @@ DEFAULT_TAGS = ["standard"]
 _SUB_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
-def register(user_id: str, body: ProfileCreate) -> Profile:
+def register(user_id: str, body: ProfileCreate, email: str | None = None) -> Profile:
+    """Create the profile (keeping the token's email claim: the self-purchase rule compares payers with it).
+    With an ``invite_code``: the inviter is resolved first (unknown -> 422, nothing written), and the
+    ``invite_signup`` events are recorded in the same transaction as the profile, then granted."""
+    now = clock.now()
     profile = {"user_id": user_id, "role": "promoter", "display_name": body.display_name, "phone": body.phone,
-               "tags": list(DEFAULT_TAGS), "invite_code": body.invite_code, "created_at": clock.iso()}
-    users.create_profile(profile)
+               "tags": list(DEFAULT_TAGS), "invite_code": body.invite_code, "created_at": clock.iso(now),
+               "email": email.strip().lower() if email else None}
+    if not body.invite_code:
+        users.create_profile(profile)
+        return Profile.model_validate(profile)
+    from tuishou.dal import ledger as ledger_dal
+    from tuishou.logic import invites
+    from tuishou.logic.ledger import grant_recorded_event
+
+    inviter_id = invites.resolve(body.invite_code, user_id)
+    events = invites.signup_events(inviter_id, user_id, body.invite_code, now)
+    users.create_profile(profile, also=[ledger_dal.event_put(e) for e in events])
+    for event in events:
+        grant_recorded_event(event)
     return Profile.model_validate(profile)
 
 
-def check_promoter_id(promoter_id: str) -> None:
-    """A promoter id that is not a Cognito ``sub`` is a 422 naming the field, before any DynamoDB call."""
-    if not _SUB_RE.match(promoter_id):
-        raise Unprocessable("promoter_id: not a user id", field="promoter_id")
+def check_user_id(user_id: str, field: str) -> None:
+    """A Cognito ``sub`` (UUID) or 422 naming ``field``: checked before any DynamoDB call."""
+    if not _SUB_RE.match(user_id or ""):
+        raise Unprocessable(f"{field}: not a user id", field=field)
 
 
 def set_tags(promoter_id: str, tags: list[str]) -> Profile:
-    check_promoter_id(promoter_id)
+    check_user_id(promoter_id, "promoter_id")
     return Profile.model_validate(users.set_promoter_tags(promoter_id, tags, clock.iso()))
 
 

@@ -12,14 +12,14 @@ from tuishou.dal import catalog
 from tuishou.dal import insights as insights_dal
 from tuishou.errors import NotFound
 from tuishou.logic.products import check_product_id
-from tuishou.logic.promoters import check_promoter_id
+from tuishou.logic.promoters import check_user_id
 from tuishou.models.insights import RewardOverride
 from tuishou.models.rewards import RewardOverrideBody
 
 
 def _owned_product(merchant_id: str, product_id: str, promoter_id: str) -> None:
     check_product_id(product_id)
-    check_promoter_id(promoter_id)
+    check_user_id(promoter_id, "promoter_id")
     product = catalog.get_product(product_id)
     if product is None or product["merchant_id"] != merchant_id:
         raise NotFound("no such product")

@@ -19,8 +19,9 @@ from tuishou.dal import ledger as ledger_dal
 from tuishou.dal import payments as payments_dal
 from tuishou.dal.counters import counter_updates
 from tuishou.errors import ServiceUnavailable
-from tuishou.logic import channel_tasks, coupons
-from tuishou.logic.ledger import SALE_COMMISSION, record_event, sale_event_id
+from tuishou.logic import channel_tasks, coupons, faults
+from tuishou.logic.fraud import is_self_purchase
+from tuishou.logic.ledger import SALE_COMMISSION, grant_items, money_transaction, record_event, sale_event_id
 from tuishou.logic.rewards import applicable_rule, override_for
 from tuishou.models.ledger import PAYMENT_CLEARING, PLATFORM_FEES, LedgerTransaction, Posting, RewardableEvent
 from tuishou.models.tasks import DIRECT_CHANNEL
@@ -48,6 +49,7 @@ class Attribution:
     rule: dict[str, Any]
     channel_counter: dict[str, Any] | None = None
     coupon: dict[str, Any] | None = None
+    profile: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,32 @@ def handle(event: PaymentEvent) -> Outcome:
 
 
 # ---------------------------------------------------------------- payments
+GRANT_ITEM = 2  # settlement_put, pending guard, then ``grant_items`` (its grant record first)
+
+
+class _Money:
+    """Who moves the sale's money in this settlement, decided once per delivery: this transaction (the
+    normal path), nobody yet (the ``grant.skip`` fault fired: the compensation scan will), or nobody
+    because the scan already did (the grant record exists). The grant record is the one decision."""
+
+    def __init__(self) -> None:
+        self.skipped: bool | None = None
+        self.granted_elsewhere = False
+
+    def grant_here(self) -> bool:
+        if self.granted_elsewhere:
+            return False
+        if self.skipped is None:
+            self.skipped = faults.fire(faults.GRANT_SKIP)
+        return not self.skipped
+
+    @property
+    def how(self) -> str:
+        return "compensation" if self.granted_elsewhere else "skipped" if self.skipped else "settlement"
+
+
 def settle(event: PaymentEvent) -> Outcome:
+    mover = _Money()
     for attempt in range(MAX_ATTEMPTS):
         state = payments_dal.load_state(event.provider, event.payment_id, event.click_id)
         if state.settlement is not None:
@@ -84,11 +111,14 @@ def settle(event: PaymentEvent) -> Outcome:
             if isinstance(attribution, Unattributed):
                 _record_unattributed(event, attribution, pending)
                 return Outcome.UNATTRIBUTED
-            _settle_attributed(event, attribution, pending)
+            _settle_attributed(event, attribution, pending, mover)
             return Outcome.SETTLED
         except ledger_dal.Cancelled as cancelled:
             if cancelled.failed(0):
                 return Outcome.DUPLICATE  # another delivery settled it first: success, nothing more to do
+            if cancelled.failed(GRANT_ITEM) and not mover.granted_elsewhere:
+                mover.granted_elsewhere = True  # a compensation scan moved the sale's money first
+                continue
             if not (cancelled.failed(1) or cancelled.conflicted):
                 raise
             _backoff(attempt)  # a refund arrived meanwhile, or a concurrent transaction: read again
@@ -114,7 +144,7 @@ def _attribute(event: PaymentEvent, click: dict[str, Any] | None,
     if applicable is None:
         return Unattributed("no_reward_rule")
     rule = {**applicable.rule.model_dump(), **({"source": "promoter_override"} if applicable.overridden else {})}
-    return Attribution(click, product, rule, channel_counter, coupon)
+    return Attribution(click, product, rule, channel_counter, coupon, profile)
 
 
 def _base_record(event: PaymentEvent, status: str, received_at: str) -> dict[str, Any]:
@@ -150,54 +180,59 @@ def _pending_guard(event: PaymentEvent, pending: dict[str, Any] | None) -> dict[
     return payments_dal.pending_refund_guard(event.provider, event.payment_id, seen)
 
 
-def _settle_attributed(event: PaymentEvent, attribution: Attribution, pending: dict[str, Any] | None) -> None:
+def _settle_attributed(event: PaymentEvent, attribution: Attribution, pending: dict[str, Any] | None,
+                       mover: _Money) -> None:
     click, product, rule = attribution.click, attribution.product, attribution.rule
     promoter_id, merchant_id = click["promoter_id"], product["merchant_id"]
     split = money.split_payment(event.amount_minor, rule["type"], int(rule["value"]),
                                 int_setting(PLATFORM_FEE_BPS_ENV, 0))
     event_id = sale_event_id(event.provider, event.payment_id)
-    # The rewardable event comes first: the compensation scan finds every sale, settled or not yet.
-    record_event(RewardableEvent(
+    # The rewardable event comes first: the compensation scan finds every sale, settled or not yet. The
+    # first recorded version wins, so every path (and a scan) moves the same amounts.
+    sale_event = record_event(RewardableEvent(
         event_id=event_id, kind=SALE_COMMISSION, user_id=promoter_id, amount_minor=split.commission_minor,
         currency=event.currency, occurred_at=event.occurred_at,
         details={"provider": event.provider, "payment_id": event.payment_id, "product_id": product["product_id"],
                  "merchant_id": merchant_id, "click_id": event.click_id, "channel": click.get("channel"),
                  "amount_minor": split.amount_minor, "merchant_minor": split.merchant_minor,
-                 "platform_fee_minor": split.platform_fee_minor}))
+                 "platform_fee_minor": split.platform_fee_minor, "payer": event.payer,
+                 "self_purchase": is_self_purchase(event.payer, attribution.profile)}))
+    recorded = sale_event.details
+    split = money.Split(int(recorded["amount_minor"]), sale_event.amount_minor,
+                        int(recorded.get("platform_fee_minor", 0)), int(recorded["merchant_minor"]))
     now = clock.iso()
-    reference = f"{event.provider}:{event.payment_id}"
-    sale = LedgerTransaction.of(f"sale:{reference}", event.currency, now, reference, [
-        Posting(PAYMENT_CLEARING, -split.amount_minor, "sale_payment"),
-        Posting(promoter_id, split.commission_minor, "sale_commission"),
-        Posting(merchant_id, split.merchant_minor, "sale_revenue"),
-        Posting(PLATFORM_FEES, split.platform_fee_minor, "platform_fee")])
+    sale = money_transaction(sale_event, now)
     record = {**_base_record(event, "settled", now), "promoter_id": promoter_id, "merchant_id": merchant_id,
               "product_id": product["product_id"], "channel": click.get("channel"), "link_id": click.get("link_id"),
               "rule": rule, "commission_minor": split.commission_minor, "merchant_minor": split.merchant_minor,
               "platform_fee_minor": split.platform_fee_minor, "transaction_id": sale.transaction_id,
               "event_id": event_id, "settled_at": now, **_clawed_fields(Clawback(0, 0, 0, 0))}
-    transactions, extra_items = [sale], []
+    refunds, extra_items = [], []
     refunded = _pending_total(event, pending)
     if refunded:
         # The refund that overtook its payment is applied in the same transaction, as its own entries.
         claw = clawback_for(record, refunded)
         refund_txn = _refund_transaction(record, Clawback(0, 0, 0, 0), claw, now)
-        transactions.append(refund_txn)
+        refunds.append(refund_txn)
         record.update(_clawed_fields(claw))
         extra_items.append(payments_dal.refund_put(event.provider, event.payment_id, _refund_record(
             record, refund_txn, claw, 0, pending.get("last_refund_id") if pending else None, now)))
+    grant_here = mover.grant_here()
+    record["money_by"] = mover.how
+    money_items = grant_items(sale_event, *refunds, created_at=now) if grant_here else \
+        ledger_dal.posting_items(*refunds)
     ledger_dal.write([
-        payments_dal.settlement_put(record),  # item 0: the exactly-once condition
+        payments_dal.settlement_put(record),  # item 0: the exactly-once condition of the payment
         _pending_guard(event, pending),       # item 1: no refund slipped in since the read
-        ledger_dal.grant_put(event_id, sale.transaction_id),
-        *ledger_dal.posting_items(*transactions),
+        *money_items,                         # item 2 (GRANT_ITEM): the grant record, the sale's money
         *counter_updates(promoter_id, product["product_id"], click.get("channel") or DIRECT_CHANNEL, "transactions"),
         *insights_dal.sale_updates(promoter_id, product, click.get("channel") or DIRECT_CHANNEL, event.occurred_at,
                                    split.amount_minor, split.commission_minor),
         *extra_items])
     _after_settlement(event, attribution)
     logger.info("payment settled", extra={"provider": event.provider, "payment_id": event.payment_id,
-                                          "commission_minor": split.commission_minor, "refunded_minor": refunded})
+                                          "commission_minor": split.commission_minor, "refunded_minor": refunded,
+                                          "money_by": mover.how})
 
 
 # ---------------------------------------------------------------- refunds

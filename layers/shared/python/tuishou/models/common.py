@@ -25,6 +25,7 @@ class Principal(BaseModel):
     user_id: str = Field(description="The Cognito `sub`.")
     role: Role
     username: str | None = None
+    email: str | None = Field(default=None, description="The token's email claim (not returned by /me).")
 
 
 class MeResponse(BaseModel):

@@ -1,0 +1,284 @@
+"""The compensation scan: find rewardable events without a grant (in a declared fault window or the
+rolling sweep), skip the illegitimate ones, grant each owed one exactly once, record it and tell the user.
+
+A run walks the window's UTC hour buckets in pages (``TUISHOU_SCAN_BUCKETS_PER_PAGE`` buckets each). Per
+page: one Query per bucket; events already stamped ``granted_at`` need no further read; the rest get ONE
+BatchGetItem (per 100 keys) of their grant records and their users' blocks. Each owed event is granted by
+the ledger's one conditional transaction (``tuishou.logic.ledger.grant_items``) together with its
+compensation record and the run's ``compensated`` count, so a late normal grant, an overlapping scan or a
+re-run after a crash can only find it done. The run's progress is committed per page (conditional on the
+page number) so a killed or re-delivered run resumes where it stopped. See docs/compensation.md."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from tuishou import clock, ids
+from tuishou.config import int_setting
+from tuishou.dal import compensation as store
+from tuishou.dal import dynamo, keys
+from tuishou.dal import ledger as ledger_dal
+from tuishou.errors import NotFound, TuishouError, Unprocessable
+from tuishou.logic import fraud
+from tuishou.logic.ledger import GRANT_INDEX, event_from_item, grant_items
+from tuishou.logic.notifications import notify
+from tuishou.models.compensation import (
+    CompensationItem,
+    CompensationPage,
+    FaultWindowIn,
+    ScanAccepted,
+    ScanSummary,
+    UserBlock,
+)
+from tuishou.money import format_minor
+from tuishou.observability import logger
+
+SCAN_PREFIX = "scn"
+MAX_WINDOW = timedelta(days=31)
+GRACE_ENV, DEFAULT_GRACE_MINUTES = "TUISHOU_SWEEP_GRACE_MINUTES", 10
+SWEEP_LOOKBACK = timedelta(hours=26)
+BUCKETS_PER_PAGE_ENV, DEFAULT_BUCKETS_PER_PAGE = "TUISHOU_SCAN_BUCKETS_PER_PAGE", 6
+SAFETY_MS_ENV, DEFAULT_SAFETY_MS = "TUISHOU_SCAN_SAFETY_MS", 60_000
+BATCH_KEYS = 100
+SWEEP_REASON = "rolling sweep"
+_WHAT = {"sale_commission": "your sale", "channel_bonus": "your channel bonus", "invite_signup": "your invite"}
+
+
+# ---------------------------------------------------------------- starting runs
+def start_fault_window(body: FaultWindowIn, admin_id: str) -> ScanAccepted:
+    """Validate the window, record the run and queue it (the scan function runs it asynchronously)."""
+    start, end, now = body.start, body.end, clock.now()
+    if start >= end:
+        raise Unprocessable("end must be after start", field="end")
+    if end > now:
+        raise Unprocessable("end must not be in the future", field="end")
+    if end - start > MAX_WINDOW:
+        raise Unprocessable("a fault window spans at most 31 days", field="start")
+    scan_id = _create_run("fault_window", start, end, body.reason.strip() or "fault window", admin_id)
+    store.enqueue({"scan_id": scan_id})
+    return ScanAccepted(scan_id=scan_id)
+
+
+def start_sweep(at: datetime | None = None) -> str:
+    """The hourly rolling sweep over [now − 26 h, now − grace] (grace: in-flight normal grants finish)."""
+    now = at or clock.now()
+    end = now - timedelta(minutes=int_setting(GRACE_ENV, DEFAULT_GRACE_MINUTES))
+    return _create_run("sweep", now - SWEEP_LOOKBACK, end, SWEEP_REASON, "scheduler")
+
+
+def _create_run(kind: str, start: datetime, end: datetime, reason: str, requested_by: str) -> str:
+    scan_id, now = ids.new_id(SCAN_PREFIX), clock.iso()
+    store.create_scan({"scan_id": scan_id, "kind": kind, "status": "running", "window_start": clock.iso(start),
+                       "window_end": clock.iso(end), "reason": reason, "requested_by": requested_by,
+                       "next_bucket": 0, "created_at": now, "updated_at": now})
+    logger.info("compensation scan started", extra={"scan_id": scan_id, "kind": kind})
+    return scan_id
+
+
+# ---------------------------------------------------------------- running
+@dataclass
+class PageCounts:
+    examined: int = 0
+    already_granted: int = 0
+    errors: int = 0
+    compensated: int = 0  # counted in the grant transactions; here for the caller's log and metric
+    flagged: int = 0
+
+
+@dataclass
+class RunResult:
+    scan_id: str
+    status: str
+    pages: int = 0
+    counts: PageCounts = field(default_factory=PageCounts)
+
+
+def hour_buckets(start: str, end: str) -> list[str]:
+    first, last = clock.parse_iso(start), clock.parse_iso(end)
+    moment = first.replace(minute=0, second=0, microsecond=0)
+    buckets = []
+    while moment < last:
+        buckets.append(clock.hour_bucket(moment))
+        moment += timedelta(hours=1)
+    return buckets
+
+
+def run(scan_id: str, remaining_ms: Callable[[], int], max_pages: int | None = None) -> RunResult:
+    """Continue run ``scan_id`` from its committed page while time allows. Returns ``running`` when a
+    continuation is needed (the caller re-enqueues), ``done`` when the window is covered."""
+    scan = store.get_scan(scan_id)
+    if scan is None:
+        raise NotFound("no such scan", field="scan_id")
+    result = RunResult(scan_id, scan["status"])
+    buckets = hour_buckets(scan["window_start"], scan["window_end"])
+    per_page = max(1, int_setting(BUCKETS_PER_PAGE_ENV, DEFAULT_BUCKETS_PER_PAGE))
+    safety = int_setting(SAFETY_MS_ENV, DEFAULT_SAFETY_MS)
+    page, next_bucket = int(scan["page"]), int(scan.get("next_bucket", 0))
+    while result.status == "running":
+        if (max_pages is not None and result.pages >= max_pages) or (result.pages and remaining_ms() < safety):
+            return result
+        chunk = buckets[next_bucket:next_bucket + per_page]
+        counts = _scan_page(scan, chunk)
+        done = next_bucket + len(chunk) >= len(buckets)
+        if not store.commit_page(scan_id, page, next_bucket + len(chunk), done, {
+                "examined": counts.examined, "already_granted": counts.already_granted, "errors": counts.errors},
+                clock.iso()):
+            logger.info("another runner committed this page; stopping", extra={"scan_id": scan_id, "page": page})
+            result.status = "superseded"
+            return result
+        page, next_bucket = page + 1, next_bucket + len(chunk)
+        result.pages += 1
+        _add(result.counts, counts)
+        if done:
+            result.status = "done"
+    return result
+
+
+def _add(total: PageCounts, page: PageCounts) -> None:
+    for name in ("examined", "already_granted", "errors", "compensated", "flagged"):
+        setattr(total, name, getattr(total, name) + getattr(page, name))
+
+
+def _scan_page(scan: dict[str, Any], buckets: list[str]) -> PageCounts:
+    counts = PageCounts()
+    events = [e for b in buckets for e in ledger_dal.events_in_window(b, scan["window_start"], scan["window_end"])]
+    counts.examined = len(events)
+    candidates = [e for e in events if not e.get("granted_at")]
+    counts.already_granted = len(events) - len(candidates)
+    if not candidates:
+        return counts
+    too_fast = fraud.over_velocity(events, fraud.velocity_limit())
+    granted, blocked = _grants_and_blocks(candidates)
+    for item in candidates:
+        if item["event_id"] in granted:
+            counts.already_granted += 1
+            continue
+        try:
+            _settle_event(scan, item, _flag_reason(item, blocked, too_fast), counts)
+        except TuishouError:
+            counts.errors += 1
+            logger.exception("compensation failed for an event", extra={"event_id": item["event_id"]})
+    return counts
+
+
+def _grants_and_blocks(candidates: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
+    """Which candidates have a grant record, and which of their users are blocked: BatchGetItem of at most
+    100 keys each (only existing items come back, so items read ≈ the few that exist)."""
+    wanted: list[tuple[str, tuple[str, str]]] = [("ledger", keys.grant(e["event_id"])) for e in candidates]
+    wanted += [("users", keys.user_block(u)) for u in sorted({e["user_id"] for e in candidates})]
+    granted, blocked = set(), set()
+    for i in range(0, len(wanted), BATCH_KEYS):
+        requests: dict[str, list[tuple[str, str]]] = {}
+        for table, key in wanted[i:i + BATCH_KEYS]:
+            requests.setdefault(table, []).append(key)
+        for (table, pk, _sk), _item in dynamo.batch_get(requests, projection="pk, sk").items():
+            if table == "ledger":
+                granted.add(pk.removeprefix("EVENT#"))
+            else:
+                blocked.add(pk.removeprefix("USER#"))
+    return granted, blocked
+
+
+def _flag_reason(item: dict[str, Any], blocked: set[str], too_fast: set[tuple[str, str, str]]) -> str | None:
+    if item["user_id"] in blocked:
+        return fraud.BLOCKED
+    if (item.get("details") or {}).get("self_purchase"):
+        return fraud.SELF_PURCHASE
+    if (item["user_id"], item["kind"], item["occurred_at"][:13]) in too_fast:
+        return fraud.VELOCITY
+    return None
+
+
+def _record(scan: dict[str, Any], item: dict[str, Any], status: str, reason: str) -> dict[str, Any]:
+    return {"event_id": item["event_id"], "user_id": item["user_id"], "type": item["kind"],
+            "amount_minor": int(item["amount_minor"]), "currency": item["currency"], "status": status,
+            "reason": reason, "occurred_at": item["occurred_at"], "created_at": clock.iso(),
+            "scan_id": scan["scan_id"], "window_start": scan["window_start"], "window_end": scan["window_end"]}
+
+
+def _settle_event(scan: dict[str, Any], item: dict[str, Any], flag: str | None, counts: PageCounts) -> None:
+    if flag is not None:
+        record = _record(scan, item, "flagged", flag)
+        if store.write([*store.record_puts(record), store.scan_count_update(scan["scan_id"], "flagged")]) is None:
+            counts.flagged += 1
+            logger.warning("event flagged", extra={"event_id": item["event_id"], "reason": flag})
+        return
+    event = event_from_item(item)
+    record = _record(scan, item, "compensated", scan["reason"])
+    transaction = [*grant_items(event), *store.record_puts(record),
+                   store.scan_count_update(scan["scan_id"], "compensated")]
+    for _attempt in range(3):
+        codes = store.write(transaction)
+        if codes is None:
+            counts.compensated += 1
+            _tell(event.user_id, record)
+            return
+        if codes[GRANT_INDEX] == "ConditionalCheckFailed":
+            counts.already_granted += 1  # a late normal grant or another scan won: nothing moved twice
+            return
+        if "TransactionConflict" not in codes:
+            raise Unprocessable(f"compensation transaction cancelled: {codes}", field="event_id")
+    raise Unprocessable("compensation kept conflicting", field="event_id")
+
+
+def notification_text(record: dict[str, Any]) -> str:
+    """"We credited ¥12.30 for your sale on 3 May that a system fault had held back." (UTC date)"""
+    day = clock.parse_iso(record["occurred_at"])
+    what = _WHAT.get(record["type"], "your reward")
+    return (f"We credited {format_minor(record['amount_minor'], record['currency'])} for {what} on "
+            f"{day.day} {day.strftime('%B')} that a system fault had held back.")
+
+
+def _tell(user_id: str, record: dict[str, Any]) -> None:
+    try:
+        notify(user_id, "compensation", notification_text(record),
+               {"event_id": record["event_id"], "type": record["type"], "amount_minor": record["amount_minor"],
+                "currency": record["currency"]})
+    except Exception:  # the money and its record are committed; a lost notice must not undo or repeat them
+        logger.exception("compensation notification failed", extra={"event_id": record["event_id"]})
+
+
+# ---------------------------------------------------------------- reading
+def summary(scan_id: str) -> ScanSummary:
+    if not ids.is_id(scan_id, SCAN_PREFIX):
+        raise NotFound("no such scan", field="scan_id")
+    scan = store.get_scan(scan_id)
+    if scan is None:
+        raise NotFound("no such scan", field="scan_id")
+    return ScanSummary.model_validate({k: scan.get(k) for k in ScanSummary.model_fields})
+
+
+def _item(record: dict[str, Any]) -> CompensationItem:
+    return CompensationItem.model_validate({k: record.get(k) for k in CompensationItem.model_fields})
+
+
+def list_all(since: datetime | None, limit: int, cursor: str | None) -> CompensationPage:
+    items, next_cursor = store.list_all(clock.iso(since) if since else "0", limit, cursor)
+    return CompensationPage(items=[_item(i) for i in items], next_cursor=next_cursor)
+
+
+def list_for_user(user_id: str, limit: int, cursor: str | None) -> CompensationPage:
+    items, next_cursor = store.list_for_user(user_id, limit, cursor)
+    return CompensationPage(items=[_item(i) for i in items], next_cursor=next_cursor)
+
+
+# ---------------------------------------------------------------- blocks
+def block(user_id: str, admin_id: str) -> UserBlock:
+    from tuishou.logic.promoters import check_user_id
+
+    check_user_id(user_id, "user_id")
+    now = clock.iso()
+    store.put_block(user_id, now, admin_id)
+    logger.info("user blocked from compensation", extra={"user_id": user_id, "admin": admin_id})
+    return UserBlock(user_id=user_id, blocked=True, blocked_at=now)
+
+
+def unblock(user_id: str) -> UserBlock:
+    from tuishou.logic.promoters import check_user_id
+
+    check_user_id(user_id, "user_id")
+    store.delete_block(user_id)
+    return UserBlock(user_id=user_id, blocked=False)
