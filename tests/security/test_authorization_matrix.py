@@ -91,6 +91,10 @@ def test_every_template_route_has_a_row():
 
 @pytest.fixture
 def world(api):
+    return make_world(api)
+
+
+def make_world(api):
     """The callers and the resources "promoter" / "merchant" own."""
     from tuishou.logic.notifications import notify
 
