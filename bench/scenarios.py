@@ -538,7 +538,7 @@ ALL: list[Scenario] = [
     Scenario("GET /l/{code}?ch=wechat", "route", "GET /l/{code}", _click("wechat"), "<= 2 requests", at_most(2),
              notes="coupon eligibility (+1 GetItem for channel-marked clicks) is not wired into the route yet"),
     Scenario(f"job: ranking recalculation ({X1:,} products)", "job", "job:RankingRecalculationFunction",
-             _ranking(X1), "off the request path; reads the catalogue once", None, runs=3),
+             _ranking(X1), "off the request path; reads the catalogue once", None, runs=2),
     # issue 4: payments, ledger, accounts
     Scenario("POST /webhooks/stripe (first delivery)", "route", "POST /webhooks/{provider}", _stripe_first,
              "<= 4 requests", at_most(4)),
