@@ -127,21 +127,28 @@ def test_channel_template_money_fields_refuse_floats_and_decimal_strings(api, dy
 MALFORMED = ["nope", "prd_short", "x" * 30, "PRD_0123456789ABCDEFGHJK", "prd_0123456789abcdefghj!", "%20"]
 
 
-def _id_routes(world):
-    user_id = world["promoter"].sub
-    return [
-        ("merchant", "PUT", "/merchant/products/{}/reward-rules",
-         {"reward_rules": [{"promoter_tag": "standard", "type": "percent", "value": 100}]}),
-        ("merchant", "POST", "/merchant/products/{}/pause", None),
-        ("merchant", "POST", "/merchant/products/{}/resume", None),
-        ("promoter", "POST", "/promoter/tasks/{}/links", None),
-        ("promoter", "POST", "/promoter/links/{}/shares", {"channel": "wechat"}),
-        ("admin", "PUT", "/admin/promoters/{}/tags", {"tags": ["standard"]}),
-        ("admin", "GET", "/admin/accounts/{}", None),
-        ("promoter", "POST", "/me/notifications/{}/read", None),
-        ("promoter", "POST", "/promoter/channel-tasks/{}/accept", None),
-        (None, "GET", "/l/{}", None),
-    ], user_id
+# (role, method, path with {} for the id, body): every route with an id in its path
+ID_ROUTES = [
+    ("merchant", "PUT", "/merchant/products/{}/reward-rules",
+     {"reward_rules": [{"promoter_tag": "standard", "type": "percent", "value": 100}]}),
+    ("merchant", "POST", "/merchant/products/{}/pause", None),
+    ("merchant", "POST", "/merchant/products/{}/resume", None),
+    ("promoter", "POST", "/promoter/tasks/{}/links", None),
+    ("promoter", "POST", "/promoter/links/{}/shares", {"channel": "wechat"}),
+    ("admin", "PUT", "/admin/promoters/{}/tags", {"tags": ["standard"]}),
+    ("admin", "GET", "/admin/accounts/{}", None),
+    ("promoter", "POST", "/me/notifications/{}/read", None),
+    ("promoter", "POST", "/promoter/channel-tasks/{}/accept", None),
+    (None, "GET", "/l/{}", None),
+]
+
+
+def test_every_route_with_an_id_in_its_path_is_in_the_id_list():
+    import re
+
+    with_ids = {(r.method, re.sub(r"\{\w+}", "{}", r.path)) for r in template.routes()
+                if "{" in r.path and r.path != "/webhooks/{provider}"}
+    assert with_ids == {(method, path) for _, method, path, _ in ID_ROUTES}
 
 
 @pytest.fixture
@@ -150,9 +157,8 @@ def world(api):
 
 
 def test_malformed_ids_are_refused_before_any_dynamodb_request(api, world, dynamodb_requests):
-    routes, _ = _id_routes(world)
     failures = []
-    for role, method, path, body in routes:
+    for role, method, path, body in ID_ROUTES:
         for bad in MALFORMED:
             dynamodb_requests.reset()
             # When a route is called with a malformed id
