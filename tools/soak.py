@@ -2,7 +2,7 @@
 
 The parent process starts moto and the local gateway on free loopback ports (127.0.0.1 only), then runs the
 load from a second process (``--client``) over HTTP: listing, clicks, shares, Stripe and Alipay payments,
-partial refunds and duplicate deliveries, ``--requests`` in all (default 1,000). When the client is done
+partial refunds and duplicate deliveries, ``--requests`` in all (default 500). When the client is done
 (or after ``--timeout`` seconds) the parent scans the ledger and checks: every transaction balances per
 currency; every balance equals the sum of its entries; each payment settled at most once (one sale
 transaction per settlement record, no account twice in it). It prints a report and exits 1 on a violation."""
@@ -212,11 +212,9 @@ def check_ledger(items: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def scan_ledger() -> list[dict[str, Any]]:
-    import boto3
-
     from tuishou.dal import dynamo
 
-    db, items, args = boto3.client("dynamodb"), [], {"TableName": dynamo.table("ledger"), "ConsistentRead": True}
+    db, items, args = dynamo.client(), [], {"TableName": dynamo.table("ledger"), "ConsistentRead": True}
     while True:  # an offline check over the whole table: a Scan is right here, never on a request path
         page = db.scan(**args)
         items += [dynamo.from_item(i) for i in page["Items"]]
@@ -227,7 +225,7 @@ def scan_ledger() -> list[dict[str, Any]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument("--timeout", type=float, default=600, help="stop the load after this many seconds")
     parser.add_argument("--client", metavar="STATE", help=argparse.SUPPRESS)
@@ -237,7 +235,6 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore")
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
     from moto.server import ThreadedMotoServer
 
     from tools.local_stack import LocalStack, serve
@@ -248,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     moto.start()
     host, port = moto.get_host_and_port()
     stack = LocalStack(f"http://{host}:{port}", api_url="http://127.0.0.1:0").provision()
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # over the template's INFO: the report is the output
     server = serve(stack.gateway, 0)  # a free loopback port
     server.RequestHandlerClass.log_message = lambda *_args, **_kwargs: None  # the report says it all
     api_url = f"http://127.0.0.1:{server.server_address[1]}"
@@ -265,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
             print(load.stdout, load.stderr, sep="\n")
             return 1
         report = json.loads(load.stdout.strip().splitlines()[-1])
+        print(json.dumps({"load": report}), flush=True)
         ledger = check_ledger(scan_ledger())
     finally:
         server.shutdown()
