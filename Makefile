@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONPATH := layers/shared/python:.
 
-.PHONY: install local test lint unit openapi bench clean
+.PHONY: install local test lint unit openapi bench soak clean
 
 $(STAMP): requirements-dev.txt layers/shared/requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -35,3 +35,6 @@ clean:
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(ARGS)
+
+soak: $(STAMP)
+	$(BIN)/python -m tools.soak $(ARGS)

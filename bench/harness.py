@@ -80,12 +80,18 @@ class Measurement:
         return round(self.p50_ms / self.baseline_p50_ms, 2)
 
 
-def measure(counter: DynamoCounter, call: Callable[[], Any], runs: int) -> tuple[dict[str, Any], list[float]]:
-    """Runs ``call`` ``runs`` times; returns the DynamoDB counts of one call (the last) and all latencies."""
+def measure(counter: DynamoCounter, call: Callable[[], Any], runs: int,
+            prepare: Callable[[], Any] | None = None) -> tuple[dict[str, Any], list[float]]:
+    """Runs ``call`` ``runs`` times; returns the DynamoDB counts of one call (the last) and all latencies.
+    ``prepare`` (untimed, uncounted) runs before every call: it puts back what a one-shot call consumed."""
     latencies: list[float] = []
     counts: dict[str, Any] = {}
+    if prepare:
+        prepare()
     call()  # warm: module import and client creation are cold-start costs, measured separately
     for _ in range(runs):
+        if prepare:
+            prepare()
         counter.reset()
         started = time.perf_counter()
         call()

@@ -9,6 +9,7 @@ import logging
 import os
 import platform
 import sys
+import time
 import urllib.request
 import warnings
 from dataclasses import asdict
@@ -19,7 +20,7 @@ RESULTS = Path(__file__).with_name("results.json")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=30, help="timed calls per scenario")
+    parser.add_argument("--runs", type=int, default=20, help="timed calls per scenario")
     parser.add_argument("--coldstart-runs", type=int, default=5)
     parser.add_argument("--only", default="", help="substring filter on scenario names")
     args = parser.parse_args(argv)
@@ -29,10 +30,11 @@ def main(argv: list[str] | None = None) -> int:
 
     from moto.server import ThreadedMotoServer
 
-    from bench import coldstart, scenarios
+    from bench import baseline, coldstart, scenarios
     from bench.harness import DynamoCounter, measure, percentile
     from tools.gateway import FunctionHost
     from tools.local_stack import LocalStack
+    from tuishou.dal import provider_config
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -45,22 +47,28 @@ def main(argv: list[str] | None = None) -> int:
         for scenario in scenarios.ALL:
             if args.only and args.only not in scenario.name:
                 continue
+            started = time.perf_counter()
             urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")).read()
             stack = LocalStack(endpoint, host=functions).provision()
+            provider_config.clear_cache()  # each account has new provider secrets
             counter.install()
             context = scenarios.BenchContext(stack, functions)
-            call = scenario.setup(context)
+            prepared = scenario.setup(context)
             runs = scenario.runs or args.runs
-            counts, latencies = measure(counter, call, runs)
+            counts, latencies = measure(counter, prepared.call, runs, prepared.prepare)
             baseline_p50 = None
-            if scenario.baseline is not None:
-                _, base_latencies = measure(counter, scenario.baseline(context), runs)
+            if scenario.baseline:
+                baseline.seed()
+                operations = baseline.operations_list(counts["operations"])
+                _, base_latencies = measure(counter, lambda ops=operations: baseline.call(ops), runs)
                 baseline_p50 = percentile(base_latencies, 50)
             rows.append(scenario.result(counts, percentile(latencies, 50), percentile(latencies, 95), baseline_p50))
-            print(f"  measured {scenario.name}", file=sys.stderr, flush=True)
+            print(f"  measured {scenario.name}: {counts['requests']} requests "
+                  f"({time.perf_counter() - started:.1f} s)", file=sys.stderr, flush=True)
     finally:
         server.stop()
 
+    apply_scale_checks(rows, scenarios.ALL)
     cold = coldstart.measure_all(args.coldstart_runs)
     report = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "runs": args.runs},
               "scenarios": [asdict(r) | {"ratio_vs_baseline": r.ratio} for r in rows], "cold_start": cold}
@@ -70,6 +78,20 @@ def main(argv: list[str] | None = None) -> int:
     if failed:
         print(f"\nover budget: {', '.join(failed)}")
     return 0
+
+
+def apply_scale_checks(rows: list, all_scenarios: list) -> None:
+    """A ×20 row is within budget only if its requests and items read equal its ×1 row's (flat cost)."""
+    by_name = {r.name: r for r in rows}
+    for scenario in all_scenarios:
+        row, small = by_name.get(scenario.name), by_name.get(scenario.same_as or "")
+        if row is None or small is None:
+            continue
+        flat = (row.requests, row.items_read) == (small.requests, small.items_read)
+        row.within_budget = bool(row.within_budget is not False and flat)
+        row.notes = (row.notes + "; " if row.notes else "") + ("flat vs x1" if flat else
+                                                                 f"NOT flat vs x1 ({small.requests} req, "
+                                                                 f"{small.items_read} items)")
 
 
 def render_table(rows: list, cold: dict) -> str:

@@ -22,11 +22,11 @@ from tuishou.observability import logger, metrics, tracer
 from tuishou.providers import PROVIDERS, PaymentEvent
 from tuishou.providers import alipay as alipay_provider
 from tuishou.providers import stripe as stripe_provider
-from tuishou.rest import build_resolver, ok
+from tuishou.rest import MAX_BODY_BYTES, build_resolver, ok
 
 app = build_resolver()
 
-MAX_BODY_BYTES = 64 * 1024  # a Stripe event or an Alipay notification is a few KiB; refuse before parsing
+
 
 
 @app.post("/webhooks/<provider>", summary="Payment provider notification (Stripe or Alipay)", tags=["payments"],

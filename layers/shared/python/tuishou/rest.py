@@ -17,6 +17,31 @@ from tuishou.observability import logger
 
 ROLE_CLAIM = "custom:role"
 _ROLES = {"merchant", "promoter", "admin"}
+MAX_BODY_BYTES = 64 * 1024  # every request body of this API is a few KiB; refuse larger ones before parsing
+
+
+def body_bytes(event: dict[str, Any]) -> int:
+    """The size of a proxy event's body in bytes, without decoding a base64 body."""
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        return len(body) * 3 // 4
+    if len(body) > MAX_BODY_BYTES or len(body) * 4 <= MAX_BODY_BYTES:
+        return len(body)  # a character is 1..4 UTF-8 bytes: no need to encode to decide
+    return len(body.encode("utf-8"))
+
+
+class TuishouResolver(APIGatewayRestResolver):
+    """The REST resolver with a body size limit checked on the raw event, before routing or validation parse
+    anything (Powertools runs its request validation before any user middleware)."""
+
+    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if isinstance(event, dict) and body_bytes(event) > MAX_BODY_BYTES:
+            logger.warning("request body too large", extra={"bytes": body_bytes(event)})
+            body = {"error": {"code": "payload_too_large", "field": "body",
+                              "message": f"body larger than {MAX_BODY_BYTES} bytes"}}
+            return {"statusCode": 413, "headers": {"Content-Type": content_types.APPLICATION_JSON},
+                    "multiValueHeaders": {}, "body": json.dumps(body), "isBase64Encoded": False}
+        return super().resolve(event, context)
 
 
 def error_response(status: int, code: str, message: str, field: str | None = None,
@@ -37,9 +62,9 @@ def _field_of(location: tuple[Any, ...] | list[Any]) -> str:
     return text or "body"
 
 
-def build_resolver(**kwargs: Any) -> APIGatewayRestResolver:
+def build_resolver(**kwargs: Any) -> TuishouResolver:
     """A REST resolver with pydantic validation and the project's error mapping."""
-    app = APIGatewayRestResolver(enable_validation=True, **kwargs)
+    app = TuishouResolver(enable_validation=True, **kwargs)
 
     @app.exception_handler(TuishouError)
     def _domain_error(exc: TuishouError) -> Response:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9:_-]{0,63}$"
+# A user's account is their Cognito sub (a UUID); system accounts are ``system:<name>``. Anything else is refused
+# before any DynamoDB request.
+ACCOUNT_ID_PATTERN = r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|system:[a-z_]{1,40})$"
 
 
 class Balance(BaseModel):
