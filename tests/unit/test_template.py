@@ -63,3 +63,14 @@ def test_user_pool_has_role_attribute_that_clients_cannot_write():
 def test_every_route_handler_module_exists():
     for spec in template.functions():
         assert spec.module_path.is_file(), spec.module_path
+
+
+def test_no_function_environment_references_the_api():
+    # The API's definition references every function; a function referencing the API would be a cycle
+    # that CloudFormation refuses to deploy.
+    import json
+
+    globals_env = template.load()["Globals"]["Function"]["Environment"]["Variables"]
+    for spec in template.functions():
+        env = {**globals_env, **spec.environment}
+        assert "TuishouApi" not in json.dumps(env, default=str), spec.logical_id

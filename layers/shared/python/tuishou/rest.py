@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
+from tuishou.config import remember_request_base_url
 from tuishou.errors import Forbidden, ServiceUnavailable, TuishouError, Unauthorized
 from tuishou.models.common import Principal, Role
 from tuishou.observability import logger
@@ -35,6 +36,9 @@ class TuishouResolver(APIGatewayRestResolver):
     anything (Powertools runs its request validation before any user middleware)."""
 
     def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        request_context = (event.get("requestContext") or {}) if isinstance(event, dict) else {}
+        domain, stage = request_context.get("domainName"), request_context.get("stage")
+        remember_request_base_url(f"https://{domain}/{stage}" if domain and stage else None)
         if isinstance(event, dict) and body_bytes(event) > MAX_BODY_BYTES:
             logger.warning("request body too large", extra={"bytes": body_bytes(event)})
             body = {"error": {"code": "payload_too_large", "field": "body",
