@@ -21,26 +21,12 @@ POINTER_PROJECTION = f"{POINTER}, {POINTER_TX}, {POINTER_PROMO}"
 _PROGRESS_ATTRIBUTE = {"transactions": POINTER_TX, "promotions": POINTER_PROMO}
 
 
-def _call(operation: str, **kwargs: Any) -> dict[str, Any]:
-    try:
-        return getattr(dynamo.client(), operation)(**kwargs)
-    except ClientError as error:
-        dynamo.raise_transient(error)
-        raise
-
-
 def _is_condition_failure(error: ClientError) -> bool:
     return dynamo.error_code(error) == "ConditionalCheckFailedException"
 
 
-def _query_all(**kwargs: Any) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    while True:
-        response = _call("query", **kwargs)
-        items.extend(dynamo.from_item(i) for i in response.get("Items", []))
-        if not response.get("LastEvaluatedKey"):
-            return items
-        kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+def _all(**kwargs: Any) -> list[dict[str, Any]]:
+    return list(dynamo.query_all(**kwargs))
 
 
 # ---------------------------------------------------------------- templates and offers
@@ -53,7 +39,7 @@ def put_template(record: dict[str, Any]) -> None:
     offer_item = {"pk": offer_pk, "sk": offer_sk, "gsi1pk": keys.CHANNEL_OFFERS_INDEX, "gsi1sk": record["channel"],
                   **record}
     catalog = dynamo.table("catalog")
-    _call("transact_write_items", TransactItems=[
+    dynamo.call("transact_write_items", TransactItems=[
         {"Put": {"TableName": catalog, "Item": dynamo.to_item(template_item),
                  "ConditionExpression": "attribute_not_exists(pk)"}},
         {"Put": {"TableName": catalog, "Item": dynamo.to_item(offer_item)}},
@@ -61,14 +47,14 @@ def put_template(record: dict[str, Any]) -> None:
 
 
 def get_template(template_id: str) -> dict[str, Any] | None:
-    response = _call("get_item", TableName=dynamo.table("catalog"), Key=dynamo.key(*keys.channel_task_template(
+    response = dynamo.call("get_item", TableName=dynamo.table("catalog"), Key=dynamo.key(*keys.channel_task_template(
         template_id)))
     return dynamo.from_item(response.get("Item"))
 
 
 def list_templates() -> list[dict[str, Any]]:
     """Newest first; one Query per page of GSI1 ``CHTEMPLATES`` (templates are few: an admin writes them)."""
-    return _query_all(TableName=dynamo.table("catalog"), IndexName="GSI1",
+    return _all(TableName=dynamo.table("catalog"), IndexName="GSI1",
                       KeyConditionExpression="gsi1pk = :pk",
                       ExpressionAttributeValues={":pk": {"S": keys.CHANNEL_TEMPLATES_INDEX}},
                       ScanIndexForward=False)
@@ -76,27 +62,27 @@ def list_templates() -> list[dict[str, Any]]:
 
 def list_offers() -> list[dict[str, Any]]:
     """The current offer of each channel (at most one per channel): one Query of GSI1 ``CHOFFERS``."""
-    return _query_all(TableName=dynamo.table("catalog"), IndexName="GSI1",
+    return _all(TableName=dynamo.table("catalog"), IndexName="GSI1",
                       KeyConditionExpression="gsi1pk = :pk",
                       ExpressionAttributeValues={":pk": {"S": keys.CHANNEL_OFFERS_INDEX}})
 
 
 def get_offer(channel: str) -> dict[str, Any] | None:
-    response = _call("get_item", TableName=dynamo.table("catalog"), Key=dynamo.key(*keys.channel_offer(channel)))
+    response = dynamo.call("get_item", TableName=dynamo.table("catalog"), Key=dynamo.key(*keys.channel_offer(channel)))
     return dynamo.from_item(response.get("Item"))
 
 
 # ---------------------------------------------------------------- tasks
 def list_tasks(promoter_id: str) -> list[dict[str, Any]]:
     pk = keys.channel_task(promoter_id, "")[0]
-    return _query_all(TableName=dynamo.table("users"),
+    return _all(TableName=dynamo.table("users"),
                       KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
                       ExpressionAttributeValues={":pk": {"S": pk}, ":prefix": {"S": keys.CHANNEL_TASK_PREFIX}})
 
 
 def get_pointer(promoter_id: str, channel: str) -> dict[str, Any] | None:
     """The promoter×channel counter item's task attributes (one strongly consistent GetItem)."""
-    response = _call("get_item", TableName=dynamo.table("tracking"),
+    response = dynamo.call("get_item", TableName=dynamo.table("tracking"),
                      Key=dynamo.key(*keys.promoter_channel(promoter_id, channel)),
                      ProjectionExpression=POINTER_PROJECTION, ConsistentRead=True)
     return dynamo.from_item(response.get("Item"))
@@ -217,7 +203,7 @@ def complete_task(promoter_id: str, template_id: str, channel: str, task_id: str
 # ---------------------------------------------------------------- reminders
 def due_reminders(bucket: str, upper: str) -> list[dict[str, Any]]:
     """Tasks of one reminder-hour bucket whose reminder time is at or before ``upper``."""
-    return _query_all(TableName=dynamo.table("users"), IndexName="GSI1",
+    return _all(TableName=dynamo.table("users"), IndexName="GSI1",
                       KeyConditionExpression="gsi1pk = :pk AND gsi1sk <= :upper",
                       ExpressionAttributeValues={":pk": {"S": keys.reminder_bucket(bucket)}, ":upper": {"S": upper}})
 
@@ -276,7 +262,7 @@ def put_coupon(coupon: dict[str, Any]) -> bool:
 
 
 def get_click_coupon(click_id: str) -> dict[str, Any] | None:
-    response = _call("get_item", TableName=dynamo.table("tracking"), Key=dynamo.key(*keys.click_coupon(click_id)),
+    response = dynamo.call("get_item", TableName=dynamo.table("tracking"), Key=dynamo.key(*keys.click_coupon(click_id)),
                      ConsistentRead=True)
     return dynamo.from_item(response.get("Item"))
 

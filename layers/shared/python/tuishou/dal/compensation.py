@@ -18,24 +18,16 @@ QUEUE_URL_ENV = "TUISHOU_COMPENSATION_QUEUE_URL"
 COUNTS = ("examined", "already_granted", "compensated", "flagged", "errors")
 
 
-def _call(operation: str, **kwargs: Any) -> dict[str, Any]:
-    try:
-        return getattr(dynamo.client(), operation)(**kwargs)
-    except ClientError as error:
-        dynamo.raise_transient(error)
-        raise
-
-
 # ---------------------------------------------------------------- scan runs
 def create_scan(record: dict[str, Any]) -> None:
     pk, sk = keys.scan_run(record["scan_id"])
-    _call("put_item", TableName=dynamo.table("ledger"),
+    dynamo.call("put_item", TableName=dynamo.table("ledger"),
           Item=dynamo.to_item({"pk": pk, "sk": sk, "page": 0, **{c: 0 for c in COUNTS}, **record}),
           ConditionExpression="attribute_not_exists(pk)")
 
 
 def get_scan(scan_id: str) -> dict[str, Any] | None:
-    found = _call("get_item", TableName=dynamo.table("ledger"), Key=dynamo.key(*keys.scan_run(scan_id)),
+    found = dynamo.call("get_item", TableName=dynamo.table("ledger"), Key=dynamo.key(*keys.scan_run(scan_id)),
                   ConsistentRead=True)
     return dynamo.from_item(found.get("Item"))
 
@@ -129,7 +121,7 @@ def list_all(since: str, limit: int, cursor: str | None) -> tuple[list[dict[str,
         "Limit": limit}
     if start:
         args["ExclusiveStartKey"] = start
-    result = _call("query", **args)
+    result = dynamo.call("query", **args)
     return [dynamo.from_item(i) for i in result.get("Items", [])], dynamo.encode_cursor(result.get("LastEvaluatedKey"))
 
 
@@ -145,25 +137,25 @@ def list_for_user(user_id: str, limit: int, cursor: str | None) -> tuple[list[di
         "ScanIndexForward": False, "Limit": limit}
     if start:
         args["ExclusiveStartKey"] = start
-    result = _call("query", **args)
+    result = dynamo.call("query", **args)
     return [dynamo.from_item(i) for i in result.get("Items", [])], dynamo.encode_cursor(result.get("LastEvaluatedKey"))
 
 
 # ---------------------------------------------------------------- blocks
 def put_block(user_id: str, blocked_at: str, admin_id: str) -> None:
     pk, sk = keys.user_block(user_id)
-    _call("put_item", TableName=dynamo.table("users"),
+    dynamo.call("put_item", TableName=dynamo.table("users"),
           Item=dynamo.to_item({"pk": pk, "sk": sk, "user_id": user_id, "blocked_at": blocked_at,
                                "blocked_by": admin_id}))
 
 
 def delete_block(user_id: str) -> None:
-    _call("delete_item", TableName=dynamo.table("users"), Key=dynamo.key(*keys.user_block(user_id)))
+    dynamo.call("delete_item", TableName=dynamo.table("users"), Key=dynamo.key(*keys.user_block(user_id)))
 
 
 # ---------------------------------------------------------------- invites
 def get_invite_code(promoter_id: str) -> str | None:
-    found = _call("get_item", TableName=dynamo.table("users"), Key=dynamo.key(*keys.promoter_invite(promoter_id)),
+    found = dynamo.call("get_item", TableName=dynamo.table("users"), Key=dynamo.key(*keys.promoter_invite(promoter_id)),
                   ConsistentRead=True)
     item = dynamo.from_item(found.get("Item"))
     return item["invite_code"] if item else None
@@ -193,6 +185,6 @@ def create_invite(promoter_id: str, code: str, created_at: str) -> bool:
 
 
 def inviter_of(code: str) -> str | None:
-    found = _call("get_item", TableName=dynamo.table("users"), Key=dynamo.key(*keys.invite(code)))
+    found = dynamo.call("get_item", TableName=dynamo.table("users"), Key=dynamo.key(*keys.invite(code)))
     item = dynamo.from_item(found.get("Item"))
     return item["promoter_id"] if item else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -156,3 +157,29 @@ def batch_get(requests: dict[str, list[tuple[str, str]]],
             return found
         time.sleep(0.05 * 2**attempt)
     raise ServiceUnavailable()
+
+
+def call(operation: str, **kwargs: Any) -> dict[str, Any]:
+    """One DynamoDB call; throttling and transient failures become ``ServiceUnavailable`` (503)."""
+    try:
+        return getattr(client(), operation)(**kwargs)
+    except ClientError as error:
+        raise_transient(error)
+        raise
+
+
+def query_page(**kwargs: Any) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a Query: its items and the cursor of the next page (None at the end)."""
+    result = call("query", **kwargs)
+    return [from_item(i) for i in result.get("Items", [])], encode_cursor(result.get("LastEvaluatedKey"))
+
+
+def query_all(**kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every item of a Query, page after page (for bounded partitions and batch jobs)."""
+    while True:
+        result = call("query", **kwargs)
+        for item in result.get("Items", []):
+            yield from_item(item)
+        if not result.get("LastEvaluatedKey"):
+            return
+        kwargs = {**kwargs, "ExclusiveStartKey": result["LastEvaluatedKey"]}

@@ -25,7 +25,17 @@ from botocore.exceptions import ClientError
 from tuishou import clock
 from tuishou.dal import keys
 from tuishou.dal.counters import PRODUCT_COUNTER_SHARDS
-from tuishou.dal.dynamo import batch_get, client, error_code, from_item, key, raise_transient, table, to_item, to_value
+from tuishou.dal.dynamo import (
+    batch_get,
+    client,
+    error_code,
+    key,
+    query_all,
+    raise_transient,
+    table,
+    to_item,
+    to_value,
+)
 from tuishou.errors import NotFound
 
 AGGREGATE_FIELDS = ("clicks", "promotions", "transactions", "revenue_minor", "commission_minor")
@@ -86,23 +96,9 @@ def active_task_item(product: dict[str, Any]) -> dict[str, Any]:
         "gsi1sk": f"{product['merchant_id']}#{product['product_id']}"})}}
 
 
-def _query_all(request: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    while True:
-        try:
-            response = client().query(**request)
-        except ClientError as error:
-            raise_transient(error)
-            raise
-        for item in response.get("Items", []):
-            yield from_item(item)
-        if "LastEvaluatedKey" not in response:
-            return
-        request = {**request, "ExclusiveStartKey": response["LastEvaluatedKey"]}
-
-
 def active_tasks() -> Iterator[dict[str, Any]]:
     """Every active product, grouped by merchant (GSI1 ``ACTIVETASKS``; one item per active task, pages of 1 MB)."""
-    yield from _query_all({"TableName": table("catalog"), "IndexName": "GSI1",
+    yield from query_all(**{"TableName": table("catalog"), "IndexName": "GSI1",
                            "KeyConditionExpression": "gsi1pk = :pk",
                            "ExpressionAttributeValues": {":pk": {"S": keys.ACTIVE_TASKS_INDEX}}})
 
@@ -111,7 +107,7 @@ def active_tasks() -> Iterator[dict[str, Any]]:
 def window_items(product_id: str, first_day: str, last_day: str) -> list[dict[str, Any]]:
     """Every per-day aggregate item of the product from ``first_day`` to ``last_day`` (UTC days,
     inclusive): one Query; items read = days x (shards + channels + promoters active that day)."""
-    return list(_query_all({
+    return list(query_all(**{
         "TableName": table("tracking"),
         "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
         "ExpressionAttributeValues": {":pk": {"S": keys.product_stats(product_id)}, ":first": {"S": first_day},

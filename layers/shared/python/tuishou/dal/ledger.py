@@ -187,9 +187,4 @@ def entries(account_id: str, limit: int, cursor: str | None = None) -> tuple[lis
         "ScanIndexForward": False, "Limit": limit}
     if start:
         args["ExclusiveStartKey"] = start
-    try:
-        result = dynamo.client().query(**args)
-    except ClientError as exc:
-        dynamo.raise_transient(exc)
-        raise
-    return [dynamo.from_item(i) for i in result.get("Items", [])], dynamo.encode_cursor(result.get("LastEvaluatedKey"))
+    return dynamo.query_page(**args)

@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from tuishou import clock
 from tuishou.dal import dynamo, keys
 from tuishou.errors import BadRequest
@@ -118,9 +116,4 @@ def unattributed(limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], 
         "Limit": limit}
     if start:
         args["ExclusiveStartKey"] = start
-    try:
-        result = dynamo.client().query(**args)
-    except ClientError as exc:
-        dynamo.raise_transient(exc)
-        raise
-    return [dynamo.from_item(i) for i in result.get("Items", [])], dynamo.encode_cursor(result.get("LastEvaluatedKey"))
+    return dynamo.query_page(**args)
