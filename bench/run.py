@@ -20,7 +20,7 @@ RESULTS = Path(__file__).with_name("results.json")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=20, help="timed calls per scenario")
+    parser.add_argument("--runs", type=int, default=10, help="timed calls per scenario")
     parser.add_argument("--coldstart-runs", type=int, default=5)
     parser.add_argument("--only", default="", help="substring filter on scenario names")
     args = parser.parse_args(argv)

@@ -2,7 +2,7 @@
 
 One row per API route and scheduled job of template.yaml (``target``: ``"METHOD /path"`` or
 ``"job:LogicalId"``; tests/unit/test_bench_coverage.py fails when one is missing). A new route or job
-(issue 6 insights, issue 7 compensation scan) appends its ``Scenario`` to ``ALL``.
+appends its ``Scenario`` to ``ALL``.
 
 Setup calls the handlers with authorizer claims directly (the JWT check is the gateway's, not the function's),
 so setup costs nothing a scenario measures. A scenario's baseline is the baseline handler (bench/baseline.py)
@@ -123,8 +123,8 @@ def product_body(tag: str = "standard") -> dict[str, Any]:
 @dataclass
 class Scenario:
     name: str
-    kind: str  # route | job | hook | scale
-    target: str  # "METHOD /path" of template.yaml, "job:LogicalId", or "hook:name"
+    kind: str  # route | job | scale
+    target: str  # "METHOD /path" of template.yaml or "job:LogicalId"
     setup: Callable[[BenchContext], Prepared]
     budget: str = ""
     check: Callable[[dict[str, Any]], bool] | None = None
@@ -263,16 +263,30 @@ def _create_link(existing: bool) -> Callable[[BenchContext], Prepared]:
     return setup
 
 
-def _share(ctx: BenchContext) -> Prepared:
-    merchant, promoter = ctx.user("merchant"), ctx.promoter()
-    link = ctx.link(promoter, ctx.product(merchant)["product_id"])
-    return Prepared(ctx.route_call("PromoterFunction", "POST", f"/promoter/links/{link['link_id']}/shares",
-                                   claims=promoter, body={"channel": "weibo"}))
+def _share(active_task: bool) -> Callable[[BenchContext], Prepared]:
+    """A share on wechat; with ``active_task`` the promoter has accepted a wechat channel task first, so the
+    share also counts toward it (issue 5's hook, wired into the route)."""
 
-
-def _click(channel: str | None) -> Callable[[BenchContext], Prepared]:
     def setup(ctx: BenchContext) -> Prepared:
         merchant, promoter = ctx.user("merchant"), ctx.promoter()
+        if active_task:
+            ctx.invoke("POST", f"/promoter/channel-tasks/{ctx.template()['template_id']}/accept", promoter)
+        link = ctx.link(promoter, ctx.product(merchant)["product_id"])
+        return Prepared(ctx.route_call("PromoterFunction", "POST", f"/promoter/links/{link['link_id']}/shares",
+                                       claims=promoter, body={"channel": "wechat"}))
+
+    return setup
+
+
+def _click(channel: str | None, active_task: bool = False) -> Callable[[BenchContext], Prepared]:
+    """A click on the code; ``channel`` makes it a share-URL click (``?ch=``), which reads the promoter's channel
+    item to see whether a coupon is due; ``active_task``: the promoter holds a task there (no coupon due yet)."""
+
+    def setup(ctx: BenchContext) -> Prepared:
+        merchant, promoter = ctx.user("merchant"), ctx.promoter()
+        if active_task:
+            ctx.invoke("POST", f"/promoter/channel-tasks/{ctx.template(channel=channel)['template_id']}/accept",
+                       promoter)
         link = ctx.link(promoter, ctx.product(merchant)["product_id"])
         return Prepared(ctx.route_call("RedirectFunction", "GET", f"/l/{link['code']}",
                                        query={"ch": channel} if channel else None))
@@ -294,6 +308,20 @@ def _stripe_first(ctx: BenchContext) -> Prepared:
 
     def prepare() -> None:
         seeded = kit.seed_click()
+        event = stripe_checkout_event(f"pi_{uuid.uuid4().hex[:16]}", 9900, click_id=seeded.click_id)
+        pending["body"] = json.dumps(event).encode()
+
+    return Prepared(_stripe_call(ctx, kit, pending), prepare)
+
+
+def _stripe_first_active_task(ctx: BenchContext) -> Prepared:
+    """First delivery of a sale whose promoter holds an active wechat channel task (the click came from wechat):
+    the settlement also counts the sale toward the task (issue 5's hook, wired into settlement)."""
+    kit, pending, promoter = ctx.payments(), {}, ctx.user("promoter")
+    ctx.invoke("POST", f"/promoter/channel-tasks/{ctx.template()['template_id']}/accept", promoter)
+
+    def prepare() -> None:
+        seeded = kit.seed_click(promoter_id=promoter["sub"], channel="wechat")
         event = stripe_checkout_event(f"pi_{uuid.uuid4().hex[:16]}", 9900, click_id=seeded.click_id)
         pending["body"] = json.dumps(event).encode()
 
@@ -436,38 +464,6 @@ def _accept(ctx: BenchContext) -> Prepared:
                                    claims=lambda: ctx.user("promoter")))
 
 
-# ---------------------------------------------------------------- channel-task progress hooks (issue 5 budgets)
-def _hook(kind: str, state: str) -> Callable[[BenchContext], Prepared]:
-    """The share / settlement progress hook as the flow calls it. ``state``: ``active`` (a task counts on the
-    channel), ``none-held`` (no task, the flow holds the promoter×channel counter item it just wrote),
-    ``none-unread`` (no task, the hook must look)."""
-
-    def setup(ctx: BenchContext) -> Prepared:
-        from tuishou.logic import channel_tasks
-        from tuishou.logic.ledger import grant_event
-
-        promoter = ctx.user("promoter")
-        if state == "active":
-            template = ctx.template()
-            ctx.invoke("POST", f"/promoter/channel-tasks/{template['template_id']}/accept", promoter)
-        refs = itertools.count()
-
-        def call() -> Any:
-            at = datetime.now(UTC)
-            active: Any = channel_tasks.UNREAD
-            if state == "none-held":
-                active = channel_tasks.active_task_from({"clicks": 3}, promoter["sub"], "wechat")
-            if kind == "share":
-                return channel_tasks.record_channel_promotion(promoter["sub"], "wechat", at, grant=grant_event,
-                                                              event_ref=f"shr_{next(refs)}", active=active)
-            return channel_tasks.record_channel_transaction(promoter["sub"], "wechat", at, f"stripe:pi_{next(refs)}",
-                                                            grant=grant_event, active=active)
-
-        return Prepared(call)
-
-    return setup
-
-
 # ---------------------------------------------------------------- reminder scan (issue 5 budget)
 def _reminder_scan(active_tasks: int) -> Callable[[BenchContext], Prepared]:
     """``active_tasks`` tasks far from their reminder time and REMINDER_DUE_TASKS due ones; the scan runs 2 h
@@ -503,8 +499,221 @@ def _reminder_check(c: dict[str, Any]) -> bool:
     return c["scans"] == 0 and c["items_read"] <= 2 * REMINDER_DUE_TASKS
 
 
+# ---------------------------------------------------------------- merchant insights (issue 6)
+INSIGHTS_ACTIVE_TASKS = 5
+INSIGHTS_PAUSED_X20 = 500  # the catalogue grows by paused products; active tasks stay INSIGHTS_ACTIVE_TASKS
+INSIGHTS_HISTORY_DAYS_X20 = 20  # older days of activity per active product, outside the job's window
+
+
+def _override(method: str) -> Callable[[BenchContext], Prepared]:
+    def setup(ctx: BenchContext) -> Prepared:
+        merchant, promoter = ctx.user("merchant"), ctx.promoter()
+        product_id = ctx.product(merchant)["product_id"]
+        path = f"/merchant/products/{product_id}/promoter-rewards/{promoter['sub']}"
+        body = {"type": "percent", "value": 1500}
+        if method == "DELETE":  # an override is there to remove on every run
+            return Prepared(ctx.route_call("MerchantInsightsApiFunction", "DELETE", path, claims=merchant),
+                            prepare=lambda: ctx.invoke("PUT", path, merchant, body))
+        return Prepared(ctx.route_call("MerchantInsightsApiFunction", "PUT", path, claims=merchant, body=body))
+
+    return setup
+
+
+def add_activity(product: dict[str, Any], promoter_id: str, at: datetime, field: str) -> None:
+    """One click, share or sale on ``at``'s day into the per-day aggregates, through the item builders the
+    hot paths put in their transactions; shard 0, so two setups hold exactly the same aggregate items."""
+    from tuishou.dal import dynamo
+    from tuishou.dal.insights import window_updates
+
+    sale = {"revenue_minor": 9900, "commission_minor": 990} if field == "transactions" else {}
+    dynamo.client().transact_write_items(
+        TransactItems=window_updates(promoter_id, product["product_id"], "wechat", field, at, shard=0, **sale))
+
+
+def _product_stats(ctx: BenchContext) -> Prepared:
+    merchant, promoter = ctx.user("merchant"), ctx.promoter()
+    product = ctx.product(merchant)
+    now = datetime.now(UTC)
+    for day in range(7):
+        for field in ("clicks", "promotions", "transactions"):
+            add_activity(product, promoter["sub"], now - timedelta(days=day), field)
+    return Prepared(ctx.route_call("MerchantInsightsApiFunction", "GET",
+                                   f"/merchant/products/{product['product_id']}/stats", claims=merchant,
+                                   query={"days": "7"}))
+
+
+def bulk_paused_products(count: int, merchant_id: str) -> None:
+    """``count`` paused products (no active-task entry, no task-index entries), written with BatchWriteItem."""
+    from tuishou import clock
+    from tuishou.dal import catalog, dynamo
+    from tuishou.ids import new_id
+
+    db, table, now = dynamo.client(), dynamo.table("catalog"), clock.iso()
+    requests = [{"PutRequest": {"Item": catalog._product_item(
+        {**product_body(), "product_id": new_id("prd"), "merchant_id": merchant_id, "status": "paused",
+         "created_at": now, "updated_at": now, "version": 2})}} for _ in range(count)]
+    for start in range(0, len(requests), 25):
+        pending = {table: requests[start:start + 25]}
+        while pending:
+            pending = db.batch_write_item(RequestItems=pending).get("UnprocessedItems") or None
+
+
+def _insights_job(scale: int) -> Callable[[BenchContext], Prepared]:
+    """INSIGHTS_ACTIVE_TASKS active products, each with one click, share and sale yesterday (3 aggregate items);
+    ×``scale`` paused products and days of older history. The run at the same time reads the same."""
+
+    def setup(ctx: BenchContext) -> Prepared:
+        merchant, promoter = ctx.user("merchant"), ctx.promoter()
+        now = datetime.now(UTC)
+        active = [ctx.product(merchant) for _ in range(INSIGHTS_ACTIVE_TASKS)]
+        for product in active:
+            for field in ("clicks", "promotions", "transactions"):
+                add_activity(product, promoter["sub"], now - timedelta(days=1), field)
+            for day in range(INSIGHTS_HISTORY_DAYS_X20 * scale // 20):
+                add_activity(product, promoter["sub"], now - timedelta(days=10 + day), "transactions")
+        bulk_paused_products(INSIGHTS_PAUSED_X20 * scale // 20, merchant["sub"])
+        return Prepared(lambda: ctx.stack.run_schedule("MerchantInsightsFunction", at=now))
+
+    return setup
+
+
+def _insights_check(c: dict[str, Any]) -> bool:
+    # 1 index Query + 1 window Query per active task; items: the index entries + 3 aggregate items per task
+    # (+ at most 2 per promoter for hints: profile and category counts)
+    return (c["scans"] == 0 and c["operations"].get("Query", 0) == 1 + INSIGHTS_ACTIVE_TASKS
+            and c["items_read"] <= 4 * INSIGHTS_ACTIVE_TASKS + 2)
+
+
+# ---------------------------------------------------------------- compensation (issue 7)
+SCAN_WINDOW_EVENTS = 20  # events in each scanned window; half of them granted, half owed
+SCAN_OUTSIDE_X20 = 400  # events in other hours: the table grows, the window does not
+
+
+def seed_events(count: int, start: datetime, spread: timedelta, *, user_id: str | None = None,
+                granted_every: int = 0) -> None:
+    """Rewardable events as the normal paths record them (conditional put); every ``granted_every``-th one
+    also granted through the ledger's own grant (0: none granted)."""
+    from tuishou.dal import ledger as ledger_dal
+    from tuishou.logic.ledger import grant_items, write_grant
+    from tuishou.models.ledger import RewardableEvent
+
+    for i in range(count):
+        event = RewardableEvent(event_id=f"invite_signup:{uuid.uuid4()}", kind="invite_signup",
+                                user_id=user_id or str(uuid.uuid4()), amount_minor=500, currency="CNY",
+                                occurred_at=start + spread * i / max(count, 1))
+        ledger_dal.put_event_if_absent(event)
+        if granted_every and i % granted_every == 0:
+            write_grant(grant_items(event))
+
+
+def _hour(at: datetime) -> datetime:
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+def _compensation_scan(scale: int) -> Callable[[BenchContext], Prepared]:
+    """Every run scans a fresh 3-hour fault window (hour-aligned, further back each run) holding
+    SCAN_WINDOW_EVENTS events, half already granted: the same window content at both table sizes, while
+    ×``scale`` more events sit in other hours. The call is the queue-triggered run (as SQS delivers it)."""
+
+    def setup(ctx: BenchContext) -> Prepared:
+        anchor = _hour(datetime.now(UTC)) - timedelta(days=5)
+        outside = SCAN_OUTSIDE_X20 * scale // 20
+        seed_events(outside, anchor + timedelta(hours=1), timedelta(hours=72))  # after every window
+        windows = itertools.count()
+        pending: dict[str, str] = {}
+
+        def prepare() -> None:
+            start = anchor - timedelta(hours=4 * (next(windows) + 1))
+            seed_events(SCAN_WINDOW_EVENTS, start + timedelta(minutes=1), timedelta(hours=3) - timedelta(minutes=2),
+                        granted_every=2)
+            window = {"start": start.isoformat(), "end": (start + timedelta(hours=3)).isoformat(), "reason": "bench"}
+            pending["scan_id"] = ctx.invoke("POST", "/admin/fault-windows", ctx.admin, window)["scan_id"]
+
+        def call() -> Any:
+            record = {"messageId": str(uuid.uuid4()), "body": json.dumps({"scan_id": pending["scan_id"]}),
+                      "eventSource": "aws:sqs", "attributes": {}}
+            result = ctx.functions.invoke("CompensationScanFunction", {"Records": [record]})
+            if result.get("batchItemFailures"):
+                raise RuntimeError(f"scan {pending['scan_id']} failed")
+            return result
+
+        return Prepared(call, prepare)
+
+    return setup
+
+
+def _scan_check(c: dict[str, Any]) -> bool:
+    return c["scans"] == 0 and c["items_read"] <= 1.2 * SCAN_WINDOW_EVENTS + 5
+
+
+def _fault_window(ctx: BenchContext) -> Prepared:
+    def window() -> dict[str, str]:
+        end = datetime.now(UTC) - timedelta(minutes=1)
+        return {"start": (end - timedelta(hours=2)).isoformat(), "end": end.isoformat(), "reason": "bench outage"}
+
+    return Prepared(ctx.route_call("CompensationFunction", "POST", "/admin/fault-windows", claims=ctx.admin,
+                                   body=window))
+
+
+def _compensated(ctx: BenchContext, user_id: str | None = None, events: int = 10) -> str:
+    """``events`` owed events of the last hours, compensated by a scan run to the end; the scan's id."""
+    end = _hour(datetime.now(UTC)) - timedelta(hours=1)
+    seed_events(events, end - timedelta(hours=2), timedelta(hours=1), user_id=user_id)
+    window = {"start": (end - timedelta(hours=3)).isoformat(), "end": end.isoformat(), "reason": "bench"}
+    scan_id = ctx.invoke("POST", "/admin/fault-windows", ctx.admin, window)["scan_id"]
+    ctx.stack.drain_queues()
+    return scan_id
+
+
+def _get_scan(ctx: BenchContext) -> Prepared:
+    scan_id = _compensated(ctx)
+    return Prepared(ctx.route_call("CompensationFunction", "GET", f"/admin/scans/{scan_id}", claims=ctx.admin))
+
+
+def _admin_compensations(ctx: BenchContext) -> Prepared:
+    _compensated(ctx)
+    return Prepared(ctx.route_call("CompensationFunction", "GET", "/admin/compensations", claims=ctx.admin))
+
+
+def _promoter_compensations(ctx: BenchContext) -> Prepared:
+    promoter = ctx.promoter()
+    _compensated(ctx, user_id=promoter["sub"], events=5)
+    return Prepared(ctx.route_call("CompensationFunction", "GET", "/promoter/compensations", claims=promoter))
+
+
+def _invite(existing: bool) -> Callable[[BenchContext], Prepared]:
+    def setup(ctx: BenchContext) -> Prepared:
+        if existing:
+            promoter = ctx.promoter()
+            ctx.invoke("POST", "/promoter/invites", promoter)
+            return Prepared(ctx.route_call("CompensationFunction", "POST", "/promoter/invites", claims=promoter))
+        holder: dict[str, dict[str, str]] = {}
+
+        def fresh_promoter() -> None:
+            holder["claims"] = ctx.promoter()
+
+        return Prepared(ctx.route_call("CompensationFunction", "POST", "/promoter/invites",
+                                       claims=lambda: holder["claims"]), prepare=fresh_promoter)
+
+    return setup
+
+
+def _block(method: str) -> Callable[[BenchContext], Prepared]:
+    def setup(ctx: BenchContext) -> Prepared:
+        promoter = ctx.promoter()
+        path = f"/admin/users/{promoter['sub']}/block"
+        opposite = "DELETE" if method == "PUT" else "PUT"
+        return Prepared(ctx.route_call("CompensationFunction", method, path, claims=ctx.admin),
+                        prepare=lambda: ctx.invoke(opposite, path, ctx.admin))
+
+    return setup
+
+
 X1, X20 = LISTING_PRODUCTS_X20 // 20, LISTING_PRODUCTS_X20
 R1, R20 = REMINDER_ACTIVE_TASKS_X20 // 20, REMINDER_ACTIVE_TASKS_X20
+I1, I20 = INSIGHTS_PAUSED_X20 // 20, INSIGHTS_PAUSED_X20
+H1, H20 = INSIGHTS_HISTORY_DAYS_X20 // 20, INSIGHTS_HISTORY_DAYS_X20
+S1, S20 = SCAN_OUTSIDE_X20 // 20, SCAN_OUTSIDE_X20
 
 ALL: list[Scenario] = [
     Scenario("GET /me", "route", "GET /me", _me, "0 requests", lambda c: c["requests"] == 0),
@@ -531,17 +740,27 @@ ALL: list[Scenario] = [
              _create_link(existing=False), "no Scan", no_scan),
     Scenario("POST /promoter/tasks/{id}/links (existing)", "route", "POST /promoter/tasks/{product_id}/links",
              _create_link(existing=True), "no Scan", no_scan),
-    Scenario("POST /promoter/links/{id}/shares", "route", "POST /promoter/links/{link_id}/shares", _share,
-             "no Scan", no_scan,
-             notes="the channel-task progress hook is not wired into this route yet (see hook rows)"),
+    # shares and clicks with issue 5's hooks wired in: the share counts toward an active channel task; a share
+    # URL's click (?ch=) reads the promoter's channel item to see whether a coupon is due
+    Scenario("POST /promoter/links/{id}/shares (no channel task)", "route", "POST /promoter/links/{link_id}/shares",
+             _share(active_task=False), "<= 2 requests: 0 extra for the hook without a task", at_most(2)),
+    Scenario("POST /promoter/links/{id}/shares (active channel task)", "route",
+             "POST /promoter/links/{link_id}/shares", _share(active_task=True),
+             "<= 2 + 2 extra for the hook, no Scan", at_most(4)),
     Scenario("GET /l/{code}", "route", "GET /l/{code}", _click(None), "<= 2 requests", at_most(2)),
-    Scenario("GET /l/{code}?ch=wechat", "route", "GET /l/{code}", _click("wechat"), "<= 2 requests", at_most(2),
-             notes="coupon eligibility (+1 GetItem for channel-marked clicks) is not wired into the route yet"),
+    Scenario("GET /l/{code}?ch=wechat (no channel task)", "route", "GET /l/{code}", _click("wechat"),
+             "<= 2 requests", at_most(2),
+             notes="a share-URL click reads the promoter's channel item (coupon due?): +1 GetItem over issue 3's 2"),
+    Scenario("GET /l/{code}?ch=wechat (active channel task)", "route", "GET /l/{code}",
+             _click("wechat", active_task=True), "<= 2 requests", at_most(2),
+             notes="+1 GetItem for the channel item; no coupon due in this run"),
     Scenario(f"job: ranking recalculation ({X1:,} products)", "job", "job:RankingRecalculationFunction",
              _ranking(X1), "off the request path; reads the catalogue once", None, runs=2),
     # issue 4: payments, ledger, accounts
     Scenario("POST /webhooks/stripe (first delivery)", "route", "POST /webhooks/{provider}", _stripe_first,
              "<= 4 requests", at_most(4)),
+    Scenario("POST /webhooks/stripe (first delivery, active channel task)", "route", "POST /webhooks/{provider}",
+             _stripe_first_active_task, "<= 4 + 2 extra for the hook", at_most(6)),
     Scenario("POST /webhooks/stripe (duplicate)", "route", "POST /webhooks/{provider}", _stripe_duplicate,
              "<= 2 requests, no ledger write",
              lambda c: c["requests"] <= 2 and not ({"TransactWriteItems", "PutItem", "UpdateItem", "BatchWriteItem"}
@@ -556,7 +775,7 @@ ALL: list[Scenario] = [
              "no Scan", no_scan),
     Scenario("GET /admin/payments/unattributed", "route", "GET /admin/payments/unattributed", _unattributed,
              "no Scan", no_scan),
-    # issue 5: notifications, channel tasks, hooks, reminders
+    # issue 5: notifications, channel tasks, reminders (the progress hooks are measured in shares and webhooks)
     Scenario("GET /promoter/notifications", "route", "GET /promoter/notifications", _inbox("promoter"), "no Scan",
              no_scan),
     Scenario("GET /merchant/notifications", "route", "GET /merchant/notifications", _inbox("merchant"), "no Scan",
@@ -575,30 +794,49 @@ ALL: list[Scenario] = [
              "no Scan", no_scan),
     Scenario("POST /promoter/channel-tasks/{id}/accept", "route", "POST /promoter/channel-tasks/{template_id}/accept",
              _accept, "no Scan", no_scan),
-    Scenario("hook: share progress (active task)", "hook", "hook:share", _hook("share", "active"),
-             "<= 2 extra requests", at_most(2), baseline=False),
-    Scenario("hook: share progress (no task, counter item held)", "hook", "hook:share", _hook("share", "none-held"),
-             "0 requests without an active task", lambda c: c["requests"] == 0, baseline=False),
-    Scenario("hook: share progress (no task, not held)", "hook", "hook:share", _hook("share", "none-unread"),
-             "0 requests without an active task", lambda c: c["requests"] == 0, baseline=False,
-             notes="1 GetItem when the caller does not pass the counter item it wrote"),
-    Scenario("hook: settlement progress (active task)", "hook", "hook:settlement",
-             _hook("settlement", "active"), "<= 2 extra requests", at_most(2), baseline=False),
-    Scenario("hook: settlement progress (no task, counter item held)", "hook", "hook:settlement",
-             _hook("settlement", "none-held"), "0 requests without an active task",
-             lambda c: c["requests"] == 0, baseline=False),
     Scenario(f"job: reminder scan x1 ({R1} active, {REMINDER_DUE_TASKS} due)", "scale", "job:DeadlineReminderFunction",
              _reminder_scan(R1), f"items read ~ tasks due ({REMINDER_DUE_TASKS}), no Scan", _reminder_check, runs=10),
     Scenario(f"job: reminder scan x20 ({R20} active, {REMINDER_DUE_TASKS} due)", "scale",
              "job:DeadlineReminderFunction", _reminder_scan(R20),
              f"items read ~ tasks due ({REMINDER_DUE_TASKS}), same as x1", _reminder_check,
              same_as=f"job: reminder scan x1 ({R1} active, {REMINDER_DUE_TASKS} due)", runs=10),
-    # TODO(issue 6): "job:MerchantInsightsFunction" at x1 and x20, and its routes
-    #   (PUT/DELETE /merchant/products/{product_id}/promoter-rewards/{promoter_id},
-    #   GET /merchant/products/{product_id}/stats) - append rows when the functions exist; no numbers until then.
-    # TODO(issue 7): "job:CompensationScanFunction" at x1 and x20 (items read <= 1.2 x events + c), and the
-    #   /admin/fault-windows, /admin/scans/{scan_id}, /admin/compensations, /promoter/compensations,
-    #   /promoter/invites, /admin/users/{user_id}/block routes.
+    # issue 6: merchant insights
+    Scenario("PUT /merchant/products/{id}/promoter-rewards/{promoter_id}", "route",
+             "PUT /merchant/products/{product_id}/promoter-rewards/{promoter_id}", _override("PUT"), "no Scan",
+             no_scan),
+    Scenario("DELETE /merchant/products/{id}/promoter-rewards/{promoter_id}", "route",
+             "DELETE /merchant/products/{product_id}/promoter-rewards/{promoter_id}", _override("DELETE"), "no Scan",
+             no_scan),
+    Scenario("GET /merchant/products/{id}/stats (7 days)", "route", "GET /merchant/products/{product_id}/stats",
+             _product_stats, "no Scan", no_scan),
+    Scenario(f"job: merchant insights x1 ({I1} paused, {H1} days history)", "scale", "job:MerchantInsightsFunction",
+             _insights_job(1), f"Queries = 1 + active tasks ({INSIGHTS_ACTIVE_TASKS}), no Scan", _insights_check,
+             runs=10),
+    Scenario(f"job: merchant insights x20 ({I20} paused, {H20} days history)", "scale",
+             "job:MerchantInsightsFunction", _insights_job(20),
+             f"Queries = 1 + active tasks ({INSIGHTS_ACTIVE_TASKS}), same as x1", _insights_check,
+             same_as=f"job: merchant insights x1 ({I1} paused, {H1} days history)", runs=10),
+    # issue 7: compensation
+    Scenario("POST /admin/fault-windows", "route", "POST /admin/fault-windows", _fault_window, "no Scan", no_scan),
+    Scenario("GET /admin/scans/{scan_id}", "route", "GET /admin/scans/{scan_id}", _get_scan, "no Scan", no_scan),
+    Scenario("GET /admin/compensations", "route", "GET /admin/compensations", _admin_compensations, "no Scan",
+             no_scan),
+    Scenario("GET /promoter/compensations", "route", "GET /promoter/compensations", _promoter_compensations,
+             "no Scan", no_scan),
+    Scenario("POST /promoter/invites (new)", "route", "POST /promoter/invites", _invite(existing=False), "no Scan",
+             no_scan),
+    Scenario("POST /promoter/invites (existing)", "route", "POST /promoter/invites", _invite(existing=True),
+             "no Scan", no_scan),
+    Scenario("PUT /admin/users/{user_id}/block", "route", "PUT /admin/users/{user_id}/block", _block("PUT"),
+             "no Scan", no_scan),
+    Scenario("DELETE /admin/users/{user_id}/block", "route", "DELETE /admin/users/{user_id}/block", _block("DELETE"),
+             "no Scan", no_scan),
+    Scenario(f"job: compensation scan x1 ({S1} events outside the window)", "scale", "job:CompensationScanFunction",
+             _compensation_scan(1), f"items <= 1.2 x {SCAN_WINDOW_EVENTS} events + 5, no Scan", _scan_check, runs=2),
+    Scenario(f"job: compensation scan x20 ({S20} events outside the window)", "scale",
+             "job:CompensationScanFunction", _compensation_scan(20),
+             f"items <= 1.2 x {SCAN_WINDOW_EVENTS} events + 5, no Scan, same as x1", _scan_check,
+             same_as=f"job: compensation scan x1 ({S1} events outside the window)", runs=2),
 ]
 
 

@@ -8,6 +8,7 @@ template with no row fails ``test_every_template_route_has_a_row``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,12 +19,14 @@ from tools import template
 ROLES = ("anonymous", "promoter", "other_promoter", "merchant", "other_merchant", "admin")
 TEMPLATE = {"channel": "wechat", "duration_hours": 24, "target_transactions": 3, "bonus_minor": 5000,
             "currency": "CNY", "reminder_threshold_hours": 5, "coupon_threshold": 1, "coupon_value_minor": 300}
+FAULT_WINDOW = {"start": (datetime.now(UTC) - timedelta(hours=3)).isoformat(),
+                "end": (datetime.now(UTC) - timedelta(hours=2)).isoformat(), "reason": "matrix"}
 
 
 @dataclass(frozen=True)
 class Row:
     """``path`` may hold {product_id}, {link_id}, {code}, {promoter_id}, {user_id}, {notification_id},
-    {template_id}: the resources of "promoter" / "merchant"."""
+    {template_id}, {scan_id}: the resources of "promoter" / "merchant" (and the admin's scan)."""
 
     route: str  # "METHOD /template/path"
     path: str
@@ -76,6 +79,23 @@ MATRIX: list[Row] = [
     Row("GET /promoter/channel-tasks", "/promoter/channel-tasks", (401, 200, 200, 403, 403, 403)),
     Row("POST /promoter/channel-tasks/{template_id}/accept", "/promoter/channel-tasks/{template_id}/accept",
         (401, 201, 201, 403, 403, 403)),
+    # an override is the product owner's: the other merchant learns nothing about the product (404)
+    Row("PUT /merchant/products/{product_id}/promoter-rewards/{promoter_id}",
+        "/merchant/products/{product_id}/promoter-rewards/{promoter_id}", (401, 403, 403, 200, 404, 403),
+        {"type": "percent", "value": 1500}),
+    Row("DELETE /merchant/products/{product_id}/promoter-rewards/{promoter_id}",
+        "/merchant/products/{product_id}/promoter-rewards/{promoter_id}", (401, 403, 403, 204, 404, 403)),
+    Row("GET /merchant/products/{product_id}/stats", "/merchant/products/{product_id}/stats",
+        (401, 403, 403, 200, 404, 403)),
+    Row("POST /admin/fault-windows", "/admin/fault-windows", (401, 403, 403, 403, 403, 202), FAULT_WINDOW),
+    Row("GET /admin/scans/{scan_id}", "/admin/scans/{scan_id}", (401, 403, 403, 403, 403, 200)),
+    Row("GET /admin/compensations", "/admin/compensations", (401, 403, 403, 403, 403, 200)),
+    Row("GET /promoter/compensations", "/promoter/compensations", (401, 200, 200, 403, 403, 403)),
+    # one invite code per promoter; asking again returns it (201 each time)
+    Row("POST /promoter/invites", "/promoter/invites", (401, 201, 201, 403, 403, 403)),
+    # block before unblock, last: a block changes no authorization, only compensation eligibility
+    Row("PUT /admin/users/{user_id}/block", "/admin/users/{user_id}/block", (401, 403, 403, 403, 403, 200)),
+    Row("DELETE /admin/users/{user_id}/block", "/admin/users/{user_id}/block", (401, 403, 403, 403, 403, 200)),
 ]
 
 
@@ -103,8 +123,10 @@ def make_world(api):
     product_id = create_product(api, users["merchant"])["product_id"]
     link = link_for(api, users["promoter"], product_id)
     template_id = api.post("/admin/channel-task-templates", TEMPLATE, as_user=users["admin"]).json()["template_id"]
+    scan_id = api.post("/admin/fault-windows", FAULT_WINDOW, as_user=users["admin"]).json()["scan_id"]
     ids = {"product_id": product_id, "link_id": link["link_id"], "code": link["code"],
            "promoter_id": users["promoter"].sub, "user_id": users["promoter"].sub, "template_id": template_id,
+           "scan_id": scan_id,
            "notification_id": notify(users["promoter"].sub, "deadline_reminder", "1 sale to go").notification_id}
     return users, ids
 

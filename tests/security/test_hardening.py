@@ -140,6 +140,12 @@ ID_ROUTES = [
     ("promoter", "POST", "/me/notifications/{}/read", None),
     ("promoter", "POST", "/promoter/channel-tasks/{}/accept", None),
     (None, "GET", "/l/{}", None),
+    ("merchant", "PUT", "/merchant/products/{}/promoter-rewards/{}", {"type": "percent", "value": 1500}),
+    ("merchant", "DELETE", "/merchant/products/{}/promoter-rewards/{}", None),
+    ("merchant", "GET", "/merchant/products/{}/stats", None),
+    ("admin", "GET", "/admin/scans/{}", None),
+    ("admin", "PUT", "/admin/users/{}/block", None),
+    ("admin", "DELETE", "/admin/users/{}/block", None),
 ]
 
 
@@ -156,16 +162,25 @@ def world(api):
     return {"promoter": promoter(api), "merchant": api.user("merchant"), "admin": api.admin}
 
 
+# routes with two ids: a well-formed first id (of nothing) with a malformed second one
+WELL_FORMED_PRODUCT = "prd_0123456789abcdefghjk"
+SECOND_ID_ROUTES = [(role, method, path.replace("{}", WELL_FORMED_PRODUCT, 1), body)
+                    for role, method, path, body in ID_ROUTES if path.count("{}") == 2]
+
+
 def test_malformed_ids_are_refused_before_any_dynamodb_request(api, world, dynamodb_requests):
+    from tuishou import ids
+
+    assert ids.is_id(WELL_FORMED_PRODUCT, "prd") and SECOND_ID_ROUTES
     failures = []
-    for role, method, path, body in ID_ROUTES:
+    for role, method, path, body in ID_ROUTES + SECOND_ID_ROUTES:
         for bad in MALFORMED:
             dynamodb_requests.reset()
             # When a route is called with a malformed id
-            response = api.request(method, path.format(bad), json_body=body,
+            response = api.request(method, path.replace("{}", bad), json_body=body,
                                    as_user=world[role] if role else None)
             # Then it is a 4xx and DynamoDB was never asked
             if not 400 <= response.status < 500 or dynamodb_requests.total:
-                failures.append(f"{method} {path.format(bad)}: {response.status}, "
+                failures.append(f"{method} {path.replace('{}', bad)}: {response.status}, "
                                 f"{dict(dynamodb_requests.operations)}")
     assert failures == []
