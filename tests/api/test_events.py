@@ -1,4 +1,4 @@
-"""The events/ samples of the promotion-task routes are real proxy events their handlers accept."""
+"""The events/ samples are real events their handlers accept (usable with `sam local invoke -e`)."""
 
 import json
 from pathlib import Path
@@ -8,7 +8,11 @@ import pytest
 from tools import template
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
-API_SAMPLES = sorted(p.name for p in EVENTS.glob("*.json") if p.name != "ranking_schedule.json")
+SCHEDULE_SAMPLES = {"ranking_schedule.json": "RankingRecalculationFunction",
+                    "reminder_schedule.json": "DeadlineReminderFunction",
+                    "insights_schedule.json": "MerchantInsightsFunction",
+                    "compensation_schedule.json": "CompensationScanFunction"}
+API_SAMPLES = sorted(p.name for p in EVENTS.glob("*.json") if p.name not in SCHEDULE_SAMPLES)
 
 
 @pytest.mark.parametrize("name", API_SAMPLES)
@@ -25,3 +29,10 @@ def test_schedule_sample_runs_the_recalculation(stack):
     event = json.loads((EVENTS / "ranking_schedule.json").read_text())
     assert stack.host.invoke("RankingRecalculationFunction", event) == {
         "products": 0, "entries": 0, "reranked": 0, "skipped": 0}
+
+
+@pytest.mark.parametrize(("name", "function_id"), sorted(SCHEDULE_SAMPLES.items()))
+def test_every_schedule_sample_runs_its_job(stack, name, function_id):
+    event = json.loads((EVENTS / name).read_text())
+    result = stack.host.invoke(function_id, event)
+    assert isinstance(result, dict), result
