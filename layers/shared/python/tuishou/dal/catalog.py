@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from tuishou.dal import counters, insights, keys
 from tuishou.dal.dynamo import (
+    batch_get,
     cancellation_codes,
     client,
     decode_cursor,
@@ -26,7 +27,7 @@ from tuishou.dal.dynamo import (
     to_item,
     to_value,
 )
-from tuishou.errors import BadRequest, Conflict, ServiceUnavailable
+from tuishou.errors import BadRequest, Conflict
 
 MERCHANT_CURSOR_KEYS = {"pk", "sk", "gsi1pk", "gsi1sk"}
 _BATCH_GET_MAX = 100
@@ -152,28 +153,12 @@ def counters_of(product_ids: list[str]) -> dict[str, dict[str, int]]:
     owner = {shard_key: pid for pid, shard_key in wanted}
     for start in range(0, len(wanted), _BATCH_GET_MAX):
         chunk = wanted[start:start + _BATCH_GET_MAX]
-        pending: dict[str, Any] = {table("catalog"): {"Keys": [key(*shard_key) for _, shard_key in chunk]}}
-        for item in _batch_get(pending):
-            pid = owner[(item["pk"], item["sk"])]
+        found = batch_get({"catalog": [shard_key for _, shard_key in chunk]})
+        for (_, pk, sk), item in found.items():
+            pid = owner[(pk, sk)]
             for field, value in counters.sum_counters([item]).items():
                 totals[pid][field] += value
     return totals
-
-
-def _batch_get(request_items: dict[str, Any], max_rounds: int = 5) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    for _ in range(max_rounds):
-        try:
-            response = client().batch_get_item(RequestItems=request_items)
-        except ClientError as error:
-            raise_transient(error)
-            raise
-        for items in response.get("Responses", {}).values():
-            found.extend(from_item(i) for i in items)
-        request_items = response.get("UnprocessedKeys") or {}
-        if not request_items:
-            return found
-    raise ServiceUnavailable()
 
 
 def query_tag_tasks(tag: str, after: str | None, limit: int) -> list[dict[str, Any]]:
