@@ -24,6 +24,13 @@ def is_currency(code: str) -> bool:
     return code in CURRENCY_EXPONENT
 
 
+def check_currency(code: str) -> str:
+    """The model validators' one currency rule: a supported ISO 4217 code, or ValueError."""
+    if not is_currency(code):
+        raise ValueError("not a supported ISO 4217 currency code")
+    return code
+
+
 def commission_minor(rule_type: RuleType, value: int, amount_minor: int) -> int:
     """Commission on ``amount_minor``: percent = round-half-even(amount x bps / 10000); fixed = min(value, amount)."""
     if amount_minor < 0:

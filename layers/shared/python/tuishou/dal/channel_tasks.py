@@ -21,10 +21,6 @@ POINTER_PROJECTION = f"{POINTER}, {POINTER_TX}, {POINTER_PROMO}"
 _PROGRESS_ATTRIBUTE = {"transactions": POINTER_TX, "promotions": POINTER_PROMO}
 
 
-def _is_condition_failure(error: ClientError) -> bool:
-    return dynamo.error_code(error) == "ConditionalCheckFailedException"
-
-
 def _all(**kwargs: Any) -> list[dict[str, Any]]:
     return list(dynamo.query_all(**kwargs))
 
@@ -156,17 +152,10 @@ def count_progress(promoter_id: str, channel: str, task_id: str, dimension: str,
         update += f", {POINTER_REFS} :refs"
         condition += f" AND NOT contains({POINTER_REFS}, :ref)"
         values.update({":refs": {"SS": [ref]}, ":ref": {"S": ref}})
-    try:
-        response = dynamo.client().update_item(
-            TableName=dynamo.table("tracking"), Key=dynamo.key(*keys.promoter_channel(promoter_id, channel)),
-            UpdateExpression=update, ConditionExpression=condition, ExpressionAttributeValues=values,
-            ReturnValues="ALL_NEW")
-    except ClientError as error:
-        if _is_condition_failure(error):
-            return None
-        dynamo.raise_transient(error)
-        raise
-    return dynamo.from_item(response.get("Attributes"))
+    return dynamo.conditional_update(
+        TableName=dynamo.table("tracking"), Key=dynamo.key(*keys.promoter_channel(promoter_id, channel)),
+        UpdateExpression=update, ConditionExpression=condition, ExpressionAttributeValues=values,
+        ReturnValues="ALL_NEW")
 
 
 def complete_task(promoter_id: str, template_id: str, channel: str, task_id: str, progress: dict[str, int],
@@ -210,33 +199,21 @@ def due_reminders(bucket: str, upper: str) -> list[dict[str, Any]]:
 
 def claim_reminder(promoter_id: str, template_id: str, task_id: str, threshold_hours: int, now: str) -> bool:
     """Claim the task's one reminder before sending it: the winner of this conditional update sends."""
-    try:
-        dynamo.client().update_item(
-            TableName=dynamo.table("users"), Key=dynamo.key(*keys.channel_task(promoter_id, template_id)),
-            UpdateExpression="SET reminded_at = :now, reminded_threshold_hours = :threshold REMOVE gsi1pk, gsi1sk",
-            ConditionExpression="task_id = :tid AND task_status = :active AND deadline_at > :now "
-                                "AND attribute_exists(gsi1pk) AND attribute_not_exists(reminded_at)",
-            ExpressionAttributeValues={":now": {"S": now}, ":tid": {"S": task_id}, ":active": {"S": "active"},
-                                       ":threshold": {"N": str(threshold_hours)}})
-    except ClientError as error:
-        if _is_condition_failure(error):
-            return False
-        dynamo.raise_transient(error)
-        raise
-    return True
+    return dynamo.conditional_update(
+        TableName=dynamo.table("users"), Key=dynamo.key(*keys.channel_task(promoter_id, template_id)),
+        UpdateExpression="SET reminded_at = :now, reminded_threshold_hours = :threshold REMOVE gsi1pk, gsi1sk",
+        ConditionExpression="task_id = :tid AND task_status = :active AND deadline_at > :now "
+                            "AND attribute_exists(gsi1pk) AND attribute_not_exists(reminded_at)",
+        ExpressionAttributeValues={":now": {"S": now}, ":tid": {"S": task_id}, ":active": {"S": "active"},
+                                   ":threshold": {"N": str(threshold_hours)}}) is not None
 
 
 def drop_from_reminders(promoter_id: str, template_id: str, task_id: str) -> None:
     """A task past its deadline leaves the reminder index unreminded."""
-    try:
-        dynamo.client().update_item(
-            TableName=dynamo.table("users"), Key=dynamo.key(*keys.channel_task(promoter_id, template_id)),
-            UpdateExpression="REMOVE gsi1pk, gsi1sk", ConditionExpression="task_id = :tid",
-            ExpressionAttributeValues={":tid": {"S": task_id}})
-    except ClientError as error:
-        if not _is_condition_failure(error):
-            dynamo.raise_transient(error)
-            raise
+    dynamo.conditional_update(
+        TableName=dynamo.table("users"), Key=dynamo.key(*keys.channel_task(promoter_id, template_id)),
+        UpdateExpression="REMOVE gsi1pk, gsi1sk", ConditionExpression="task_id = :tid",
+        ExpressionAttributeValues={":tid": {"S": task_id}})
 
 
 # ---------------------------------------------------------------- coupons
@@ -274,14 +251,7 @@ def redeem_coupon(click_id: str, redeemed_at: str, payment_ref: str | None) -> d
     if payment_ref:
         update += ", payment_ref = :ref"
         values[":ref"] = {"S": payment_ref}
-    try:
-        response = dynamo.client().update_item(
-            TableName=dynamo.table("tracking"), Key=dynamo.key(*keys.click_coupon(click_id)),
-            UpdateExpression=update, ConditionExpression="coupon_status = :issued",
-            ExpressionAttributeValues=values, ReturnValues="ALL_NEW")
-    except ClientError as error:
-        if _is_condition_failure(error):
-            return None
-        dynamo.raise_transient(error)
-        raise
-    return dynamo.from_item(response.get("Attributes"))
+    return dynamo.conditional_update(
+        TableName=dynamo.table("tracking"), Key=dynamo.key(*keys.click_coupon(click_id)),
+        UpdateExpression=update, ConditionExpression="coupon_status = :issued",
+        ExpressionAttributeValues=values, ReturnValues="ALL_NEW")

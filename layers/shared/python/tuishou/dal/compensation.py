@@ -45,17 +45,10 @@ def commit_page(scan_id: str, page: int, next_bucket: int, done: bool, counts: d
     update = "SET page = :next, next_bucket = :bucket, updated_at = :now, #status = :status"
     if adds:
         update += " ADD " + ", ".join(adds)
-    try:
-        dynamo.client().update_item(
-            TableName=dynamo.table("ledger"), Key=dynamo.key(*keys.scan_run(scan_id)), UpdateExpression=update,
-            ConditionExpression="page = :page", ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=values)
-    except ClientError as error:
-        if dynamo.error_code(error) == "ConditionalCheckFailedException":
-            return False
-        dynamo.raise_transient(error)
-        raise
-    return True
+    return dynamo.conditional_update(
+        TableName=dynamo.table("ledger"), Key=dynamo.key(*keys.scan_run(scan_id)), UpdateExpression=update,
+        ConditionExpression="page = :page", ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues=values) is not None
 
 
 def scan_count_update(scan_id: str, counter: str) -> dict[str, Any]:

@@ -183,3 +183,16 @@ def query_all(**kwargs: Any) -> Iterator[dict[str, Any]]:
         if not result.get("LastEvaluatedKey"):
             return
         kwargs = {**kwargs, "ExclusiveStartKey": result["LastEvaluatedKey"]}
+
+
+def conditional_update(**kwargs: Any) -> dict[str, Any] | None:
+    """One UpdateItem with a ConditionExpression: the (plain) returned attributes, ``{}`` when none were
+    asked for, or None when the condition did not hold. Transient failures become ``ServiceUnavailable``."""
+    try:
+        response = client().update_item(**kwargs)
+    except ClientError as error:
+        if error_code(error) == "ConditionalCheckFailedException":
+            return None
+        raise_transient(error)
+        raise
+    return from_item(response.get("Attributes")) or {}

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from tuishou.money import is_currency
+from tuishou.money import check_currency
 
 Channel = Literal["wechat", "weibo", "douyin", "xiaohongshu", "qq", "sms", "other"]
 TaskStatus = Literal["offered", "active", "completed", "expired"]
@@ -29,9 +29,7 @@ class ChannelTaskTemplateIn(BaseModel):
     @field_validator("currency")
     @classmethod
     def _iso_currency(cls, value: str) -> str:
-        if not is_currency(value):
-            raise ValueError("not a supported ISO 4217 currency code")
-        return value
+        return check_currency(value)
 
 
 class ChannelTaskTemplate(ChannelTaskTemplateIn):

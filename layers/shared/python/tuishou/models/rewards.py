@@ -9,8 +9,9 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 TAG_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
 
 
-class RewardRule(BaseModel):
-    promoter_tag: str = Field(pattern=TAG_PATTERN, description="Promoter tag this rule pays, e.g. `standard`.")
+class RewardTerms(BaseModel):
+    """What a reward pays: a percent in basis points or a fixed amount, range-checked."""
+
     type: Literal["percent", "fixed"]
     value: int = Field(description="percent: basis points 1..10000; fixed: minor units of the product currency (>0).",
                        strict=True)
@@ -22,6 +23,10 @@ class RewardRule(BaseModel):
         return check_reward_value(info.data.get("type"), value)
 
 
+class RewardRule(RewardTerms):
+    promoter_tag: str = Field(pattern=TAG_PATTERN, description="Promoter tag this rule pays, e.g. `standard`.")
+
+
 def check_reward_value(rule_type: str | None, value: int) -> int:
     """The one range rule of reward values, shared by tag rules and per-promoter overrides."""
     if rule_type == "percent" and not 1 <= value <= 10_000:
@@ -31,14 +36,5 @@ def check_reward_value(rule_type: str | None, value: int) -> int:
     return value
 
 
-class RewardOverrideBody(BaseModel):
+class RewardOverrideBody(RewardTerms):
     """A merchant's reward for one promoter on one product; validated exactly like a tag rule."""
-
-    type: Literal["percent", "fixed"]
-    value: int = Field(description="percent: basis points 1..10000; fixed: minor units of the product currency (>0).",
-                       strict=True)
-
-    @field_validator("value")
-    @classmethod
-    def _value_in_range(cls, value: int, info: ValidationInfo) -> int:
-        return check_reward_value(info.data.get("type"), value)

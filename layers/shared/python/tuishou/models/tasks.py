@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from tuishou.models.channel_tasks import ChannelTaskView
 from tuishou.models.rewards import TAG_PATTERN, RewardRule
-from tuishou.money import CURRENCY_EXPONENT, is_currency
+from tuishou.money import CURRENCY_EXPONENT, check_currency
 
 ProductStatus = Literal["active", "paused"]
 Channel = Literal["wechat", "weibo", "douyin", "xiaohongshu", "qq", "sms", "other"]
@@ -68,9 +68,7 @@ class ProductCreate(RewardRulesBody):
     @field_validator("currency")
     @classmethod
     def _iso_currency(cls, value: str) -> str:
-        if not is_currency(value):
-            raise ValueError("not a supported ISO 4217 currency code")
-        return value
+        return check_currency(value)
 
     @field_validator("landing_url", "image_url")
     @classmethod
