@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from moto.server import ThreadedMotoServer
 
-    from bench import baseline, coldstart, scenarios
+    from bench import artifact, baseline, coldstart, scenarios
     from bench.harness import DynamoCounter, measure, percentile
     from tools.gateway import FunctionHost
     from tools.local_stack import LocalStack
@@ -70,10 +70,13 @@ def main(argv: list[str] | None = None) -> int:
 
     apply_scale_checks(rows, scenarios.ALL)
     cold = coldstart.measure_all(args.coldstart_runs)
+    sizes = artifact.measure()
     report = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "runs": args.runs},
-              "scenarios": [asdict(r) | {"ratio_vs_baseline": r.ratio} for r in rows], "cold_start": cold}
+              "scenarios": [asdict(r) | {"ratio_vs_baseline": r.ratio} for r in rows], "cold_start": cold,
+              "artifact": sizes}
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
     print(render_table(rows, cold))
+    print("\n".join(artifact.render(sizes)))
     failed = [r.name for r in rows if r.within_budget is False]
     if failed:
         print(f"\nover budget: {', '.join(failed)}")
