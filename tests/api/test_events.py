@@ -12,7 +12,20 @@ SCHEDULE_SAMPLES = {"ranking_schedule.json": "RankingRecalculationFunction",
                     "reminder_schedule.json": "DeadlineReminderFunction",
                     "insights_schedule.json": "MerchantInsightsFunction",
                     "compensation_schedule.json": "CompensationScanFunction"}
-API_SAMPLES = sorted(p.name for p in EVENTS.glob("*.json") if p.name not in SCHEDULE_SAMPLES)
+QUEUE_SAMPLES = {"compensation_scan_queue.json": "CompensationScanFunction"}
+API_SAMPLES = sorted(p.name for p in EVENTS.glob("*.json") if p.name not in {**SCHEDULE_SAMPLES, **QUEUE_SAMPLES})
+
+
+def test_every_route_job_and_queue_consumer_has_a_sample():
+    # Given the samples in events/
+    samples = [json.loads(p.read_text()) for p in EVENTS.glob("*.json")]
+    routes = {(e["httpMethod"], e["resource"]) for e in samples if "httpMethod" in e}
+    # Then every route of the template has one, and so does every schedule and every queue consumer
+    assert {(r.method, r.path) for r in template.routes()} <= routes
+    scheduled = {spec.logical_id for spec in template.functions() if spec.schedules}
+    consumers = {spec.logical_id for spec in template.functions() if spec.queues}
+    assert scheduled <= set(SCHEDULE_SAMPLES.values())
+    assert consumers <= set(QUEUE_SAMPLES.values())
 
 
 @pytest.mark.parametrize("name", API_SAMPLES)
@@ -36,3 +49,12 @@ def test_every_schedule_sample_runs_its_job(stack, name, function_id):
     event = json.loads((EVENTS / name).read_text())
     result = stack.host.invoke(function_id, event)
     assert isinstance(result, dict), result
+
+
+def test_queue_sample_is_consumed_as_a_batch(stack):
+    # Given an SQS record naming a scan that does not exist
+    event = json.loads((EVENTS / "compensation_scan_queue.json").read_text())
+    # When the consumer gets it
+    result = stack.host.invoke("CompensationScanFunction", event)
+    # Then it answers in the partial-batch shape Lambda's event source reads
+    assert set(result) == {"batchItemFailures"}
