@@ -17,6 +17,7 @@ os.environ.update({
 })
 
 from tests.helpers.api import ApiClient
+from tests.helpers.iam import CallRecorder
 from tools.gateway import FunctionHost
 from tools.local_stack import LocalStack
 
@@ -30,6 +31,27 @@ def moto_endpoint() -> Iterator[str]:
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The least-privilege checks read the calls every other test made: they run last, and judge unused
+    grants only when the whole suite was collected."""
+    from tests.deploy.test_least_privilege import FULL_RUN
+
+    config.stash[FULL_RUN] = (config.args_source == pytest.Config.ArgsSource.TESTPATHS
+                              and not config.option.keyword and not config.option.markexpr)
+    items.sort(key=lambda item: item.path.name == "test_least_privilege.py")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def aws_calls() -> Iterator[CallRecorder]:
+    """Every AWS call each function makes during the session (tests/deploy/test_least_privilege.py)."""
+    recorder = CallRecorder()
+    recorder.start()
+    yield recorder
+    recorder.stop()
+    if report := os.environ.get("TUISHOU_AWS_CALLS_REPORT"):  # e.g. to write a policy from what is used
+        recorder.write(report)
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -26,6 +27,11 @@ LAYER = str(template.ROOT / "layers" / "shared" / "python")
 for entry in (LAYER, ROOT):
     if entry not in sys.path:
         sys.path.insert(0, entry)
+
+
+# The logical id of the function whose code is running (its import or an invocation), for tests that
+# attribute AWS calls to the function that made them.
+RUNNING_FUNCTION: ContextVar[str | None] = ContextVar("running_function", default=None)
 
 
 @dataclass
@@ -91,10 +97,14 @@ class FunctionHost:
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         spec = self._specs[logical_id]
-        handler: Callable[..., Any] = getattr(self.module(logical_id), spec.handler_name)
         timeout = int(spec.properties.get("Timeout", 10))
         with self._invoke_lock:
-            return handler(event, LambdaContext(function_name=logical_id, timeout_seconds=timeout))
+            running = RUNNING_FUNCTION.set(logical_id)
+            try:
+                handler: Callable[..., Any] = getattr(self.module(logical_id), spec.handler_name)
+                return handler(event, LambdaContext(function_name=logical_id, timeout_seconds=timeout))
+            finally:
+                RUNNING_FUNCTION.reset(running)
 
 
 class TokenVerifier:

@@ -115,17 +115,18 @@ class LocalStack:
         }
 
     # ------------------------------------------------------------------ operations
-    def create_user(self, username: str, role: str) -> dict[str, str]:
-        """A confirmed user in the emulated pool with ``custom:role``, and a fresh ID token."""
-        if role not in {"merchant", "promoter", "admin"}:
-            raise ValueError("role must be merchant, promoter or admin")
+    def create_user(self, username: str, role: str | None) -> dict[str, str | None]:
+        """A confirmed user in the emulated pool with ``custom:role``, and a fresh ID token. ``role=None`` is
+        a user who signed up by themselves: no role until an administrator assigns one."""
+        if role is not None and role not in {"merchant", "promoter", "admin"}:
+            raise ValueError("role must be merchant, promoter, admin or null (self sign-up)")
         cognito = boto3.client("cognito-idp")
         pool, client_id = self.physical["UserPool"], self.physical["UserPoolClient"]
         email = username if "@" in username else f"{username}@users.tuishou.test"
         password = "Local-" + secrets.token_urlsafe(12) + "9a"
+        role_attribute = [{"Name": "custom:role", "Value": role}] if role else []
         cognito.admin_create_user(UserPoolId=pool, Username=email, MessageAction="SUPPRESS", UserAttributes=[
-            {"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"},
-            {"Name": "custom:role", "Value": role}])
+            {"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}, *role_attribute])
         cognito.admin_set_user_password(UserPoolId=pool, Username=email, Password=password, Permanent=True)
         auth = cognito.admin_initiate_auth(UserPoolId=pool, ClientId=client_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
                                            AuthParameters={"USERNAME": email, "PASSWORD": password})

@@ -138,3 +138,40 @@ class Resolver:
 
     def _sub_name(self, name: str) -> Any:
         return self.physical[name] if "." in name else self._ref(name)
+
+
+
+TRANSLATED_PATH = ROOT / ".aws-sam" / "translated-template.json"
+
+
+def translate() -> dict[str, Any]:
+    """The template as CloudFormation deploys it: the SAM transform applied offline (samtranslator), with
+    each code location replaced by the S3 URI that `sam package` would upload it to. samtranslator pins a
+    pydantic other than the layer's, so this runs in the build venv (`make build`, python -m tools.translate)."""
+    import copy
+    import os
+
+    from samtranslator.translator.transform import transform
+
+    document = copy.deepcopy(load())
+    for logical_id, resource in document["Resources"].items():
+        for uri in ("CodeUri", "ContentUri"):
+            if uri in resource.get("Properties", {}):
+                resource["Properties"][uri] = f"s3://artifacts/{logical_id}.zip"
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+    class _NoManagedPolicies:  # the template names managed policies by ARN only
+        def load(self) -> dict[str, str]:
+            return {}
+
+    return transform(document, {}, _NoManagedPolicies())
+
+
+@cache
+def translated() -> dict[str, Any]:
+    """The translated template `make build` wrote (see ``translate``)."""
+    import json
+
+    if not TRANSLATED_PATH.is_file():
+        raise FileNotFoundError(f"{TRANSLATED_PATH} is missing: run `make build`")
+    return json.loads(TRANSLATED_PATH.read_text())

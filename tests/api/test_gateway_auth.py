@@ -81,3 +81,15 @@ def test_unknown_route_is_404_json(api):
     response = api.get("/nowhere")
     assert response.status == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_self_signed_up_user_without_role_is_told_how_to_get_one(api):
+    # Given a user who signed up by themselves (valid token, no custom:role)
+    newcomer = api.user(None, name="newcomer")
+    # When they call a promoter route
+    response = api.get("/promoter/tasks", as_user=newcomer)
+    # Then a 403 in the one error shape says the account has no role and who grants one
+    assert response.status == 403
+    error = response.json()["error"]
+    assert error["code"] == "forbidden"
+    assert "no role" in error["message"] and "administrator" in error["message"]

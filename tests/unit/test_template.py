@@ -74,3 +74,73 @@ def test_no_function_environment_references_the_api():
     for spec in template.functions():
         env = {**globals_env, **spec.environment}
         assert "TuishouApi" not in json.dumps(env, default=str), spec.logical_id
+
+
+def test_every_table_and_the_user_pool_survive_a_stack_deletion():
+    # Given the stateful resources (the ledger first among them)
+    stateful = {**template.resources("AWS::DynamoDB::Table"), **template.resources("AWS::Cognito::UserPool")}
+    assert "LedgerTable" in stateful
+    for logical_id, resource in stateful.items():
+        # Then deleting or replacing them keeps the data, and deletion itself is refused
+        assert resource.get("DeletionPolicy") == "Retain", logical_id
+        assert resource.get("UpdateReplacePolicy") == "Retain", logical_id
+    for logical_id, resource in template.resources("AWS::DynamoDB::Table").items():
+        assert resource["Properties"].get("DeletionProtectionEnabled") is True, logical_id
+    assert template.resources("AWS::Cognito::UserPool")["UserPool"]["Properties"]["DeletionProtection"] == "ACTIVE"
+
+
+def test_deployed_client_has_no_plain_password_flow():
+    client = template.resources("AWS::Cognito::UserPoolClient")["UserPoolClient"]["Properties"]
+    assert "ALLOW_USER_PASSWORD_AUTH" not in client["ExplicitAuthFlows"]
+    assert "ALLOW_USER_SRP_AUTH" in client["ExplicitAuthFlows"]
+
+
+def test_every_scheduled_function_keeps_its_failed_async_invocations_with_an_alarm():
+    alarms = template.resources("AWS::CloudWatch::Alarm").values()
+    for spec in template.functions():
+        if not spec.schedules and not spec.queues:
+            continue
+        # Given a function Scheduler (or SQS) invokes
+        destination = spec.properties["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
+        # Then a handler error that outlives Lambda's retries lands in a queue, and that queue has an alarm
+        assert destination["Type"] == "SQS", spec.logical_id
+        queue = destination["Destination"]["Fn::GetAtt"][0]
+        assert any(a["Properties"]["Dimensions"][0]["Value"] == {"Fn::GetAtt": [queue, "QueueName"]}
+                   for a in alarms), queue
+
+
+def test_alarms_can_reach_the_topic():
+    # CloudWatch cannot publish with the AWS-managed SNS key: the alarms topic has a key CloudWatch may use
+    topic = template.resources("AWS::SNS::Topic")["AlarmsTopic"]["Properties"]
+    key_id = topic["KmsMasterKeyId"]["Ref"]
+    key = template.resources("AWS::KMS::Key")[key_id]["Properties"]
+    principals = [s["Principal"] for s in key["KeyPolicy"]["Statement"]]
+    assert {"Service": "cloudwatch.amazonaws.com"} in principals
+    alarms = template.resources("AWS::CloudWatch::Alarm").values()
+    assert {str(a["Properties"]["AlarmActions"]) for a in alarms} == {str([{"Ref": "AlarmsTopic"}])}
+
+
+def test_money_path_has_reserved_concurrency_and_the_public_redirect_a_cap():
+    functions = template.resources("AWS::Serverless::Function")
+    for logical_id in ("WebhookFunction", "RedirectFunction"):
+        assert "ReservedConcurrentExecutions" in functions[logical_id]["Properties"], logical_id
+
+
+def test_api_logs_access_and_bursts_at_least_its_rate():
+    api = template.resources("AWS::Serverless::Api")["TuishouApi"]["Properties"]
+    assert "DestinationArn" in api["AccessLogSetting"]
+    for setting in api["MethodSettings"]:
+        assert setting["ThrottlingBurstLimit"] >= setting["ThrottlingRateLimit"]
+    assert template.load()["Globals"]["Api"]["OpenApiVersion"] == "3.0.1"
+
+
+def test_every_table_is_used_and_no_stream_lacks_a_consumer():
+    import json
+
+    environment = json.dumps([spec.environment for spec in template.functions()])
+    consumed = {json.dumps(e["Properties"].get("Stream")) for spec in template.functions()
+                for e in spec.properties.get("Events", {}).values() if e["Type"] == "DynamoDB"}
+    for logical_id, resource in template.resources("AWS::DynamoDB::Table").items():
+        assert json.dumps({"Ref": logical_id}) in environment, f"{logical_id} is used by no function"
+        if "StreamSpecification" in resource["Properties"]:
+            assert json.dumps({"Fn::GetAtt": [logical_id, "StreamArn"]}) in consumed, f"{logical_id} stream"

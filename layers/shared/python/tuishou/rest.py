@@ -100,7 +100,9 @@ def principal(app: APIGatewayRestResolver, *roles: Role) -> Principal:
     if not user_id:
         raise Unauthorized("missing or invalid token")
     if role not in _ROLES:
-        raise Forbidden("the account has no role")
+        # Self sign-up is open; roles are granted, never chosen (docs/operations.md, "Accounts and roles").
+        raise Forbidden("this account has no role yet: ask a Tuishou administrator to make it a merchant or "
+                        "promoter account, then sign in again")
     if roles and role not in roles:
         raise Forbidden(f"this route is for {' or '.join(roles)} accounts")
     return Principal(user_id=user_id, role=role, username=claims.get("cognito:username"), email=claims.get("email"))

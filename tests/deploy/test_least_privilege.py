@@ -1,0 +1,69 @@
+"""Least privilege, measured: every AWS call a function made while the API and job tests ran is allowed by
+that function's role in the translated template, and no function holds a write, delete or Scan on a table
+that it never used. Runs last (conftest orders it); the unused-grant check needs the whole suite's calls."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import iam
+from tests.helpers.artifact import require
+from tools import template
+
+
+def test_every_recorded_call_is_allowed_by_the_functions_policy(aws_calls: iam.CallRecorder,
+                                                                request: pytest.FixtureRequest):
+    # Given every call the functions made during this session, and the template as CloudFormation gets it
+    require(template.TRANSLATED_PATH)
+    if not aws_calls.calls and not request.config.stash.get(FULL_RUN, False):
+        pytest.skip("no function ran in this selection of tests")
+    assert aws_calls.calls, "no AWS call was recorded: is the recorder wired to the function host?"
+    # Then each is allowed by the calling function's own role
+    denied = sorted((c.function, c.action, c.resource) for c in aws_calls.calls
+                    if not iam.allowed(c.function, c.action, c.resource))
+    assert not denied, "calls the template does not allow:\n" + "\n".join(map(str, denied))
+
+
+def test_no_function_holds_a_table_write_it_never_makes(aws_calls: iam.CallRecorder, request: pytest.FixtureRequest):
+    if not request.config.stash.get(FULL_RUN, False):
+        pytest.skip("needs the calls of the whole suite (run without selecting tests)")
+    require(template.TRANSLATED_PATH)
+    # Given the write, delete and Scan actions each function was seen to use, per table
+    used = {(c.function, c.action, c.resource) for c in aws_calls.calls}
+    # Then the role grants no other such action on any table
+    excess = sorted(
+        (function, action, table)
+        for function in iam.policies()
+        for table in iam.table_logical_ids()
+        for action in iam.GUARDED_TABLE_ACTIONS
+        if iam.allowed(function, action, iam.table_arn(table)) and (function, action, iam.table_arn(table)) not in used
+    )
+    assert not excess, "grants never used (remove them from template.yaml):\n" + "\n".join(map(str, excess))
+
+
+FULL_RUN = pytest.StashKey[bool]()
+
+
+def test_policy_evaluation_denies_what_no_statement_grants():
+    # Given the translated template
+    require(template.TRANSLATED_PATH)
+    ledger, topic = iam.table_arn("LedgerTable"), f"arn:aws:sns:{iam.REGION}:{iam.ACCOUNT}:NotificationsTopic"
+    # Then a read-only function cannot write the ledger, and the public redirect cannot touch it at all
+    assert not iam.allowed("MeFunction", "dynamodb:PutItem", ledger)
+    assert not iam.allowed("RedirectFunction", "dynamodb:GetItem", ledger)
+    # And settlement can do what it must
+    assert iam.allowed("WebhookFunction", "dynamodb:PutItem", ledger)
+    assert iam.allowed("WebhookFunction", "sns:Publish", topic)
+
+
+def test_sms_is_granted_only_where_enabled_and_only_to_phone_numbers():
+    require(template.TRANSLATED_PATH)
+    phone, other_topic = "phone:+8613800000000", f"arn:aws:sns:{iam.REGION}:{iam.ACCOUNT}:SomeoneElsesTopic"
+    sms_on = (("SmsDelivery", "sns"),)
+    # With SMS delivery off (the default), no function may publish to a phone number
+    assert not any(iam.allowed(f, "sns:Publish", phone) for f in iam.policies())
+    # With it on, the functions that notify signed-in users may, but never to another topic
+    assert iam.allowed("WebhookFunction", "sns:Publish", phone, sms_on)
+    assert not iam.allowed("WebhookFunction", "sns:Publish", other_topic, sms_on)
+    # And anonymous traffic's function never may
+    assert not iam.allowed("RedirectFunction", "sns:Publish", phone, sms_on)
