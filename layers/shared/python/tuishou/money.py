@@ -19,6 +19,15 @@ CURRENCY_EXPONENT: dict[str, int] = {
     "JPY": 0, "KRW": 0, "VND": 0,
 }
 
+# The largest amount of money any field takes, in major units (10 billion yuan, dollars, yen...). In minor units
+# it depends on the currency's exponent: ``max_minor``. Far below DynamoDB's 38 digits and exact in every sum.
+MAX_MAJOR_UNITS = 10**10
+
+
+def max_minor(currency: str) -> int:
+    """The largest amount in minor units of ``currency``: 10^12 fen for CNY, 10^10 yen for JPY."""
+    return MAX_MAJOR_UNITS * 10 ** CURRENCY_EXPONENT[currency]
+
 
 def is_currency(code: str) -> bool:
     return code in CURRENCY_EXPONENT

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +23,9 @@ SIGNATURE_HEADER = "stripe-signature"
 TOLERANCE_SECONDS = 300
 PAID_EVENTS = {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
 REFUND_EVENT = "charge.refunded"
+# Unix seconds in ASCII digits; 12 reach the year 33658. str.isdigit() also takes "²" or Arabic-Indic digits,
+# and int() of 5,000 digits raises: the header is attacker-controlled and read before any signature check.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
 
 def verify_signature(payload: bytes, header: str | None, secrets: Sequence[str], now: int,
@@ -48,7 +52,7 @@ def _parse_header(header: str) -> tuple[int, list[str]]:
     signatures: list[str] = []
     for item in header.split(","):
         name, _, value = item.strip().partition("=")
-        if name == "t" and value.isdigit():
+        if name == "t" and _TIMESTAMP.fullmatch(value):
             timestamp = int(value)
         elif name == "v1" and value:
             signatures.append(value)
