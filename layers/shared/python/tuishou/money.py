@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 RuleType = Literal["percent", "fixed"]
 BPS_DENOMINATOR = 10_000
@@ -27,6 +29,21 @@ MAX_MAJOR_UNITS = 10**10
 def max_minor(currency: str) -> int:
     """The largest amount in minor units of ``currency``: 10^12 fen for CNY, 10^10 yen for JPY."""
     return MAX_MAJOR_UNITS * 10 ** CURRENCY_EXPONENT[currency]
+
+
+MAX_MINOR = max(max_minor(code) for code in CURRENCY_EXPONENT)
+"""The largest amount in minor units of any currency: the bound of a money field before its currency is known."""
+
+MinorUnits = Annotated[int, Field(strict=True, ge=0, le=MAX_MINOR,
+                                  description="Integer minor units; at most `money.max_minor(currency)`.")]
+"""Every money field of every request model: an exact integer (never a float or a string), bounded."""
+
+
+def check_amount(value: int, currency: str) -> int:
+    """The per-currency bound of an amount in minor units, or ValueError saying it."""
+    if not 0 <= value <= max_minor(currency):
+        raise ValueError(f"must be 0..{max_minor(currency)} minor units of {currency}")
+    return value
 
 
 def is_currency(code: str) -> bool:

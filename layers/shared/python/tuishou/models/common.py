@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterable
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from tuishou import money
 
 Role = Literal["merchant", "promoter", "admin"]
+
+
+def check_amounts(model: BaseModel, currency: str, amounts: Iterable[tuple[tuple[str | int, ...], int]]) -> None:
+    """The per-currency maximum of a model's money fields, for a model validator: a ValidationError whose
+    location is the offending field (``price_minor``, ``reward_rules[0].value``) so the 422 names it."""
+    errors: list[InitErrorDetails] = []
+    for location, value in amounts:
+        try:
+            money.check_amount(value, currency)
+        except ValueError as exc:
+            errors.append(InitErrorDetails(type=PydanticCustomError("money_maximum", str(exc)), loc=location,
+                                           input=value))
+    if errors:
+        raise ValidationError.from_exception_data(type(model).__name__, errors)
+
+
+def fixed_amounts(rules: Iterable[Any], field: str) -> list[tuple[tuple[str | int, ...], int]]:
+    """The fixed reward values among ``rules`` (RewardTerms), located as ``field[i].value``."""
+    return [((field, index, "value"), rule.value) for index, rule in enumerate(rules) if rule.type == "fixed"]
 
 
 class ErrorDetail(BaseModel):

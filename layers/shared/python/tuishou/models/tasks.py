@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from tuishou.models.channel_tasks import ChannelTaskView
+from tuishou.models.common import check_amounts, fixed_amounts
 from tuishou.models.rewards import TAG_PATTERN, RewardRule
-from tuishou.money import CURRENCY_EXPONENT, check_currency
+from tuishou.money import CURRENCY_EXPONENT, MinorUnits, check_currency
 
 ProductStatus = Literal["active", "paused"]
 Channel = Literal["wechat", "weibo", "douyin", "xiaohongshu", "qq", "sms", "other"]
@@ -21,7 +22,6 @@ Tag = Annotated[str, Field(pattern=TAG_PATTERN, description="Promoter tag, e.g. 
 
 MAX_RULES = 20
 MAX_TAGS = 8
-MAX_PRICE_MINOR = 10**12
 
 
 def _https_url(value: str) -> str:
@@ -52,7 +52,7 @@ class ProductCreate(RewardRulesBody):
     title: str = Field(min_length=1, max_length=200)
     category: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}(/[a-z0-9][a-z0-9-]{0,39}){0,4}$", max_length=200,
                           description="A category path such as `beauty/skincare`.")
-    price_minor: int = Field(gt=0, le=MAX_PRICE_MINOR, strict=True, description="List price in minor units.")
+    price_minor: MinorUnits = Field(gt=0, description="List price in minor units.")
     currency: str = Field(description=f"ISO 4217 code; one of {', '.join(sorted(CURRENCY_EXPONENT))}.")
     landing_url: str = Field(max_length=2048, description="Where a click lands (https).")
     image_url: str | None = Field(default=None, max_length=2048, description="Product image (https).")
@@ -69,6 +69,12 @@ class ProductCreate(RewardRulesBody):
     @classmethod
     def _iso_currency(cls, value: str) -> str:
         return check_currency(value)
+
+    @model_validator(mode="after")
+    def _amounts_within_the_currency_maximum(self) -> ProductCreate:
+        check_amounts(self, self.currency, [(("price_minor",), self.price_minor),
+                                            *fixed_amounts(self.reward_rules, "reward_rules")])
+        return self
 
     @field_validator("landing_url", "image_url")
     @classmethod
