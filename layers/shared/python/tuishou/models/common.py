@@ -3,14 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from tuishou import money
 
 Role = Literal["merchant", "promoter", "admin"]
+
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _within_range_in_utc(moment: datetime) -> datetime:
+    # Compared before any conversion: 0001-01-01T00:00+14:00 has no UTC form (astimezone overflows).
+    if not EARLIEST <= moment < LATEST:
+        raise ValueError(f"must be from {EARLIEST:%Y-%m-%d} to before {LATEST:%Y-%m-%d} (UTC)")
+    return moment.astimezone(UTC)
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_within_range_in_utc)]
+"""Every date a request carries: ISO 8601 with an offset (or Z), 2000-01-01 <= t < 2100-01-01, normalised to
+UTC, so what is stored (``clock.iso``) always reads back with ``clock.parse_iso``."""
 
 
 def check_amounts(model: BaseModel, currency: str, amounts: Iterable[tuple[tuple[str | int, ...], int]]) -> None:
