@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from tuishou import clock
 from tuishou.config import public_base_url
@@ -21,6 +21,7 @@ from tuishou.logic.products import check_product_id
 from tuishou.logic.promoters import tags_of
 from tuishou.logic.rewards import applicable_rule, override_for
 from tuishou.models.tasks import CHANNELS, DIRECT_CHANNEL, Link, Share
+from tuishou.urls import canonical_https_url
 
 LINK_ID_PREFIX, SHARE_ID_PREFIX, CLICK_ID_PREFIX = "lnk", "shr", "clk"
 CLICK_ID_PARAM = "tsclid"
@@ -101,10 +102,20 @@ def click_channel(marker: str | None) -> str:
 
 
 def with_click_id(landing_url: str, click_id: str, coupon_code: str | None = None) -> str:
-    parts = urlsplit(landing_url)
+    parts = urlsplit(_ascii_url(landing_url))
     extra = urlencode({CLICK_ID_PARAM: click_id, **({COUPON_PARAM: coupon_code} if coupon_code else {})})
     query = f"{parts.query}&{extra}" if parts.query else extra
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+def _ascii_url(url: str) -> str:
+    """Products saved before URLs were canonicalised may hold raw UTF-8, which no ``Location`` header carries."""
+    if url.isascii():
+        return url
+    try:
+        return canonical_https_url(url)
+    except ValueError:
+        return quote(url, safe="".join(map(chr, range(0x21, 0x7F))))
 
 
 def record_click(code: str, marker: str | None) -> str:
