@@ -93,12 +93,14 @@ def record_share(promoter_id: str, link_id: str, channel: str) -> Share:
                  channel_task_offer=channel_tasks.offer_from(offer))
 
 
-def click_channel(marker: str | None) -> str:
-    """The channel a click came from: the share URL's marker; ``direct`` without one; a marker that is
-    not a known channel (edited by hand) counts as ``other`` rather than failing the visitor."""
-    if not marker:
+def click_channel(markers: list[str]) -> str:
+    """The channel a click came from: the first known channel among the share URL's markers; ``direct``
+    without a marker; markers that are no known channel (edited by hand) count as ``other`` rather than
+    failing the visitor."""
+    present = [marker for marker in markers if marker]
+    if not present:
         return DIRECT_CHANNEL
-    return marker if marker in CHANNELS else "other"
+    return next((marker for marker in present if marker in CHANNELS), "other")
 
 
 def with_click_id(landing_url: str, click_id: str, coupon_code: str | None = None) -> str:
@@ -118,7 +120,7 @@ def _ascii_url(url: str) -> str:
         return quote(url, safe="".join(map(chr, range(0x21, 0x7F))))
 
 
-def record_click(code: str, marker: str | None) -> str:
+def record_click(code: str, markers: list[str]) -> str:
     """Record a click on ``code`` and return where to send the visitor (landing URL + ``tsclid``, and
     ``tscoupon`` when a quota-rescue coupon is issued). 404 for an unknown code, 410 when the product is
     paused. 1 GetItem + 1 TransactWriteItems; a share URL's click reads the promoter's channel item once
@@ -128,7 +130,7 @@ def record_click(code: str, marker: str | None) -> str:
     target = tracking.get_code(code)
     if target is None:
         raise NotFound("no such link")
-    channel = click_channel(marker)
+    channel = click_channel(markers)
     click = {"click_id": new_id(CLICK_ID_PREFIX), "link_id": target["link_id"], "code": code,
              "promoter_id": target["promoter_id"], "product_id": target["product_id"],
              "merchant_id": target["merchant_id"], "channel": channel, "created_at": clock.iso()}
