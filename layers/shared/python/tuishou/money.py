@@ -91,16 +91,27 @@ def split_payment(amount_minor: int, rule_type: RuleType, value: int, platform_f
 
 
 def to_minor(decimal_text: str, currency: str) -> int:
-    """Exact conversion of a provider's decimal string ("99.00" yuan) to minor units; no float, no rounding."""
+    """Exact conversion of a provider's decimal string ("99.00" yuan) to minor units within ``max_minor``;
+    no float, no rounding, and no arithmetic on what could be huge: "1E+999999", "sNaN" and
+    "0.000...0001" are refused from the digits and exponent alone."""
     exponent = CURRENCY_EXPONENT[currency]
     try:
         amount = Decimal(decimal_text.strip())
     except (InvalidOperation, AttributeError) as exc:
-        raise ValueError(f"not a decimal amount: {decimal_text!r}") from exc
-    scaled = amount.scaleb(exponent)
-    if not amount.is_finite() or scaled != scaled.to_integral_value():
-        raise ValueError(f"{decimal_text!r} has more than {exponent} decimals for {currency}")
-    return int(scaled)
+        raise ValueError(f"not a decimal amount: {str(decimal_text)[:20]!r}") from exc
+    if not amount.is_finite():
+        raise ValueError("not a finite amount")
+    if amount.is_zero():
+        return 0
+    if amount.adjusted() >= len(str(max_minor(currency))):
+        raise ValueError(f"must be 0..{max_minor(currency)} minor units of {currency}")
+    sign, digits, power = amount.as_tuple()
+    significant = "".join(map(str, digits)).rstrip("0")
+    power += len(digits) - len(significant)  # trailing zeros are not decimals: "99.00" is 9900 fen
+    if power + exponent < 0:
+        raise ValueError(f"has more than {exponent} decimals for {currency}")
+    minor = int(significant) * 10 ** (power + exponent)
+    return check_amount(-minor if sign else minor, currency)
 
 
 def format_minor(amount_minor: int, currency: str) -> str:

@@ -18,14 +18,14 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
-def _within_range_in_utc(moment: datetime) -> datetime:
+def within_date_range(moment: datetime) -> datetime:
     # Compared before any conversion: 0001-01-01T00:00+14:00 has no UTC form (astimezone overflows).
     if not EARLIEST <= moment < LATEST:
         raise ValueError(f"must be from {EARLIEST:%Y-%m-%d} to before {LATEST:%Y-%m-%d} (UTC)")
     return moment.astimezone(UTC)
 
 
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(_within_range_in_utc)]
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(within_date_range)]
 """Every date a request carries: ISO 8601 with an offset (or Z), 2000-01-01 <= t < 2100-01-01, normalised to
 UTC, so what is stored (``clock.iso``) always reads back with ``clock.parse_iso``."""
 
