@@ -231,3 +231,10 @@ def test_a_signed_stripe_body_is_never_read_as_a_json_request(payments):
     # Then it is acknowledged (the provider must stop retrying), never a 4xx/5xx
     response = payments.post("stripe", body, {"Stripe-Signature": signature})
     assert response.status == 200, response.text
+
+
+@pytest.mark.parametrize("field", ["title", "price_minor", "description"])
+def test_a_5000_digit_integer_is_refused_in_any_field_never_read_as_text(api, field):
+    body = json.dumps(product_body(**{field: 0})).replace(f'"{field}": 0', f'"{field}": {HUGE_INTEGER}')
+    response = _raw_post(api, "/merchant/products", body.encode(), api.user("merchant"))
+    assert_error_shape(response, 422, field)

@@ -30,9 +30,16 @@ MAX_JSON_DEPTH = 32  # the deepest body of this API is 4 levels; deeper nesting 
 MAX_INTEGER_DIGITS = 30  # longer integers exceed every bound of this API (Python refuses over 4300 digits)
 
 
-class TooLongInteger(str):
-    """A JSON integer too long to be any valid value: kept as text, so the model refuses it naming its field
-    (no ``int`` field accepts it) instead of Python's int conversion failing the whole request."""
+class TooLongInteger:
+    """A JSON integer too long to be any valid value. Not an ``int`` (Python's int conversion refuses 4,300+
+    digits and would fail the whole request) nor a ``str`` (it must not pass as text): no field type accepts
+    it, so the model refuses it naming its field."""
+
+    def __init__(self, digits: str) -> None:
+        self.digits = digits
+
+    def __repr__(self) -> str:
+        return f"<integer of {len(self.digits)} digits>"
 
 
 def read_json(text: str) -> Any:
@@ -48,7 +55,7 @@ def read_json(text: str) -> Any:
 
 
 def _integer(digits: str) -> int | TooLongInteger:
-    return int(digits) if len(digits.lstrip("-")) <= MAX_INTEGER_DIGITS else TooLongInteger(digits[:40])
+    return int(digits) if len(digits.lstrip("-")) <= MAX_INTEGER_DIGITS else TooLongInteger(digits)
 
 
 def _refuse_constant(name: str) -> Any:
