@@ -72,13 +72,6 @@ class PaymentEvent:
 SAFE_ID_PATTERN = _SAFE_ID.pattern
 
 
-def safe_id(value: object, field: str) -> str:
-    """A provider identifier fit for a key, or ``InvalidNotification`` naming the field."""
-    if not isinstance(value, str) or not _SAFE_ID.match(value):
-        raise InvalidNotification(f"{field} is missing or malformed", field=field)
-    return value
-
-
 def click_id_or_none(value: object) -> str | None:
     """The tsclid the merchant's checkout passed through; anything unusable is ``None`` (unattributed)."""
     if isinstance(value, str) and _SAFE_ID.match(value.strip()):
