@@ -405,6 +405,14 @@ def _unattributed(ctx: BenchContext) -> Prepared:
     return Prepared(ctx.route_call("AccountsFunction", "GET", "/admin/payments/unattributed", claims=ctx.admin))
 
 
+def _rejected(ctx: BenchContext) -> Prepared:
+    kit = ctx.payments()
+    for n in range(5):
+        unreadable = {**stripe_checkout_event(f"pi_rej_{n}", 500), "created": "not a time"}
+        _stripe_call(ctx, kit, {"body": json.dumps(unreadable).encode()})()
+    return Prepared(ctx.route_call("AccountsFunction", "GET", "/admin/payments/rejected", claims=ctx.admin))
+
+
 # ---------------------------------------------------------------- notifications
 def _inbox(role: str) -> Callable[[BenchContext], Prepared]:
     def setup(ctx: BenchContext) -> Prepared:
@@ -775,6 +783,8 @@ ALL: list[Scenario] = [
              "no Scan", no_scan),
     Scenario("GET /admin/payments/unattributed", "route", "GET /admin/payments/unattributed", _unattributed,
              "no Scan", no_scan),
+    Scenario("GET /admin/payments/rejected", "route", "GET /admin/payments/rejected", _rejected, "no Scan",
+             no_scan),
     # issue 5: notifications, channel tasks, reminders (the progress hooks are measured in shares and webhooks)
     Scenario("GET /promoter/notifications", "route", "GET /promoter/notifications", _inbox("promoter"), "no Scan",
              no_scan),

@@ -1,5 +1,6 @@
 """Ledger accounts: GET /promoter/account, GET /merchant/account, GET /admin/accounts/{user_id}, and the
-admin list of unattributed payments GET /admin/payments/unattributed."""
+admin lists of unattributed payments GET /admin/payments/unattributed and of rejected provider notifications
+GET /admin/payments/rejected."""
 
 from typing import Annotated
 
@@ -8,7 +9,12 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tuishou.logic import accounts
-from tuishou.models.payments import ACCOUNT_ID_PATTERN, AccountResponse, UnattributedPaymentsResponse
+from tuishou.models.payments import (
+    ACCOUNT_ID_PATTERN,
+    AccountResponse,
+    RejectedNotificationsResponse,
+    UnattributedPaymentsResponse,
+)
 from tuishou.observability import logger, metrics, tracer
 from tuishou.rest import build_resolver, principal
 
@@ -43,6 +49,13 @@ def get_account_as_admin(user_id: Annotated[str, Path(pattern=ACCOUNT_ID_PATTERN
 def list_unattributed_payments(limit: Limit = 20, cursor: Cursor = None) -> UnattributedPaymentsResponse:
     principal(app, "admin")
     return accounts.unattributed_payments(limit, cursor)
+
+
+@app.get("/admin/payments/rejected", summary="Verified provider notifications that could not be read, newest first",
+         tags=["accounts"])
+def list_rejected_notifications(limit: Limit = 20, cursor: Cursor = None) -> RejectedNotificationsResponse:
+    principal(app, "admin")
+    return accounts.rejected_notifications(limit, cursor)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -1,7 +1,6 @@
 """Compensation (admin): fault windows, scan summaries, compensation records, user blocks; promoters:
 their compensation records and their invite code."""
 
-from datetime import datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -9,6 +8,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tuishou.logic import compensation, invites
+from tuishou.models.common import UtcDatetime
 from tuishou.models.compensation import (
     CompensationPage,
     FaultWindowIn,
@@ -46,7 +46,8 @@ def get_scan(scan_id: Annotated[str, Path(max_length=64)]) -> ScanSummary:
 
 @app.get("/admin/compensations", summary="Compensation records (compensated and flagged) since a time",
          tags=TAGS)
-def list_compensations(since: Annotated[datetime | None, Query(description="ISO 8601; default: all")] = None,
+def list_compensations(since: Annotated[UtcDatetime | None,
+                                         Query(description="ISO 8601 with offset, 2000..2099; default: all")] = None,
                        limit: Limit = 50, cursor: Cursor = None) -> CompensationPage:
     principal(app, "admin")
     return compensation.list_all(since, limit, cursor)

@@ -27,9 +27,13 @@ def _page(status: int, title: str, text: str) -> Response:
          tags=["links"], responses={302: {"description": "Redirect to the landing URL with `tsclid=<click_id>`"},
                                     410: {"description": "The product is paused"}})
 def follow_link(  # noqa: ANN201 - a redirect or an HTML page, described in `responses`
-        code: str, ch: Annotated[str | None, Query(description="Channel marker of a share URL")] = None):
+        code: str,
+        ch: Annotated[list[str] | None, Query(description="Channel marker of a share URL. Repeated or unknown "
+                                                          "markers never fail a visitor: the first known channel "
+                                                          "counts (`other` if none is known).")] = None):
+    # A list, so that no query string can fail validation: a visitor is redirected, never shown a JSON error.
     try:
-        location = links.record_click(code, ch)
+        location = links.record_click(code, ch or [])
     except NotFound:
         return _page(404, "Link not found", "This link does not exist.")
     except Gone:

@@ -19,7 +19,7 @@ from tuishou.errors import NotFound, PayloadTooLarge, TuishouError
 from tuishou.logic import settlement
 from tuishou.models.payments import WebhookAck
 from tuishou.observability import logger, metrics, tracer
-from tuishou.providers import PROVIDERS, PaymentEvent
+from tuishou.providers import PROVIDERS, PaymentEvent, UnreadableNotification
 from tuishou.providers import alipay as alipay_provider
 from tuishou.providers import stripe as stripe_provider
 from tuishou.rest import MAX_BODY_BYTES, build_resolver, ok
@@ -39,16 +39,24 @@ def receive_notification(provider: str):  # noqa: ANN201 - JSON for Stripe, plai
         raise NotFound(f"unknown payment provider {provider!r}", field="provider")
     if provider == "alipay":
         return _alipay()
-    event = stripe_provider.parse(_raw_body(), _headers(), provider_config.stripe().webhook_secrets, int(time.time()))
+    body = _raw_body()
+    try:
+        event = stripe_provider.parse(body, _headers(), provider_config.stripe().webhook_secrets, int(time.time()))
+    except UnreadableNotification as problem:
+        return ok(WebhookAck(outcome=_reject("stripe", body, problem)))
     return ok(WebhookAck(outcome=_settle(event)))
 
 
 def _alipay() -> Response:
     """Alipay resends until it reads exactly ``success``: answer that only once the outcome is durable."""
     try:
-        config = provider_config.alipay()
-        event = alipay_provider.parse(_raw_body(), config.app_id, config.public_key_pem, int(time.time()))
-        _settle(event)
+        config, body = provider_config.alipay(), _raw_body()
+        try:
+            event = alipay_provider.parse(body, config.app_id, config.public_key_pem, int(time.time()))
+        except UnreadableNotification as problem:
+            _reject("alipay", body, problem)
+        else:
+            _settle(event)
     except TuishouError as exc:
         logger.warning("alipay notification refused", extra={"code": exc.code, "field": exc.field})
         return Response(exc.status, content_types.TEXT_PLAIN, "failure")
@@ -60,6 +68,12 @@ def _settle(event: PaymentEvent | None) -> str:
     metrics.add_metric(name=f"Payment_{outcome.value}", unit="Count", value=1)
     logger.info("payment notification handled", extra={"outcome": outcome.value,
                                                         "payment_id": event.payment_id if event else None})
+    return outcome.value
+
+
+def _reject(provider: str, body: bytes, problem: UnreadableNotification) -> str:
+    outcome = settlement.record_rejected(provider, body, problem)
+    metrics.add_metric(name=f"Payment_{outcome.value}", unit="Count", value=1)
     return outcome.value
 
 

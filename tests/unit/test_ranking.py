@@ -130,7 +130,8 @@ def test_click_id_is_appended_to_the_landing_url():
 
 
 def test_click_channel():
-    assert click_channel(None) == "direct"
-    assert click_channel("") == "direct"
-    assert click_channel("douyin") == "douyin"
-    assert click_channel("<script>") == "other"
+    assert click_channel([]) == "direct"
+    assert click_channel([""]) == "direct"
+    assert click_channel(["douyin"]) == "douyin"
+    assert click_channel(["<script>"]) == "other"
+    assert click_channel(["<script>", "qq", "wechat"]) == "qq"

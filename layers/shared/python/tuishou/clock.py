@@ -12,7 +12,8 @@ def now() -> datetime:
 def iso(moment: datetime | None = None) -> str:
     """ISO 8601 with millisecond precision and a Z suffix: sorts lexically in time order."""
     moment = (moment or now()).astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # The year is formatted by hand: strftime("%Y") writes year 1 as "1" on Linux, which parse_iso cannot read.
+    return f"{moment.year:04d}-" + moment.strftime("%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def parse_iso(text: str) -> datetime:

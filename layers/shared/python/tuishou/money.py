@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 RuleType = Literal["percent", "fixed"]
 BPS_DENOMINATOR = 10_000
@@ -18,6 +20,30 @@ CURRENCY_EXPONENT: dict[str, int] = {
     "MYR": 2, "THB": 2, "INR": 2, "MOP": 2, "NZD": 2, "SEK": 2, "NOK": 2, "DKK": 2, "PHP": 2, "IDR": 2,
     "JPY": 0, "KRW": 0, "VND": 0,
 }
+
+# The largest amount of money any field takes, in major units (10 billion yuan, dollars, yen...). In minor units
+# it depends on the currency's exponent: ``max_minor``. Far below DynamoDB's 38 digits and exact in every sum.
+MAX_MAJOR_UNITS = 10**10
+
+
+def max_minor(currency: str) -> int:
+    """The largest amount in minor units of ``currency``: 10^12 fen for CNY, 10^10 yen for JPY."""
+    return MAX_MAJOR_UNITS * 10 ** CURRENCY_EXPONENT[currency]
+
+
+MAX_MINOR = max(max_minor(code) for code in CURRENCY_EXPONENT)
+"""The largest amount in minor units of any currency: the bound of a money field before its currency is known."""
+
+MinorUnits = Annotated[int, Field(strict=True, ge=0, le=MAX_MINOR,
+                                  description="Integer minor units; at most `money.max_minor(currency)`.")]
+"""Every money field of every request model: an exact integer (never a float or a string), bounded."""
+
+
+def check_amount(value: int, currency: str) -> int:
+    """The per-currency bound of an amount in minor units, or ValueError saying it."""
+    if not 0 <= value <= max_minor(currency):
+        raise ValueError(f"must be 0..{max_minor(currency)} minor units of {currency}")
+    return value
 
 
 def is_currency(code: str) -> bool:
@@ -65,16 +91,27 @@ def split_payment(amount_minor: int, rule_type: RuleType, value: int, platform_f
 
 
 def to_minor(decimal_text: str, currency: str) -> int:
-    """Exact conversion of a provider's decimal string ("99.00" yuan) to minor units; no float, no rounding."""
+    """Exact conversion of a provider's decimal string ("99.00" yuan) to minor units within ``max_minor``;
+    no float, no rounding, and no arithmetic on what could be huge: "1E+999999", "sNaN" and
+    "0.000...0001" are refused from the digits and exponent alone."""
     exponent = CURRENCY_EXPONENT[currency]
     try:
         amount = Decimal(decimal_text.strip())
     except (InvalidOperation, AttributeError) as exc:
-        raise ValueError(f"not a decimal amount: {decimal_text!r}") from exc
-    scaled = amount.scaleb(exponent)
-    if not amount.is_finite() or scaled != scaled.to_integral_value():
-        raise ValueError(f"{decimal_text!r} has more than {exponent} decimals for {currency}")
-    return int(scaled)
+        raise ValueError(f"not a decimal amount: {str(decimal_text)[:20]!r}") from exc
+    if not amount.is_finite():
+        raise ValueError("not a finite amount")
+    if amount.is_zero():
+        return 0
+    if amount.adjusted() >= len(str(max_minor(currency))):
+        raise ValueError(f"must be 0..{max_minor(currency)} minor units of {currency}")
+    sign, digits, power = amount.as_tuple()
+    significant = "".join(map(str, digits)).rstrip("0")
+    power += len(digits) - len(significant)  # trailing zeros are not decimals: "99.00" is 9900 fen
+    if power + exponent < 0:
+        raise ValueError(f"has more than {exponent} decimals for {currency}")
+    minor = int(significant) * 10 ** (power + exponent)
+    return check_amount(-minor if sign else minor, currency)
 
 
 def format_minor(amount_minor: int, currency: str) -> str:

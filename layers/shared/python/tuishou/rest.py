@@ -3,12 +3,19 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+from functools import cached_property
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from pydantic import BaseModel
 
 from tuishou.config import remember_request_base_url
@@ -19,6 +26,78 @@ from tuishou.observability import logger
 ROLE_CLAIM = "custom:role"
 _ROLES = {"merchant", "promoter", "admin"}
 MAX_BODY_BYTES = 64 * 1024  # every request body of this API is a few KiB; refuse larger ones before parsing
+MAX_JSON_DEPTH = 32  # the deepest body of this API is 4 levels; deeper nesting is refused, never recursed into
+MAX_INTEGER_DIGITS = 30  # longer integers exceed every bound of this API (Python refuses over 4300 digits)
+
+
+class TooLongInteger:
+    """A JSON integer too long to be any valid value. Not an ``int`` (Python's int conversion refuses 4,300+
+    digits and would fail the whole request) nor a ``str`` (it must not pass as text): no field type accepts
+    it, so the model refuses it naming its field."""
+
+    def __init__(self, digits: str) -> None:
+        self.digits = digits
+
+    def __repr__(self) -> str:
+        return f"<integer of {len(self.digits)} digits>"
+
+
+def read_json(text: str) -> Any:
+    """Strict JSON of a request body: standard JSON only (no NaN/Infinity), nesting at most ``MAX_JSON_DEPTH``,
+    strings that are valid Unicode (no lone surrogates). Anything else is a ``json.JSONDecodeError``, which the
+    validation layer answers with 422 naming ``body``."""
+    try:
+        value = json.loads(text, parse_int=_integer, parse_constant=_refuse_constant)
+    except RecursionError as exc:
+        raise json.JSONDecodeError(f"nested deeper than {MAX_JSON_DEPTH} levels", text, 0) from exc
+    _check_nesting_and_text(value, text)
+    return value
+
+
+def _integer(digits: str) -> int | TooLongInteger:
+    return int(digits) if len(digits.lstrip("-")) <= MAX_INTEGER_DIGITS else TooLongInteger(digits)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise json.JSONDecodeError(f"{name} is not standard JSON", name, 0)
+
+
+def _check_nesting_and_text(value: Any, doc: str) -> None:
+    """Iterative walk (no recursion to exhaust): depth and Unicode of every key and string."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if isinstance(node, (dict, list)) and depth > MAX_JSON_DEPTH:
+            raise json.JSONDecodeError(f"nested deeper than {MAX_JSON_DEPTH} levels", doc, 0)
+        if isinstance(node, dict):
+            pending += [(key, depth) for key in node] + [(item, depth + 1) for item in node.values()]
+        elif isinstance(node, list):
+            pending += [(item, depth + 1) for item in node]
+        elif isinstance(node, str) and not _is_unicode(node):
+            raise json.JSONDecodeError("a string holds a lone surrogate (not Unicode text)", doc, 0)
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class StrictBodyEvent(APIGatewayProxyEvent):
+    """A proxy event whose body must be UTF-8: a binary (base64) body that is not is refused as undecodable
+    JSON (422 ``body``) instead of failing the request with a ``UnicodeDecodeError``."""
+
+    @cached_property
+    def decoded_body(self) -> str | None:
+        body = self.body
+        if not (self.is_base64_encoded and body):
+            return body
+        try:
+            return base64.b64decode(body, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise json.JSONDecodeError("body is not UTF-8 text", "", 0) from exc
 
 
 def body_bytes(event: dict[str, Any]) -> int:
@@ -35,6 +114,9 @@ class TuishouResolver(APIGatewayRestResolver):
     """The REST resolver with a body size limit checked on the raw event, before routing or validation parse
     anything (Powertools runs its request validation before any user middleware)."""
 
+    def _to_proxy_event(self, event: dict) -> APIGatewayProxyEvent:
+        return StrictBodyEvent(event, self._json_body_deserializer)
+
     def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         request_context = (event.get("requestContext") or {}) if isinstance(event, dict) else {}
         domain, stage = request_context.get("domainName"), request_context.get("stage")
@@ -46,6 +128,11 @@ class TuishouResolver(APIGatewayRestResolver):
             return {"statusCode": 413, "headers": {"Content-Type": content_types.APPLICATION_JSON},
                     "multiValueHeaders": {}, "body": json.dumps(body), "isBase64Encoded": False}
         return super().resolve(event, context)
+
+
+_CODE_OF_STATUS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                   408: "request_timeout", 413: "payload_too_large", 500: "internal_error",
+                   503: "service_unavailable"}
 
 
 def error_response(status: int, code: str, message: str, field: str | None = None,
@@ -68,7 +155,7 @@ def _field_of(location: tuple[Any, ...] | list[Any]) -> str:
 
 def build_resolver(**kwargs: Any) -> TuishouResolver:
     """A REST resolver with pydantic validation and the project's error mapping."""
-    app = TuishouResolver(enable_validation=True, **kwargs)
+    app = TuishouResolver(enable_validation=True, json_body_deserializer=read_json, **kwargs)
 
     @app.exception_handler(TuishouError)
     def _domain_error(exc: TuishouError) -> Response:
@@ -82,13 +169,28 @@ def build_resolver(**kwargs: Any) -> TuishouResolver:
         errors = exc.errors()
         first = errors[0] if errors else {"loc": ("body",), "msg": "invalid request"}
         field = _field_of(first.get("loc", ("body",)))
+        message = first.get("msg", "invalid")
         if first.get("type") == "json_invalid":
-            field = "body"
-        return error_response(422, "validation_error", f"{field}: {first.get('msg', 'invalid')}", field)
+            field, message = "body", f"not valid JSON: {(first.get('ctx') or {}).get('error', 'unreadable')}"
+        return error_response(422, "validation_error", f"{field}: {message}", field)
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported_content_type(_: RequestUnsupportedContentType) -> Response:
+        return error_response(415, "unsupported_media_type", "the body must be application/json", "body")
 
     @app.not_found
     def _route_not_found(_: NotFoundError) -> Response:
         return error_response(404, "not_found", "no such route")
+
+    @app.exception_handler(ServiceError)
+    def _powertools_error(exc: ServiceError) -> Response:
+        return error_response(exc.status_code, _CODE_OF_STATUS.get(exc.status_code, "error"), exc.msg)
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        # A bug, never an answer to input: logged with its traceback, answered in the one shape without detail.
+        logger.exception("unhandled error", extra={"error": exc.__class__.__name__})
+        return error_response(500, "internal_error", "internal error")
 
     return app
 

@@ -156,6 +156,16 @@ UNATTRIBUTED_PAYMENTS = "UNATTRIBUTED"
 """GSI1 partition listing unattributed payments for admins (gsi1sk = ``{received_at}#{provider}#{payment_id}``)."""
 
 
+def rejected_notification(provider: str, notification_id: str) -> tuple[str, str]:
+    """A verified provider notification Tuishou could not read, keyed by the hash of its body (redeliveries
+    of the same body are one record)."""
+    return f"REJECTED#{provider}#{notification_id}", "REJECTED"
+
+
+REJECTED_NOTIFICATIONS = "REJECTED"
+"""GSI1 partition listing rejected notifications for admins (gsi1sk = ``{received_at}#{provider}#{id}``)."""
+
+
 def account_balance(account_id: str, currency: str) -> tuple[str, str]:
     """An account's balance in one currency, changed with ADD in the same transaction as its entries."""
     return f"ACCOUNT#{account_id}", f"BALANCE#{currency}"

@@ -104,16 +104,40 @@ def refund_put(provider: str, payment_id: str, record: dict[str, Any]) -> dict[s
                     "ConditionExpression": "attribute_not_exists(pk)"}}
 
 
+def record_rejected(record: dict[str, Any]) -> None:
+    """One UpdateItem: the first delivery's time and reason are kept, each delivery is counted."""
+    pk, sk = keys.rejected_notification(record["provider"], record["notification_id"])
+    first_seen = {k: record[k] for k in ("provider", "notification_id", "reason", "field", "provider_event_id",
+                                         "received_at")}
+    first_seen.update(gsi1pk=keys.REJECTED_NOTIFICATIONS,
+                      gsi1sk=f"{record['received_at']}#{record['provider']}#{record['notification_id']}")
+    names = {f"#{name}": name for name in first_seen}
+    values = {f":{name}": dynamo.to_value(value) for name, value in first_seen.items()}
+    dynamo.call("update_item", TableName=dynamo.table("ledger"), Key=dynamo.key(pk, sk),
+                UpdateExpression="SET " + ", ".join(f"#{n} = if_not_exists(#{n}, :{n})" for n in first_seen)
+                + ", #last = :last ADD #deliveries :one",
+                ExpressionAttributeNames={**names, "#last": "last_received_at", "#deliveries": "deliveries"},
+                ExpressionAttributeValues={**values, ":last": {"S": record["received_at"]}, ":one": {"N": "1"}})
+
+
 # ---------------------------------------------------------------- admin listing
 def unattributed(limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     """Unattributed payments, newest first (GSI1 partition ``UNATTRIBUTED``)."""
+    return _newest_first(keys.UNATTRIBUTED_PAYMENTS, limit, cursor)
+
+
+def rejected(limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """Rejected notifications, newest first (GSI1 partition ``REJECTED``)."""
+    return _newest_first(keys.REJECTED_NOTIFICATIONS, limit, cursor)
+
+
+def _newest_first(partition: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     start = dynamo.decode_cursor(cursor, allowed_keys={"pk", "sk", "gsi1pk", "gsi1sk"})
-    if start and start["gsi1pk"]["S"] != keys.UNATTRIBUTED_PAYMENTS:
+    if start and start["gsi1pk"]["S"] != partition:
         raise BadRequest("cursor belongs to another listing", field="cursor")
     args: dict[str, Any] = {
         "TableName": dynamo.table("ledger"), "IndexName": "GSI1", "KeyConditionExpression": "gsi1pk = :pk",
-        "ExpressionAttributeValues": {":pk": {"S": keys.UNATTRIBUTED_PAYMENTS}}, "ScanIndexForward": False,
-        "Limit": limit}
+        "ExpressionAttributeValues": {":pk": {"S": partition}}, "ScanIndexForward": False, "Limit": limit}
     if start:
         args["ExclusiveStartKey"] = start
     return dynamo.query_page(**args)

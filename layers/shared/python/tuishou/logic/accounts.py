@@ -1,10 +1,19 @@
-"""Account statements (balances and entries) and the admin list of unattributed payments."""
+"""Account statements (balances and entries) and the admin lists of unattributed payments and rejected
+notifications."""
 
 from __future__ import annotations
 
 from tuishou.dal import ledger as ledger_dal
 from tuishou.dal import payments as payments_dal
-from tuishou.models.payments import AccountResponse, Balance, Entry, UnattributedPayment, UnattributedPaymentsResponse
+from tuishou.models.payments import (
+    AccountResponse,
+    Balance,
+    Entry,
+    RejectedNotification,
+    RejectedNotificationsResponse,
+    UnattributedPayment,
+    UnattributedPaymentsResponse,
+)
 
 
 def statement(account_id: str, limit: int, cursor: str | None) -> AccountResponse:
@@ -21,4 +30,11 @@ def unattributed_payments(limit: int, cursor: str | None) -> UnattributedPayment
     items, next_cursor = payments_dal.unattributed(limit, cursor)
     return UnattributedPaymentsResponse(
         items=[UnattributedPayment(**{k: i.get(k) for k in UnattributedPayment.model_fields}) for i in items],
+        next_cursor=next_cursor)
+
+
+def rejected_notifications(limit: int, cursor: str | None) -> RejectedNotificationsResponse:
+    items, next_cursor = payments_dal.rejected(limit, cursor)
+    return RejectedNotificationsResponse(
+        items=[RejectedNotification(**{k: i.get(k) for k in RejectedNotification.model_fields}) for i in items],
         next_cursor=next_cursor)

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from tuishou import clock
 from tuishou.config import public_base_url
@@ -21,6 +21,7 @@ from tuishou.logic.products import check_product_id
 from tuishou.logic.promoters import tags_of
 from tuishou.logic.rewards import applicable_rule, override_for
 from tuishou.models.tasks import CHANNELS, DIRECT_CHANNEL, Link, Share
+from tuishou.urls import canonical_https_url
 
 LINK_ID_PREFIX, SHARE_ID_PREFIX, CLICK_ID_PREFIX = "lnk", "shr", "clk"
 CLICK_ID_PARAM = "tsclid"
@@ -92,22 +93,34 @@ def record_share(promoter_id: str, link_id: str, channel: str) -> Share:
                  channel_task_offer=channel_tasks.offer_from(offer))
 
 
-def click_channel(marker: str | None) -> str:
-    """The channel a click came from: the share URL's marker; ``direct`` without one; a marker that is
-    not a known channel (edited by hand) counts as ``other`` rather than failing the visitor."""
-    if not marker:
+def click_channel(markers: list[str]) -> str:
+    """The channel a click came from: the first known channel among the share URL's markers; ``direct``
+    without a marker; markers that are no known channel (edited by hand) count as ``other`` rather than
+    failing the visitor."""
+    present = [marker for marker in markers if marker]
+    if not present:
         return DIRECT_CHANNEL
-    return marker if marker in CHANNELS else "other"
+    return next((marker for marker in present if marker in CHANNELS), "other")
 
 
 def with_click_id(landing_url: str, click_id: str, coupon_code: str | None = None) -> str:
-    parts = urlsplit(landing_url)
+    parts = urlsplit(_ascii_url(landing_url))
     extra = urlencode({CLICK_ID_PARAM: click_id, **({COUPON_PARAM: coupon_code} if coupon_code else {})})
     query = f"{parts.query}&{extra}" if parts.query else extra
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
-def record_click(code: str, marker: str | None) -> str:
+def _ascii_url(url: str) -> str:
+    """Products saved before URLs were canonicalised may hold raw UTF-8, which no ``Location`` header carries."""
+    if url.isascii():
+        return url
+    try:
+        return canonical_https_url(url)
+    except ValueError:
+        return quote(url, safe="".join(map(chr, range(0x21, 0x7F))))
+
+
+def record_click(code: str, markers: list[str]) -> str:
     """Record a click on ``code`` and return where to send the visitor (landing URL + ``tsclid``, and
     ``tscoupon`` when a quota-rescue coupon is issued). 404 for an unknown code, 410 when the product is
     paused. 1 GetItem + 1 TransactWriteItems; a share URL's click reads the promoter's channel item once
@@ -117,7 +130,7 @@ def record_click(code: str, marker: str | None) -> str:
     target = tracking.get_code(code)
     if target is None:
         raise NotFound("no such link")
-    channel = click_channel(marker)
+    channel = click_channel(markers)
     click = {"click_id": new_id(CLICK_ID_PREFIX), "link_id": target["link_id"], "code": code,
              "promoter_id": target["promoter_id"], "product_id": target["product_id"],
              "merchant_id": target["merchant_id"], "channel": channel, "created_at": clock.iso()}

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from tuishou import clock
+from tuishou import clock, money
 from tuishou.dal import catalog
 from tuishou.errors import NotFound, Unprocessable
 from tuishou.ids import is_id, new_id
 from tuishou.logic import ranking
-from tuishou.models.rewards import RewardRule
+from tuishou.models.rewards import RewardRule, RewardTerms
 from tuishou.models.tasks import Counters, Product, ProductCreate, ProductList, ProductStatus, ProductSummary
 from tuishou.money import commission_minor
 
@@ -42,6 +42,19 @@ def check_product_id(product_id: str) -> None:
     """A malformed product id is a 422 naming the field, before any DynamoDB call."""
     if not is_id(product_id, PRODUCT_ID_PREFIX):
         raise Unprocessable("product_id: not a product id", field="product_id")
+
+
+def check_fixed_values(rules: list[RewardTerms], currency: str, field: str = "reward_rules") -> None:
+    """Fixed rewards within the maximum of the product's currency (the body alone does not know it): 422
+    naming ``reward_rules[i].value`` (``value`` for a single override, ``field=""``)."""
+    for index, rule in enumerate(rules):
+        if rule.type != "fixed":
+            continue
+        try:
+            money.check_amount(rule.value, currency)
+        except ValueError as exc:
+            located = f"{field}[{index}].value" if field else "value"
+            raise Unprocessable(f"{located}: {exc}", field=located) from exc
 
 
 def create_product(merchant_id: str, body: ProductCreate) -> Product:
@@ -82,6 +95,7 @@ def _save(before: dict[str, Any], after: dict[str, Any], counters: dict[str, int
 
 def replace_reward_rules(merchant_id: str, product_id: str, rules: list[RewardRule]) -> Product:
     product, counters, entries = _owned(merchant_id, product_id)
+    check_fixed_values(rules, product["currency"])
     updated = {**product, "reward_rules": [r.model_dump(mode="json") for r in rules]}
     return _save(product, updated, counters, entries)
 

@@ -11,23 +11,25 @@ from tuishou import clock
 from tuishou.dal import catalog
 from tuishou.dal import insights as insights_dal
 from tuishou.errors import NotFound
-from tuishou.logic.products import check_product_id
+from tuishou.logic.products import check_fixed_values, check_product_id
 from tuishou.logic.promoters import check_user_id
 from tuishou.models.insights import RewardOverride
 from tuishou.models.rewards import RewardOverrideBody
 
 
-def _owned_product(merchant_id: str, product_id: str, promoter_id: str) -> None:
+def _owned_product(merchant_id: str, product_id: str, promoter_id: str) -> dict:
     check_product_id(product_id)
     check_user_id(promoter_id, "promoter_id")
     product = catalog.get_product(product_id)
     if product is None or product["merchant_id"] != merchant_id:
         raise NotFound("no such product")
+    return product
 
 
 def set_override(merchant_id: str, product_id: str, promoter_id: str, body: RewardOverrideBody) -> RewardOverride:
     """1 GetItem (product, ownership) + 1 conditional UpdateItem (profile; 404 unless a promoter)."""
-    _owned_product(merchant_id, product_id, promoter_id)
+    product = _owned_product(merchant_id, product_id, promoter_id)
+    check_fixed_values([body], product["currency"], field="")
     override = {"type": body.type, "value": body.value, "merchant_id": merchant_id, "updated_at": clock.iso()}
     insights_dal.put_override(promoter_id, product_id, override)
     return RewardOverride(product_id=product_id, promoter_id=promoter_id, type=body.type, value=body.value,

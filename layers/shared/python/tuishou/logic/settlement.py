@@ -7,6 +7,7 @@ never in an in-memory check. See docs/payments.md for the argument."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from enum import StrEnum
@@ -26,7 +27,7 @@ from tuishou.logic.rewards import applicable_rule, override_for
 from tuishou.models.ledger import PAYMENT_CLEARING, PLATFORM_FEES, LedgerTransaction, Posting, RewardableEvent
 from tuishou.models.tasks import DIRECT_CHANNEL
 from tuishou.observability import logger
-from tuishou.providers import PaymentEvent
+from tuishou.providers import PaymentEvent, UnreadableNotification
 
 MAX_ATTEMPTS = 4
 PLATFORM_FEE_BPS_ENV = "TUISHOU_PLATFORM_FEE_BPS"
@@ -40,6 +41,19 @@ class Outcome(StrEnum):
     REFUND_PENDING = "refund_pending"
     REFUND_RECORDED = "refund_recorded"
     IGNORED = "ignored"
+    REJECTED = "rejected"
+
+
+def record_rejected(provider: str, body: bytes, problem: UnreadableNotification) -> Outcome:
+    """A verified notification that does not parse: recorded for admins (``GET /admin/payments/rejected``) and
+    acknowledged, since the provider would resend it forever; no money moves."""
+    record = {"provider": provider, "notification_id": hashlib.sha256(body).hexdigest()[:32],
+              "reason": problem.message[:300], "field": (problem.field or "body")[:100],
+              "provider_event_id": problem.provider_event_id, "received_at": clock.iso()}
+    payments_dal.record_rejected(record)
+    logger.warning("unreadable payment notification", extra={"provider": provider, "field": record["field"],
+                                                             "notification_id": record["notification_id"]})
+    return Outcome.REJECTED
 
 
 @dataclass(frozen=True)

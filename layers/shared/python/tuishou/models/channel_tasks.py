@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
-from tuishou.money import check_currency
+from tuishou.models.common import check_amounts
+from tuishou.money import MinorUnits, check_currency
 
 Channel = Literal["wechat", "weibo", "douyin", "xiaohongshu", "qq", "sms", "other"]
 TaskStatus = Literal["offered", "active", "completed", "expired"]
@@ -18,18 +19,24 @@ class ChannelTaskTemplateIn(BaseModel):
     duration_hours: int = Field(ge=1, le=24 * 90, strict=True, description="Deadline = acceptance + this.")
     target_transactions: int | None = Field(default=None, ge=1, le=MAX_TARGET, strict=True)
     target_promotions: int | None = Field(default=None, ge=1, le=MAX_TARGET, strict=True)
-    bonus_minor: int = Field(gt=0, le=10**12, strict=True, description="Bonus in minor units of `currency`.")
+    bonus_minor: MinorUnits = Field(gt=0, description="Bonus in minor units of `currency`.")
     currency: str = Field(description="ISO 4217 code, e.g. CNY.")
     reminder_threshold_hours: int = Field(ge=1, le=24 * 90, strict=True,
                                           description="Remind when less than this is left and the quota is unmet.")
     coupon_threshold: int = Field(default=0, ge=0, le=MAX_TARGET, strict=True,
                                   description="Coupons when target_transactions - counted <= this (0: none).")
-    coupon_value_minor: int = Field(default=1, gt=0, le=10**12, strict=True)
+    coupon_value_minor: MinorUnits = Field(default=1, gt=0)
 
     @field_validator("currency")
     @classmethod
     def _iso_currency(cls, value: str) -> str:
         return check_currency(value)
+
+    @model_validator(mode="after")
+    def _amounts_within_the_currency_maximum(self) -> ChannelTaskTemplateIn:
+        check_amounts(self, self.currency, [(("bonus_minor",), self.bonus_minor),
+                                            (("coupon_value_minor",), self.coupon_value_minor)])
+        return self
 
 
 class ChannelTaskTemplate(ChannelTaskTemplateIn):

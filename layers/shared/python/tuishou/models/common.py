@@ -2,11 +2,51 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from tuishou import money
 
 Role = Literal["merchant", "promoter", "admin"]
+
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def within_date_range(moment: datetime) -> datetime:
+    # Compared before any conversion: 0001-01-01T00:00+14:00 has no UTC form (astimezone overflows).
+    if not EARLIEST <= moment < LATEST:
+        raise ValueError(f"must be from {EARLIEST:%Y-%m-%d} to before {LATEST:%Y-%m-%d} (UTC)")
+    return moment.astimezone(UTC)
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(within_date_range)]
+"""Every date a request carries: ISO 8601 with an offset (or Z), 2000-01-01 <= t < 2100-01-01, normalised to
+UTC, so what is stored (``clock.iso``) always reads back with ``clock.parse_iso``."""
+
+
+def check_amounts(model: BaseModel, currency: str, amounts: Iterable[tuple[tuple[str | int, ...], int]]) -> None:
+    """The per-currency maximum of a model's money fields, for a model validator: a ValidationError whose
+    location is the offending field (``price_minor``, ``reward_rules[0].value``) so the 422 names it."""
+    errors: list[InitErrorDetails] = []
+    for location, value in amounts:
+        try:
+            money.check_amount(value, currency)
+        except ValueError as exc:
+            errors.append(InitErrorDetails(type=PydanticCustomError("money_maximum", str(exc)), loc=location,
+                                           input=value))
+    if errors:
+        raise ValidationError.from_exception_data(type(model).__name__, errors)
+
+
+def fixed_amounts(rules: Iterable[Any], field: str) -> list[tuple[tuple[str | int, ...], int]]:
+    """The fixed reward values among ``rules`` (RewardTerms), located as ``field[i].value``."""
+    return [((field, index, "value"), rule.value) for index, rule in enumerate(rules) if rule.type == "fixed"]
 
 
 class ErrorDetail(BaseModel):

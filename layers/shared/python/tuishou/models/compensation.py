@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
+
+from tuishou.models.common import UtcDatetime
 
 CompensationStatus = Literal["compensated", "flagged"]
 ScanStatus = Literal["running", "done"]
 
 
 class FaultWindowIn(BaseModel):
-    start: AwareDatetime = Field(description="ISO 8601 with offset, e.g. 2024-05-03T10:00:00+08:00.")
-    end: AwareDatetime = Field(description="ISO 8601 with offset; after start, not in the future, at most 31 days on.")
+    start: UtcDatetime = Field(description="ISO 8601 with offset, e.g. 2024-05-03T10:00:00+08:00.")
+    end: UtcDatetime = Field(description="ISO 8601 with offset; after start, not in the future, at most 31 days on.")
     reason: str = Field(min_length=1, max_length=200, description="Why: shown on each compensation record.")
 
 

@@ -49,7 +49,24 @@ class UnattributedPaymentsResponse(BaseModel):
     next_cursor: str | None = None
 
 
+class RejectedNotification(BaseModel):
+    provider: str
+    notification_id: str = Field(description="SHA-256 (first 32 hex digits) of the notification body.")
+    reason: str = Field(description="What could not be read, e.g. `data.object.amount_total: Input should be ...`.")
+    field: str = Field(description="The offending field of the notification.")
+    provider_event_id: str | None = Field(default=None, description="Stripe event id / Alipay notify_id, if read.")
+    received_at: str = Field(description="First delivery.")
+    last_received_at: str
+    deliveries: int = Field(description="How often the provider delivered this same body.")
+
+
+class RejectedNotificationsResponse(BaseModel):
+    items: list[RejectedNotification]
+    next_cursor: str | None = None
+
+
 class WebhookAck(BaseModel):
     received: bool = True
     outcome: str = Field(description="settled, duplicate, unattributed, refund_applied, refund_pending, "
-                                     "refund_recorded or ignored.")
+                                     "refund_recorded, ignored, or rejected (verified but unreadable: recorded "
+                                     "for admins, no money moved).")

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
+from tuishou.money import MAX_MINOR
+
 TAG_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
 
 
@@ -13,8 +15,8 @@ class RewardTerms(BaseModel):
     """What a reward pays: a percent in basis points or a fixed amount, range-checked."""
 
     type: Literal["percent", "fixed"]
-    value: int = Field(description="percent: basis points 1..10000; fixed: minor units of the product currency (>0).",
-                       strict=True)
+    value: int = Field(description="percent: basis points 1..10000; fixed: minor units of the product currency "
+                                   "(1..`money.max_minor(currency)`).", strict=True, ge=1, le=MAX_MINOR)
 
     @field_validator("value")
     @classmethod

@@ -4,13 +4,14 @@ shares."""
 from __future__ import annotations
 
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from tuishou.models.channel_tasks import ChannelTaskView
+from tuishou.models.common import check_amounts, fixed_amounts
 from tuishou.models.rewards import TAG_PATTERN, RewardRule
-from tuishou.money import CURRENCY_EXPONENT, check_currency
+from tuishou.money import CURRENCY_EXPONENT, MinorUnits, check_currency
+from tuishou.urls import canonical_https_url
 
 ProductStatus = Literal["active", "paused"]
 Channel = Literal["wechat", "weibo", "douyin", "xiaohongshu", "qq", "sms", "other"]
@@ -21,14 +22,7 @@ Tag = Annotated[str, Field(pattern=TAG_PATTERN, description="Promoter tag, e.g. 
 
 MAX_RULES = 20
 MAX_TAGS = 8
-MAX_PRICE_MINOR = 10**12
-
-
-def _https_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname or any(ch.isspace() for ch in value):
-        raise ValueError("must be an absolute https:// URL")
-    return value
+MAX_URL_LENGTH = 2048
 
 
 def _unique_tags(rules: list[RewardRule]) -> list[RewardRule]:
@@ -52,10 +46,12 @@ class ProductCreate(RewardRulesBody):
     title: str = Field(min_length=1, max_length=200)
     category: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}(/[a-z0-9][a-z0-9-]{0,39}){0,4}$", max_length=200,
                           description="A category path such as `beauty/skincare`.")
-    price_minor: int = Field(gt=0, le=MAX_PRICE_MINOR, strict=True, description="List price in minor units.")
+    price_minor: MinorUnits = Field(gt=0, description="List price in minor units.")
     currency: str = Field(description=f"ISO 4217 code; one of {', '.join(sorted(CURRENCY_EXPONENT))}.")
-    landing_url: str = Field(max_length=2048, description="Where a click lands (https).")
-    image_url: str | None = Field(default=None, max_length=2048, description="Product image (https).")
+    landing_url: str = Field(max_length=2048, description="Where a click lands (https). Stored in canonical "
+                                                          "ASCII form: IDNA host, percent-encoded path and query.")
+    image_url: str | None = Field(default=None, max_length=2048, description="Product image (https), stored "
+                                                                              "like `landing_url`.")
     description: str | None = Field(default=None, max_length=2000)
 
     @field_validator("title")
@@ -70,10 +66,21 @@ class ProductCreate(RewardRulesBody):
     def _iso_currency(cls, value: str) -> str:
         return check_currency(value)
 
+    @model_validator(mode="after")
+    def _amounts_within_the_currency_maximum(self) -> ProductCreate:
+        check_amounts(self, self.currency, [(("price_minor",), self.price_minor),
+                                            *fixed_amounts(self.reward_rules, "reward_rules")])
+        return self
+
     @field_validator("landing_url", "image_url")
     @classmethod
     def _https(cls, value: str | None) -> str | None:
-        return None if value is None else _https_url(value)
+        if value is None:
+            return None
+        canonical = canonical_https_url(value)
+        if len(canonical) > MAX_URL_LENGTH:
+            raise ValueError(f"longer than {MAX_URL_LENGTH} characters once percent-encoded")
+        return canonical
 
 
 class Counters(BaseModel):

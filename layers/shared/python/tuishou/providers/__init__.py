@@ -2,8 +2,10 @@
 ``PaymentEvent``; nothing downstream knows which provider spoke.
 
 An adapter is a module with ``parse(body: bytes, headers: Mapping[str, str], config, now: int)``
-returning a ``PaymentEvent`` (or ``None`` for a genuine event Tuishou does not act on) and raising
-``InvalidNotification`` for anything that is not a verified, well-formed notification."""
+returning a ``PaymentEvent`` (or ``None`` for a genuine event Tuishou does not act on), raising
+``InvalidNotification`` for anything that is not verified as the provider's, and ``UnreadableNotification``
+for a verified notification that does not parse: the provider would resend that forever, so it is
+acknowledged and recorded for an admin instead (no money moves)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
+
+from pydantic import ValidationError
 
 from tuishou.errors import BadRequest
 
@@ -25,6 +29,25 @@ class InvalidNotification(BadRequest):
     """Bad or missing signature, stale timestamp, unknown app, malformed body: 400, nothing written."""
 
     code = "invalid_notification"
+
+
+class UnreadableNotification(InvalidNotification):
+    """Verified as the provider's, but not a notification Tuishou can understand (a field of the wrong type
+    or size, an amount or date out of range): acknowledged, recorded with the reason, no money moves."""
+
+    code = "unreadable_notification"
+
+    def __init__(self, message: str, *, field: str, provider_event_id: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.provider_event_id = provider_event_id
+
+    @classmethod
+    def from_validation(cls, error: ValidationError, provider_event_id: str | None) -> UnreadableNotification:
+        """The first problem pydantic found, with its location as ``data.object.refunds[0]``."""
+        first = error.errors(include_url=False)[0]
+        field = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"]).lstrip(".")
+        field = field or "body"
+        return cls(f"{field}: {first['msg']}", field=field, provider_event_id=provider_event_id)
 
 
 @dataclass(frozen=True)
@@ -46,11 +69,7 @@ class PaymentEvent:
     provider_event_id: str | None = None
 
 
-def safe_id(value: object, field: str) -> str:
-    """A provider identifier fit for a key, or ``InvalidNotification`` naming the field."""
-    if not isinstance(value, str) or not _SAFE_ID.match(value):
-        raise InvalidNotification(f"{field} is missing or malformed", field=field)
-    return value
+SAFE_ID_PATTERN = _SAFE_ID.pattern
 
 
 def click_id_or_none(value: object) -> str | None:

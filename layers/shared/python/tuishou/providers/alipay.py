@@ -13,10 +13,21 @@ import base64
 import binascii
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
+from typing import Annotated
 from urllib.parse import parse_qs, parse_qsl
 
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
 from tuishou import money
-from tuishou.providers import InvalidNotification, PaymentEvent, click_id_or_none, safe_id
+from tuishou.models.common import within_date_range
+from tuishou.providers import (
+    SAFE_ID_PATTERN,
+    InvalidNotification,
+    PaymentEvent,
+    UnreadableNotification,
+    click_id_or_none,
+)
 
 NAME = "alipay"
 PAID_STATUSES = {"TRADE_SUCCESS", "TRADE_FINISHED"}
@@ -70,42 +81,96 @@ def _pem(key: str) -> str:
     return "-----BEGIN PUBLIC KEY-----\n" + key + "\n-----END PUBLIC KEY-----\n"
 
 
+def _beijing_time(text: str) -> datetime:
+    """Alipay times are Beijing wall-clock ``YYYY-MM-DD HH:MM:SS``, within the dates Tuishou stores."""
+    moment = datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING)
+    return within_date_range(moment)
+
+
+def _check_beijing_time(text: str) -> str:
+    _beijing_time(text)
+    return text
+
+
+_AlipayTime = Annotated[str, AfterValidator(_check_beijing_time)]
+_YuanText = Annotated[str, Field(max_length=24, pattern=r"^[0-9]+(\.[0-9]+)?$")]
+_Text = Annotated[str, Field(max_length=256)]
+
+
+class AlipayNotification(BaseModel):
+    """The fields of an Alipay notification Tuishou reads, strictly: every other parameter is ignored."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+    trade_no: str = Field(pattern=SAFE_ID_PATTERN)
+    trade_status: _Text | None = None
+    total_amount: _YuanText | None = None
+    refund_fee: _YuanText | None = None
+    trans_currency: str = "CNY"
+    gmt_payment: _AlipayTime | None = None
+    gmt_refund: _AlipayTime | None = None
+    passback_params: _Text = ""
+    notify_id: _Text | None = None
+    out_biz_no: _Text | None = None
+    buyer_id: _Text | None = None
+    buyer_logon_id: _Text | None = None
+
+    @field_validator("trans_currency")
+    @classmethod
+    def _supported(cls, code: str) -> str:
+        return money.check_currency(code)
+
+    @model_validator(mode="after")
+    def _amounts_in_minor_units(self) -> AlipayNotification:
+        for field in ("total_amount", "refund_fee"):
+            text = getattr(self, field)
+            if text is not None:
+                try:
+                    money.to_minor(text, self.trans_currency)
+                except ValueError as exc:
+                    raise ValidationError.from_exception_data(type(self).__name__, [InitErrorDetails(
+                        type=PydanticCustomError("money", str(exc)), loc=(field,), input=text)]) from exc
+        return self
+
+    def minor(self, field: str) -> int:
+        return money.to_minor(getattr(self, field), self.trans_currency)
+
+    def time(self, field: str, now: int) -> datetime:
+        text = getattr(self, field)
+        return _beijing_time(text) if text else datetime.fromtimestamp(now, BEIJING)
+
+
 def parse(body: bytes, app_id: str, public_key_pem: str, now: int) -> PaymentEvent | None:
     params = form_params(body)
     verify_signature(params, public_key_pem)
     if params.get("app_id") != app_id:
         raise InvalidNotification("notification is for another app", field="app_id")
-    currency = params.get("trans_currency") or "CNY"
-    if not money.is_currency(currency):
-        raise InvalidNotification(f"unsupported currency {currency!r}", field="trans_currency")
-    payment_id = safe_id(params.get("trade_no"), "trade_no")
-    click_id = _click_id(params.get("passback_params", ""))
-    if params.get("refund_fee"):
+    notification = _read(params)
+    click_id = _click_id(notification.passback_params)
+    if notification.refund_fee:
         return PaymentEvent(
-            provider=NAME, payment_id=payment_id, kind="refunded",
-            amount_minor=_minor(params["refund_fee"], currency, "refund_fee"), currency=currency,
-            occurred_at=_time(params.get("gmt_refund"), now), click_id=click_id,
-            refund_id=params.get("out_biz_no") or params.get("notify_id"), provider_event_id=params.get("notify_id"))
-    if params.get("trade_status") not in PAID_STATUSES:
+            provider=NAME, payment_id=notification.trade_no, kind="refunded",
+            amount_minor=notification.minor("refund_fee"), currency=notification.trans_currency,
+            occurred_at=notification.time("gmt_refund", now), click_id=click_id,
+            refund_id=notification.out_biz_no or notification.notify_id, provider_event_id=notification.notify_id)
+    if notification.trade_status not in PAID_STATUSES or not notification.total_amount:
         return None  # WAIT_BUYER_PAY, TRADE_CLOSED without a refund: nothing to settle
-    amount = _minor(params.get("total_amount", ""), currency, "total_amount")
+    amount = notification.minor("total_amount")
     if amount == 0:
         return None
     return PaymentEvent(
-        provider=NAME, payment_id=payment_id, kind="paid", amount_minor=amount, currency=currency,
-        occurred_at=_time(params.get("gmt_payment"), now), click_id=click_id,
-        payer=params.get("buyer_id") or params.get("buyer_logon_id") or None,
-        provider_event_id=params.get("notify_id"))
+        provider=NAME, payment_id=notification.trade_no, kind="paid", amount_minor=amount,
+        currency=notification.trans_currency, occurred_at=notification.time("gmt_payment", now), click_id=click_id,
+        payer=notification.buyer_id or notification.buyer_logon_id or None, provider_event_id=notification.notify_id)
 
 
-def _minor(text: str, currency: str, field: str) -> int:
+def _read(params: Mapping[str, str]) -> AlipayNotification:
+    """The verified parameters as a notification (an empty value is an absent one), or UnreadableNotification."""
     try:
-        amount = money.to_minor(text, currency)
-    except ValueError as exc:
-        raise InvalidNotification(f"{field}: {exc}", field=field) from exc
-    if amount < 0:
-        raise InvalidNotification(f"{field} must not be negative", field=field)
-    return amount
+        return AlipayNotification.model_validate({k: v for k, v in params.items() if v != ""})
+    except ValidationError as exc:
+        notify_id = params.get("notify_id")
+        raise UnreadableNotification.from_validation(exc, notify_id if len(notify_id or "") <= 64 else None) from exc
 
 
 def _click_id(passback: str) -> str | None:
@@ -113,13 +178,3 @@ def _click_id(passback: str) -> str | None:
     if "=" in passback:
         return click_id_or_none((parse_qs(passback).get("tsclid") or [""])[0])
     return click_id_or_none(passback)
-
-
-def _time(text: str | None, now: int) -> datetime:
-    """Alipay times are Beijing wall-clock ``YYYY-MM-DD HH:MM:SS``; fall back to receipt time."""
-    if text:
-        try:
-            return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING)
-        except ValueError:
-            pass
-    return datetime.fromtimestamp(now, BEIJING)

@@ -9,19 +9,35 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tuishou import money
-from tuishou.providers import InvalidNotification, PaymentEvent, click_id_or_none, safe_id
+from tuishou.models.common import EARLIEST, LATEST, check_amounts
+from tuishou.money import MinorUnits
+from tuishou.providers import (
+    SAFE_ID_PATTERN,
+    InvalidNotification,
+    PaymentEvent,
+    UnreadableNotification,
+    click_id_or_none,
+)
 
 NAME = "stripe"
 SIGNATURE_HEADER = "stripe-signature"
 TOLERANCE_SECONDS = 300
 PAID_EVENTS = {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
 REFUND_EVENT = "charge.refunded"
+# Unix seconds in ASCII digits; 12 reach the year 33658. str.isdigit() also takes "²" or Arabic-Indic digits,
+# and int() of 5,000 digits raises: the header is attacker-controlled and read before any signature check.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_ModelT = TypeVar("_ModelT", bound=BaseModel)
+# Stripe writes ISO 4217 codes in lower case.
+_Currency = Annotated[str, AfterValidator(lambda code: money.check_currency(code.upper()))]
 
 
 def verify_signature(payload: bytes, header: str | None, secrets: Sequence[str], now: int,
@@ -48,7 +64,7 @@ def _parse_header(header: str) -> tuple[int, list[str]]:
     signatures: list[str] = []
     for item in header.split(","):
         name, _, value = item.strip().partition("=")
-        if name == "t" and value.isdigit():
+        if name == "t" and _TIMESTAMP.fullmatch(value):
             timestamp = int(value)
         elif name == "v1" and value:
             signatures.append(value)
@@ -57,58 +73,131 @@ def _parse_header(header: str) -> tuple[int, list[str]]:
     return timestamp, signatures
 
 
+class _Strict(BaseModel):
+    """Stripe objects as Tuishou reads them: exact JSON types (no "5000" for 5000, no true for 1), fields
+    Tuishou does not use ignored."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+class _Envelope(_Strict):
+    id: str | None = Field(default=None, max_length=255)
+    type: str = Field(max_length=255)
+
+
+class _CustomerDetails(_Strict):
+    email: str | None = None
+
+
+class _CheckoutSession(_Strict):
+    payment_intent: str | None = Field(default=None, pattern=SAFE_ID_PATTERN)
+    payment_status: str | None = None
+    amount_total: MinorUnits | None = None
+    currency: _Currency | None = None  # null for sessions that take no payment (setup mode)
+    metadata: dict[str, str] | None = None
+    client_reference_id: str | None = None
+    customer_details: _CustomerDetails | None = None
+
+    @model_validator(mode="after")
+    def _within_the_currency_maximum(self) -> _CheckoutSession:
+        if self.amount_total and self.currency is None:
+            raise ValueError("an amount without a currency")
+        if self.currency is not None:
+            check_amounts(self, self.currency, [(("amount_total",), self.amount_total or 0)])
+        return self
+
+
+class _Refund(_Strict):
+    id: str | None = Field(default=None, max_length=255)
+
+
+class _RefundList(_Strict):
+    data: list[_Refund] = []
+
+
+class _Charge(_Strict):
+    payment_intent: str = Field(pattern=SAFE_ID_PATTERN)
+    amount_refunded: MinorUnits
+    currency: _Currency
+    metadata: dict[str, str] | None = None
+    refunds: _RefundList | None = None
+
+    @model_validator(mode="after")
+    def _within_the_currency_maximum(self) -> _Charge:
+        check_amounts(self, self.currency, [(("amount_refunded",), self.amount_refunded)])
+        return self
+
+
+class _Timed(_Envelope):
+    created: int = Field(ge=int(EARLIEST.timestamp()), lt=int(LATEST.timestamp()), description="Unix seconds.")
+
+
+class _SessionData(_Strict):
+    object: _CheckoutSession
+
+
+class _ChargeData(_Strict):
+    object: _Charge
+
+
+class _SessionEvent(_Timed):
+    data: _SessionData
+
+
+class _ChargeEvent(_Timed):
+    data: _ChargeData
+
+
 def parse(body: bytes, headers: Mapping[str, str], secrets: Sequence[str], now: int) -> PaymentEvent | None:
-    """Verify, then map a Stripe event to a ``PaymentEvent``; ``None`` for event types Tuishou ignores."""
+    """Verify, then map a Stripe event to a ``PaymentEvent``; ``None`` for event types Tuishou ignores.
+    A verified event that does not parse raises ``UnreadableNotification``."""
     verify_signature(body, headers.get(SIGNATURE_HEADER), secrets, now)
-    try:
-        event = json.loads(body)
-        kind, obj = event["type"], event["data"]["object"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InvalidNotification("body is not a Stripe event", field="body") from exc
-    occurred_at = datetime.fromtimestamp(int(event.get("created") or now), UTC)
-    if kind in PAID_EVENTS:
-        return _paid(event, obj, occurred_at)
-    if kind == REFUND_EVENT:
-        return _refunded(event, obj, occurred_at)
+    envelope = _read(_Envelope, body, None)
+    if envelope.type in PAID_EVENTS:
+        return _paid(_read(_SessionEvent, body, envelope.id))
+    if envelope.type == REFUND_EVENT:
+        return _refunded(_read(_ChargeEvent, body, envelope.id))
     return None
 
 
-def _currency(obj: Mapping[str, Any]) -> str:
-    currency = str(obj.get("currency") or "").upper()
-    if not money.is_currency(currency):
-        raise InvalidNotification(f"unsupported currency {currency!r}", field="currency")
-    return currency
+def _read(model: type[_ModelT], body: bytes, event_id: str | None) -> _ModelT:
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        raise UnreadableNotification.from_validation(exc, event_id or _event_id(body)) from exc
 
 
-def _amount(value: Any, field: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InvalidNotification(f"{field} must be a non-negative integer", field=field)
-    return value
-
-
-def _paid(event: Mapping[str, Any], session: Mapping[str, Any], occurred_at: datetime) -> PaymentEvent | None:
-    if session.get("payment_status") != "paid" or not session.get("payment_intent"):
-        return None  # async methods settle later (async_payment_succeeded); subscriptions are not sales
-    amount = _amount(session.get("amount_total"), "amount_total")
-    if amount == 0:
+def _event_id(body: bytes) -> str | None:
+    """The event id of an event that does not parse otherwise, for the admin's record, if it can be read."""
+    try:
+        return _EventId.model_validate_json(body).id
+    except ValidationError:
         return None
-    metadata = session.get("metadata") or {}
-    details = session.get("customer_details") or {}
-    return PaymentEvent(
-        provider=NAME, payment_id=safe_id(session["payment_intent"], "payment_intent"), kind="paid",
-        amount_minor=amount, currency=_currency(session), occurred_at=occurred_at,
-        click_id=click_id_or_none(metadata.get("tsclid")) or click_id_or_none(session.get("client_reference_id")),
-        payer=details.get("email") if isinstance(details.get("email"), str) else None,
-        provider_event_id=event.get("id"),
-    )
 
 
-def _refunded(event: Mapping[str, Any], charge: Mapping[str, Any], occurred_at: datetime) -> PaymentEvent:
-    refunds = (charge.get("refunds") or {}).get("data") or []
-    latest = refunds[0].get("id") if refunds and isinstance(refunds[0], dict) else None
+class _EventId(BaseModel):
+    id: str | None = Field(default=None, max_length=255)
+
+
+def _paid(event: _SessionEvent) -> PaymentEvent | None:
+    session = event.data.object
+    if session.payment_status != "paid" or not session.payment_intent:
+        return None  # async methods settle later (async_payment_succeeded); subscriptions are not sales
+    if not session.amount_total or session.currency is None:
+        return None
     return PaymentEvent(
-        provider=NAME, payment_id=safe_id(charge.get("payment_intent"), "payment_intent"), kind="refunded",
-        amount_minor=_amount(charge.get("amount_refunded"), "amount_refunded"), currency=_currency(charge),
-        occurred_at=occurred_at, click_id=click_id_or_none((charge.get("metadata") or {}).get("tsclid")),
-        refund_id=latest if isinstance(latest, str) else event.get("id"), provider_event_id=event.get("id"),
-    )
+        provider=NAME, payment_id=session.payment_intent, kind="paid", amount_minor=session.amount_total,
+        currency=session.currency, occurred_at=datetime.fromtimestamp(event.created, UTC),
+        click_id=click_id_or_none((session.metadata or {}).get("tsclid"))
+        or click_id_or_none(session.client_reference_id),
+        payer=session.customer_details.email if session.customer_details else None, provider_event_id=event.id)
+
+
+def _refunded(event: _ChargeEvent) -> PaymentEvent:
+    charge = event.data.object
+    refunds = charge.refunds.data if charge.refunds else []
+    return PaymentEvent(
+        provider=NAME, payment_id=charge.payment_intent, kind="refunded", amount_minor=charge.amount_refunded,
+        currency=charge.currency, occurred_at=datetime.fromtimestamp(event.created, UTC),
+        click_id=click_id_or_none((charge.metadata or {}).get("tsclid")),
+        refund_id=(refunds[0].id if refunds and refunds[0].id else None) or event.id, provider_event_id=event.id)
