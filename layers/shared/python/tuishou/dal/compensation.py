@@ -15,7 +15,7 @@ from tuishou.dal import dynamo, keys
 from tuishou.errors import BadRequest, Forbidden
 
 QUEUE_URL_ENV = "TUISHOU_COMPENSATION_QUEUE_URL"
-COUNTS = ("examined", "already_granted", "compensated", "flagged", "errors")
+COUNTS = ("examined", "already_granted", "compensated", "flagged", "errors", "nothing_owed")
 
 
 # ---------------------------------------------------------------- scan runs

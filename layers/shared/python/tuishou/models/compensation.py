@@ -32,6 +32,8 @@ class ScanSummary(BaseModel):
     compensated: int = Field(description="Events this scan granted.")
     flagged: int = Field(description="Events held back for admin review (blocked, self_purchase, velocity).")
     errors: int
+    nothing_owed: int = Field(0, description="Ungranted events that move no money: a zero amount, or a sale "
+                                             "refunded in full before its money was posted.")
     created_at: str
     updated_at: str
 
