@@ -1,5 +1,6 @@
-"""Ledger accounts: GET /promoter/account, GET /merchant/account, GET /admin/accounts/{user_id}, and the
-admin list of unattributed payments GET /admin/payments/unattributed."""
+"""Ledger accounts: GET /promoter/account, GET /merchant/account, GET /admin/accounts/{user_id}, the
+admin list of unattributed payments GET /admin/payments/unattributed and the ledger audit
+GET /admin/ledger/audit."""
 
 from typing import Annotated
 
@@ -8,6 +9,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tuishou.logic import accounts
+from tuishou.logic.ledger import audit_ledger
+from tuishou.models.ledger import LedgerAuditReport
 from tuishou.models.payments import ACCOUNT_ID_PATTERN, AccountResponse, UnattributedPaymentsResponse
 from tuishou.observability import logger, metrics, tracer
 from tuishou.rest import build_resolver, principal
@@ -43,6 +46,13 @@ def get_account_as_admin(user_id: Annotated[str, Path(pattern=ACCOUNT_ID_PATTERN
 def list_unattributed_payments(limit: Limit = 20, cursor: Cursor = None) -> UnattributedPaymentsResponse:
     principal(app, "admin")
     return accounts.unattributed_payments(limit, cursor)
+
+
+@app.get("/admin/ledger/audit", summary="Check the whole ledger's invariants (a full table Scan)",
+         tags=["accounts"])
+def audit_the_ledger() -> LedgerAuditReport:
+    principal(app, "admin")
+    return audit_ledger()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
