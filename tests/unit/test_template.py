@@ -74,3 +74,16 @@ def test_no_function_environment_references_the_api():
     for spec in template.functions():
         env = {**globals_env, **spec.environment}
         assert "TuishouApi" not in json.dumps(env, default=str), spec.logical_id
+
+
+def test_the_scan_parks_a_run_on_the_receive_the_queue_dead_letters_after():
+    # Given the scan queue's redrive policy and the handler's idea of the last receive
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("compensation_scan_app",
+                                                  template.ROOT / "functions/compensation_scan/app.py")
+    app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app)
+    redrive = template.resources("AWS::SQS::Queue")["CompensationScanQueue"]["Properties"]["RedrivePolicy"]
+    # Then they agree: the run is reported failed exactly when SQS gives up on its message
+    assert app.MAX_RECEIVES == int(redrive["maxReceiveCount"])

@@ -51,6 +51,16 @@ def commit_page(scan_id: str, page: int, next_bucket: int, done: bool, counts: d
         ExpressionAttributeValues=values) is not None
 
 
+def fail_scan(scan_id: str, reason: str, now: str) -> bool:
+    """``running`` -> ``failed`` with the reason (conditional: a run that finished stays done)."""
+    return dynamo.conditional_update(
+        TableName=dynamo.table("ledger"), Key=dynamo.key(*keys.scan_run(scan_id)),
+        UpdateExpression="SET #status = :failed, failure_reason = :reason, updated_at = :now",
+        ConditionExpression="#status = :running", ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={":failed": {"S": "failed"}, ":running": {"S": "running"},
+                                   ":reason": {"S": reason[:500]}, ":now": {"S": now}}) is not None
+
+
 def scan_count_update(scan_id: str, counter: str) -> dict[str, Any]:
     """+1 on a scan's counter, inside the transaction that made it true (so it is exact under retries)."""
     return {"Update": {"TableName": dynamo.table("ledger"), "Key": dynamo.key(*keys.scan_run(scan_id)),

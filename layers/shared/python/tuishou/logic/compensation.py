@@ -21,7 +21,7 @@ from tuishou.config import int_setting
 from tuishou.dal import compensation as store
 from tuishou.dal import dynamo, keys
 from tuishou.dal import ledger as ledger_dal
-from tuishou.errors import NotFound, TuishouError, Unprocessable
+from tuishou.errors import NotFound, ServiceUnavailable, Unprocessable
 from tuishou.logic import fraud, settlement
 from tuishou.logic.ledger import GRANT_INDEX, SALE_COMMISSION, event_from_item, grant_items, moves_money
 from tuishou.logic.notifications import notify
@@ -140,6 +140,15 @@ def run(scan_id: str, remaining_ms: Callable[[], int], max_pages: int | None = N
     return result
 
 
+def park(scan_id: str, error: BaseException) -> None:
+    """Give up on a run that failed the same way on every delivery: it is reported ``failed`` with the
+    reason, its message goes to the dead-letter queue, and it holds nothing back — no other run waits for
+    it, and the events it did not reach stay ungranted for the next sweep or fault window."""
+    reason = f"{type(error).__name__}: {error}"
+    if store.fail_scan(scan_id, reason, clock.iso()):
+        logger.error("compensation scan parked", extra={"scan_id": scan_id, "reason": reason})
+
+
 def _add(total: PageCounts, page: PageCounts) -> None:
     for name in ("examined", "already_granted", "errors", "compensated", "flagged", "nothing_owed"):
         setattr(total, name, getattr(total, name) + getattr(page, name))
@@ -163,7 +172,9 @@ def _scan_page(scan: dict[str, Any], buckets: list[str]) -> PageCounts:
             continue
         try:
             _settle_event(scan, item, _flag_reason(item, blocked, too_fast), counts)
-        except TuishouError:
+        except ServiceUnavailable:
+            raise  # throttled: the whole page is retried (the message is re-delivered)
+        except Exception:  # one event that cannot be granted must not hold back the others of its page
             counts.errors += 1
             logger.exception("compensation failed for an event", extra={"event_id": item["event_id"]})
     return counts
