@@ -86,4 +86,4 @@ def test_the_scan_parks_a_run_on_the_receive_the_queue_dead_letters_after():
     spec.loader.exec_module(app)
     redrive = template.resources("AWS::SQS::Queue")["CompensationScanQueue"]["Properties"]["RedrivePolicy"]
     # Then they agree: the run is reported failed exactly when SQS gives up on its message
-    assert app.MAX_RECEIVES == int(redrive["maxReceiveCount"])
+    assert int(redrive["maxReceiveCount"]) == app.MAX_RECEIVES
