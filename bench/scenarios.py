@@ -411,6 +411,18 @@ def _rejected(ctx: BenchContext) -> Prepared:
         unreadable = {**stripe_checkout_event(f"pi_rej_{n}", 500), "created": "not a time"}
         _stripe_call(ctx, kit, {"body": json.dumps(unreadable).encode()})()
     return Prepared(ctx.route_call("AccountsFunction", "GET", "/admin/payments/rejected", claims=ctx.admin))
+def _ledger_audit(ctx: BenchContext) -> Prepared:
+    kit = ctx.payments()
+    for n in range(5):
+        seeded = kit.seed_click()
+        _stripe_call(ctx, kit, {"body": json.dumps(stripe_checkout_event(f"pi_audit_{n}", 9900,
+                                                                          click_id=seeded.click_id)).encode()})()
+    return Prepared(ctx.route_call("AccountsFunction", "GET", "/admin/ledger/audit", claims=ctx.admin))
+
+
+def _one_scan(c: dict[str, Any]) -> bool:
+    """The audit is the one deliberate Scan of the API (admin only): the ledger's entries and balances."""
+    return c["scans"] >= 1
 
 
 # ---------------------------------------------------------------- notifications
@@ -785,6 +797,9 @@ ALL: list[Scenario] = [
              "no Scan", no_scan),
     Scenario("GET /admin/payments/rejected", "route", "GET /admin/payments/rejected", _rejected, "no Scan",
              no_scan),
+    Scenario("GET /admin/ledger/audit (5 sales)", "route", "GET /admin/ledger/audit", _ledger_audit,
+             "one full-table Scan (admin audit, by design)", _one_scan,
+             notes="reads the whole LedgerTable: cost grows with the table, not a request-path operation"),
     # issue 5: notifications, channel tasks, reminders (the progress hooks are measured in shares and webhooks)
     Scenario("GET /promoter/notifications", "route", "GET /promoter/notifications", _inbox("promoter"), "no Scan",
              no_scan),

@@ -59,6 +59,7 @@ class LocalStack:
         self.provider: resources.ProviderSecrets | None = None
         self.published: list[dict[str, Any]] = []
         self._tap_queue_url = ""
+        self.failed_deliveries = 0
         self.gateway: LocalGateway | None = None
 
     # ------------------------------------------------------------------ provisioning
@@ -151,8 +152,10 @@ class LocalStack:
 
     def drain_queues(self, max_rounds: int = 1000) -> int:
         """The Lambda SQS event source: deliver each queued message to the function its queue triggers
-        (batch of one), delete it unless reported in ``batchItemFailures``; repeat until the queues are
-        empty (a continuation enqueued by a run is delivered too). Returns the messages delivered."""
+        (batch of one, with its ``ApproximateReceiveCount``), delete it unless reported in
+        ``batchItemFailures``; a failed message becomes visible again at once and is re-delivered until the
+        queue's redrive policy dead-letters it. Repeat until the queues are empty (a continuation enqueued
+        by a run is delivered too). Returns the deliveries made; ``self.failed_deliveries`` counts failures."""
         sqs = boto3.client("sqs")
         delivered = 0
         for _ in range(max_rounds):
@@ -160,20 +163,32 @@ class LocalStack:
             for spec in self.host.specs.values():
                 for queue_id in spec.queues:
                     url = self.physical[queue_id]
-                    for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1,
-                                                       VisibilityTimeout=0).get("Messages", []):
+                    for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=0,
+                                                       AttributeNames=["All"]).get("Messages", []):
                         progressed, delivered = True, delivered + 1
                         record = {"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
                                   "body": message["Body"], "eventSource": "aws:sqs",
-                                  "eventSourceARN": self.physical[f"{queue_id}.Arn"], "attributes": {}}
+                                  "eventSourceARN": self.physical[f"{queue_id}.Arn"],
+                                  "attributes": message.get("Attributes", {})}
                         result = self.host.invoke(spec.logical_id, {"Records": [record]}) or {}
                         failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
                         if message["MessageId"] in failed:
-                            raise RuntimeError(f"{spec.logical_id} failed message {message['MessageId']}")
+                            self.failed_deliveries += 1
+                            continue
                         sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
             if not progressed:
                 return delivered
         return delivered
+
+    def dead_letters(self, source_queue_id: str) -> int:
+        """Messages waiting in the dead-letter queue of ``source_queue_id`` (per its redrive policy)."""
+        sqs = boto3.client("sqs")
+        policy = sqs.get_queue_attributes(QueueUrl=self.physical[source_queue_id],
+                                          AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"]
+        name = json.loads(policy)["deadLetterTargetArn"].rsplit(":", 1)[1]
+        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+        return int(counts["Attributes"]["ApproximateNumberOfMessages"])
 
     def set_faults(self, text: str) -> dict[str, int]:
         """Write the fault switch (SSM ``/tuishou/faults``) as an operator would; see docs/compensation.md."""

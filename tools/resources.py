@@ -4,6 +4,7 @@ SSM. Returns the physical names and attributes that ``!Ref`` / ``!GetAtt`` resol
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,14 @@ def create_all(prefix: str = "tuishou-local") -> dict[str, Any]:
         physical[logical_id] = url
         physical[f"{logical_id}.Arn"] = attrs["QueueArn"]
         physical[f"{logical_id}.QueueName"] = f"{prefix}-{logical_id}"
+    for logical_id, resource in template.resources("AWS::SQS::Queue").items():
+        redrive = resource.get("Properties", {}).get("RedrivePolicy")
+        if redrive:  # as SQS does: after maxReceiveCount receives, the next receive dead-letters the message
+            target = redrive["deadLetterTargetArn"]["Fn::GetAtt"]
+            target_id = target[0] if isinstance(target, list) else target.split(".")[0]
+            policy = {"deadLetterTargetArn": physical[f"{target_id}.Arn"],
+                      "maxReceiveCount": str(redrive["maxReceiveCount"])}
+            sqs.set_queue_attributes(QueueUrl=physical[logical_id], Attributes={"RedrivePolicy": json.dumps(policy)})
     physical.update(_create_user_pools(prefix))
     return physical
 

@@ -5,7 +5,8 @@ load from a second process (``--client``) over HTTP: listing, clicks, shares, St
 partial refunds and duplicate deliveries, ``--requests`` in all (default 500). When the client is done
 (or after ``--timeout`` seconds) the parent scans the ledger and checks: every transaction balances per
 currency; every balance equals the sum of its entries; each payment settled at most once (one sale
-transaction per settlement record, no account twice in it). It prints a report and exits 1 on a violation."""
+transaction per settlement record, no account twice in it); refunds never take back more than was posted.
+It prints a report and exits 1 on a violation."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import urllib.error
 import urllib.request
 import uuid
 import warnings
-from collections import Counter, defaultdict
+from collections import Counter
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -180,35 +181,24 @@ def client_main(state_path: str, count: int, seed: int) -> int:
 
 # ---------------------------------------------------------------- the invariants (first process)
 def check_ledger(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The ledger audit (``tuishou.logic.ledger.audit``: balanced transactions, balances, no double posting,
+    refunds within what was posted) plus the settlement cross-check: every sale transaction is the one its
+    settlement record names, and every settlement that moved money has its entries."""
     from tuishou.dal import keys
+    from tuishou.logic.ledger import SALE_TRANSACTION_PREFIX, audit
 
-    entries = [i for i in items if i["sk"].startswith(keys.ENTRY_PREFIX)]
-    balances = {(i["account_id"], i["currency"]): int(i["balance_minor"])
-                for i in items if i["sk"].startswith(keys.BALANCE_PREFIX)}
+    report = audit(i for i in items if i["sk"].startswith((keys.ENTRY_PREFIX, keys.BALANCE_PREFIX)))
     settlements = [i for i in items if i["sk"] == "SETTLEMENT"]
-    by_transaction: dict[tuple[str, str], int] = defaultdict(int)
-    by_account: dict[tuple[str, str], int] = defaultdict(int)
-    sale_accounts: dict[str, Counter[str]] = defaultdict(Counter)
-    for entry in entries:
-        by_transaction[(entry["transaction_id"], entry["currency"])] += int(entry["amount_minor"])
-        by_account[(entry["account_id"], entry["currency"])] += int(entry["amount_minor"])
-        if entry.get("kind", "").startswith("sale_"):
-            sale_accounts[entry["transaction_id"]][entry["account_id"]] += 1
-    settled_transactions = {s["transaction_id"] for s in settlements if s.get("transaction_id")}
-    violations = [f"transaction {t} in {c} sums to {v}" for (t, c), v in by_transaction.items() if v != 0]
-    violations += [f"balance {a} {c} = {balances.get((a, c), 0)} but entries sum to {v}"
-                   for (a, c), v in by_account.items() if balances.get((a, c), 0) != v]
-    violations += [f"balance {a} {c} = {v} without entries" for (a, c), v in balances.items()
-                   if v and (a, c) not in by_account]
-    violations += [f"sale transaction {t} posts an account twice" for t, accounts in sale_accounts.items()
-                   if max(accounts.values()) > 1]
-    # each payment settled at most once: every sale transaction is the one its settlement record names
-    violations += [f"sale transaction {t} has no settlement record naming it" for t in sale_accounts
-                   if t not in settled_transactions]
-    violations += [f"settlement names {t} but no entries exist" for t in settled_transactions
-                   if t not in sale_accounts]
-    return {"entries": len(entries), "transactions": len({t for t, _ in by_transaction}), "accounts": len(balances),
-            "settlements": len(settlements), "sale_transactions": len(sale_accounts), "violations": violations}
+    entries = [i for i in items if i["sk"].startswith(keys.ENTRY_PREFIX)]
+    sale_transactions = {t for t in (e["transaction_id"] for e in entries) if t.startswith(SALE_TRANSACTION_PREFIX)}
+    posted_by = ("settlement", "compensation", None)  # "skipped" / "nothing": no sale entries are owed yet
+    settled = {s["transaction_id"] for s in settlements if s.get("transaction_id") and s.get("money_by") in posted_by}
+    violations = [f"{v.rule}: {v.subject}: {v.detail}" for v in report.violations]
+    violations += [f"sale transaction {t} has no settlement record naming it" for t in sale_transactions
+                   if t not in {s.get("transaction_id") for s in settlements}]
+    violations += [f"settlement names {t} but no entries exist" for t in settled if t not in sale_transactions]
+    return {"entries": report.entries, "transactions": report.transactions, "accounts": report.accounts,
+            "settlements": len(settlements), "sale_transactions": len(sale_transactions), "violations": violations}
 
 
 def scan_ledger() -> list[dict[str, Any]]:

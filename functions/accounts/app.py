@@ -1,6 +1,6 @@
-"""Ledger accounts: GET /promoter/account, GET /merchant/account, GET /admin/accounts/{user_id}, and the
-admin lists of unattributed payments GET /admin/payments/unattributed and of rejected provider notifications
-GET /admin/payments/rejected."""
+"""Ledger accounts: GET /promoter/account, GET /merchant/account, GET /admin/accounts/{user_id}, the admin
+lists of unattributed payments GET /admin/payments/unattributed and of rejected provider notifications
+GET /admin/payments/rejected, and the ledger audit GET /admin/ledger/audit."""
 
 from typing import Annotated
 
@@ -9,6 +9,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tuishou.logic import accounts
+from tuishou.logic.ledger import audit_ledger
+from tuishou.models.ledger import LedgerAuditReport
 from tuishou.models.payments import (
     ACCOUNT_ID_PATTERN,
     AccountResponse,
@@ -56,6 +58,13 @@ def list_unattributed_payments(limit: Limit = 20, cursor: Cursor = None) -> Unat
 def list_rejected_notifications(limit: Limit = 20, cursor: Cursor = None) -> RejectedNotificationsResponse:
     principal(app, "admin")
     return accounts.rejected_notifications(limit, cursor)
+
+
+@app.get("/admin/ledger/audit", summary="Check the whole ledger's invariants (a full table Scan)",
+         tags=["accounts"])
+def audit_the_ledger() -> LedgerAuditReport:
+    principal(app, "admin")
+    return audit_ledger()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -4,7 +4,9 @@ Two triggers: the hourly schedule (EventBridge Scheduler) starts a rolling sweep
 ``{"scan_id"}`` messages — a fault window an admin declared, or the continuation of a run that stopped
 before the Lambda time limit. A run continues from its last committed page; when time runs short it
 enqueues its own continuation and returns. A message whose run fails is reported back
-(ReportBatchItemFailures) so SQS retries it, then dead-letters it."""
+(ReportBatchItemFailures) so SQS retries it; on its last receive (the queue's redrive maxReceiveCount)
+the run is parked — reported ``failed`` with the reason — and SQS dead-letters the message. A sweep that
+fails is parked at once (the scheduler's retry starts a new sweep)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from tuishou.logic import compensation
 from tuishou.observability import logger, metrics, tracer
 
 PAGES_ENV = "TUISHOU_SCAN_MAX_PAGES_PER_INVOCATION"
+MAX_RECEIVES = 5  # CompensationScanQueue's RedrivePolicy maxReceiveCount (template.yaml; a test checks them)
 
 
 def _continue(scan_id: str, context: LambdaContext) -> dict[str, Any]:
@@ -44,11 +47,24 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:
         failures = []
         for record in event["Records"]:
+            scan_id = json.loads(record["body"])["scan_id"]
             try:
-                _continue(json.loads(record["body"])["scan_id"], context)
-            except Exception:
+                _continue(scan_id, context)
+            except Exception as error:
                 logger.exception("compensation scan run failed", extra={"message_id": record.get("messageId")})
+                if _last_receive(record):
+                    compensation.park(scan_id, error)
                 failures.append({"itemIdentifier": record["messageId"]})
         return {"batchItemFailures": failures}
     at = clock.parse_iso(event["time"]) if event.get("time") else None
-    return _continue(compensation.start_sweep(at), context)
+    scan_id = compensation.start_sweep(at)
+    try:
+        return _continue(scan_id, context)
+    except Exception as error:
+        compensation.park(scan_id, error)
+        raise
+
+
+def _last_receive(record: dict[str, Any]) -> bool:
+    """SQS will dead-letter the message rather than deliver it again."""
+    return int((record.get("attributes") or {}).get("ApproximateReceiveCount", 1)) >= MAX_RECEIVES

@@ -69,3 +69,39 @@ def test_bad_query_and_path_are_422_naming_the_field(api):
     assert response.status == 422 and response.json()["error"]["field"] == "limit"
     response = api.get("/admin/accounts/bad%20id!", as_user=api.admin)
     assert response.status == 422 and response.json()["error"]["field"] == "user_id"
+
+
+# ---------------------------------------------------------------- the ledger audit
+def test_admin_ledger_audit_reports_a_clean_ledger_and_names_each_violation(payments, api):
+    # Given a sale and a partial refund
+    seeded = payments.seed_click()
+    payments.stripe(stripe_checkout_event("pi_audit", 9900, click_id=seeded.click_id))
+    payments.stripe(stripe_refund_event("pi_audit", 3300, 9900))
+    # When an admin audits the ledger
+    response = api.get("/admin/ledger/audit", as_user=api.admin)
+    # Then every rule holds
+    assert response.status == 200, response.text
+    report = response.json()
+    assert (report["ok"], report["transactions"], report["payments"], report["violation_count"]) == (True, 2, 1, 0)
+    assert report["entries"] == 6 and report["accounts"] == 3
+    # When a stray refund entry takes from the promoter more than the sale posted, and a balance drifts
+    _put_entry(seeded.promoter_id, "refund:stripe:pi_audit:9900", "stripe:pi_audit", -5000)
+    _put_entry(PAYMENT_CLEARING, "refund:stripe:pi_audit:9900", "stripe:pi_audit", 4000)
+    # Then the audit names each broken rule
+    report = api.get("/admin/ledger/audit", as_user=api.admin).json()
+    assert report["ok"] is False
+    assert {v["rule"] for v in report["violations"]} == {"unbalanced_transaction", "balance_mismatch",
+                                                         "refund_exceeds_posted"}
+    assert api.get("/admin/ledger/audit", as_user=api.user("promoter")).status == 403
+
+
+def _put_entry(account_id: str, transaction_id: str, reference: str, amount_minor: int) -> None:
+    """An entry written behind the ledger's back (no balance update): what the audit exists to catch."""
+    import boto3
+
+    from tuishou.dal import dynamo, keys
+
+    pk, sk = keys.account_entry(account_id, "2030-01-01T00:00:00.000Z", f"ent_{transaction_id[-8:]}{amount_minor}")
+    boto3.client("dynamodb").put_item(TableName=dynamo.table("ledger"), Item=dynamo.to_item({
+        "pk": pk, "sk": sk, "account_id": account_id, "transaction_id": transaction_id, "reference": reference,
+        "amount_minor": amount_minor, "currency": "CNY", "kind": "refund_commission"}))

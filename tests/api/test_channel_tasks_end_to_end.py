@@ -83,3 +83,29 @@ def test_direct_clicks_never_get_coupons(api, payments):
     params = _follow(api, link["url"])
     # Then the click is not on the task's channel: no coupon
     assert "tscoupon" not in params
+
+
+def test_reloading_a_share_url_cannot_pump_notifications_or_sms(api):
+    # Given a promoter one sale short of a task (a coupon is due on every share-URL click), opted into SMS
+    # with a phone on the profile
+    template = api.post("/admin/channel-task-templates", {**TEMPLATE, "target_transactions": 1},
+                        as_user=api.admin).json()
+    product = create_product(api, api.user("merchant"), price_minor=10000)
+    seller = promoter(api)
+    assert api.put("/me/notification-preferences", {"channels": ["inapp", "push", "sms"]},
+                   as_user=seller).json()["effective_channels"] == ["inapp", "push", "sms"]
+    assert api.post(f"/promoter/channel-tasks/{template['template_id']}/accept", as_user=seller).status == 201
+    link = link_for(api, seller, product["product_id"])
+    share = api.post(f"/promoter/links/{link['link_id']}/shares", {"channel": "wechat"}, as_user=seller).json()
+    # When an anonymous visitor reloads the share URL 20 times
+    coupons = {_follow(api, share["share_url"])["tscoupon"][0] for _ in range(20)}
+    # Then each click has its own coupon
+    assert len(coupons) == 20
+    # But the promoter is told once for the hour, never by SMS, and the inbox counts the coupons
+    sent = [n["channel"] for n in api.stack.notifications()
+            if n["recipient"] == seller.sub and n["kind"] == "coupon_issued"]
+    assert sorted(sent) == ["inapp", "push"]
+    [item] = [i for i in api.get("/promoter/notifications", as_user=seller).json()["items"]
+              if i["kind"] == "coupon_issued"]
+    assert item["data"]["coupons"] == 20
+    assert item["text"] == "Shoppers on wechat got 20 ¥3.00 coupons this hour: 1 sale to go"

@@ -478,3 +478,49 @@ def test_scan_reads_about_one_item_per_event_whatever_the_table_size(stack, dyna
     assert (result.counts.examined, result.counts.compensated) == (40, 20)
     assert dynamodb_requests.operations["Scan"] == 0
     assert dynamodb_requests.items_read <= 1.2 * 40 + 5, dynamodb_requests.items_by_operation
+
+
+# ---------------------------------------------------------------- poison messages
+def test_a_scan_page_that_keeps_failing_is_parked_and_later_scans_go_on(api, stack, compensation_kit, payments,
+                                                                         monkeypatch):
+    # Given a dropped grant, and a scan whose page fails the same way on every delivery
+    compensation_kit.faults('{"grant.skip": 1}')
+    sale = compensation_kit.sell()
+    poisoned = compensation_kit.declare(api)
+    real_scan_page = compensation._scan_page
+
+    def unreadable_for_the_poisoned_run(scan, buckets):
+        if scan["scan_id"] == poisoned:
+            raise RuntimeError("bucket unreadable")
+        return real_scan_page(scan, buckets)
+
+    monkeypatch.setattr(compensation, "_scan_page", unreadable_for_the_poisoned_run)
+    # When the queue delivers it until the redrive policy gives up
+    stack.drain_queues()
+    # Then the run is reported failed with the reason, and its message is in the dead-letter queue
+    summary = api.get(f"/admin/scans/{poisoned}", as_user=api.admin).json()
+    assert (summary["status"], summary["failure_reason"]) == ("failed", "RuntimeError: bucket unreadable")
+    assert stack.dead_letters("CompensationScanQueue") == 1
+    # And a later scan of the same window is not blocked: it grants the sale
+    later = compensation_kit.scan(api)
+    assert (later["status"], later["compensated"]) == ("done", 1)
+    assert compensation_kit.balance(sale.seeded.promoter_id) == COMMISSION
+
+
+def test_one_event_that_cannot_be_granted_does_not_fail_its_page(api, compensation_kit, monkeypatch):
+    # Given two dropped grants, one of which fails in a way nobody planned for
+    compensation_kit.faults('{"grant.skip": 2}')
+    broken, fine = compensation_kit.sell(), compensation_kit.sell()
+    real_grant = compensation._grant
+
+    def grant_breaking_one(event, refunded_minor):
+        if event.event_id == broken.event_id:
+            raise KeyError("merchant_id")
+        return real_grant(event, refunded_minor)
+
+    monkeypatch.setattr(compensation, "_grant", grant_breaking_one)
+    # When the scan runs
+    summary = compensation_kit.scan(api)
+    # Then the other event is granted, the broken one is counted as an error, and the run is done
+    assert (summary["status"], summary["compensated"], summary["errors"]) == ("done", 1, 1)
+    assert compensation_kit.balance(fine.seeded.promoter_id) == COMMISSION

@@ -62,6 +62,10 @@ def test_low_performance_alerts_at_the_thresholds(api, stack, published):
     low_promotions = alerts["low_promotions"]["data"]["tasks"]
     assert [(t["title"], t["promotions"]) for t in low_promotions] == [("Four promotions", 4)]
     assert "Two sales (2)" in alerts["low_transactions"]["text"]
+    # And the merchant's inbox route renders them
+    response = api.get("/merchant/notifications", as_user=merchant)
+    assert response.status == 200, response.text
+    assert {i["data"]["signal"] for i in response.json()["items"]} == {"low_transactions", "low_promotions"}
     assert result["alerts_sent"] == 2 and result["hints_sent"] == 0
     assert {n["recipient"] for n in stack.notifications() if n["kind"] == "low_performance"} == {merchant.sub}
 
@@ -98,6 +102,11 @@ def test_raise_reward_hints_at_the_thresholds(api, stack, published):
     assert serum["suggested_reward"] == {"type": "percent", "value": 1200}
     assert (serum["current_commission_minor"], serum["suggested_commission_minor"]) == (1000, 1200)
     assert serum["promoter_name"] == "Lin" and result["hints_sent"] == 2
+    # And the merchant's inbox route renders the hints, nested rewards included
+    response = api.get("/merchant/notifications", as_user=merchant)
+    assert response.status == 200, response.text
+    rendered = {i["data"]["title"]: i["data"] for i in response.json()["items"] if i["kind"] == "raise_reward_hint"}
+    assert rendered["Serum"]["suggested_reward"] == {"type": "percent", "value": 1200}
 
 
 def test_hint_shows_the_override_in_force_and_comes_from_real_sales(api, stack, payments, monkeypatch):

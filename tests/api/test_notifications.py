@@ -35,15 +35,18 @@ def test_sms_opt_in_goes_out_only_with_a_phone_on_the_profile(api, stack):
     response = api.put("/me/notification-preferences", {"channels": ["sms"]}, as_user=promoter)
     assert response.status == 200, response.text
     assert response.json() == {"channels": ["inapp", "sms"], "effective_channels": ["inapp"]}
-    notify(promoter.sub, "coupon_issued", "A shopper got a coupon")
-    assert published(stack) == [("inapp", promoter.sub, "coupon_issued")]
+    notify(promoter.sub, "deadline_reminder", "2 sales to go")
+    assert published(stack) == [("inapp", promoter.sub, "deadline_reminder")]
     # When a phone is on the profile
     set_phone(promoter.sub, "+8613800138000")
-    notify(promoter.sub, "coupon_issued", "Another shopper got a coupon")
+    notify(promoter.sub, "deadline_reminder", "1 sale to go")
     # Then sms goes out too, push does not, and the phone is never in the message attributes
     later = stack.notifications()[1:]
     assert [(n["channel"], n["recipient"]) for n in later] == [("inapp", promoter.sub), ("sms", promoter.sub)]
     assert all("13800138000" not in str(n["attributes"]) for n in later)
+    # But a kind anonymous traffic can cause (a coupon on a share-URL click) is never sent by SMS
+    notify(promoter.sub, "coupon_issued", "A shopper got a coupon")
+    assert published(stack, "coupon_issued") == [("inapp", promoter.sub, "coupon_issued")]
 
 
 def test_merchant_inbox_newest_first_with_pagination_and_read_flags(api, stack):
@@ -102,3 +105,57 @@ def test_delivery_channel_rules():
     assert delivery_channels(["push", "sms"], "+8613800138000") == ["inapp", "push", "sms"]
     assert delivery_channels(["sms"], "") == ["inapp"]
     assert delivery_channels([], None) == ["inapp"]
+
+
+# ---------------------------------------------------------------- typed data, every kind, every inbox
+EVERY_KIND = {
+    "deadline_reminder": {"task_id": "ctk_1", "template_id": "ctt_1", "channel": "wechat",
+                          "deadline": "2030-01-02T08:00:00.000Z", "remaining_transactions": 2,
+                          "remaining_promotions": None},
+    "channel_bonus_completed": {"task_id": "ctk_1", "template_id": "ctt_1", "channel": "wechat",
+                                "bonus_minor": 5000, "currency": "CNY"},
+    "coupon_issued": {"task_id": "ctk_1", "channel": "wechat", "value_minor": 300, "currency": "CNY",
+                      "coupons": 3, "hour": "2030-01-01T12"},
+    "low_performance": {"signal": "low_transactions", "measure": "transactions", "threshold": 3,
+                        "window_days": 7, "first_day": "2030-01-02", "last_day": "2030-01-08",
+                        "tasks": [{"product_id": "prd_1", "title": "Tea", "transactions": 2}]},
+    "raise_reward_hint": {"promoter_id": "p-1", "promoter_name": "Lin", "product_id": "prd_1", "title": "Tea",
+                          "sales": 6, "window_days": 7, "first_category": "home", "task_category": "beauty",
+                          "relevance": "0.3333", "currency": "CNY",
+                          "current_reward": {"type": "percent", "value": 1000, "source": "tag_rule"},
+                          "current_commission_minor": 1000, "suggested_reward": {"type": "percent", "value": 1200},
+                          "suggested_commission_minor": 1200},
+    "compensation": {"event_id": "sale_commission:stripe:pi_1", "type": "sale_commission", "amount_minor": 1230,
+                     "currency": "CNY"},
+}
+
+
+def test_one_notification_of_every_kind_renders_through_every_inbox_route(api):
+    # Given a promoter and a merchant who each hold one notification of every kind
+    from tuishou.models.notifications import DATA_MODELS, NotificationKind
+
+    assert set(EVERY_KIND) == set(NotificationKind.__args__)
+    inboxes = {"/promoter/notifications": api.user("promoter"), "/merchant/notifications": api.user("merchant")}
+    for user in inboxes.values():
+        for kind, data in EVERY_KIND.items():
+            notify(user.sub, kind, f"a {kind}", data)
+    # When each reads their inbox route
+    for route, user in inboxes.items():
+        response = api.get(route, as_user=user)
+        # Then every kind renders with its data as created
+        assert response.status == 200, response.text
+        rendered = {i["kind"]: i["data"] for i in response.json()["items"]}
+        assert rendered == {k: DATA_MODELS[k].model_validate(d).model_dump(mode="json") for k, d in EVERY_KIND.items()}
+
+
+def test_data_of_the_wrong_shape_fails_when_the_notification_is_created(api, stack):
+    # Given a promoter
+    promoter = api.user("promoter")
+    # When a feature notifies with data its kind does not define
+    import pytest
+
+    with pytest.raises(ValueError):
+        notify(promoter.sub, "coupon_issued", "bad", {"task_id": "ctk_1", "unexpected": {"nested": 1}})
+    # Then nothing was written or sent, and the inbox still renders
+    assert api.get("/promoter/notifications", as_user=promoter).json()["items"] == []
+    assert stack.notifications() == []

@@ -19,6 +19,7 @@ from tools import resources, template
 from tuishou.dal import dynamo
 from tuishou.dal import ledger as ledger_dal
 from tuishou.logic import settlement
+from tuishou.logic.ledger import audit_ledger
 from tuishou.money import proportional_minor, split_payment
 from tuishou.providers import PaymentEvent
 
@@ -117,6 +118,8 @@ def test_settlement_state_machine(stack):
             balances = {(i["account_id"], i["currency"]): int(i["balance_minor"])
                         for i in items if i["sk"].startswith("BALANCE#")}
             assert_ledger_consistent(entries, balances)
+            report = audit_ledger()
+            assert report.ok, report.violations
             settlements = [i for i in items if i["sk"] == "SETTLEMENT"]
             assert len(settlements) == sum(self.settled)
             sale_transactions = {e["transaction_id"] for e in entries if e["transaction_id"].startswith("sale:")}

@@ -66,6 +66,7 @@ MATRIX: list[Row] = [
     Row("GET /admin/accounts/{user_id}", "/admin/accounts/{user_id}", (401, 403, 403, 403, 403, 200)),
     Row("GET /admin/payments/unattributed", "/admin/payments/unattributed", (401, 403, 403, 403, 403, 200)),
     Row("GET /admin/payments/rejected", "/admin/payments/rejected", (401, 403, 403, 403, 403, 200)),
+    Row("GET /admin/ledger/audit", "/admin/ledger/audit", (401, 403, 403, 403, 403, 200)),
     Row("GET /promoter/notifications", "/promoter/notifications", (401, 200, 200, 403, 403, 403)),
     Row("GET /merchant/notifications", "/merchant/notifications", (401, 403, 403, 200, 200, 403)),
     # a notification is read only by its recipient; anyone else learns nothing (404)

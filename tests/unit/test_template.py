@@ -144,3 +144,16 @@ def test_every_table_is_used_and_no_stream_lacks_a_consumer():
         assert json.dumps({"Ref": logical_id}) in environment, f"{logical_id} is used by no function"
         if "StreamSpecification" in resource["Properties"]:
             assert json.dumps({"Fn::GetAtt": [logical_id, "StreamArn"]}) in consumed, f"{logical_id} stream"
+
+
+def test_the_scan_parks_a_run_on_the_receive_the_queue_dead_letters_after():
+    # Given the scan queue's redrive policy and the handler's idea of the last receive
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("compensation_scan_app",
+                                                  template.ROOT / "functions/compensation_scan/app.py")
+    app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app)
+    redrive = template.resources("AWS::SQS::Queue")["CompensationScanQueue"]["Properties"]["RedrivePolicy"]
+    # Then they agree: the run is reported failed exactly when SQS gives up on its message
+    assert int(redrive["maxReceiveCount"]) == app.MAX_RECEIVES

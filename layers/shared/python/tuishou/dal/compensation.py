@@ -15,7 +15,7 @@ from tuishou.dal import dynamo, keys
 from tuishou.errors import BadRequest, Forbidden
 
 QUEUE_URL_ENV = "TUISHOU_COMPENSATION_QUEUE_URL"
-COUNTS = ("examined", "already_granted", "compensated", "flagged", "errors")
+COUNTS = ("examined", "already_granted", "compensated", "flagged", "errors", "nothing_owed")
 
 
 # ---------------------------------------------------------------- scan runs
@@ -49,6 +49,16 @@ def commit_page(scan_id: str, page: int, next_bucket: int, done: bool, counts: d
         TableName=dynamo.table("ledger"), Key=dynamo.key(*keys.scan_run(scan_id)), UpdateExpression=update,
         ConditionExpression="page = :page", ExpressionAttributeNames={"#status": "status"},
         ExpressionAttributeValues=values) is not None
+
+
+def fail_scan(scan_id: str, reason: str, now: str) -> bool:
+    """``running`` -> ``failed`` with the reason (conditional: a run that finished stays done)."""
+    return dynamo.conditional_update(
+        TableName=dynamo.table("ledger"), Key=dynamo.key(*keys.scan_run(scan_id)),
+        UpdateExpression="SET #status = :failed, failure_reason = :reason, updated_at = :now",
+        ConditionExpression="#status = :running", ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={":failed": {"S": "failed"}, ":running": {"S": "running"},
+                                   ":reason": {"S": reason[:500]}, ":now": {"S": now}}) is not None
 
 
 def scan_count_update(scan_id: str, counter: str) -> dict[str, Any]:

@@ -118,6 +118,11 @@ def notification(user_id: str, notification_id: str) -> tuple[str, str]:
 NOTIFICATION_PREFIX = "NOTIF#"
 
 
+def coupon_notice(promoter_id: str, task_id: str, hour_bucket: str) -> tuple[str, str]:
+    """The one ``coupon_issued`` notification of a task in a UTC hour: its id and the coupons counted."""
+    return f"USER#{promoter_id}", f"COUPONNOTICE#{task_id}#{hour_bucket}"
+
+
 def notification_preferences(user_id: str) -> tuple[str, str]:
     return f"USER#{user_id}", "NOTIFPREFS"
 

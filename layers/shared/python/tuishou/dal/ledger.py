@@ -4,6 +4,7 @@ the one ``TransactWriteItems`` call every money movement goes through."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -127,6 +128,15 @@ def event_granted_update(event_id: str, transaction_id: str, granted_at: str) ->
                        "ExpressionAttributeValues": {":at": {"S": granted_at}, ":txn": {"S": transaction_id}}}}
 
 
+def event_refunded_update(event_id: str, refunded_minor: int) -> dict[str, Any]:
+    """Mark an ungranted event refunded up to ``refunded_minor`` (cumulative), in the refund's transaction
+    (which also checks the grant is still absent): a later grant posts only what was not refunded."""
+    return {"Update": {"TableName": _ledger(), "Key": dynamo.key(*keys.rewardable_event(event_id)),
+                       "UpdateExpression": "SET refunded_minor = :refunded",
+                       "ConditionExpression": "attribute_exists(pk)",
+                       "ExpressionAttributeValues": {":refunded": dynamo.to_value(refunded_minor)}}}
+
+
 def grant_absent_check(event_id: str) -> dict[str, Any]:
     return {"ConditionCheck": {"TableName": _ledger(), "Key": dynamo.key(*keys.grant(event_id)),
                                "ConditionExpression": "attribute_not_exists(pk)"}}
@@ -188,3 +198,20 @@ def entries(account_id: str, limit: int, cursor: str | None = None) -> tuple[lis
     if start:
         args["ExclusiveStartKey"] = start
     return dynamo.query_page(**args)
+
+
+def money_items() -> Iterator[dict[str, Any]]:
+    """Every entry and balance item of the ledger: a full-table Scan (filtered server-side, consistent
+    reads, page after page). Only for the admin audit and soak checks, never on a request path: it reads
+    the whole table."""
+    args: dict[str, Any] = {
+        "TableName": _ledger(), "ConsistentRead": True,
+        "FilterExpression": "begins_with(sk, :entry) OR begins_with(sk, :balance)",
+        "ExpressionAttributeValues": {":entry": {"S": keys.ENTRY_PREFIX}, ":balance": {"S": keys.BALANCE_PREFIX}}}
+    while True:
+        page = dynamo.call("scan", **args)
+        for item in page.get("Items", []):
+            yield dynamo.from_item(item)
+        if not page.get("LastEvaluatedKey"):
+            return
+        args["ExclusiveStartKey"] = page["LastEvaluatedKey"]

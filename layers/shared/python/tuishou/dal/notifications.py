@@ -50,6 +50,29 @@ def put_inbox_item(user_id: str, record: dict[str, Any]) -> None:
                                             ConditionExpression="attribute_not_exists(pk)"))
 
 
+def count_into_notice(key: tuple[str, str], new_notification_id: str) -> tuple[int, str]:
+    """+1 on a coalescing notice item (one UpdateItem): the count so far and the notification it names —
+    ``new_notification_id`` when this call created it (count 1), the first caller's otherwise."""
+    found = dynamo.call("update_item", TableName=dynamo.table("users"), Key=dynamo.key(*key),
+                        UpdateExpression="ADD #count :one SET notification_id = if_not_exists(notification_id, :id)",
+                        ExpressionAttributeNames={"#count": "count"},
+                        ExpressionAttributeValues={":one": {"N": "1"}, ":id": {"S": new_notification_id}},
+                        ReturnValues="ALL_NEW")
+    item = dynamo.from_item(found["Attributes"]) or {}
+    return int(item["count"]), item["notification_id"]
+
+
+def revise_inbox_item(user_id: str, notification_id: str, text: str, data: dict[str, Any], at: str) -> bool:
+    """Replace an inbox item's text and data (it stays unread if it was). False when it does not exist
+    (yet: its first writer has not put it)."""
+    return dynamo.conditional_update(
+        TableName=dynamo.table("users"), Key=dynamo.key(*keys.notification(user_id, notification_id)),
+        UpdateExpression="SET #text = :text, #data = :data, revised_at = :at",
+        ConditionExpression="attribute_exists(pk)", ExpressionAttributeNames={"#text": "text", "#data": "data"},
+        ExpressionAttributeValues={":text": {"S": text}, ":data": dynamo.to_value(data), ":at": {"S": at}},
+    ) is not None
+
+
 def list_inbox(user_id: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     """Newest first, one Query."""
     start = dynamo.decode_cursor(cursor, allowed_keys=_INBOX_CURSOR_KEYS)

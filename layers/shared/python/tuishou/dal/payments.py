@@ -17,13 +17,18 @@ class PaymentState:
     pending_refund: dict[str, Any] | None
     click: dict[str, Any] | None
     coupon: dict[str, Any] | None = None
+    granted: bool = False
 
 
-def load_state(provider: str, payment_id: str, click_id: str | None) -> PaymentState:
-    """The payment's settlement record, a pending refund, the click and the click's quota-rescue coupon:
-    one request for all four."""
+def load_state(provider: str, payment_id: str, click_id: str | None,
+               grant_of: str | None = None) -> PaymentState:
+    """The payment's settlement record, a pending refund, the click and the click's quota-rescue coupon,
+    and whether the event ``grant_of`` has its grant record (the sale's money is posted): one request."""
     settlement_key, pending_key = keys.settlement(provider, payment_id), keys.pending_refund(provider, payment_id)
     requests: dict[str, list[tuple[str, str]]] = {"ledger": [settlement_key, pending_key]}
+    grant_key = keys.grant(grant_of) if grant_of else None
+    if grant_key:
+        requests["ledger"].append(grant_key)
     click_key = keys.click(click_id) if click_id else None
     coupon_key = keys.click_coupon(click_id) if click_id else None
     if click_key and coupon_key:
@@ -31,7 +36,8 @@ def load_state(provider: str, payment_id: str, click_id: str | None) -> PaymentS
     found = dynamo.batch_get(requests)
     return PaymentState(found.get(("ledger", *settlement_key)), found.get(("ledger", *pending_key)),
                         found.get(("tracking", *click_key)) if click_key else None,
-                        found.get(("tracking", *coupon_key)) if coupon_key else None)
+                        found.get(("tracking", *coupon_key)) if coupon_key else None,
+                        bool(grant_key and ("ledger", *grant_key) in found))
 
 
 def load_attribution(product_id: str, promoter_id: str, channel: str) -> tuple[dict[str, Any] | None, ...]:
@@ -96,6 +102,15 @@ def settlement_refund_update(provider: str, payment_id: str, previous_total: int
         "ConditionExpression": "attribute_exists(pk) AND refunded_minor = :previous",
         "ExpressionAttributeValues": {":previous": dynamo.to_value(previous_total), ":now": {"S": clock.iso()},
                                       **{f":{n}": dynamo.to_value(clawed[n]) for n in names}}}}
+
+
+def settlement_refunded_check(provider: str, payment_id: str, refunded_minor: int) -> dict[str, Any]:
+    """The payment is not settled yet, or settled with exactly ``refunded_minor`` refunded: a scan granting
+    a sale net of its refunds must not miss a refund that landed after it read the event."""
+    return {"ConditionCheck": {
+        "TableName": dynamo.table("ledger"), "Key": dynamo.key(*keys.settlement(provider, payment_id)),
+        "ConditionExpression": "attribute_not_exists(pk) OR refunded_minor = :refunded",
+        "ExpressionAttributeValues": {":refunded": dynamo.to_value(refunded_minor)}}}
 
 
 def refund_put(provider: str, payment_id: str, record: dict[str, Any]) -> dict[str, Any]:

@@ -21,9 +21,9 @@ from tuishou.config import int_setting
 from tuishou.dal import compensation as store
 from tuishou.dal import dynamo, keys
 from tuishou.dal import ledger as ledger_dal
-from tuishou.errors import NotFound, TuishouError, Unprocessable
-from tuishou.logic import fraud
-from tuishou.logic.ledger import GRANT_INDEX, event_from_item, grant_items
+from tuishou.errors import NotFound, ServiceUnavailable, Unprocessable
+from tuishou.logic import fraud, settlement
+from tuishou.logic.ledger import GRANT_INDEX, SALE_COMMISSION, event_from_item, grant_items, moves_money
 from tuishou.logic.notifications import notify
 from tuishou.models.compensation import (
     CompensationItem,
@@ -33,6 +33,7 @@ from tuishou.models.compensation import (
     ScanSummary,
     UserBlock,
 )
+from tuishou.models.ledger import RewardableEvent
 from tuishou.money import format_minor
 from tuishou.observability import logger
 
@@ -86,6 +87,7 @@ class PageCounts:
     errors: int = 0
     compensated: int = 0  # counted in the grant transactions; here for the caller's log and metric
     flagged: int = 0
+    nothing_owed: int = 0  # ungranted events that move no money (zero amount, refunded before posting)
 
 
 @dataclass
@@ -124,7 +126,8 @@ def run(scan_id: str, remaining_ms: Callable[[], int], max_pages: int | None = N
         counts = _scan_page(scan, chunk)
         done = next_bucket + len(chunk) >= len(buckets)
         if not store.commit_page(scan_id, page, next_bucket + len(chunk), done, {
-                "examined": counts.examined, "already_granted": counts.already_granted, "errors": counts.errors},
+                "examined": counts.examined, "already_granted": counts.already_granted, "errors": counts.errors,
+                "nothing_owed": counts.nothing_owed},
                 clock.iso()):
             logger.info("another runner committed this page; stopping", extra={"scan_id": scan_id, "page": page})
             result.status = "superseded"
@@ -137,8 +140,17 @@ def run(scan_id: str, remaining_ms: Callable[[], int], max_pages: int | None = N
     return result
 
 
+def park(scan_id: str, error: BaseException) -> None:
+    """Give up on a run that failed the same way on every delivery: it is reported ``failed`` with the
+    reason, its message goes to the dead-letter queue, and it holds nothing back — no other run waits for
+    it, and the events it did not reach stay ungranted for the next sweep or fault window."""
+    reason = f"{type(error).__name__}: {error}"
+    if store.fail_scan(scan_id, reason, clock.iso()):
+        logger.error("compensation scan parked", extra={"scan_id": scan_id, "reason": reason})
+
+
 def _add(total: PageCounts, page: PageCounts) -> None:
-    for name in ("examined", "already_granted", "errors", "compensated", "flagged"):
+    for name in ("examined", "already_granted", "errors", "compensated", "flagged", "nothing_owed"):
         setattr(total, name, getattr(total, name) + getattr(page, name))
 
 
@@ -146,8 +158,10 @@ def _scan_page(scan: dict[str, Any], buckets: list[str]) -> PageCounts:
     counts = PageCounts()
     events = [e for b in buckets for e in ledger_dal.events_in_window(b, scan["window_start"], scan["window_end"])]
     counts.examined = len(events)
-    candidates = [e for e in events if not e.get("granted_at")]
-    counts.already_granted = len(events) - len(candidates)
+    ungranted = [e for e in events if not e.get("granted_at")]
+    counts.already_granted = len(events) - len(ungranted)
+    candidates = [e for e in ungranted if _owed(e)]
+    counts.nothing_owed = len(ungranted) - len(candidates)
     if not candidates:
         return counts
     too_fast = fraud.over_velocity(events, fraud.velocity_limit())
@@ -158,10 +172,21 @@ def _scan_page(scan: dict[str, Any], buckets: list[str]) -> PageCounts:
             continue
         try:
             _settle_event(scan, item, _flag_reason(item, blocked, too_fast), counts)
-        except TuishouError:
+        except ServiceUnavailable:
+            raise  # throttled: the whole page is retried (the message is re-delivered)
+        except Exception:  # one event that cannot be granted must not hold back the others of its page
             counts.errors += 1
             logger.exception("compensation failed for an event", extra={"event_id": item["event_id"]})
     return counts
+
+
+def _owed(item: dict[str, Any]) -> bool:
+    """Does granting the event move money? Not for an event that moves nothing (a zero fixed amount), nor
+    for a sale refunded in full before it was posted. A zero commission still owes the merchant revenue."""
+    event = event_from_item(item)
+    if event.kind == SALE_COMMISSION:
+        return int(item.get("refunded_minor", 0)) < int(event.details["amount_minor"])
+    return moves_money(event)
 
 
 def _grants_and_blocks(candidates: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
@@ -207,9 +232,9 @@ def _settle_event(scan: dict[str, Any], item: dict[str, Any], flag: str | None, 
             logger.warning("event flagged", extra={"event_id": item["event_id"], "reason": flag})
         return
     event = event_from_item(item)
-    record = _record(scan, item, "compensated", scan["reason"])
-    transaction = [*grant_items(event), *store.record_puts(record),
-                   store.scan_count_update(scan["scan_id"], "compensated")]
+    money, credited = _grant(event, int(item.get("refunded_minor", 0)))
+    record = {**_record(scan, item, "compensated", scan["reason"]), "amount_minor": credited}
+    transaction = [*money, *store.record_puts(record), store.scan_count_update(scan["scan_id"], "compensated")]
     for _attempt in range(3):
         codes = store.write(transaction)
         if codes is None:
@@ -224,6 +249,13 @@ def _settle_event(scan: dict[str, Any], item: dict[str, Any], flag: str | None, 
     raise Unprocessable("compensation kept conflicting", field="event_id")
 
 
+def _grant(event: RewardableEvent, refunded_minor: int) -> tuple[list[dict[str, Any]], int]:
+    """The grant's items (the grant record first) and the amount it credits the event's user."""
+    if event.kind == SALE_COMMISSION:
+        return settlement.sale_grant_items(event, refunded_minor, clock.iso())
+    return grant_items(event), event.amount_minor
+
+
 def notification_text(record: dict[str, Any]) -> str:
     """"We credited ¥12.30 for your sale on 3 May that a system fault had held back." (UTC date)"""
     day = clock.parse_iso(record["occurred_at"])
@@ -233,6 +265,8 @@ def notification_text(record: dict[str, Any]) -> str:
 
 
 def _tell(user_id: str, record: dict[str, Any]) -> None:
+    if not record["amount_minor"]:
+        return  # a zero commission (the merchant's revenue was posted): nothing to tell the promoter
     try:
         notify(user_id, "compensation", notification_text(record),
                {"event_id": record["event_id"], "type": record["type"], "amount_minor": record["amount_minor"],
@@ -248,7 +282,7 @@ def summary(scan_id: str) -> ScanSummary:
     scan = store.get_scan(scan_id)
     if scan is None:
         raise NotFound("no such scan", field="scan_id")
-    return ScanSummary.model_validate({k: scan.get(k) for k in ScanSummary.model_fields})
+    return ScanSummary.model_validate({k: scan[k] for k in ScanSummary.model_fields if scan.get(k) is not None})
 
 
 def _item(record: dict[str, Any]) -> CompensationItem:

@@ -9,9 +9,10 @@ from datetime import datetime
 
 from tuishou import clock, ids
 from tuishou.dal import channel_tasks as store
+from tuishou.dal import keys
 from tuishou.errors import Unprocessable
 from tuishou.logic.channel_tasks import UNREAD, ActiveTask, Unread, resolve_active
-from tuishou.logic.notifications import notify
+from tuishou.logic.notifications import notify_coalesced
 from tuishou.models.channel_tasks import Coupon
 from tuishou.money import format_minor
 
@@ -37,7 +38,8 @@ def coupon_for_click(promoter_id: str, channel: str, click_id: str, at: datetime
                      active: ActiveTask | Unread | None = UNREAD) -> Coupon | None:
     """Hook for ``GET /l/{code}``: the click's coupon when one is due (the caller appends ``tscoupon=code``
     to the redirect), else None. Requests: 0 when ``active`` is given and no coupon is due (≤ 1 GetItem
-    when it is not given); when due, 1 TransactWriteItems + notify (1 BatchGetItem, 1 PutItem, SNS)."""
+    when it is not given); when due, 1 TransactWriteItems + 1 UpdateItem (the task's notice for the hour)
+    + notify (first coupon of the hour: 1 BatchGetItem, 1 PutItem, SNS) or 1 UpdateItem (later ones)."""
     _check_click_id(click_id)
     task = resolve_active(promoter_id, channel, active)
     at_iso = clock.iso(at)
@@ -50,13 +52,25 @@ def coupon_for_click(promoter_id: str, channel: str, click_id: str, at: datetime
     if not store.put_coupon(record):
         existing = store.get_click_coupon(click_id)
         return _coupon(existing) if existing else None
-    remaining = task.target_transactions - task.transactions if task.target_transactions else 0
-    notify(promoter_id, "coupon_issued",
-           f"A shopper on {channel} got a {format_minor(coupon.value_minor, coupon.currency)} coupon: "
-           f"{remaining} sale{'s' if remaining != 1 else ''} to go",
-           {"task_id": task.task_id, "click_id": click_id, "channel": channel, "value_minor": coupon.value_minor,
-            "currency": coupon.currency})
+    _tell_promoter(promoter_id, channel, task, coupon, at)
     return coupon
+
+
+def _tell_promoter(promoter_id: str, channel: str, task: ActiveTask, coupon: Coupon, at: datetime) -> None:
+    """Clicks are anonymous and cheap to repeat: one coupon per click is fine, but the promoter hears about
+    them once per task and UTC hour (the inbox item counts them), and never by SMS."""
+    hour = clock.hour_bucket(at)
+    remaining = task.target_transactions - task.transactions if task.target_transactions else 0
+    to_go = f"{remaining} sale{'s' if remaining != 1 else ''} to go"
+    value = format_minor(coupon.value_minor, coupon.currency)
+
+    def render(count: int) -> tuple[str, dict]:
+        text = (f"A shopper on {channel} got a {value} coupon: {to_go}" if count == 1 else
+                f"Shoppers on {channel} got {count} {value} coupons this hour: {to_go}")
+        return text, {"task_id": task.task_id, "channel": channel, "value_minor": coupon.value_minor,
+                      "currency": coupon.currency, "coupons": count, "hour": hour}
+
+    notify_coalesced(promoter_id, "coupon_issued", keys.coupon_notice(promoter_id, task.task_id, hour), render)
 
 
 def redeem_coupon_for_click(click_id: str, at: datetime | None = None, payment_ref: str | None = None) -> Coupon | None:

@@ -11,10 +11,13 @@ commits second is cancelled on that condition and moves nothing. See docs/compen
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
 from tuishou import clock
+from tuishou.dal import keys
 from tuishou.dal import ledger as ledger_dal
 from tuishou.errors import ServiceUnavailable
 from tuishou.logic import faults
@@ -22,7 +25,9 @@ from tuishou.models.ledger import (
     PAYMENT_CLEARING,
     PLATFORM_FEES,
     PROMOTION_EXPENSE,
+    LedgerAuditReport,
     LedgerTransaction,
+    LedgerViolation,
     Posting,
     RewardableEvent,
 )
@@ -31,6 +36,7 @@ SALE_COMMISSION = "sale_commission"
 CHANNEL_BONUS = "channel_bonus"
 INVITE_SIGNUP = "invite_signup"
 EVENT_KINDS = (SALE_COMMISSION, CHANNEL_BONUS, INVITE_SIGNUP)
+SALE_TRANSACTION_PREFIX, REFUND_TRANSACTION_PREFIX = "sale:", "refund:"
 GRANT_INDEX = 0  # the grant record is item 0 of ``grant_items``
 
 
@@ -38,6 +44,7 @@ class GrantOutcome(StrEnum):
     GRANTED = "granted"  # this call moved the money
     ALREADY = "already_granted"  # someone else did, before
     SKIPPED = "skipped"  # the ``grant.skip`` fault point fired: the scan will find it
+    NOTHING = "nothing_to_grant"  # the event moves no money
 
 
 def sale_event_id(provider: str, payment_id: str) -> str:
@@ -67,7 +74,7 @@ def money_transaction(event: RewardableEvent, created_at: str) -> LedgerTransact
     if event.kind == SALE_COMMISSION:
         d = event.details
         reference = f"{d['provider']}:{d['payment_id']}"
-        return LedgerTransaction.of(f"sale:{reference}", event.currency, created_at, reference, [
+        return LedgerTransaction.of(f"{SALE_TRANSACTION_PREFIX}{reference}", event.currency, created_at, reference, [
             Posting(PAYMENT_CLEARING, -int(d["amount_minor"]), "sale_payment"),
             Posting(event.user_id, event.amount_minor, "sale_commission"),
             Posting(d["merchant_id"], int(d["merchant_minor"]), "sale_revenue"),
@@ -77,15 +84,26 @@ def money_transaction(event: RewardableEvent, created_at: str) -> LedgerTransact
         Posting(event.user_id, event.amount_minor, event.kind)])
 
 
+class NothingToGrant(ValueError):
+    """The event moves no money (a zero fixed amount, a zero-amount payment): there is no grant to make."""
+
+
+def moves_money(event: RewardableEvent) -> bool:
+    """Zero is a legal commission: a sale whose commission rounds to 0 still moves the merchant's revenue
+    (and is granted, without a promoter entry). Only an event whose transaction has no posting at all moves
+    nothing; it is never granted and a scan counts it as nothing owed."""
+    return bool(money_transaction(event, "").postings)
+
+
 def grant_items(event: RewardableEvent, *also: LedgerTransaction,
                 created_at: str | None = None) -> list[dict[str, Any]]:
     """Item 0: the grant record (the exactly-once condition); then the event's granted stamp (which also
     requires the event to exist) and the entries and balances of the event's money plus ``also`` (netted:
     one update per balance item)."""
-    if event.amount_minor <= 0:
-        raise ValueError("a rewardable event grants a positive amount")
     now = created_at or clock.iso()
     txn = money_transaction(event, now)
+    if not txn.postings:
+        raise NothingToGrant(event.event_id)
     return [ledger_dal.grant_put(event.event_id, txn.transaction_id),
             ledger_dal.event_granted_update(event.event_id, txn.transaction_id, now),
             *ledger_dal.posting_items(txn, *also)]
@@ -108,6 +126,8 @@ def write_grant(items: list[dict[str, Any]]) -> bool:
 
 def grant_recorded_event(event: RewardableEvent) -> GrantOutcome:
     """The normal path, after the event is recorded: the ``grant.skip`` fault point, then the grant."""
+    if not moves_money(event):
+        return GrantOutcome.NOTHING
     if faults.fire(faults.GRANT_SKIP):
         return GrantOutcome.SKIPPED
     return GrantOutcome.GRANTED if write_grant(grant_items(event)) else GrantOutcome.ALREADY
@@ -117,3 +137,59 @@ def grant_event(event: RewardableEvent) -> bool:
     """Record ``event`` and grant it (normal path). True when this call granted it; False otherwise
     (granted before, or skipped by the fault point — then the compensation scan grants it)."""
     return grant_recorded_event(record_event(event)) is GrantOutcome.GRANTED
+
+
+# ---------------------------------------------------------------- audit
+MAX_REPORTED_VIOLATIONS = 100
+
+
+def audit_ledger() -> LedgerAuditReport:
+    """Check the whole ledger (a full Scan: admin and soak use only, see docs/payments.md)."""
+    return audit(ledger_dal.money_items())
+
+
+def audit(items: Iterable[dict[str, Any]]) -> LedgerAuditReport:
+    """The ledger's invariants over entry and balance items: every transaction sums to zero per currency;
+    every balance equals the sum of its entries; no transaction posts twice to one account (so no payment
+    is posted twice); per payment and account, refunds never take back more than the sale posted."""
+    by_transaction: dict[tuple[str, str], int] = defaultdict(int)
+    postings: dict[tuple[str, str], int] = defaultdict(int)
+    by_account: dict[tuple[str, str], int] = defaultdict(int)
+    balances: dict[tuple[str, str], int] = {}
+    sold: dict[tuple[str, str], int] = defaultdict(int)
+    refunded: dict[tuple[str, str], int] = defaultdict(int)
+    entries = 0
+    for item in items:
+        account = (item["account_id"], item["currency"])
+        if item["sk"].startswith(keys.BALANCE_PREFIX):
+            balances[account] = int(item["balance_minor"])
+            continue
+        entries += 1
+        amount, transaction = int(item["amount_minor"]), item["transaction_id"]
+        by_transaction[(transaction, item["currency"])] += amount
+        postings[(transaction, item["account_id"])] += 1
+        by_account[account] += amount
+        if transaction.startswith(SALE_TRANSACTION_PREFIX):
+            sold[(item["reference"], item["account_id"])] += amount
+        elif transaction.startswith(REFUND_TRANSACTION_PREFIX):
+            refunded[(item["reference"], item["account_id"])] += amount
+    violations = [
+        *(LedgerViolation(rule="unbalanced_transaction", subject=f"{t} {c}", detail=f"entries sum to {total}")
+          for (t, c), total in sorted(by_transaction.items()) if total),
+        *(LedgerViolation(rule="balance_mismatch", subject=f"{a} {c}",
+                          detail=f"balance {balances.get((a, c), 0)}, entries sum to {by_account.get((a, c), 0)}")
+          for a, c in sorted(set(balances) | set(by_account)) if balances.get((a, c), 0) != by_account.get((a, c), 0)),
+        *(LedgerViolation(rule="posted_twice", subject=f"{t} / {a}", detail=f"{count} entries in one transaction")
+          for (t, a), count in sorted(postings.items()) if count > 1),
+        *(LedgerViolation(rule="refund_exceeds_posted", subject=f"{r} / {a}",
+                          detail=f"posted {sold.get((r, a), 0)}, refunds {total}")
+          for (r, a), total in sorted(refunded.items()) if not _within(total, sold.get((r, a), 0)))]
+    return LedgerAuditReport(
+        ok=not violations, transactions=len({t for t, _ in by_transaction}), entries=entries,
+        accounts=len(set(balances) | set(by_account)), payments=len({r for r, _ in [*sold, *refunded]}),
+        violation_count=len(violations), violations=violations[:MAX_REPORTED_VIOLATIONS])
+
+
+def _within(refunds: int, posted: int) -> bool:
+    """A refund reverses part of what was posted: opposite sign, no larger."""
+    return refunds == 0 or (refunds * posted < 0 and abs(refunds) <= abs(posted))

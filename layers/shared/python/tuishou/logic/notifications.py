@@ -8,13 +8,17 @@ id, never a phone number) and ``kind``. Channel-filtered subscribers deliver pus
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, get_args
+
+from pydantic import ValidationError
 
 from tuishou import clock, ids
 from tuishou.dal import notifications as store
 from tuishou.errors import Unprocessable
 from tuishou.models.notifications import (
+    DATA_MODELS,
     DEFAULT_CHANNELS,
     DELIVERY_CHANNELS,
     NotificationItem,
@@ -25,6 +29,9 @@ from tuishou.models.notifications import (
 from tuishou.observability import logger
 
 KINDS: frozenset[str] = frozenset(get_args(NotificationKind))
+# Kinds an anonymous visitor can cause (a click on a share URL issues a coupon): never by SMS, whatever the
+# preferences — SMS costs money per message and a reload loop must not be able to send them.
+NO_SMS_KINDS: frozenset[str] = frozenset({"coupon_issued"})
 
 
 @dataclass(frozen=True)
@@ -43,15 +50,25 @@ def delivery_channels(chosen: list[str] | None, phone: str | None) -> list[str]:
     return [c for c in DELIVERY_CHANNELS if c in wanted]
 
 
-def notify(user_id: str, kind: str, text: str, data: dict[str, Any] | None = None) -> Sent:
-    """Write the inbox item, then publish one message per channel. Requests: 1 BatchGetItem, 1 PutItem,
-    one SNS Publish per channel (plus a direct SMS publish when TUISHOU_SMS_DELIVERY=sns)."""
+def typed_data(kind: str, data: dict[str, Any] | None) -> dict[str, Any]:
+    """``data`` checked against its kind's model (ValueError otherwise), as stored: None values dropped."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
+    if not data:
+        return {}
+    return DATA_MODELS[kind].model_validate(data).model_dump(mode="json", exclude_none=True)
+
+
+def notify(user_id: str, kind: str, text: str, data: dict[str, Any] | None = None, *,
+           notification_id: str | None = None) -> Sent:
+    """Write the inbox item, then publish one message per channel. Requests: 1 BatchGetItem, 1 PutItem,
+    one SNS Publish per channel (plus a direct SMS publish when TUISHOU_SMS_DELIVERY=sns). ``data`` must
+    have its kind's shape (``models.notifications.DATA_MODELS``): a bad one fails here, in the feature
+    that creates it, never in a later inbox read."""
+    details = typed_data(kind, data)
     chosen, phone = store.recipient_settings(user_id)
-    channels = delivery_channels(chosen, phone)
-    notification_id, created_at = ids.new_id("ntf"), clock.iso()
-    details = {k: v for k, v in (data or {}).items() if v is not None}
+    channels = [c for c in delivery_channels(chosen, phone) if not (c == "sms" and kind in NO_SMS_KINDS)]
+    notification_id, created_at = notification_id or ids.new_id("ntf"), clock.iso()
     store.put_inbox_item(user_id, {"notification_id": notification_id, "kind": kind, "text": text,
                                    "created_at": created_at, "read": False, "data": details})
     for channel in channels:
@@ -63,11 +80,38 @@ def notify(user_id: str, kind: str, text: str, data: dict[str, Any] | None = Non
     return Sent(notification_id, channels, created_at, details)
 
 
+def notify_coalesced(user_id: str, kind: str, notice_key: tuple[str, str],
+                     render: Callable[[int], tuple[str, dict[str, Any]]]) -> Sent | None:
+    """One notification per ``notice_key`` (e.g. per task and hour), counting what it coalesces: the
+    first occurrence notifies as usual, every later one only raises the count and rewrites the inbox
+    item's text and data from ``render(count)`` — no new publish, so a burst is told once. Requests: 1
+    UpdateItem, then ``notify``'s (first) or 1 UpdateItem (later)."""
+    count, notification_id = store.count_into_notice(notice_key, ids.new_id("ntf"))
+    text, data = render(count)
+    if count == 1:
+        return notify(user_id, kind, text, data, notification_id=notification_id)
+    store.revise_inbox_item(user_id, notification_id, text, typed_data(kind, data), clock.iso())
+    return None
+
+
 def inbox(user_id: str, limit: int, cursor: str | None) -> NotificationPage:
     items, next_cursor = store.list_inbox(user_id, limit, cursor)
-    return NotificationPage(items=[NotificationItem(
-        notification_id=i["notification_id"], kind=i["kind"], text=i["text"], created_at=i["created_at"],
-        read=bool(i.get("read")), data=i.get("data") or {}) for i in items], next_cursor=next_cursor)
+    return NotificationPage(items=[_inbox_item(i) for i in items], next_cursor=next_cursor)
+
+
+def _inbox_item(item: dict[str, Any]) -> NotificationItem:
+    """Data was checked when created; one stored before that check that does not fit its kind is shown
+    without its data (logged) rather than failing the whole page."""
+    data = item.get("data") or None
+    if data is not None:
+        try:
+            data = DATA_MODELS[item["kind"]].model_validate(data)
+        except ValidationError:
+            logger.warning("notification data does not fit its kind", extra={
+                "notification_id": item["notification_id"], "kind": item["kind"]})
+            data = None
+    return NotificationItem(notification_id=item["notification_id"], kind=item["kind"], text=item["text"],
+                            created_at=item["created_at"], read=bool(item.get("read")), data=data)
 
 
 def mark_read(user_id: str, notification_id: str) -> None:

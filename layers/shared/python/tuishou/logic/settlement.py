@@ -22,7 +22,15 @@ from tuishou.dal.counters import counter_updates
 from tuishou.errors import ServiceUnavailable
 from tuishou.logic import channel_tasks, coupons, faults
 from tuishou.logic.fraud import is_self_purchase
-from tuishou.logic.ledger import SALE_COMMISSION, grant_items, money_transaction, record_event, sale_event_id
+from tuishou.logic.ledger import (
+    REFUND_TRANSACTION_PREFIX,
+    SALE_COMMISSION,
+    grant_items,
+    money_transaction,
+    moves_money,
+    record_event,
+    sale_event_id,
+)
 from tuishou.logic.rewards import applicable_rule, override_for
 from tuishou.models.ledger import PAYMENT_CLEARING, PLATFORM_FEES, LedgerTransaction, Posting, RewardableEvent
 from tuishou.models.tasks import DIRECT_CHANNEL
@@ -221,20 +229,27 @@ def _settle_attributed(event: PaymentEvent, attribution: Attribution, pending: d
               "rule": rule, "commission_minor": split.commission_minor, "merchant_minor": split.merchant_minor,
               "platform_fee_minor": split.platform_fee_minor, "transaction_id": sale.transaction_id,
               "event_id": event_id, "settled_at": now, **_clawed_fields(Clawback(0, 0, 0, 0))}
+    grant_here = moves_money(sale_event) and mover.grant_here()
+    record["money_by"] = mover.how if moves_money(sale_event) else "nothing"
     refunds, extra_items = [], []
     refunded = _pending_total(event, pending)
     if refunded:
-        # The refund that overtook its payment is applied in the same transaction, as its own entries.
-        claw = clawback_for(record, refunded)
-        refund_txn = _refund_transaction(record, Clawback(0, 0, 0, 0), claw, now)
-        refunds.append(refund_txn)
+        # The refund that overtook its payment is applied in the same transaction, as its own entries —
+        # when the sale's money is posted. Otherwise it is only recorded: nothing to take back yet.
+        posted = grant_here or mover.granted_elsewhere
+        claw = clawback_for(record, refunded) if posted else Clawback(refunded, 0, 0, 0)
+        refund_txn = _refund_transaction(record, Clawback(0, 0, 0, 0), claw, now) if posted else None
+        refunds += [refund_txn] if refund_txn else []
         record.update(_clawed_fields(claw))
         extra_items.append(payments_dal.refund_put(event.provider, event.payment_id, _refund_record(
             record, refund_txn, claw, 0, pending.get("last_refund_id") if pending else None, now)))
-    grant_here = mover.grant_here()
-    record["money_by"] = mover.how
-    money_items = grant_items(sale_event, *refunds, created_at=now) if grant_here else \
-        ledger_dal.posting_items(*refunds)
+    if grant_here:
+        money_items = grant_items(sale_event, *refunds, created_at=now)
+    elif mover.granted_elsewhere:
+        money_items = ledger_dal.posting_items(*refunds)
+    else:  # nothing posted: the scan may grant later, net of what is refunded by then
+        money_items = [ledger_dal.grant_absent_check(event_id),
+                       *([ledger_dal.event_refunded_update(event_id, refunded)] if refunded else [])]
     ledger_dal.write([
         payments_dal.settlement_put(record),  # item 0: the exactly-once condition of the payment
         _pending_guard(event, pending),       # item 1: no refund slipped in since the read
@@ -289,28 +304,31 @@ def _clawed_so_far(settlement: dict[str, Any]) -> Clawback:
 
 def _refund_transaction(settlement: dict[str, Any], before: Clawback, after: Clawback, now: str) -> LedgerTransaction:
     reference = f"{settlement['provider']}:{settlement['payment_id']}"
-    return LedgerTransaction.of(f"refund:{reference}:{after.refunded_minor}", settlement["currency"], now, reference, [
+    transaction_id = f"{REFUND_TRANSACTION_PREFIX}{reference}:{after.refunded_minor}"
+    return LedgerTransaction.of(transaction_id, settlement["currency"], now, reference, [
         Posting(PAYMENT_CLEARING, after.refunded_minor - before.refunded_minor, "refund_payment"),
         Posting(settlement["promoter_id"], -(after.commission_minor - before.commission_minor), "refund_commission"),
         Posting(settlement["merchant_id"], -(after.merchant_minor - before.merchant_minor), "refund_revenue"),
         Posting(PLATFORM_FEES, -(after.fee_minor - before.fee_minor), "refund_platform_fee")])
 
 
-def _refund_record(settlement: dict[str, Any], txn: LedgerTransaction, after: Clawback, previous_total: int,
-                   refund_id: str | None, now: str) -> dict[str, Any]:
+def _refund_record(settlement: dict[str, Any], txn: LedgerTransaction | None, after: Clawback,
+                   previous_total: int, refund_id: str | None, now: str) -> dict[str, Any]:
+    """One refund step; ``transaction_id`` is absent when the sale's money was not posted (nothing clawed)."""
     return {"provider": settlement["provider"], "payment_id": settlement["payment_id"],
             "refunded_total_minor": after.refunded_minor, "refund_minor": after.refunded_minor - previous_total,
-            "refund_id": refund_id, "transaction_id": txn.transaction_id, "currency": settlement["currency"],
-            "applied_at": now}
+            "refund_id": refund_id, "transaction_id": txn.transaction_id if txn else None,
+            "currency": settlement["currency"], "applied_at": now}
 
 
 def apply_refund(event: PaymentEvent) -> Outcome:
     for attempt in range(MAX_ATTEMPTS):
-        state = payments_dal.load_state(event.provider, event.payment_id, None)
+        state = payments_dal.load_state(event.provider, event.payment_id, None,
+                                        grant_of=sale_event_id(event.provider, event.payment_id))
         try:
             if state.settlement is None:
                 return _keep_pending(event, state.pending_refund)
-            return _refund_settled(event, state.settlement)
+            return _refund_settled(event, state.settlement, state.granted)
         except ledger_dal.Cancelled as cancelled:
             if not (cancelled.failed(0) or cancelled.failed(1) or cancelled.conflicted):
                 raise
@@ -334,7 +352,7 @@ def _keep_pending(event: PaymentEvent, pending: dict[str, Any] | None) -> Outcom
     return Outcome.REFUND_PENDING
 
 
-def _refund_settled(event: PaymentEvent, settlement: dict[str, Any]) -> Outcome:
+def _refund_settled(event: PaymentEvent, settlement: dict[str, Any], granted: bool) -> Outcome:
     if event.currency != settlement["currency"]:
         logger.warning("refund currency differs from the payment; ignored",
                        extra={"provider": event.provider, "payment_id": event.payment_id})
@@ -347,6 +365,8 @@ def _refund_settled(event: PaymentEvent, settlement: dict[str, Any]) -> Outcome:
         ledger_dal.write([payments_dal.settlement_refund_update(event.provider, event.payment_id,
                                                                 before.refunded_minor, {"refunded_minor": total})])
         return Outcome.REFUND_RECORDED
+    if not granted:
+        return _refund_unposted(event, settlement, before)
     after = clawback_for(settlement, event.amount_minor)
     now = clock.iso()
     txn = _refund_transaction(settlement, before, after, now)
@@ -359,6 +379,48 @@ def _refund_settled(event: PaymentEvent, settlement: dict[str, Any]) -> Outcome:
     logger.info("refund applied", extra={"provider": event.provider, "payment_id": event.payment_id,
                                          "refunded_minor": after.refunded_minor})
     return Outcome.REFUND_APPLIED
+
+
+def _refund_unposted(event: PaymentEvent, settlement: dict[str, Any], before: Clawback) -> Outcome:
+    """A refund may only reverse what was posted. The sale's money was not (its grant was dropped by a fault
+    or held by the scan), so nothing is clawed back: the refund is recorded on the settlement and on the
+    event, in one transaction that requires the grant to be still absent (item 1: a grant that lands
+    meanwhile cancels it, and the retry claws back from the posted sale). A later grant posts the sale net
+    of this refund; a full refund leaves the scan nothing to grant."""
+    total = min(event.amount_minor, int(settlement["amount_minor"]))
+    after = Clawback(total, 0, 0, 0)
+    event_id = sale_event_id(event.provider, event.payment_id)
+    ledger_dal.write([
+        payments_dal.settlement_refund_update(event.provider, event.payment_id, before.refunded_minor,
+                                              {"refunded_minor": total}),
+        ledger_dal.grant_absent_check(event_id),
+        ledger_dal.event_refunded_update(event_id, total),
+        payments_dal.refund_put(event.provider, event.payment_id, _refund_record(
+            settlement, None, after, before.refunded_minor, event.refund_id, clock.iso()))])
+    logger.info("refund of a sale never posted recorded", extra={"provider": event.provider,
+                                                                  "payment_id": event.payment_id})
+    return Outcome.REFUND_RECORDED
+
+
+# ---------------------------------------------------------------- the scan's grant of a sale
+def sale_grant_items(event: RewardableEvent, refunded_minor: int, created_at: str) -> tuple[list[dict[str, Any]], int]:
+    """The items that grant a sale the normal path did not (the compensation scan), net of what was
+    refunded before it was posted, and the commission this credits. The sale and the clawback of
+    ``refunded_minor`` are posted together (netted per balance); the settlement's clawback fields are set in
+    the same transaction, conditional on its refunded amount still being ``refunded_minor``."""
+    d = event.details
+    terms = {"provider": d["provider"], "payment_id": d["payment_id"], "currency": event.currency,
+             "amount_minor": int(d["amount_minor"]), "commission_minor": event.amount_minor,
+             "platform_fee_minor": int(d.get("platform_fee_minor", 0)), "promoter_id": event.user_id,
+             "merchant_id": d["merchant_id"]}
+    if not refunded_minor:
+        return [*grant_items(event, created_at=created_at),
+                payments_dal.settlement_refunded_check(d["provider"], d["payment_id"], 0)], event.amount_minor
+    claw = clawback_for(terms, refunded_minor)
+    refund_txn = _refund_transaction(terms, Clawback(0, 0, 0, 0), claw, created_at)
+    update = payments_dal.settlement_refund_update(d["provider"], d["payment_id"], refunded_minor,
+                                                   _clawed_fields(claw))
+    return [*grant_items(event, refund_txn, created_at=created_at), update], event.amount_minor - claw.commission_minor
 
 
 def _backoff(attempt: int) -> None:

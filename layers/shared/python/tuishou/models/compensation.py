@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from tuishou.models.common import UtcDatetime
 
 CompensationStatus = Literal["compensated", "flagged"]
-ScanStatus = Literal["running", "done"]
+ScanStatus = Literal["running", "done", "failed"]
 
 
 class FaultWindowIn(BaseModel):
@@ -34,6 +34,10 @@ class ScanSummary(BaseModel):
     compensated: int = Field(description="Events this scan granted.")
     flagged: int = Field(description="Events held back for admin review (blocked, self_purchase, velocity).")
     errors: int
+    failure_reason: str | None = Field(None, description="Why a `failed` run was parked (its message went to "
+                                                          "the dead-letter queue); a later scan covers its window.")
+    nothing_owed: int = Field(0, description="Ungranted events that move no money: a zero amount, or a sale "
+                                             "refunded in full before its money was posted.")
     created_at: str
     updated_at: str
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
 
 # System accounts (user accounts are the Cognito sub of the promoter or merchant).
 PAYMENT_CLEARING = "system:payment_clearing"
@@ -53,3 +55,27 @@ class RewardableEvent:
     currency: str
     occurred_at: datetime
     details: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Zero is legal (a commission may round to 0); a negative reward is not a reward.
+        if self.amount_minor < 0:
+            raise ValueError(f"event {self.event_id} has a negative amount")
+
+
+AuditRule = Literal["unbalanced_transaction", "balance_mismatch", "posted_twice", "refund_exceeds_posted"]
+
+
+class LedgerViolation(BaseModel):
+    rule: AuditRule
+    subject: str = Field(description="The transaction, account or `payment reference / account` concerned.")
+    detail: str
+
+
+class LedgerAuditReport(BaseModel):
+    ok: bool = Field(description="True when no rule is violated.")
+    transactions: int = Field(description="Distinct ledger transactions checked.")
+    entries: int
+    accounts: int = Field(description="Distinct (account, currency) balances checked.")
+    payments: int = Field(description="Distinct payment references with sale or refund entries.")
+    violation_count: int
+    violations: list[LedgerViolation] = Field(description="The first violations found (at most 100).")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 NotificationKind = Literal["deadline_reminder", "channel_bonus_completed", "coupon_issued", "low_performance",
                            "raise_reward_hint", "compensation"]
@@ -13,13 +13,105 @@ DELIVERY_CHANNELS: tuple[str, ...] = ("inapp", "push", "sms")
 DEFAULT_CHANNELS: tuple[str, ...] = ("inapp", "push")
 
 
+class _Data(BaseModel):
+    """A kind's machine-readable details: a fixed shape, checked when the notification is created."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class DeadlineReminderData(_Data):
+    task_id: str
+    template_id: str
+    channel: str
+    deadline: str = Field(description="ISO 8601 UTC.")
+    remaining_transactions: int | None = None
+    remaining_promotions: int | None = None
+
+
+class ChannelBonusCompletedData(_Data):
+    task_id: str
+    template_id: str
+    channel: str
+    bonus_minor: int
+    currency: str
+
+
+class CouponIssuedData(_Data):
+    """One notification per task and UTC hour, counting the coupons issued in it (coalesced)."""
+
+    task_id: str
+    channel: str
+    value_minor: int
+    currency: str
+    coupons: int = Field(ge=1, description="Coupons issued for the task in this hour so far.")
+    hour: str = Field(description="The UTC hour, YYYY-MM-DDTHH.")
+
+
+class LowPerformanceTask(_Data):
+    product_id: str
+    title: str
+    transactions: int | None = None
+    promotions: int | None = None
+
+
+class LowPerformanceData(_Data):
+    signal: Literal["low_transactions", "low_promotions"]
+    measure: Literal["transactions", "promotions"]
+    threshold: int
+    window_days: int
+    first_day: str
+    last_day: str
+    tasks: list[LowPerformanceTask]
+
+
+class SuggestedRewardData(_Data):
+    type: Literal["percent", "fixed"]
+    value: int = Field(description="Basis points (percent) or minor units (fixed).")
+
+
+class CurrentRewardData(SuggestedRewardData):
+    source: Literal["promoter_override", "tag_rule"]
+
+
+class RaiseRewardHintData(_Data):
+    promoter_id: str
+    promoter_name: str
+    product_id: str
+    title: str
+    sales: int
+    window_days: int
+    first_category: str
+    task_category: str
+    relevance: str = Field(description="The relevance coefficient as decimal text, e.g. 0.3333.")
+    currency: str
+    current_reward: CurrentRewardData
+    current_commission_minor: int
+    suggested_reward: SuggestedRewardData
+    suggested_commission_minor: int
+
+
+class CompensationData(_Data):
+    event_id: str
+    type: str
+    amount_minor: int
+    currency: str
+
+
+NotificationData = (DeadlineReminderData | ChannelBonusCompletedData | CouponIssuedData | LowPerformanceData
+                    | RaiseRewardHintData | CompensationData)
+DATA_MODELS: dict[str, type[_Data]] = {
+    "deadline_reminder": DeadlineReminderData, "channel_bonus_completed": ChannelBonusCompletedData,
+    "coupon_issued": CouponIssuedData, "low_performance": LowPerformanceData,
+    "raise_reward_hint": RaiseRewardHintData, "compensation": CompensationData}
+
+
 class NotificationItem(BaseModel):
     notification_id: str
     kind: NotificationKind
     text: str
     created_at: str = Field(description="ISO 8601 UTC.")
     read: bool
-    data: dict[str, str | int | None] = Field(default_factory=dict, description="Machine-readable details.")
+    data: NotificationData | None = Field(None, description="Machine-readable details; the shape of `kind`.")
 
 
 class NotificationPage(BaseModel):
