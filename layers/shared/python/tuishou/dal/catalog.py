@@ -79,7 +79,8 @@ def get_product(product_id: str) -> dict[str, Any] | None:
     except ClientError as error:
         raise_transient(error)
         raise
-    return _strip(from_item(response.get("Item")))
+    item = from_item(response.get("Item"))
+    return None if item is None else _strip(item)
 
 
 def product_partition(product_id: str) -> tuple[dict[str, Any] | None, dict[str, int], list[dict[str, Any]]]:
@@ -213,10 +214,8 @@ def rerank_entry(product_id: str, tag: str, seen_sort_key: str, new_sort_key: st
     return True
 
 
-def _strip(item: dict[str, Any] | None) -> dict[str, Any] | None:
+def _strip(item: dict[str, Any]) -> dict[str, Any]:
     """Drop the storage keys: callers see the domain attributes only."""
-    if item is None:
-        return None
     return {k: v for k, v in item.items() if k not in {"pk", "sk", "gsi1pk", "gsi1sk"}}
 
 

@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, overload
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -56,6 +56,12 @@ def to_value(value: Any) -> dict[str, Any]:
     return _serializer.serialize(_plain_to_dynamo(value))
 
 
+@overload
+def from_item(item: dict[str, Any]) -> dict[str, Any]: ...
+@overload
+def from_item(item: None) -> None: ...
+@overload
+def from_item(item: dict[str, Any] | None) -> dict[str, Any] | None: ...
 def from_item(item: dict[str, Any] | None) -> dict[str, Any] | None:
     if item is None:
         return None

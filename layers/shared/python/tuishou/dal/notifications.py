@@ -3,6 +3,7 @@ publish of one message per delivery channel."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -37,7 +38,7 @@ def recipient_settings(user_id: str) -> tuple[list[str] | None, str | None]:
     return (list(prefs["channels"]) if prefs else None), phone
 
 
-def put_preferences(user_id: str, channels: list[str], updated_at: str) -> None:
+def put_preferences(user_id: str, channels: Sequence[str], updated_at: str) -> None:
     item = {"pk": keys.notification_preferences(user_id)[0], "sk": keys.notification_preferences(user_id)[1],
             "channels": channels, "updated_at": updated_at}
     _write(lambda: dynamo.client().put_item(TableName=dynamo.table("users"), Item=dynamo.to_item(item)))

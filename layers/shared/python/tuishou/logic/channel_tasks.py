@@ -229,8 +229,8 @@ def _task_view(task: Mapping[str, Any], live: ActiveTask | None, now: str) -> Ch
 def active_task_from(counter_item: Mapping[str, Any] | None, promoter_id: str, channel: str) -> ActiveTask | None:
     """The active task carried by a promoter×channel counter item (as returned by an UpdateItem with
     ``ReturnValues=ALL_NEW`` or a GetItem, deserialised), or None. Costs no request."""
-    terms = (counter_item or {}).get(store.POINTER)
-    if not terms:
+    terms = counter_item.get(store.POINTER) if counter_item is not None else None
+    if counter_item is None or not terms:
         return None
     return ActiveTask(
         promoter_id=promoter_id, channel=channel, task_id=terms["task_id"], template_id=terms["template_id"],

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import datetime
+from typing import Any
 
 from tuishou import clock, ids, money
 from tuishou.config import ConfigurationError
@@ -22,7 +23,7 @@ from tuishou.models.ledger import RewardableEvent
 
 AMOUNTS_ENV = "TUISHOU_REWARD_AMOUNTS"
 INVITEE_ENV = "TUISHOU_INVITEE_REWARD"
-DEFAULT_AMOUNTS = {INVITE_SIGNUP: {"amount_minor": 500, "currency": "CNY"}}
+DEFAULT_AMOUNTS: dict[str, dict[str, Any]] = {INVITE_SIGNUP: {"amount_minor": 500, "currency": "CNY"}}
 
 
 def fixed_amount(kind: str) -> tuple[int, str]:

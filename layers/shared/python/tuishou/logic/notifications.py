@@ -21,6 +21,7 @@ from tuishou.models.notifications import (
     DATA_MODELS,
     DEFAULT_CHANNELS,
     DELIVERY_CHANNELS,
+    DeliveryChannel,
     NotificationItem,
     NotificationKind,
     NotificationPage,
@@ -37,12 +38,12 @@ NO_SMS_KINDS: frozenset[str] = frozenset({"coupon_issued"})
 @dataclass(frozen=True)
 class Sent:
     notification_id: str
-    channels: list[str]
+    channels: list[DeliveryChannel]
     created_at: str
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def delivery_channels(chosen: list[str] | None, phone: str | None) -> list[str]:
+def delivery_channels(chosen: list[str] | None, phone: str | None) -> list[DeliveryChannel]:
     """inapp always; push and sms as chosen (default inapp + push); sms only with a phone on the profile."""
     wanted = set(chosen if chosen is not None else DEFAULT_CHANNELS) | {"inapp"}
     if not phone:
@@ -122,8 +123,10 @@ def mark_read(user_id: str, notification_id: str) -> None:
 
 def preferences(user_id: str) -> NotificationPreferencesView:
     chosen, phone = store.recipient_settings(user_id)
-    return NotificationPreferencesView(channels=list(chosen if chosen is not None else DEFAULT_CHANNELS),
-                                       effective_channels=delivery_channels(chosen, phone))
+    # The stored choice is plain strings: validated into the view's channel literals like any input.
+    return NotificationPreferencesView.model_validate({
+        "channels": list(chosen if chosen is not None else DEFAULT_CHANNELS),
+        "effective_channels": delivery_channels(chosen, phone)})
 
 
 def set_preferences(user_id: str, channels: list[str]) -> NotificationPreferencesView:

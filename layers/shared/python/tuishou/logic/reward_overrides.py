@@ -30,10 +30,11 @@ def set_override(merchant_id: str, product_id: str, promoter_id: str, body: Rewa
     """1 GetItem (product, ownership) + 1 conditional UpdateItem (profile; 404 unless a promoter)."""
     product = _owned_product(merchant_id, product_id, promoter_id)
     check_fixed_values([body], product["currency"], field="")
-    override = {"type": body.type, "value": body.value, "merchant_id": merchant_id, "updated_at": clock.iso()}
+    updated_at = clock.iso()
+    override = {"type": body.type, "value": body.value, "merchant_id": merchant_id, "updated_at": updated_at}
     insights_dal.put_override(promoter_id, product_id, override)
     return RewardOverride(product_id=product_id, promoter_id=promoter_id, type=body.type, value=body.value,
-                          updated_at=override["updated_at"])
+                          updated_at=updated_at)
 
 
 def remove_override(merchant_id: str, product_id: str, promoter_id: str) -> None:
