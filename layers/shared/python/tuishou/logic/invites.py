@@ -15,7 +15,7 @@ from typing import Any
 
 from tuishou import clock, ids, money
 from tuishou.config import ConfigurationError
-from tuishou.dal import compensation as store
+from tuishou.dal import invites as store
 from tuishou.errors import ServiceUnavailable, Unprocessable
 from tuishou.logic.ledger import INVITE_SIGNUP
 from tuishou.models.compensation import InviteCode
