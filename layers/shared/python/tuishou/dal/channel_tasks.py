@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tuishou import clock
 from tuishou.dal import dynamo, keys
 from tuishou.errors import Conflict
 
@@ -103,9 +104,13 @@ def get_pointers(promoter_id: str, channels: list[str]) -> dict[str, dict[str, A
 def start_task(task: dict[str, Any], pointer_terms: dict[str, Any], now: str, replaced: dict[str, Any] | None) -> None:
     """Accept: the task item (unless one is active or completed), the channel pointer (unless another task is
     active on the channel) and, when an expired task of another template held the pointer, its final
-    progress, all in one transaction. ``replaced`` = {task_id, template_id, transactions, promotions}."""
+    progress, all in one transaction. ``replaced`` = {task_id, template_id, transactions, promotions}.
+    The task enters the reminder index (GSI1) in the hour bucket of its ``remind_at``."""
     users, tracking = dynamo.table("users"), dynamo.table("tracking")
     pk, sk = keys.channel_task(task["promoter_id"], task["template_id"])
+    remind_at = task["remind_at"]
+    reminder_index = {"gsi1pk": keys.reminder_bucket(clock.hour_bucket(clock.parse_iso(remind_at))),
+                      "gsi1sk": f"{remind_at}#{task['task_id']}"}
     pointer_values: dict[str, Any] = {":terms": dynamo.to_value(pointer_terms), ":zero": {"N": "0"}}
     if replaced:
         pointer_condition = f"{POINTER}.task_id = :previous AND {POINTER}.deadline_at <= :now"
@@ -113,7 +118,7 @@ def start_task(task: dict[str, Any], pointer_terms: dict[str, Any], now: str, re
     else:
         pointer_condition = f"attribute_not_exists({POINTER})"
     items: list[dict[str, Any]] = [
-        {"Put": {"TableName": users, "Item": dynamo.to_item({"pk": pk, "sk": sk, **task}),
+        {"Put": {"TableName": users, "Item": dynamo.to_item({"pk": pk, "sk": sk, **task, **reminder_index}),
                  "ConditionExpression": "attribute_not_exists(pk) OR (task_status = :active AND deadline_at <= :now)",
                  "ExpressionAttributeValues": {":active": {"S": "active"}, ":now": {"S": now}}}},
         {"Update": {"TableName": tracking, "Key": dynamo.key(*keys.promoter_channel(task["promoter_id"],

@@ -11,7 +11,7 @@ the catalogue size: every Query has a Limit.
   promoter's own counters come from up to ``TUISHOU_TASK_HISTORY`` (default 200) task-history items.
   Normalisation (combined) is over that candidate set. Pagination is keyset over the in-memory order.
 
-Per-promoter reward overrides (issue 6) are attributes of the profile item read first, so they cost no
+Per-promoter reward overrides are attributes of the profile item read first, so they cost no
 request. An override changes the reward and estimated commission shown and, for personal/combined, the
 commission tie-break; the global order stays the index's own (its keyset cursor walks index keys).
 """
