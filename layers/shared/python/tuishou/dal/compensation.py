@@ -4,14 +4,13 @@ index), user blocks, the grant-and-block lookup of a scan page, and the scan que
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
+from tuishou import settings
 from tuishou.dal import clients, dynamo, keys
 from tuishou.dal.dynamo import Cancelled as Cancelled  # what ``write`` raises, for its callers
 from tuishou.errors import BadRequest
 
-QUEUE_URL_ENV = "TUISHOU_COMPENSATION_QUEUE_URL"
 _BATCH_KEYS = 100  # BatchGetItem's limit
 COUNTS = ("examined", "already_granted", "compensated", "flagged", "errors", "nothing_owed")
 
@@ -64,7 +63,8 @@ def scan_count_update(scan_id: str, counter: str) -> dict[str, Any]:
 
 
 def enqueue(message: dict[str, Any]) -> None:
-    clients.sqs().send_message(QueueUrl=os.environ[QUEUE_URL_ENV], MessageBody=json.dumps(message))
+    queue_url = settings.compensation().required("queue_url")
+    clients.sqs().send_message(QueueUrl=queue_url, MessageBody=json.dumps(message))
 
 
 # ---------------------------------------------------------------- compensation records

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tuishou.config import setting
+from tuishou import settings
 from tuishou.dal import clients, dynamo, keys
 from tuishou.errors import BadRequest, NotFound
 
@@ -92,7 +92,7 @@ def publish(channel: str, recipient: str, kind: str, notification_id: str, text:
     """One SNS message on the notifications topic; subscribers filter on the ``channel`` attribute."""
     attributes = {"channel": channel, "recipient": recipient, "kind": kind, "notification_id": notification_id}
     response = clients.sns().publish(
-        TopicArn=setting("TUISHOU_NOTIFICATIONS_TOPIC_ARN"), Message=text,
+        TopicArn=settings.notifications().required("topic_arn"), Message=text,
         MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()})
     return response["MessageId"]
 

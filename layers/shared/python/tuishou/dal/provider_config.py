@@ -12,13 +12,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.parameters import SSMProvider
 
-from tuishou.config import ConfigurationError, setting
+from tuishou import settings
+from tuishou.config import ConfigurationError
 from tuishou.dal import clients
 
 CACHE_SECONDS = 300
-STRIPE_SECRET_ENV = "TUISHOU_STRIPE_WEBHOOK_SECRET_PARAMETER"
-ALIPAY_APP_ID_ENV = "TUISHOU_ALIPAY_APP_ID_PARAMETER"
-ALIPAY_PUBLIC_KEY_ENV = "TUISHOU_ALIPAY_PUBLIC_KEY_PARAMETER"
 _ERRORS = "_errors"  # where Powertools lists the names it could not read (raise_on_error=False)
 
 
@@ -40,12 +38,15 @@ def clear_cache() -> None:
 
 
 def stripe() -> StripeConfig:
-    secrets = _values(setting(STRIPE_SECRET_ENV))[0]
+    names = settings.providers()
+    secrets = _values(names.required("stripe_secret_parameter"))[0]
     return StripeConfig(tuple(s.strip() for s in secrets.split(",") if s.strip()))
 
 
 def alipay() -> AlipayConfig:
-    app_id, public_key = _values(setting(ALIPAY_APP_ID_ENV), setting(ALIPAY_PUBLIC_KEY_ENV))
+    names = settings.providers()
+    app_id, public_key = _values(names.required("alipay_app_id_parameter"),
+                                 names.required("alipay_public_key_parameter"))
     return AlipayConfig(app_id.strip(), public_key)
 
 

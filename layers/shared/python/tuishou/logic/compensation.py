@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from tuishou import clock, ids
-from tuishou.config import int_setting
+from tuishou import clock, ids, settings
 from tuishou.dal import compensation as store
 from tuishou.dal import ledger as ledger_dal
 from tuishou.errors import NotFound, ServiceUnavailable, Unprocessable
@@ -38,10 +37,7 @@ from tuishou.observability import logger
 
 SCAN_PREFIX = "scn"
 MAX_WINDOW = timedelta(days=31)
-GRACE_ENV, DEFAULT_GRACE_MINUTES = "TUISHOU_SWEEP_GRACE_MINUTES", 10
 SWEEP_LOOKBACK = timedelta(hours=26)
-BUCKETS_PER_PAGE_ENV, DEFAULT_BUCKETS_PER_PAGE = "TUISHOU_SCAN_BUCKETS_PER_PAGE", 6
-SAFETY_MS_ENV, DEFAULT_SAFETY_MS = "TUISHOU_SCAN_SAFETY_MS", 60_000
 SWEEP_REASON = "rolling sweep"
 _WHAT = {"sale_commission": "your sale", "channel_bonus": "your channel bonus", "invite_signup": "your invite"}
 
@@ -64,7 +60,7 @@ def start_fault_window(body: FaultWindowIn, admin_id: str) -> ScanAccepted:
 def start_sweep(at: datetime | None = None) -> str:
     """The hourly rolling sweep over [now − 26 h, now − grace] (grace: in-flight normal grants finish)."""
     now = at or clock.now()
-    end = now - timedelta(minutes=int_setting(GRACE_ENV, DEFAULT_GRACE_MINUTES))
+    end = now - timedelta(minutes=settings.compensation().sweep_grace_minutes)
     return _create_run("sweep", now - SWEEP_LOOKBACK, end, SWEEP_REASON, "scheduler")
 
 
@@ -114,8 +110,8 @@ def run(scan_id: str, remaining_ms: Callable[[], int], max_pages: int | None = N
         raise NotFound("no such scan", field="scan_id")
     result = RunResult(scan_id, scan["status"])
     buckets = hour_buckets(scan["window_start"], scan["window_end"])
-    per_page = max(1, int_setting(BUCKETS_PER_PAGE_ENV, DEFAULT_BUCKETS_PER_PAGE))
-    safety = int_setting(SAFETY_MS_ENV, DEFAULT_SAFETY_MS)
+    configured = settings.compensation()
+    per_page, safety = max(1, configured.buckets_per_page), configured.safety_ms
     page, next_bucket = int(scan["page"]), int(scan.get("next_bucket", 0))
     while result.status == "running":
         if (max_pages is not None and result.pages >= max_pages) or (result.pages and remaining_ms() < safety):

@@ -7,14 +7,13 @@ id, never a phone number) and ``kind``. Channel-filtered subscribers deliver pus
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
 from pydantic import ValidationError
 
-from tuishou import clock, ids
+from tuishou import clock, ids, settings
 from tuishou.dal import notifications as store
 from tuishou.errors import Unprocessable
 from tuishou.models.notifications import (
@@ -74,7 +73,7 @@ def notify(user_id: str, kind: str, text: str, data: dict[str, Any] | None = Non
                                    "created_at": created_at, "read": False, "data": details})
     for channel in channels:
         store.publish(channel, user_id, kind, notification_id, text)
-    if "sms" in channels and phone and os.environ.get("TUISHOU_SMS_DELIVERY") == "sns":
+    if "sms" in channels and phone and settings.notifications().sms_delivery == "sns":
         store.send_sms(phone, text)
     logger.info("notification sent", extra={"recipient": user_id, "kind": kind, "channels": channels,
                                             "notification_id": notification_id})

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tuishou.config import int_setting
+from tuishou import settings
 from tuishou.dal import catalog, tracking, users
 from tuishou.dal.dynamo import decode_cursor, encode_cursor
 from tuishou.errors import BadRequest
@@ -33,11 +33,11 @@ _CURSOR_KEYS = {"sort", "after"}
 
 
 def candidate_limit() -> int:
-    return max(1, min(int_setting("TUISHOU_TASK_CANDIDATES", 100), 1000))
+    return max(1, min(settings.task_list().candidates, 1000))
 
 
 def history_limit() -> int:
-    return max(1, min(int_setting("TUISHOU_TASK_HISTORY", 200), 1000))
+    return max(1, min(settings.task_list().history, 1000))
 
 
 def _decode(cursor: str | None, sort: str) -> str | None:
