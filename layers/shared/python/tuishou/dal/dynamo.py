@@ -1,6 +1,6 @@
 """DynamoDB plumbing shared by every repository: every call pattern (get, put, batch get, query page,
-query all, conditional update, transaction), (de)serialisation, cursors, and the one place AWS errors
-become the dal's and the domain's exceptions."""
+query all, scan all, conditional update, one ``transact`` raising ``Cancelled(reasons)``),
+(de)serialisation and cursors. Calls go through ``clients.call``, which maps AWS errors."""
 
 from __future__ import annotations
 
