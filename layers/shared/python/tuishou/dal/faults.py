@@ -7,8 +7,8 @@ from tuishou.dal import clients, dynamo, keys
 
 
 def reset() -> None:
-    """Forget the cached AWS clients (kept for the callers that reset the fault store between stacks)."""
-    clients.reset()
+    """Forget the cached SSM client the parameter is read with (callers reset the store between stacks)."""
+    clients.ssm.cache_clear()
 
 
 def read_parameter(name: str) -> tuple[str | None, int]:
