@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONPATH := layers/shared/python:.
 
-.PHONY: install local test lint unit openapi bench soak clean build lock
+.PHONY: install local test lint typecheck unit openapi bench soak clean build lock
 
 $(STAMP): requirements-dev.txt layers/shared/requirements.txt functions/webhooks/requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,10 @@ install: $(STAMP)
 local: $(STAMP)
 	$(BIN)/python -m tools.local_stack $(ARGS)
 
-lint: $(STAMP)
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+lint: $(STAMP) typecheck
 	$(BIN)/ruff check .
 	$(BIN)/cfn-lint template.yaml
 	POWERTOOLS_TRACE_DISABLED=true $(BIN)/python -m tools.openapi --check

@@ -89,6 +89,8 @@ class FunctionHost:
                 spec = self._specs[logical_id]
                 name = f"tuishou_fn_{logical_id}"
                 module_spec = importlib.util.spec_from_file_location(name, spec.module_path)
+                if module_spec is None or module_spec.loader is None:
+                    raise ImportError(f"cannot load {spec.module_path}")
                 module = importlib.util.module_from_spec(module_spec)
                 sys.modules[name] = module
                 module_spec.loader.exec_module(module)

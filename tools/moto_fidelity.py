@@ -28,5 +28,5 @@ def serialize_dynamodb() -> None:
         with _LOCK:
             return original(self)
 
-    DynamoHandler.call_action = call_action
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]  # replacing moto's method is the point
     _applied = True

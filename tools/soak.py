@@ -24,7 +24,8 @@ import urllib.request
 import uuid
 import warnings
 from collections import Counter
-from typing import Any
+from http.server import BaseHTTPRequestHandler
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 from tools import template
@@ -236,8 +237,11 @@ def main(argv: list[str] | None = None) -> int:
     host, port = moto.get_host_and_port()
     stack = LocalStack(f"http://{host}:{port}", api_url="http://127.0.0.1:0").provision()
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # over the template's INFO: the report is the output
+    if stack.gateway is None:
+        raise RuntimeError("the local stack was not provisioned")
     server = serve(stack.gateway, 0)  # a free loopback port
-    server.RequestHandlerClass.log_message = lambda *_args, **_kwargs: None  # the report says it all
+    handler_class = cast(type[BaseHTTPRequestHandler], server.RequestHandlerClass)  # serve() built it
+    handler_class.log_message = lambda *_args, **_kwargs: None  # type: ignore[method-assign]  # the report says it all
     api_url = f"http://127.0.0.1:{server.server_address[1]}"
     stack.api_url = api_url
     try:

@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tuishou import settings
 from tuishou.logic import accounts
 from tuishou.logic.ledger import audit_ledger
 from tuishou.models.ledger import LedgerAuditReport
@@ -19,6 +20,8 @@ from tuishou.models.payments import (
 )
 from tuishou.observability import logger, metrics, tracer
 from tuishou.rest import build_resolver, principal
+
+settings.load()  # a bad TUISHOU_* variable fails the cold start, naming it
 
 app = build_resolver()
 

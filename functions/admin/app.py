@@ -3,10 +3,13 @@
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tuishou import settings
 from tuishou.logic import promoters
 from tuishou.models.tasks import Profile, TagsUpdate
 from tuishou.observability import logger, metrics, tracer
 from tuishou.rest import build_resolver, principal
+
+settings.load()  # a bad TUISHOU_* variable fails the cold start, naming it
 
 app = build_resolver()
 

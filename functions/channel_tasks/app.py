@@ -6,6 +6,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tuishou import settings
 from tuishou.logic import channel_tasks
 from tuishou.models.channel_tasks import (
     ChannelTaskList,
@@ -16,6 +17,8 @@ from tuishou.models.channel_tasks import (
 )
 from tuishou.observability import logger, metrics, tracer
 from tuishou.rest import build_resolver, created, principal
+
+settings.load()  # a bad TUISHOU_* variable fails the cold start, naming it
 
 app = build_resolver()
 

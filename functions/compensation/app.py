@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tuishou import settings
 from tuishou.logic import compensation, invites
 from tuishou.models.common import UtcDatetime
 from tuishou.models.compensation import (
@@ -19,6 +20,8 @@ from tuishou.models.compensation import (
 )
 from tuishou.observability import logger, metrics, tracer
 from tuishou.rest import build_resolver, created, principal
+
+settings.load()  # a bad TUISHOU_* variable fails the cold start, naming it
 
 app = build_resolver()
 TAGS = ["compensation"]

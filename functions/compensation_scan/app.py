@@ -16,18 +16,18 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tuishou import clock
-from tuishou.config import int_setting
+from tuishou import clock, settings
 from tuishou.dal import compensation as store
 from tuishou.logic import compensation
 from tuishou.observability import logger, metrics, tracer
 
-PAGES_ENV = "TUISHOU_SCAN_MAX_PAGES_PER_INVOCATION"
+settings.load()  # a bad TUISHOU_* variable fails the cold start, naming it
+
 MAX_RECEIVES = 5  # CompensationScanQueue's RedrivePolicy maxReceiveCount (template.yaml; a test checks them)
 
 
 def _continue(scan_id: str, context: LambdaContext) -> dict[str, Any]:
-    max_pages = int_setting(PAGES_ENV, 0) or None
+    max_pages = settings.compensation().max_pages_per_invocation or None
     result = compensation.run(scan_id, context.get_remaining_time_in_millis, max_pages)
     if result.status == "running":
         store.enqueue({"scan_id": scan_id})  # the continuation: a fresh invocation, a fresh time budget

@@ -7,10 +7,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tuishou import clock
-from tuishou.config import int_setting
+from tuishou import clock, settings
 from tuishou.logic import channel_tasks
 from tuishou.observability import logger, metrics, tracer
+
+settings.load()  # a bad TUISHOU_* variable fails the cold start, naming it
 
 
 @logger.inject_lambda_context
@@ -18,7 +19,7 @@ from tuishou.observability import logger, metrics, tracer
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict, context: LambdaContext) -> dict[str, Any]:
     at = clock.parse_iso(event["time"]) if event.get("time") else clock.now()
-    lookback = int_setting("TUISHOU_REMINDER_LOOKBACK_HOURS", channel_tasks.DEFAULT_REMINDER_LOOKBACK_HOURS)
+    lookback = settings.notifications().reminder_lookback_hours
     scan = channel_tasks.scan_reminders(at, lookback)
     metrics.add_metric(name="DeadlineRemindersSent", unit="Count", value=scan.sent)
     logger.info("reminder scan", extra=scan.__dict__)

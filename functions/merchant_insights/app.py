@@ -7,9 +7,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tuishou import clock
+from tuishou import clock, settings
 from tuishou.logic import insights
 from tuishou.observability import logger, metrics, tracer
+
+settings.load()  # a bad TUISHOU_* variable fails the cold start, naming it
 
 
 @logger.inject_lambda_context

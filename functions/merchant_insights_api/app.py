@@ -7,11 +7,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tuishou import settings
 from tuishou.logic import product_stats, reward_overrides
 from tuishou.models.insights import ProductStats, RewardOverride
 from tuishou.models.rewards import RewardOverrideBody
 from tuishou.observability import logger, metrics, tracer
 from tuishou.rest import build_resolver, principal
+
+settings.load()  # a bad TUISHOU_* variable fails the cold start, naming it
 
 app = build_resolver()
 TAGS = ["merchant insights"]

@@ -7,10 +7,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tuishou import settings
 from tuishou.logic import products
 from tuishou.models.tasks import Product, ProductCreate, ProductList, RewardRulesBody
 from tuishou.observability import logger, metrics, tracer
 from tuishou.rest import build_resolver, created, principal
+
+settings.load()  # a bad TUISHOU_* variable fails the cold start, naming it
 
 app = build_resolver()
 TAGS = ["merchant products"]

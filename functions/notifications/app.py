@@ -6,6 +6,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tuishou import settings
 from tuishou.logic import notifications
 from tuishou.models.notifications import (
     MarkedRead,
@@ -15,6 +16,8 @@ from tuishou.models.notifications import (
 )
 from tuishou.observability import logger, metrics, tracer
 from tuishou.rest import build_resolver, principal
+
+settings.load()  # a bad TUISHOU_* variable fails the cold start, naming it
 
 app = build_resolver()
 Limit = Annotated[int, Query(ge=1, le=100)]

@@ -5,8 +5,11 @@ from dataclasses import asdict
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tuishou import settings
 from tuishou.logic.recalculation import recalculate
 from tuishou.observability import logger, metrics, tracer
+
+settings.load()  # a bad TUISHOU_* variable fails the cold start, naming it
 
 
 @logger.inject_lambda_context

@@ -8,10 +8,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tuishou import settings
 from tuishou.errors import Gone, NotFound
 from tuishou.logic import links
 from tuishou.observability import logger, metrics, tracer
 from tuishou.rest import build_resolver
+
+settings.load()  # a bad TUISHOU_* variable fails the cold start, naming it
 
 app = build_resolver()
 _NO_STORE = {"Cache-Control": "no-store"}

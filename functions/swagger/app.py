@@ -6,9 +6,12 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tuishou import settings
 from tuishou.observability import logger, metrics, tracer
 from tuishou.openapi_doc import openapi_json, swagger_html
 from tuishou.rest import build_resolver
+
+settings.load()  # a bad TUISHOU_* variable fails the cold start, naming it
 
 app = build_resolver()
 

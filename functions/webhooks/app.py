@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tuishou import settings
 from tuishou.dal import provider_config
 from tuishou.errors import NotFound, PayloadTooLarge, TuishouError
 from tuishou.logic import settlement
@@ -23,6 +24,8 @@ from tuishou.providers import PROVIDERS, PaymentEvent, UnreadableNotification
 from tuishou.providers import alipay as alipay_provider
 from tuishou.providers import stripe as stripe_provider
 from tuishou.rest import MAX_BODY_BYTES, build_resolver, ok
+
+settings.load()  # a bad TUISHOU_* variable fails the cold start, naming it
 
 app = build_resolver()
 

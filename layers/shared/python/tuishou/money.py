@@ -106,6 +106,7 @@ def to_minor(decimal_text: str, currency: str) -> int:
     if amount.adjusted() >= len(str(max_minor(currency))):
         raise ValueError(f"must be 0..{max_minor(currency)} minor units of {currency}")
     sign, digits, power = amount.as_tuple()
+    assert isinstance(power, int)  # only NaN and infinities have a letter exponent, refused above
     significant = "".join(map(str, digits)).rstrip("0")
     power += len(digits) - len(significant)  # trailing zeros are not decimals: "99.00" is 9900 fen
     if power + exponent < 0:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
@@ -117,7 +118,7 @@ class TuishouResolver(APIGatewayRestResolver):
     def _to_proxy_event(self, event: dict) -> APIGatewayProxyEvent:
         return StrictBodyEvent(event, self._json_body_deserializer)
 
-    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         request_context = (event.get("requestContext") or {}) if isinstance(event, dict) else {}
         domain, stage = request_context.get("domainName"), request_context.get("stage")
         remember_request_base_url(f"https://{domain}/{stage}" if domain and stage else None)
@@ -135,7 +136,7 @@ _CODE_OF_STATUS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 40
                    503: "service_unavailable"}
 
 
-def error_response(status: int, code: str, message: str, field: str | None = None,
+def error_response(status: int, code: str, message: str | dict[str, Any], field: str | None = None,
                    headers: dict[str, str] | None = None) -> Response:
     error: dict[str, Any] = {"code": code, "message": message}
     if field:
@@ -167,7 +168,7 @@ def build_resolver(**kwargs: Any) -> TuishouResolver:
     @app.exception_handler(RequestValidationError)
     def _validation_error(exc: RequestValidationError) -> Response:
         errors = exc.errors()
-        first = errors[0] if errors else {"loc": ("body",), "msg": "invalid request"}
+        first: dict[str, Any] = errors[0] if errors else {"loc": ("body",), "msg": "invalid request"}
         field = _field_of(first.get("loc", ("body",)))
         message = first.get("msg", "invalid")
         if first.get("type") == "json_invalid":

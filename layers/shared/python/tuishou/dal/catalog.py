@@ -11,21 +11,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from tuishou.dal import counters, insights, keys
 from tuishou.dal.dynamo import (
+    Cancelled,
     batch_get,
-    cancellation_codes,
-    client,
+    conditional_update,
     decode_cursor,
-    encode_cursor,
-    from_item,
+    get,
     key,
-    raise_transient,
+    query_all,
+    query_page,
+    scan_all,
     table,
     to_item,
     to_value,
+    transact,
 )
 from tuishou.errors import BadRequest, Conflict
 
@@ -57,11 +57,10 @@ def _delete_entry(product_id: str, tag: str) -> dict[str, Any]:
 
 def _transact(items: list[dict[str, Any]], conflict_message: str) -> None:
     try:
-        client().transact_write_items(TransactItems=items)
-    except ClientError as error:
-        raise_transient(error)
-        if "ConditionalCheckFailed" in cancellation_codes(error):
-            raise Conflict(conflict_message) from error
+        transact(items)
+    except Cancelled as cancelled:
+        if cancelled.any_failed:
+            raise Conflict(conflict_message) from cancelled
         raise
 
 
@@ -74,31 +73,16 @@ def create_product(product: dict[str, Any], entries: list[dict[str, Any]]) -> No
 
 
 def get_product(product_id: str) -> dict[str, Any] | None:
-    try:
-        response = client().get_item(TableName=table("catalog"), Key=key(*keys.product(product_id)))
-    except ClientError as error:
-        raise_transient(error)
-        raise
-    return _strip(from_item(response.get("Item")))
+    item = get("catalog", keys.product(product_id))
+    return None if item is None else _strip(item)
 
 
 def product_partition(product_id: str) -> tuple[dict[str, Any] | None, dict[str, int], list[dict[str, Any]]]:
     """The product, its summed counters and its task-index entries in one Query (bounded: 1 + shards +
     rules items)."""
     pk, _ = keys.product(product_id)
-    items: list[dict[str, Any]] = []
-    request: dict[str, Any] = {"TableName": table("catalog"), "KeyConditionExpression": "pk = :pk",
-                               "ExpressionAttributeValues": {":pk": {"S": pk}}}
-    try:
-        while True:
-            response = client().query(**request)
-            items.extend(from_item(i) for i in response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                break
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-    except ClientError as error:
-        raise_transient(error)
-        raise
+    items = list(query_all(TableName=table("catalog"), KeyConditionExpression="pk = :pk",
+                           ExpressionAttributeValues={":pk": {"S": pk}}))
     product = next((_strip(i) for i in items if i["sk"] == keys.product(product_id)[1]), None)
     shard_items = [i for i in items if i["sk"].startswith(keys.COUNTERS_PREFIX)]
     entries = [i for i in items if i["sk"].startswith(keys.TASK_PREFIX)]
@@ -137,12 +121,8 @@ def list_merchant_products(merchant_id: str, limit: int, cursor: str | None) -> 
     }
     if start:
         request["ExclusiveStartKey"] = start
-    try:
-        response = client().query(**request)
-    except ClientError as error:
-        raise_transient(error)
-        raise
-    return [_strip(from_item(i)) for i in response.get("Items", [])], encode_cursor(response.get("LastEvaluatedKey"))
+    items, next_cursor = query_page(**request)
+    return [_strip(i) for i in items], next_cursor
 
 
 def counters_of(product_ids: list[str]) -> dict[str, dict[str, int]]:
@@ -169,54 +149,30 @@ def query_tag_tasks(tag: str, after: str | None, limit: int) -> list[dict[str, A
     if after:
         condition += " AND gsi1sk > :after"
         values[":after"] = {"S": after}
-    try:
-        response = client().query(TableName=table("catalog"), IndexName="GSI1", Limit=limit,
-                                  KeyConditionExpression=condition, ExpressionAttributeValues=values)
-    except ClientError as error:
-        raise_transient(error)
-        raise
-    return [from_item(i) for i in response.get("Items", [])]
+    items, _ = query_page(TableName=table("catalog"), IndexName="GSI1", Limit=limit,
+                          KeyConditionExpression=condition, ExpressionAttributeValues=values)
+    return items
 
 
 def scan_catalog(page_size: int = 500) -> Iterator[dict[str, Any]]:
     """Every catalog item, page by page. Only for the scheduled ranking recalculation (a batch job,
     never a request path)."""
-    request: dict[str, Any] = {"TableName": table("catalog"), "Limit": page_size}
-    while True:
-        try:
-            response = client().scan(**request)
-        except ClientError as error:
-            raise_transient(error)
-            raise
-        for item in response.get("Items", []):
-            yield from_item(item)
-        if "LastEvaluatedKey" not in response:
-            return
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return scan_all(TableName=table("catalog"), Limit=page_size)
 
 
 def rerank_entry(product_id: str, tag: str, seen_sort_key: str, new_sort_key: str, global_micros: int) -> bool:
     """Move one task-index entry to its new rank, unless it changed or vanished since it was read
     (paused, rules replaced): then the newer write wins and this returns False."""
-    try:
-        client().update_item(
-            TableName=table("catalog"), Key=key(*keys.task_entry(product_id, tag)),
-            UpdateExpression="SET gsi1sk = :new, global_score_micros = :score",
-            ConditionExpression="attribute_exists(pk) AND gsi1sk = :seen",
-            ExpressionAttributeValues={":new": {"S": new_sort_key}, ":seen": {"S": seen_sort_key},
-                                       ":score": {"N": str(global_micros)}})
-    except ClientError as error:
-        raise_transient(error)
-        if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return conditional_update(
+        TableName=table("catalog"), Key=key(*keys.task_entry(product_id, tag)),
+        UpdateExpression="SET gsi1sk = :new, global_score_micros = :score",
+        ConditionExpression="attribute_exists(pk) AND gsi1sk = :seen",
+        ExpressionAttributeValues={":new": {"S": new_sort_key}, ":seen": {"S": seen_sort_key},
+                                   ":score": {"N": str(global_micros)}}) is not None
 
 
-def _strip(item: dict[str, Any] | None) -> dict[str, Any] | None:
+def _strip(item: dict[str, Any]) -> dict[str, Any]:
     """Drop the storage keys: callers see the domain attributes only."""
-    if item is None:
-        return None
     return {k: v for k, v in item.items() if k not in {"pk", "sk", "gsi1pk", "gsi1sk"}}
 
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from tuishou import clock
 from tuishou.dal import dynamo, keys
 from tuishou.errors import Conflict
 
@@ -25,6 +24,17 @@ def _all(**kwargs: Any) -> list[dict[str, Any]]:
     return list(dynamo.query_all(**kwargs))
 
 
+def _transact_unless_failed(items: list[dict[str, Any]]) -> bool:
+    """One transaction; False (nothing written) when one of its conditions did not hold."""
+    try:
+        dynamo.transact(items)
+    except dynamo.Cancelled as cancelled:
+        if cancelled.any_failed:
+            return False
+        raise
+    return True
+
+
 # ---------------------------------------------------------------- templates and offers
 def put_template(record: dict[str, Any]) -> None:
     """The template and its channel's offer (the newest template per channel) in one transaction."""
@@ -35,7 +45,7 @@ def put_template(record: dict[str, Any]) -> None:
     offer_item = {"pk": offer_pk, "sk": offer_sk, "gsi1pk": keys.CHANNEL_OFFERS_INDEX, "gsi1sk": record["channel"],
                   **record}
     catalog = dynamo.table("catalog")
-    dynamo.call("transact_write_items", TransactItems=[
+    dynamo.transact([
         {"Put": {"TableName": catalog, "Item": dynamo.to_item(template_item),
                  "ConditionExpression": "attribute_not_exists(pk)"}},
         {"Put": {"TableName": catalog, "Item": dynamo.to_item(offer_item)}},
@@ -43,9 +53,7 @@ def put_template(record: dict[str, Any]) -> None:
 
 
 def get_template(template_id: str) -> dict[str, Any] | None:
-    response = dynamo.call("get_item", TableName=dynamo.table("catalog"), Key=dynamo.key(*keys.channel_task_template(
-        template_id)))
-    return dynamo.from_item(response.get("Item"))
+    return dynamo.get("catalog", keys.channel_task_template(template_id))
 
 
 def list_templates() -> list[dict[str, Any]]:
@@ -96,9 +104,13 @@ def get_pointers(promoter_id: str, channels: list[str]) -> dict[str, dict[str, A
 def start_task(task: dict[str, Any], pointer_terms: dict[str, Any], now: str, replaced: dict[str, Any] | None) -> None:
     """Accept: the task item (unless one is active or completed), the channel pointer (unless another task is
     active on the channel) and, when an expired task of another template held the pointer, its final
-    progress, all in one transaction. ``replaced`` = {task_id, template_id, transactions, promotions}."""
+    progress, all in one transaction. ``replaced`` = {task_id, template_id, transactions, promotions}.
+    The task enters the reminder index (GSI1) in the hour bucket of its ``remind_at``."""
     users, tracking = dynamo.table("users"), dynamo.table("tracking")
     pk, sk = keys.channel_task(task["promoter_id"], task["template_id"])
+    remind_at = task["remind_at"]
+    reminder_index = {"gsi1pk": keys.reminder_bucket(clock.hour_bucket(clock.parse_iso(remind_at))),
+                      "gsi1sk": f"{remind_at}#{task['task_id']}"}
     pointer_values: dict[str, Any] = {":terms": dynamo.to_value(pointer_terms), ":zero": {"N": "0"}}
     if replaced:
         pointer_condition = f"{POINTER}.task_id = :previous AND {POINTER}.deadline_at <= :now"
@@ -106,7 +118,7 @@ def start_task(task: dict[str, Any], pointer_terms: dict[str, Any], now: str, re
     else:
         pointer_condition = f"attribute_not_exists({POINTER})"
     items: list[dict[str, Any]] = [
-        {"Put": {"TableName": users, "Item": dynamo.to_item({"pk": pk, "sk": sk, **task}),
+        {"Put": {"TableName": users, "Item": dynamo.to_item({"pk": pk, "sk": sk, **task, **reminder_index}),
                  "ConditionExpression": "attribute_not_exists(pk) OR (task_status = :active AND deadline_at <= :now)",
                  "ExpressionAttributeValues": {":active": {"S": "active"}, ":now": {"S": now}}}},
         {"Update": {"TableName": tracking, "Key": dynamo.key(*keys.promoter_channel(task["promoter_id"],
@@ -126,14 +138,12 @@ def start_task(task: dict[str, Any], pointer_terms: dict[str, Any], now: str, re
                                           ":tx": {"N": str(replaced["transactions"])},
                                           ":pr": {"N": str(replaced["promotions"])}}}})
     try:
-        dynamo.client().transact_write_items(TransactItems=items)
-    except ClientError as error:
-        codes = dynamo.cancellation_codes(error)
-        if codes and codes[0] == "ConditionalCheckFailed":
-            raise Conflict("this task is already active or completed", field="template_id") from error
-        if "ConditionalCheckFailed" in codes:
-            raise Conflict("another task is active on this channel", field="template_id") from error
-        dynamo.raise_transient(error)
+        dynamo.transact(items)
+    except dynamo.Cancelled as cancelled:
+        if cancelled.failed(0):
+            raise Conflict("this task is already active or completed", field="template_id") from cancelled
+        if cancelled.any_failed:
+            raise Conflict("another task is active on this channel", field="template_id") from cancelled
         raise
 
 
@@ -179,14 +189,7 @@ def complete_task(promoter_id: str, template_id: str, channel: str, task_id: str
                     "ExpressionAttributeValues": {":tid": {"S": task_id}}}},
         event_put,
     ]
-    try:
-        dynamo.client().transact_write_items(TransactItems=items)
-    except ClientError as error:
-        if "ConditionalCheckFailed" in dynamo.cancellation_codes(error):
-            return False
-        dynamo.raise_transient(error)
-        raise
-    return True
+    return _transact_unless_failed(items)
 
 
 # ---------------------------------------------------------------- reminders
@@ -222,20 +225,13 @@ def put_coupon(coupon: dict[str, Any]) -> bool:
     click_pk, click_sk = keys.click_coupon(coupon["click_id"])
     code_pk, code_sk = keys.coupon_code(coupon["code"])
     tracking = dynamo.table("tracking")
-    try:
-        dynamo.client().transact_write_items(TransactItems=[
-            {"Put": {"TableName": tracking, "Item": dynamo.to_item({"pk": click_pk, "sk": click_sk, **coupon}),
-                     "ConditionExpression": "attribute_not_exists(pk)"}},
-            {"Put": {"TableName": tracking, "Item": dynamo.to_item({"pk": code_pk, "sk": code_sk,
-                                                                    "click_id": coupon["click_id"]}),
-                     "ConditionExpression": "attribute_not_exists(pk)"}},
-        ])
-    except ClientError as error:
-        if "ConditionalCheckFailed" in dynamo.cancellation_codes(error):
-            return False
-        dynamo.raise_transient(error)
-        raise
-    return True
+    return _transact_unless_failed([
+        {"Put": {"TableName": tracking, "Item": dynamo.to_item({"pk": click_pk, "sk": click_sk, **coupon}),
+                 "ConditionExpression": "attribute_not_exists(pk)"}},
+        {"Put": {"TableName": tracking, "Item": dynamo.to_item({"pk": code_pk, "sk": code_sk,
+                                                                "click_id": coupon["click_id"]}),
+                 "ConditionExpression": "attribute_not_exists(pk)"}},
+    ])
 
 
 def get_click_coupon(click_id: str) -> dict[str, Any] | None:

@@ -1,35 +1,29 @@
 """Compensation data access: scan runs, compensation records (per event, per user account, and the admin
-index), user blocks, invite codes, and the scan queue (SQS)."""
+index), user blocks, the grant-and-block lookup of a scan page, and the scan queue (SQS)."""
 
 from __future__ import annotations
 
 import json
-import os
-from functools import cache
 from typing import Any
 
-import boto3
-from botocore.exceptions import ClientError
+from tuishou import settings
+from tuishou.dal import clients, dynamo, keys
+from tuishou.dal.dynamo import Cancelled as Cancelled  # what ``write`` raises, for its callers
+from tuishou.errors import BadRequest
 
-from tuishou.dal import dynamo, keys
-from tuishou.errors import BadRequest, Forbidden
-
-QUEUE_URL_ENV = "TUISHOU_COMPENSATION_QUEUE_URL"
+_BATCH_KEYS = 100  # BatchGetItem's limit
 COUNTS = ("examined", "already_granted", "compensated", "flagged", "errors", "nothing_owed")
 
 
 # ---------------------------------------------------------------- scan runs
 def create_scan(record: dict[str, Any]) -> None:
     pk, sk = keys.scan_run(record["scan_id"])
-    dynamo.call("put_item", TableName=dynamo.table("ledger"),
-          Item=dynamo.to_item({"pk": pk, "sk": sk, "page": 0, **{c: 0 for c in COUNTS}, **record}),
-          ConditionExpression="attribute_not_exists(pk)")
+    dynamo.put("ledger", {"pk": pk, "sk": sk, "page": 0, **{c: 0 for c in COUNTS}, **record},
+               ConditionExpression="attribute_not_exists(pk)")
 
 
 def get_scan(scan_id: str) -> dict[str, Any] | None:
-    found = dynamo.call("get_item", TableName=dynamo.table("ledger"), Key=dynamo.key(*keys.scan_run(scan_id)),
-                  ConsistentRead=True)
-    return dynamo.from_item(found.get("Item"))
+    return dynamo.get("ledger", keys.scan_run(scan_id), consistent=True)
 
 
 def commit_page(scan_id: str, page: int, next_bucket: int, done: bool, counts: dict[str, int], now: str) -> bool:
@@ -69,12 +63,8 @@ def scan_count_update(scan_id: str, counter: str) -> dict[str, Any]:
 
 
 def enqueue(message: dict[str, Any]) -> None:
-    _sqs().send_message(QueueUrl=os.environ[QUEUE_URL_ENV], MessageBody=json.dumps(message))
-
-
-@cache
-def _sqs() -> Any:
-    return boto3.client("sqs")
+    queue_url = settings.compensation().required("queue_url")
+    clients.sqs().send_message(QueueUrl=queue_url, MessageBody=json.dumps(message))
 
 
 # ---------------------------------------------------------------- compensation records
@@ -100,16 +90,9 @@ def record_puts(record: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def write(items: list[dict[str, Any]]) -> list[str] | None:
-    """One TransactWriteItems; None when it committed, else the cancellation codes."""
-    try:
-        dynamo.client().transact_write_items(TransactItems=items)
-    except ClientError as error:
-        if dynamo.error_code(error) == "TransactionCanceledException":
-            return dynamo.cancellation_codes(error)
-        dynamo.raise_transient(error)
-        raise
-    return None
+def write(items: list[dict[str, Any]]) -> None:
+    """One TransactWriteItems (``dynamo.transact``); a cancellation raises ``Cancelled``."""
+    dynamo.transact(items)
 
 
 def list_all(since: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
@@ -124,8 +107,7 @@ def list_all(since: str, limit: int, cursor: str | None) -> tuple[list[dict[str,
         "Limit": limit}
     if start:
         args["ExclusiveStartKey"] = start
-    result = dynamo.call("query", **args)
-    return [dynamo.from_item(i) for i in result.get("Items", [])], dynamo.encode_cursor(result.get("LastEvaluatedKey"))
+    return dynamo.query_page(**args)
 
 
 def list_for_user(user_id: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
@@ -140,54 +122,33 @@ def list_for_user(user_id: str, limit: int, cursor: str | None) -> tuple[list[di
         "ScanIndexForward": False, "Limit": limit}
     if start:
         args["ExclusiveStartKey"] = start
-    result = dynamo.call("query", **args)
-    return [dynamo.from_item(i) for i in result.get("Items", [])], dynamo.encode_cursor(result.get("LastEvaluatedKey"))
+    return dynamo.query_page(**args)
 
 
 # ---------------------------------------------------------------- blocks
 def put_block(user_id: str, blocked_at: str, admin_id: str) -> None:
     pk, sk = keys.user_block(user_id)
-    dynamo.call("put_item", TableName=dynamo.table("users"),
-          Item=dynamo.to_item({"pk": pk, "sk": sk, "user_id": user_id, "blocked_at": blocked_at,
-                               "blocked_by": admin_id}))
+    dynamo.put("users", {"pk": pk, "sk": sk, "user_id": user_id, "blocked_at": blocked_at, "blocked_by": admin_id})
 
 
 def delete_block(user_id: str) -> None:
     dynamo.call("delete_item", TableName=dynamo.table("users"), Key=dynamo.key(*keys.user_block(user_id)))
 
 
-# ---------------------------------------------------------------- invites
-def get_invite_code(promoter_id: str) -> str | None:
-    found = dynamo.call("get_item", TableName=dynamo.table("users"), Key=dynamo.key(*keys.promoter_invite(promoter_id)),
-                  ConsistentRead=True)
-    item = dynamo.from_item(found.get("Item"))
-    return item["invite_code"] if item else None
-
-
-def create_invite(promoter_id: str, code: str, created_at: str) -> bool:
-    """The promoter's code and the code's lookup, only for a registered promoter. False when the promoter
-    got a code meanwhile (or the code collided: the caller reads again)."""
-    users = dynamo.table("users")
-    mine_pk, mine_sk = keys.promoter_invite(promoter_id)
-    code_pk, code_sk = keys.invite(code)
-    record = {"invite_code": code, "promoter_id": promoter_id, "created_at": created_at}
-    codes = write([
-        {"ConditionCheck": {"TableName": users, "Key": dynamo.key(*keys.profile(promoter_id)),
-                            "ConditionExpression": "#role = :promoter", "ExpressionAttributeNames": {"#role": "role"},
-                            "ExpressionAttributeValues": {":promoter": {"S": "promoter"}}}},
-        {"Put": {"TableName": users, "Item": dynamo.to_item({"pk": mine_pk, "sk": mine_sk, **record}),
-                 "ConditionExpression": "attribute_not_exists(pk)"}},
-        {"Put": {"TableName": users, "Item": dynamo.to_item({"pk": code_pk, "sk": code_sk, **record}),
-                 "ConditionExpression": "attribute_not_exists(pk)"}},
-    ])
-    if codes is None:
-        return True
-    if codes and codes[0] == "ConditionalCheckFailed":
-        raise Forbidden("register a promoter profile first (POST /promoter/profile)")
-    return False
-
-
-def inviter_of(code: str) -> str | None:
-    found = dynamo.call("get_item", TableName=dynamo.table("users"), Key=dynamo.key(*keys.invite(code)))
-    item = dynamo.from_item(found.get("Item"))
-    return item["promoter_id"] if item else None
+def granted_and_blocked(event_ids: list[str], user_ids: list[str]) -> tuple[set[str], set[str]]:
+    """Which of the events have a grant record, and which of the users are blocked: BatchGetItem of at most
+    100 keys each (only existing items come back, so items read ≈ the few that exist)."""
+    granted_by_pk = {keys.grant(e)[0]: e for e in event_ids}
+    blocked_by_pk = {keys.user_block(u)[0]: u for u in user_ids}
+    wanted = [("ledger", keys.grant(e)) for e in event_ids] + [("users", keys.user_block(u)) for u in user_ids]
+    granted, blocked = set(), set()
+    for start in range(0, len(wanted), _BATCH_KEYS):
+        requests: dict[str, list[tuple[str, str]]] = {}
+        for table, item_key in wanted[start:start + _BATCH_KEYS]:
+            requests.setdefault(table, []).append(item_key)
+        for (table, pk, _sk), _item in dynamo.batch_get(requests, projection="pk, sk").items():
+            if table == "ledger":
+                granted.add(granted_by_pk[pk])
+            else:
+                blocked.add(blocked_by_pk[pk])
+    return granted, blocked

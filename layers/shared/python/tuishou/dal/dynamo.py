@@ -1,5 +1,6 @@
-"""DynamoDB plumbing shared by every repository: the cached client, (de)serialisation, cursors and the
-mapping of AWS errors to domain errors."""
+"""DynamoDB plumbing shared by every repository: every call pattern (get, put, batch get, query page,
+query all, scan all, conditional update, one ``transact`` raising ``Cancelled(reasons)``),
+(de)serialisation and cursors. Calls go through ``clients.call``, which maps AWS errors."""
 
 from __future__ import annotations
 
@@ -8,15 +9,15 @@ import json
 import time
 from collections.abc import Iterator
 from decimal import Decimal
-from functools import cache
-from typing import Any
+from typing import Any, overload
 
-import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
 from tuishou.config import table_name
+from tuishou.dal import clients
+from tuishou.dal.clients import Cancelled as Cancelled  # the dal's one cancelled-transaction exception
+from tuishou.dal.clients import ConditionFailed as ConditionFailed
+from tuishou.dal.clients import cancellation_codes as cancellation_codes
 from tuishou.errors import BadRequest, ServiceUnavailable
 
 _BATCH_ATTEMPTS = 4
@@ -24,24 +25,16 @@ _BATCH_ATTEMPTS = 4
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
-TRANSIENT_CODES = {
-    "ProvisionedThroughputExceededException",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "InternalServerError",
-    "ServiceUnavailable",
-    "TransactionInProgressException",
-}
 
 
-@cache
 def client() -> Any:
-    """One DynamoDB client per process (reused across warm invocations). ``reset()`` clears it."""
-    return boto3.client("dynamodb", config=Config(retries={"max_attempts": 3, "mode": "standard"}))
+    """The process's DynamoDB client (``clients.dynamodb``)."""
+    return clients.dynamodb()
 
 
 def reset() -> None:
-    client.cache_clear()
+    """Forget every cached AWS client (tests and the local stack call this between stacks)."""
+    clients.reset()
 
 
 def table(short_name: str) -> str:
@@ -56,6 +49,12 @@ def to_value(value: Any) -> dict[str, Any]:
     return _serializer.serialize(_plain_to_dynamo(value))
 
 
+@overload
+def from_item(item: dict[str, Any]) -> dict[str, Any]: ...
+@overload
+def from_item(item: None) -> None: ...
+@overload
+def from_item(item: dict[str, Any] | None) -> dict[str, Any] | None: ...
 def from_item(item: dict[str, Any] | None) -> dict[str, Any] | None:
     if item is None:
         return None
@@ -111,24 +110,26 @@ def decode_cursor(cursor: str | None, *, allowed_keys: set[str]) -> dict[str, An
     return {k: {"S": v} for k, v in data.items()}
 
 
-def error_code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "")
+def call(operation: str, **kwargs: Any) -> dict[str, Any]:
+    """One DynamoDB call with its errors mapped (``clients.call``)."""
+    return clients.call(client(), operation, **kwargs)
 
 
-def is_transient(error: ClientError) -> bool:
-    return error_code(error) in TRANSIENT_CODES
+def get(short_name: str, item_key: tuple[str, str], *, consistent: bool = False) -> dict[str, Any] | None:
+    """One GetItem by (pk, sk): the plain item, or None."""
+    found = call("get_item", TableName=table(short_name), Key=key(*item_key), ConsistentRead=consistent)
+    return from_item(found.get("Item"))
 
 
-def cancellation_codes(error: ClientError) -> list[str]:
-    """The per-item reasons of a cancelled TransactWriteItems ("None" for items that passed)."""
-    reasons = error.response.get("CancellationReasons") or []
-    return [r.get("Code", "None") for r in reasons]
+def put(short_name: str, item: dict[str, Any], **kwargs: Any) -> None:
+    """One PutItem of a plain item (with ``pk``/``sk``); a failed ``ConditionExpression`` raises
+    ``ConditionFailed``."""
+    call("put_item", TableName=table(short_name), Item=to_item(item), **kwargs)
 
 
-def raise_transient(error: ClientError) -> None:
-    """Re-raise throttling and transient AWS failures as ``ServiceUnavailable`` (HTTP 503)."""
-    if is_transient(error):
-        raise ServiceUnavailable(retry_after=1) from error
+def transact(items: list[dict[str, Any]]) -> None:
+    """One atomic TransactWriteItems; a cancellation raises ``Cancelled`` with the per-item reasons."""
+    call("transact_write_items", TransactItems=items)
 
 
 def batch_get(requests: dict[str, list[tuple[str, str]]],
@@ -143,11 +144,7 @@ def batch_get(requests: dict[str, list[tuple[str, str]]],
         for short, pairs in requests.items() if pairs}
     found: dict[tuple[str, str, str], dict[str, Any]] = {}
     for attempt in range(_BATCH_ATTEMPTS):
-        try:
-            result = client().batch_get_item(RequestItems=pending)
-        except ClientError as exc:
-            raise_transient(exc)
-            raise
+        result = call("batch_get_item", RequestItems=pending)
         for physical, items in result.get("Responses", {}).items():
             for raw in items:
                 item = from_item(raw)
@@ -159,15 +156,6 @@ def batch_get(requests: dict[str, list[tuple[str, str]]],
     raise ServiceUnavailable()
 
 
-def call(operation: str, **kwargs: Any) -> dict[str, Any]:
-    """One DynamoDB call; throttling and transient failures become ``ServiceUnavailable`` (503)."""
-    try:
-        return getattr(client(), operation)(**kwargs)
-    except ClientError as error:
-        raise_transient(error)
-        raise
-
-
 def query_page(**kwargs: Any) -> tuple[list[dict[str, Any]], str | None]:
     """One page of a Query: its items and the cursor of the next page (None at the end)."""
     result = call("query", **kwargs)
@@ -176,8 +164,17 @@ def query_page(**kwargs: Any) -> tuple[list[dict[str, Any]], str | None]:
 
 def query_all(**kwargs: Any) -> Iterator[dict[str, Any]]:
     """Every item of a Query, page after page (for bounded partitions and batch jobs)."""
+    return _all_pages("query", kwargs)
+
+
+def scan_all(**kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every item of a Scan, page after page: offline audits only, never a request path."""
+    return _all_pages("scan", kwargs)
+
+
+def _all_pages(operation: str, kwargs: dict[str, Any]) -> Iterator[dict[str, Any]]:
     while True:
-        result = call("query", **kwargs)
+        result = call(operation, **kwargs)
         for item in result.get("Items", []):
             yield from_item(item)
         if not result.get("LastEvaluatedKey"):
@@ -187,12 +184,9 @@ def query_all(**kwargs: Any) -> Iterator[dict[str, Any]]:
 
 def conditional_update(**kwargs: Any) -> dict[str, Any] | None:
     """One UpdateItem with a ConditionExpression: the (plain) returned attributes, ``{}`` when none were
-    asked for, or None when the condition did not hold. Transient failures become ``ServiceUnavailable``."""
+    asked for, or None when the condition did not hold."""
     try:
-        response = client().update_item(**kwargs)
-    except ClientError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
-            return None
-        raise_transient(error)
-        raise
+        response = call("update_item", **kwargs)
+    except ConditionFailed:
+        return None
     return from_item(response.get("Attributes")) or {}

@@ -3,38 +3,28 @@ and the DynamoDB counter items that make "skip the next k" exact under concurren
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Any
-
-import boto3
-from botocore.exceptions import ClientError
-
-from tuishou.dal import dynamo, keys
-
-
-@cache
-def _ssm() -> Any:
-    return boto3.client("ssm")
+from tuishou.dal import clients, dynamo, keys
 
 
 def reset() -> None:
-    _ssm.cache_clear()
+    """Forget the cached SSM client the parameter is read with (callers reset the store between stacks)."""
+    clients.ssm.cache_clear()
 
 
 def read_parameter(name: str) -> tuple[str | None, int]:
-    """(value, version) of the parameter; (None, 0) when it does not exist. One GetParameter."""
+    """(value, version) of the parameter; (None, 0) when it does not exist. One GetParameter (the version
+    keys the budgets, which Powertools Parameters does not return, hence the direct call)."""
     try:
-        found = _ssm().get_parameter(Name=name)["Parameter"]
-    except ClientError as exc:
-        if dynamo.error_code(exc) == "ParameterNotFound":
-            return None, 0
-        raise
+        found = clients.call(clients.ssm(), "get_parameter", Name=name)["Parameter"]
+    except clients.ParameterNotFound:
+        return None, 0
     return found["Value"], int(found.get("Version", 0))
 
 
 def write_parameter(name: str, value: str) -> int:
     """Overwrite the parameter (local stack and tests); returns the new version."""
-    return int(_ssm().put_parameter(Name=name, Value=value, Type="String", Overwrite=True)["Version"])
+    response = clients.call(clients.ssm(), "put_parameter", Name=name, Value=value, Type="String", Overwrite=True)
+    return int(response["Version"])
 
 
 def claim(fault: str, version: int, budget: int) -> bool:
@@ -45,4 +35,3 @@ def claim(fault: str, version: int, budget: int) -> bool:
         UpdateExpression="ADD fired :one SET budget = :budget",
         ConditionExpression="attribute_not_exists(fired) OR fired < :budget",
         ExpressionAttributeValues={":one": {"N": "1"}, ":budget": {"N": str(budget)}}) is not None
-

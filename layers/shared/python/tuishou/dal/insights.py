@@ -15,28 +15,25 @@ aggregate is exactly-once with its event and costs no extra request:
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from tuishou import clock
 from tuishou.dal import keys
 from tuishou.dal.counters import PRODUCT_COUNTER_SHARDS
 from tuishou.dal.dynamo import (
+    ConditionFailed,
     batch_get,
-    client,
-    error_code,
+    call,
     key,
+    put,
     query_all,
-    raise_transient,
     table,
     to_item,
-    to_value,
 )
-from tuishou.errors import NotFound
 
 AGGREGATE_FIELDS = ("clicks", "promotions", "transactions", "revenue_minor", "commission_minor")
 _BATCH_KEYS = 100
@@ -142,67 +139,27 @@ def claim_marker(merchant_id: str, period: str, signal: str, subject: str, now: 
     False when it was sent, or another run holds a fresh claim."""
     pk, sk = keys.insight_marker(merchant_id, period, signal, subject)
     try:
-        client().put_item(
-            TableName=table("users"),
-            Item=to_item({"pk": pk, "sk": sk, "status": "claimed", "claimed_at": now, "signal": signal,
-                          "subject": subject, "period": period}),
+        put("users", {"pk": pk, "sk": sk, "status": "claimed", "claimed_at": now, "signal": signal,
+                      "subject": subject, "period": period},
             ConditionExpression="attribute_not_exists(pk) OR (#status = :claimed AND claimed_at < :stale)",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={":claimed": {"S": "claimed"}, ":stale": {"S": stale_before}})
-    except ClientError as error:
-        raise_transient(error)
-        if error_code(error) == "ConditionalCheckFailedException":
-            return False
-        raise
+    except ConditionFailed:
+        return False
     return True
 
 
 def confirm_marker(merchant_id: str, period: str, signal: str, subject: str, notification_id: str, now: str) -> None:
     pk, sk = keys.insight_marker(merchant_id, period, signal, subject)
-    try:
-        client().update_item(
-            TableName=table("users"), Key=key(pk, sk),
-            UpdateExpression="SET #status = :sent, sent_at = :now, notification_id = :nid",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":sent": {"S": "sent"}, ":now": {"S": now}, ":nid": {"S": notification_id}})
-    except ClientError as error:
-        raise_transient(error)
-        raise
+    call("update_item", TableName=table("users"), Key=key(pk, sk),
+         UpdateExpression="SET #status = :sent, sent_at = :now, notification_id = :nid",
+         ExpressionAttributeNames={"#status": "status"},
+         ExpressionAttributeValues={":sent": {"S": "sent"}, ":now": {"S": now}, ":nid": {"S": notification_id}})
 
 
 def release_marker(merchant_id: str, period: str, signal: str, subject: str) -> None:
     """Drop a claim whose notification failed, so a retried run sends it (never drops a sent marker)."""
     pk, sk = keys.insight_marker(merchant_id, period, signal, subject)
-    try:
-        client().delete_item(TableName=table("users"), Key=key(pk, sk), ConditionExpression="#status = :claimed",
-                             ExpressionAttributeNames={"#status": "status"},
-                             ExpressionAttributeValues={":claimed": {"S": "claimed"}})
-    except ClientError as error:
-        if error_code(error) != "ConditionalCheckFailedException":
-            raise
-
-
-# ---------------------------------------------------------------- per-promoter reward overrides (UsersTable)
-def _change_override(promoter_id: str, expression: str, values: dict[str, Any], attribute: str) -> None:
-    try:
-        client().update_item(
-            TableName=table("users"), Key=key(*keys.profile(promoter_id)), UpdateExpression=expression,
-            ConditionExpression="attribute_exists(pk) AND #role = :promoter",
-            ExpressionAttributeNames={"#role": "role", "#override": attribute},
-            ExpressionAttributeValues={":promoter": {"S": "promoter"}, **values})
-    except ClientError as error:
-        raise_transient(error)
-        if error_code(error) == "ConditionalCheckFailedException":
-            raise NotFound("no such promoter") from error
-        raise
-
-
-def put_override(promoter_id: str, product_id: str, override: dict[str, Any]) -> None:
-    """Set the override on the promoter's profile (1 conditional UpdateItem; 404 unless a promoter)."""
-    _change_override(promoter_id, "SET #override = :override", {":override": to_value(override)},
-                     keys.reward_override_attribute(product_id))
-
-
-def remove_override(promoter_id: str, product_id: str) -> None:
-    """Remove it (1 conditional UpdateItem; removing an absent override changes nothing)."""
-    _change_override(promoter_id, "REMOVE #override", {}, keys.reward_override_attribute(product_id))
+    with contextlib.suppress(ConditionFailed):  # already sent (or already released): nothing to undo
+        call("delete_item", TableName=table("users"), Key=key(pk, sk), ConditionExpression="#status = :claimed",
+             ExpressionAttributeNames={"#status": "status"}, ExpressionAttributeValues={":claimed": {"S": "claimed"}})

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 
 # ---------------------------------------------------------------- CatalogTable
+# Products, counter shards, the task index, channel bonus templates and offers.
 def product(product_id: str) -> tuple[str, str]:
     """The product (task) itself: merchant, title, category, price, currency, landing URL, status, rules."""
     return f"PRODUCT#{product_id}", "PRODUCT"
@@ -36,13 +37,97 @@ def tag_tasks(tag: str) -> str:
     return f"TAG#{tag}"
 
 
+CHANNEL_TEMPLATES_INDEX = "CHTEMPLATES"
+CHANNEL_OFFERS_INDEX = "CHOFFERS"
+
+
+def channel_task_template(template_id: str) -> tuple[str, str]:
+    """An admin-defined channel bonus template (GSI1: ``CHTEMPLATES`` / ``{created_at}#{template_id}``)."""
+    return f"CHTEMPLATE#{template_id}", "CHTEMPLATE"
+
+
+def channel_offer(channel: str) -> tuple[str, str]:
+    """The channel's current offer: a copy of its newest template (GSI1: ``CHOFFERS`` / ``{channel}``)."""
+    return f"CHOFFER#{channel}", "CHOFFER"
+
+
+ACTIVE_TASKS_INDEX = "ACTIVETASKS"
+"""GSI1 partition of every active product (gsi1sk = ``{merchant_id}#{product_id}``): the daily job's task list."""
+
+
+def active_task(product_id: str) -> tuple[str, str]:
+    """Exists exactly while the product is active (written with the product): its entry in ``ACTIVETASKS``."""
+    return f"PRODUCT#{product_id}", "ACTIVE"
+
+
 # ---------------------------------------------------------------- UsersTable
+# Profiles, channel tasks and reminders, notifications, insight markers, blocks, invites.
 def profile(user_id: str) -> tuple[str, str]:
     """A user's profile: role, display name, phone, promoter tags."""
     return f"USER#{user_id}", "PROFILE"
 
 
+def channel_task(promoter_id: str, template_id: str) -> tuple[str, str]:
+    """A promoter's task from one template (at most one per template; GSI1 = reminder bucket while due)."""
+    return f"USER#{promoter_id}", f"CHTASK#{template_id}"
+
+
+CHANNEL_TASK_PREFIX = "CHTASK#"
+
+
+def reminder_bucket(hour_bucket: str) -> str:
+    """GSI1 partition of active tasks whose reminder falls in this UTC hour (gsi1sk = ``{remind_at}#...``)."""
+    return f"CHREMIND#{hour_bucket}"
+
+
+def notification(user_id: str, notification_id: str) -> tuple[str, str]:
+    """One in-app inbox item; notification ids sort by creation time, so the sk orders the inbox."""
+    return f"USER#{user_id}", f"NOTIF#{notification_id}"
+
+
+NOTIFICATION_PREFIX = "NOTIF#"
+
+
+def coupon_notice(promoter_id: str, task_id: str, hour_bucket: str) -> tuple[str, str]:
+    """The one ``coupon_issued`` notification of a task in a UTC hour: its id and the coupons counted."""
+    return f"USER#{promoter_id}", f"COUPONNOTICE#{task_id}#{hour_bucket}"
+
+
+def notification_preferences(user_id: str) -> tuple[str, str]:
+    return f"USER#{user_id}", "NOTIFPREFS"
+
+
+REWARD_OVERRIDE_ATTRIBUTE_PREFIX = "reward_override#"
+
+
+def reward_override_attribute(product_id: str) -> str:
+    """Attribute of the promoter's PROFILE item holding a merchant's per-promoter reward for one product:
+    denormalised there because every path that picks a reward already reads the profile."""
+    return f"{REWARD_OVERRIDE_ATTRIBUTE_PREFIX}{product_id}"
+
+
+def insight_marker(merchant_id: str, period: str, signal: str, subject: str) -> tuple[str, str]:
+    """Dedup marker: this signal about this subject was sent to this merchant in this period."""
+    return f"USER#{merchant_id}", f"INSIGHT#{period}#{signal}#{subject}"
+
+
+def user_block(user_id: str) -> tuple[str, str]:
+    """Present while an admin blocks the user from compensation (fraud review)."""
+    return f"USER#{user_id}", "BLOCK"
+
+
+def invite(code: str) -> tuple[str, str]:
+    """Invite code -> inviting promoter."""
+    return f"INVITE#{code}", "INVITE"
+
+
+def promoter_invite(promoter_id: str) -> tuple[str, str]:
+    """The promoter's one invite code."""
+    return f"USER#{promoter_id}", "INVITE"
+
+
 # ---------------------------------------------------------------- TrackingTable
+# Links, shares, clicks, coupons, per-promoter counters and per-day aggregates.
 def link(link_id: str) -> tuple[str, str]:
     return f"LINK#{link_id}", "LINK"
 
@@ -80,54 +165,6 @@ def promoter_channel(promoter_id: str, channel: str) -> tuple[str, str]:
     return f"PROMOTER#{promoter_id}", f"CHANNEL#{channel}"
 
 
-# ================================================================ issue 5: channel tasks and notifications
-# ---------------------------------------------------------------- CatalogTable
-CHANNEL_TEMPLATES_INDEX = "CHTEMPLATES"
-CHANNEL_OFFERS_INDEX = "CHOFFERS"
-
-
-def channel_task_template(template_id: str) -> tuple[str, str]:
-    """An admin-defined channel bonus template (GSI1: ``CHTEMPLATES`` / ``{created_at}#{template_id}``)."""
-    return f"CHTEMPLATE#{template_id}", "CHTEMPLATE"
-
-
-def channel_offer(channel: str) -> tuple[str, str]:
-    """The channel's current offer: a copy of its newest template (GSI1: ``CHOFFERS`` / ``{channel}``)."""
-    return f"CHOFFER#{channel}", "CHOFFER"
-
-
-# ---------------------------------------------------------------- UsersTable
-def channel_task(promoter_id: str, template_id: str) -> tuple[str, str]:
-    """A promoter's task from one template (at most one per template; GSI1 = reminder bucket while due)."""
-    return f"USER#{promoter_id}", f"CHTASK#{template_id}"
-
-
-CHANNEL_TASK_PREFIX = "CHTASK#"
-
-
-def reminder_bucket(hour_bucket: str) -> str:
-    """GSI1 partition of active tasks whose reminder falls in this UTC hour (gsi1sk = ``{remind_at}#...``)."""
-    return f"CHREMIND#{hour_bucket}"
-
-
-def notification(user_id: str, notification_id: str) -> tuple[str, str]:
-    """One in-app inbox item; notification ids sort by creation time, so the sk orders the inbox."""
-    return f"USER#{user_id}", f"NOTIF#{notification_id}"
-
-
-NOTIFICATION_PREFIX = "NOTIF#"
-
-
-def coupon_notice(promoter_id: str, task_id: str, hour_bucket: str) -> tuple[str, str]:
-    """The one ``coupon_issued`` notification of a task in a UTC hour: its id and the coupons counted."""
-    return f"USER#{promoter_id}", f"COUPONNOTICE#{task_id}#{hour_bucket}"
-
-
-def notification_preferences(user_id: str) -> tuple[str, str]:
-    return f"USER#{user_id}", "NOTIFPREFS"
-
-
-# ---------------------------------------------------------------- TrackingTable
 def click_coupon(click_id: str) -> tuple[str, str]:
     """The quota-rescue coupon bound to one click (at most one per click)."""
     return f"CLICK#{click_id}", "COUPON"
@@ -138,9 +175,39 @@ def coupon_code(code: str) -> tuple[str, str]:
     return f"COUPON#{code}", "COUPON"
 
 
-# ================================================================ end of issue 5
+def product_stats(product_id: str) -> str:
+    """Partition of a product's per-day aggregates; sort keys start with the UTC day, so one Query by
+    ``sk BETWEEN`` reads exactly a window of days."""
+    return f"STATS#{product_id}"
 
-# ---------------------------------------------------------------- LedgerTable (issue 4: payments)
+
+def day_totals(product_id: str, day: str, shard: int) -> tuple[str, str]:
+    """One of the product's counter shards for one day: clicks, promotions, transactions, revenue, commission."""
+    return product_stats(product_id), f"{day}#D#{shard:02d}"
+
+
+def day_channel(product_id: str, day: str, channel: str) -> tuple[str, str]:
+    return product_stats(product_id), f"{day}#C#{channel}"
+
+
+def day_promoter(product_id: str, day: str, promoter_id: str) -> tuple[str, str]:
+    """promoter x product x day: the raise-reward hint's sales count and the stats' top promoters."""
+    return product_stats(product_id), f"{day}#P#{promoter_id}"
+
+
+DAY_TOTALS_MARK, DAY_CHANNEL_MARK, DAY_PROMOTER_MARK = "#D#", "#C#", "#P#"
+
+
+def promoter_categories(promoter_id: str) -> tuple[str, str]:
+    """A promoter's all-time transaction count per category (attributes ``cat#{path}``)."""
+    return f"PROMOTER#{promoter_id}", "CATEGORIES"
+
+
+CATEGORY_ATTRIBUTE_PREFIX = "cat#"
+
+
+# ---------------------------------------------------------------- LedgerTable
+# Payments, accounts, rewardable events and grants, compensations, scans, faults.
 def settlement(provider: str, payment_id: str) -> tuple[str, str]:
     """The one record of a provider payment: settled, or unattributed (and why); its cumulative refunds.
     Its ``attribute_not_exists`` condition is what makes a settlement happen exactly once."""
@@ -204,66 +271,6 @@ def grant(event_id: str) -> tuple[str, str]:
     return f"EVENT#{event_id}", "GRANT"
 
 
-# ================================================================ issue 6: merchant insights
-# ---------------------------------------------------------------- CatalogTable
-ACTIVE_TASKS_INDEX = "ACTIVETASKS"
-"""GSI1 partition of every active product (gsi1sk = ``{merchant_id}#{product_id}``): the daily job's task list."""
-
-
-def active_task(product_id: str) -> tuple[str, str]:
-    """Exists exactly while the product is active (written with the product): its entry in ``ACTIVETASKS``."""
-    return f"PRODUCT#{product_id}", "ACTIVE"
-
-
-# ---------------------------------------------------------------- TrackingTable
-def product_stats(product_id: str) -> str:
-    """Partition of a product's per-day aggregates; sort keys start with the UTC day, so one Query by
-    ``sk BETWEEN`` reads exactly a window of days."""
-    return f"STATS#{product_id}"
-
-
-def day_totals(product_id: str, day: str, shard: int) -> tuple[str, str]:
-    """One of the product's counter shards for one day: clicks, promotions, transactions, revenue, commission."""
-    return product_stats(product_id), f"{day}#D#{shard:02d}"
-
-
-def day_channel(product_id: str, day: str, channel: str) -> tuple[str, str]:
-    return product_stats(product_id), f"{day}#C#{channel}"
-
-
-def day_promoter(product_id: str, day: str, promoter_id: str) -> tuple[str, str]:
-    """promoter x product x day: the raise-reward hint's sales count and the stats' top promoters."""
-    return product_stats(product_id), f"{day}#P#{promoter_id}"
-
-
-DAY_TOTALS_MARK, DAY_CHANNEL_MARK, DAY_PROMOTER_MARK = "#D#", "#C#", "#P#"
-
-
-def promoter_categories(promoter_id: str) -> tuple[str, str]:
-    """A promoter's all-time transaction count per category (attributes ``cat#{path}``)."""
-    return f"PROMOTER#{promoter_id}", "CATEGORIES"
-
-
-CATEGORY_ATTRIBUTE_PREFIX = "cat#"
-
-
-# ---------------------------------------------------------------- UsersTable
-REWARD_OVERRIDE_ATTRIBUTE_PREFIX = "reward_override#"
-
-
-def reward_override_attribute(product_id: str) -> str:
-    """Attribute of the promoter's PROFILE item holding a merchant's per-promoter reward for one product:
-    denormalised there because every path that picks a reward already reads the profile."""
-    return f"{REWARD_OVERRIDE_ATTRIBUTE_PREFIX}{product_id}"
-
-
-def insight_marker(merchant_id: str, period: str, signal: str, subject: str) -> tuple[str, str]:
-    """Dedup marker: this signal about this subject was sent to this merchant in this period."""
-    return f"USER#{merchant_id}", f"INSIGHT#{period}#{signal}#{subject}"
-# ================================================================ end of issue 6
-
-# ================================================================ issue 7: compensation scan
-# ---------------------------------------------------------------- LedgerTable
 def compensation(event_id: str) -> tuple[str, str]:
     """The one compensation decision of a rewardable event (compensated or flagged), next to its event and
     grant; GSI1 ``COMPENSATIONS`` / ``{created_at}#{event_id}`` lists them for admins."""
@@ -289,20 +296,3 @@ def scan_run(scan_id: str) -> tuple[str, str]:
 def fault_counter(fault: str, version: int) -> tuple[str, str]:
     """How many times ``fault`` fired for one version of the fault parameter (the atomic budget)."""
     return f"FAULT#{fault}", f"V#{version:010d}"
-
-
-# ---------------------------------------------------------------- UsersTable
-def user_block(user_id: str) -> tuple[str, str]:
-    """Present while an admin blocks the user from compensation (fraud review)."""
-    return f"USER#{user_id}", "BLOCK"
-
-
-def invite(code: str) -> tuple[str, str]:
-    """Invite code -> inviting promoter."""
-    return f"INVITE#{code}", "INVITE"
-
-
-def promoter_invite(promoter_id: str) -> tuple[str, str]:
-    """The promoter's one invite code."""
-    return f"USER#{promoter_id}", "INVITE"
-# ================================================================ end of issue 7

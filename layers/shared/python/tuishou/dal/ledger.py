@@ -7,30 +7,12 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from tuishou import clock
 from tuishou.dal import dynamo, keys
+from tuishou.dal.dynamo import Cancelled as Cancelled  # what ``write`` raises, for its callers
 from tuishou.errors import BadRequest
 from tuishou.ids import new_id
 from tuishou.models.ledger import LedgerTransaction, RewardableEvent
-
-CONDITION_FAILED = "ConditionalCheckFailed"
-
-
-class Cancelled(Exception):
-    """A TransactWriteItems was cancelled; ``codes[i]`` is the reason for item ``i`` ("None" if it passed)."""
-
-    def __init__(self, codes: list[str]) -> None:
-        super().__init__(f"transaction cancelled: {codes}")
-        self.codes = codes
-
-    def failed(self, index: int) -> bool:
-        return index < len(self.codes) and self.codes[index] == CONDITION_FAILED
-
-    @property
-    def conflicted(self) -> bool:
-        return "TransactionConflict" in self.codes
 
 
 def _ledger() -> str:
@@ -38,14 +20,9 @@ def _ledger() -> str:
 
 
 def write(items: list[dict[str, Any]]) -> None:
-    """One atomic TransactWriteItems. Cancellation -> ``Cancelled``; throttling -> ServiceUnavailable."""
-    try:
-        dynamo.client().transact_write_items(TransactItems=items)
-    except ClientError as exc:
-        if dynamo.error_code(exc) == "TransactionCanceledException":
-            raise Cancelled(dynamo.cancellation_codes(exc)) from exc
-        dynamo.raise_transient(exc)
-        raise
+    """One atomic TransactWriteItems (``dynamo.transact``): cancellation raises ``Cancelled``. Every money
+    movement goes through this one function, so a test can interpose on it."""
+    dynamo.transact(items)
 
 
 def posting_items(*transactions: LedgerTransaction) -> list[dict[str, Any]]:
@@ -108,14 +85,10 @@ def put_event_if_absent(event: RewardableEvent) -> dict[str, Any]:
     stored item either way (the old one comes back with the failed condition: still one request)."""
     item = event_item(event)
     try:
-        dynamo.client().put_item(TableName=_ledger(), Item=dynamo.to_item(item),
-                                 ConditionExpression="attribute_not_exists(pk)",
-                                 ReturnValuesOnConditionCheckFailure="ALL_OLD")
-    except ClientError as exc:
-        if dynamo.error_code(exc) == "ConditionalCheckFailedException":
-            return dynamo.from_item(exc.response.get("Item")) or item
-        dynamo.raise_transient(exc)
-        raise
+        dynamo.put("ledger", item, ConditionExpression="attribute_not_exists(pk)",
+                   ReturnValuesOnConditionCheckFailure="ALL_OLD")
+    except dynamo.ConditionFailed as failed:
+        return dynamo.from_item(failed.stored) or item
     return item
 
 
@@ -138,51 +111,31 @@ def event_refunded_update(event_id: str, refunded_minor: int) -> dict[str, Any]:
 
 
 def grant_absent_check(event_id: str) -> dict[str, Any]:
+    """A transaction item that fails once the event's grant record exists (its money is posted)."""
     return {"ConditionCheck": {"TableName": _ledger(), "Key": dynamo.key(*keys.grant(event_id)),
                                "ConditionExpression": "attribute_not_exists(pk)"}}
 
 
 def get_event(event_id: str) -> dict[str, Any] | None:
-    try:
-        found = dynamo.client().get_item(TableName=_ledger(), Key=dynamo.key(*keys.rewardable_event(event_id)),
-                                         ConsistentRead=True)
-    except ClientError as exc:
-        dynamo.raise_transient(exc)
-        raise
-    return dynamo.from_item(found.get("Item"))
+    return dynamo.get("ledger", keys.rewardable_event(event_id), consistent=True)
 
 
 def events_in_window(hour_bucket: str, start: str, end: str) -> list[dict[str, Any]]:
     """Every event of one hour bucket with ``start <= occurred_at < end`` (Query GSI1, all pages)."""
-    items: list[dict[str, Any]] = []
-    args: dict[str, Any] = {
-        "TableName": _ledger(), "IndexName": "GSI1",
-        "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk BETWEEN :start AND :end",
-        "ExpressionAttributeValues": {":pk": {"S": keys.events_in_hour(hour_bucket)}, ":start": {"S": start},
-                                      ":end": {"S": f"{end}#"}}}
-    while True:
-        try:
-            result = dynamo.client().query(**args)
-        except ClientError as exc:
-            dynamo.raise_transient(exc)
-            raise
-        items += [i for i in (dynamo.from_item(r) for r in result.get("Items", [])) if i["occurred_at"] < end]
-        if not result.get("LastEvaluatedKey"):
-            return items
-        args["ExclusiveStartKey"] = result["LastEvaluatedKey"]
+    found = dynamo.query_all(
+        TableName=_ledger(), IndexName="GSI1", KeyConditionExpression="gsi1pk = :pk AND gsi1sk BETWEEN :start AND :end",
+        ExpressionAttributeValues={":pk": {"S": keys.events_in_hour(hour_bucket)}, ":start": {"S": start},
+                                   ":end": {"S": f"{end}#"}})
+    return [item for item in found if item["occurred_at"] < end]
 
 
 def balances(account_id: str) -> list[dict[str, Any]]:
     """Every currency balance of an account (one Query; an account holds a handful of currencies)."""
-    try:
-        result = dynamo.client().query(
-            TableName=_ledger(), KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={":pk": {"S": keys.account_partition(account_id)},
-                                       ":prefix": {"S": keys.BALANCE_PREFIX}})
-    except ClientError as exc:
-        dynamo.raise_transient(exc)
-        raise
-    return [dynamo.from_item(i) for i in result.get("Items", [])]
+    items, _ = dynamo.query_page(
+        TableName=_ledger(), KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues={":pk": {"S": keys.account_partition(account_id)},
+                                   ":prefix": {"S": keys.BALANCE_PREFIX}})
+    return items
 
 
 def entries(account_id: str, limit: int, cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
@@ -204,14 +157,7 @@ def money_items() -> Iterator[dict[str, Any]]:
     """Every entry and balance item of the ledger: a full-table Scan (filtered server-side, consistent
     reads, page after page). Only for the admin audit and soak checks, never on a request path: it reads
     the whole table."""
-    args: dict[str, Any] = {
-        "TableName": _ledger(), "ConsistentRead": True,
-        "FilterExpression": "begins_with(sk, :entry) OR begins_with(sk, :balance)",
-        "ExpressionAttributeValues": {":entry": {"S": keys.ENTRY_PREFIX}, ":balance": {"S": keys.BALANCE_PREFIX}}}
-    while True:
-        page = dynamo.call("scan", **args)
-        for item in page.get("Items", []):
-            yield dynamo.from_item(item)
-        if not page.get("LastEvaluatedKey"):
-            return
-        args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return dynamo.scan_all(
+        TableName=_ledger(), ConsistentRead=True,
+        FilterExpression="begins_with(sk, :entry) OR begins_with(sk, :balance)",
+        ExpressionAttributeValues={":entry": {"S": keys.ENTRY_PREFIX}, ":balance": {"S": keys.BALANCE_PREFIX}})

@@ -1,4 +1,4 @@
-"""Payment provider configuration from SSM Parameter Store, cached in the process.
+"""Payment provider configuration from SSM Parameter Store, through Powertools Parameters and its cache.
 
 Parameter *names* come from the function environment (the template's Stripe/Alipay parameters); values
 are read with one ``GetParameters`` call and cached for ``CACHE_SECONDS`` so a rotated secret is picked
@@ -6,25 +6,18 @@ up within minutes without a deploy. ``clear_cache()`` forgets everything (tests,
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from aws_lambda_powertools.utilities.parameters import SSMProvider
 
-from tuishou.config import ConfigurationError, setting
-from tuishou.errors import ServiceUnavailable
+from tuishou import settings
+from tuishou.config import ConfigurationError
+from tuishou.dal import clients
 
 CACHE_SECONDS = 300
-STRIPE_SECRET_ENV = "TUISHOU_STRIPE_WEBHOOK_SECRET_PARAMETER"
-ALIPAY_APP_ID_ENV = "TUISHOU_ALIPAY_APP_ID_PARAMETER"
-ALIPAY_PUBLIC_KEY_ENV = "TUISHOU_ALIPAY_PUBLIC_KEY_PARAMETER"
-
-_cache: dict[str, tuple[float, str]] = {}
-_lock = threading.Lock()
+_ERRORS = "_errors"  # where Powertools lists the names it could not read (raise_on_error=False)
 
 
 @dataclass(frozen=True)
@@ -38,43 +31,35 @@ class AlipayConfig:
     public_key_pem: str
 
 
-@cache
-def _ssm() -> Any:
-    return boto3.client("ssm")
-
-
 def clear_cache() -> None:
-    with _lock:
-        _cache.clear()
-    _ssm.cache_clear()
+    """Forget the cached values and the SSM client they were read with."""
+    _provider_for.cache_clear()
+    clients.ssm.cache_clear()
 
 
 def stripe() -> StripeConfig:
-    secrets = _values(setting(STRIPE_SECRET_ENV))[0]
+    names = settings.providers()
+    secrets = _values(names.required("stripe_secret_parameter"))[0]
     return StripeConfig(tuple(s.strip() for s in secrets.split(",") if s.strip()))
 
 
 def alipay() -> AlipayConfig:
-    app_id, public_key = _values(setting(ALIPAY_APP_ID_ENV), setting(ALIPAY_PUBLIC_KEY_ENV))
+    names = settings.providers()
+    app_id, public_key = _values(names.required("alipay_app_id_parameter"),
+                                 names.required("alipay_public_key_parameter"))
     return AlipayConfig(app_id.strip(), public_key)
 
 
+@cache
+def _provider_for(ssm_client: Any) -> SSMProvider:
+    """One Powertools provider (and value cache) per SSM client: a fresh client is a fresh endpoint."""
+    return SSMProvider(boto3_client=ssm_client)
+
+
 def _values(*names: str) -> list[str]:
-    now = time.monotonic()
-    with _lock:
-        cached = {n: v for n, (expires, v) in _cache.items() if n in names and expires > now}
-    missing = [n for n in names if n not in cached]
-    if missing:
-        try:
-            found = _ssm().get_parameters(Names=missing, WithDecryption=True)
-        except ClientError as exc:
-            raise ServiceUnavailable("provider configuration unavailable") from exc
-        except BotoCoreError as exc:
-            raise ServiceUnavailable("provider configuration unavailable") from exc
-        if found.get("InvalidParameters"):
-            raise ConfigurationError(f"SSM parameters missing: {', '.join(found['InvalidParameters'])}")
-        with _lock:
-            for parameter in found["Parameters"]:
-                cached[parameter["Name"]] = parameter["Value"]
-                _cache[parameter["Name"]] = (now + CACHE_SECONDS, parameter["Value"])
-    return [cached[n] for n in names]
+    with clients.unavailable_on_error("provider configuration unavailable"):
+        found: dict[str, Any] = _provider_for(clients.ssm()).get_parameters_by_name(
+            {name: {} for name in names}, decrypt=True, max_age=CACHE_SECONDS, raise_on_error=False)
+    if found.get(_ERRORS):
+        raise ConfigurationError(f"SSM parameters missing: {', '.join(found[_ERRORS])}")
+    return [str(found[name]) for name in names]

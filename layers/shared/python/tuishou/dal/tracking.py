@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from tuishou.dal import keys
 from tuishou.dal.catalog import active_product_check
-from tuishou.dal.dynamo import batch_get, cancellation_codes, client, from_item, key, raise_transient, table, to_item
+from tuishou.dal.dynamo import Cancelled, batch_get, get, query_page, table, to_item, transact
 from tuishou.errors import Gone
 
 _STORAGE_KEYS = {"pk", "sk", "gsi1pk", "gsi1sk"}
@@ -27,12 +25,7 @@ def _plain(item: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _get(table_short_name: str, pk_sk: tuple[str, str]) -> dict[str, Any] | None:
-    try:
-        response = client().get_item(TableName=table(table_short_name), Key=key(*pk_sk))
-    except ClientError as error:
-        raise_transient(error)
-        raise
-    return _plain(from_item(response.get("Item")))
+    return _plain(get(table_short_name, pk_sk))
 
 
 def link_context(promoter_id: str, product_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None,
@@ -72,23 +65,17 @@ def create_link(link: dict[str, Any], landing_url: str) -> None:
              **dict(zip(("pk", "sk"), keys.link_code(link["code"]), strict=True))})}},
     ]
     try:
-        client().transact_write_items(TransactItems=items)
-    except ClientError as error:
-        raise_transient(error)
-        codes = cancellation_codes(error)
-        if codes and codes[0] == "ConditionalCheckFailed":
-            raise LinkExists() from error
-        if "ConditionalCheckFailed" in codes:
-            raise CodeTaken() from error
+        transact(items)
+    except Cancelled as cancelled:
+        if cancelled.failed(0):
+            raise LinkExists() from cancelled
+        if cancelled.any_failed:
+            raise CodeTaken() from cancelled
         raise
 
 
 def get_promoter_link(promoter_id: str, product_id: str) -> dict[str, Any] | None:
     return _get("tracking", keys.promoter_link(promoter_id, product_id))
-
-
-def get_link(link_id: str) -> dict[str, Any] | None:
-    return _get("tracking", keys.link(link_id))
 
 
 def get_code(code: str) -> dict[str, Any] | None:
@@ -102,12 +89,10 @@ def _record(event_pk_sk: tuple[str, str], event: dict[str, Any], product_id: str
     put = {"Put": {"TableName": table("tracking"), "ConditionExpression": "attribute_not_exists(pk)",
                    "Item": to_item({**event, "pk": event_pk_sk[0], "sk": event_pk_sk[1]})}}
     try:
-        client().transact_write_items(TransactItems=[active_product_check(product_id), put, *counter_items])
-    except ClientError as error:
-        raise_transient(error)
-        codes = cancellation_codes(error)
-        if codes and codes[0] == "ConditionalCheckFailed":
-            raise Gone("the product is paused") from error
+        transact([active_product_check(product_id), put, *counter_items])
+    except Cancelled as cancelled:
+        if cancelled.failed(0):
+            raise Gone("the product is paused") from cancelled
         raise
 
 
@@ -122,16 +107,7 @@ def record_click(click: dict[str, Any], counter_items: list[dict[str, Any]]) -> 
 def promoter_task_counters(promoter_id: str, limit: int) -> dict[str, dict[str, Any]]:
     """The promoter's per-task counters (history), at most ``limit`` items (1 Query)."""
     pk, _ = keys.promoter_task_history(promoter_id, "")
-    try:
-        response = client().query(
-            TableName=table("tracking"), Limit=limit,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={":pk": {"S": pk}, ":prefix": {"S": keys.PROMOTER_TASK_PREFIX}})
-    except ClientError as error:
-        raise_transient(error)
-        raise
-    history = {}
-    for raw in response.get("Items", []):
-        item = from_item(raw)
-        history[item["sk"][len(keys.PROMOTER_TASK_PREFIX):]] = item
-    return history
+    items, _ = query_page(TableName=table("tracking"), Limit=limit,
+                          KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+                          ExpressionAttributeValues={":pk": {"S": pk}, ":prefix": {"S": keys.PROMOTER_TASK_PREFIX}})
+    return {item["sk"][len(keys.PROMOTER_TASK_PREFIX):]: item for item in items}

@@ -29,12 +29,14 @@ def statement(account_id: str, limit: int, cursor: str | None) -> AccountRespons
 def unattributed_payments(limit: int, cursor: str | None) -> UnattributedPaymentsResponse:
     items, next_cursor = payments_dal.unattributed(limit, cursor)
     return UnattributedPaymentsResponse(
-        items=[UnattributedPayment(**{k: i.get(k) for k in UnattributedPayment.model_fields}) for i in items],
+        items=[UnattributedPayment.model_validate({k: i.get(k) for k in UnattributedPayment.model_fields})
+               for i in items],
         next_cursor=next_cursor)
 
 
 def rejected_notifications(limit: int, cursor: str | None) -> RejectedNotificationsResponse:
     items, next_cursor = payments_dal.rejected(limit, cursor)
     return RejectedNotificationsResponse(
-        items=[RejectedNotification(**{k: i.get(k) for k in RejectedNotification.model_fields}) for i in items],
+        items=[RejectedNotification.model_validate({k: i.get(k) for k in RejectedNotification.model_fields})
+               for i in items],
         next_cursor=next_cursor)

@@ -169,8 +169,7 @@ def accept(promoter_id: str, template_id: str) -> ChannelTaskView:
     terms = {k: v for k, v in terms.items() if v is not None}
     task = {**terms, "promoter_id": promoter_id, "channel": template.channel, "task_status": "active",
             "duration_hours": template.duration_hours, "reminder_threshold_hours": template.reminder_threshold_hours,
-            "remind_at": clock.iso(remind_at), "gsi1pk": _reminder_partition(remind_at),
-            "gsi1sk": f"{clock.iso(remind_at)}#{task_id}"}
+            "remind_at": clock.iso(remind_at)}
     replaced = _expired_holder(store.get_pointer(promoter_id, template.channel), promoter_id, template.channel,
                                template_id, now_iso)
     store.start_task(task, terms, now_iso, replaced)
@@ -229,8 +228,8 @@ def _task_view(task: Mapping[str, Any], live: ActiveTask | None, now: str) -> Ch
 def active_task_from(counter_item: Mapping[str, Any] | None, promoter_id: str, channel: str) -> ActiveTask | None:
     """The active task carried by a promoter×channel counter item (as returned by an UpdateItem with
     ``ReturnValues=ALL_NEW`` or a GetItem, deserialised), or None. Costs no request."""
-    terms = (counter_item or {}).get(store.POINTER)
-    if not terms:
+    terms = counter_item.get(store.POINTER) if counter_item is not None else None
+    if counter_item is None or not terms:
         return None
     return ActiveTask(
         promoter_id=promoter_id, channel=channel, task_id=terms["task_id"], template_id=terms["template_id"],
@@ -320,12 +319,6 @@ def _complete(task: ActiveTask, grant: Grant) -> bool:
 
 
 # ---------------------------------------------------------------- at-risk reminders
-def _reminder_partition(moment: datetime) -> str:
-    from tuishou.dal import keys
-
-    return keys.reminder_bucket(clock.hour_bucket(moment))
-
-
 @dataclass
 class ReminderScan:
     buckets: int = 0

@@ -16,10 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from tuishou import clock, ids
-from tuishou.config import int_setting
+from tuishou import clock, ids, settings
 from tuishou.dal import compensation as store
-from tuishou.dal import dynamo, keys
 from tuishou.dal import ledger as ledger_dal
 from tuishou.errors import NotFound, ServiceUnavailable, Unprocessable
 from tuishou.logic import fraud, settlement
@@ -39,11 +37,7 @@ from tuishou.observability import logger
 
 SCAN_PREFIX = "scn"
 MAX_WINDOW = timedelta(days=31)
-GRACE_ENV, DEFAULT_GRACE_MINUTES = "TUISHOU_SWEEP_GRACE_MINUTES", 10
 SWEEP_LOOKBACK = timedelta(hours=26)
-BUCKETS_PER_PAGE_ENV, DEFAULT_BUCKETS_PER_PAGE = "TUISHOU_SCAN_BUCKETS_PER_PAGE", 6
-SAFETY_MS_ENV, DEFAULT_SAFETY_MS = "TUISHOU_SCAN_SAFETY_MS", 60_000
-BATCH_KEYS = 100
 SWEEP_REASON = "rolling sweep"
 _WHAT = {"sale_commission": "your sale", "channel_bonus": "your channel bonus", "invite_signup": "your invite"}
 
@@ -66,7 +60,7 @@ def start_fault_window(body: FaultWindowIn, admin_id: str) -> ScanAccepted:
 def start_sweep(at: datetime | None = None) -> str:
     """The hourly rolling sweep over [now − 26 h, now − grace] (grace: in-flight normal grants finish)."""
     now = at or clock.now()
-    end = now - timedelta(minutes=int_setting(GRACE_ENV, DEFAULT_GRACE_MINUTES))
+    end = now - timedelta(minutes=settings.compensation().sweep_grace_minutes)
     return _create_run("sweep", now - SWEEP_LOOKBACK, end, SWEEP_REASON, "scheduler")
 
 
@@ -116,8 +110,8 @@ def run(scan_id: str, remaining_ms: Callable[[], int], max_pages: int | None = N
         raise NotFound("no such scan", field="scan_id")
     result = RunResult(scan_id, scan["status"])
     buckets = hour_buckets(scan["window_start"], scan["window_end"])
-    per_page = max(1, int_setting(BUCKETS_PER_PAGE_ENV, DEFAULT_BUCKETS_PER_PAGE))
-    safety = int_setting(SAFETY_MS_ENV, DEFAULT_SAFETY_MS)
+    configured = settings.compensation()
+    per_page, safety = max(1, configured.buckets_per_page), configured.safety_ms
     page, next_bucket = int(scan["page"]), int(scan.get("next_bucket", 0))
     while result.status == "running":
         if (max_pages is not None and result.pages >= max_pages) or (result.pages and remaining_ms() < safety):
@@ -192,19 +186,8 @@ def _owed(item: dict[str, Any]) -> bool:
 def _grants_and_blocks(candidates: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
     """Which candidates have a grant record, and which of their users are blocked: BatchGetItem of at most
     100 keys each (only existing items come back, so items read ≈ the few that exist)."""
-    wanted: list[tuple[str, tuple[str, str]]] = [("ledger", keys.grant(e["event_id"])) for e in candidates]
-    wanted += [("users", keys.user_block(u)) for u in sorted({e["user_id"] for e in candidates})]
-    granted, blocked = set(), set()
-    for i in range(0, len(wanted), BATCH_KEYS):
-        requests: dict[str, list[tuple[str, str]]] = {}
-        for table, key in wanted[i:i + BATCH_KEYS]:
-            requests.setdefault(table, []).append(key)
-        for (table, pk, _sk), _item in dynamo.batch_get(requests, projection="pk, sk").items():
-            if table == "ledger":
-                granted.add(pk.removeprefix("EVENT#"))
-            else:
-                blocked.add(pk.removeprefix("USER#"))
-    return granted, blocked
+    return store.granted_and_blocked([e["event_id"] for e in candidates],
+                                     sorted({e["user_id"] for e in candidates}))
 
 
 def _flag_reason(item: dict[str, Any], blocked: set[str], too_fast: set[tuple[str, str, str]]) -> str | None:
@@ -227,25 +210,31 @@ def _record(scan: dict[str, Any], item: dict[str, Any], status: str, reason: str
 def _settle_event(scan: dict[str, Any], item: dict[str, Any], flag: str | None, counts: PageCounts) -> None:
     if flag is not None:
         record = _record(scan, item, "flagged", flag)
-        if store.write([*store.record_puts(record), store.scan_count_update(scan["scan_id"], "flagged")]) is None:
-            counts.flagged += 1
-            logger.warning("event flagged", extra={"event_id": item["event_id"], "reason": flag})
+        try:
+            store.write([*store.record_puts(record), store.scan_count_update(scan["scan_id"], "flagged")])
+        except store.Cancelled:
+            return  # flagged before (this scan) or compensated meanwhile: nothing to count
+        counts.flagged += 1
+        logger.warning("event flagged", extra={"event_id": item["event_id"], "reason": flag})
         return
     event = event_from_item(item)
     money, credited = _grant(event, int(item.get("refunded_minor", 0)))
     record = {**_record(scan, item, "compensated", scan["reason"]), "amount_minor": credited}
     transaction = [*money, *store.record_puts(record), store.scan_count_update(scan["scan_id"], "compensated")]
     for _attempt in range(3):
-        codes = store.write(transaction)
-        if codes is None:
-            counts.compensated += 1
-            _tell(event.user_id, record)
-            return
-        if codes[GRANT_INDEX] == "ConditionalCheckFailed":
-            counts.already_granted += 1  # a late normal grant or another scan won: nothing moved twice
-            return
-        if "TransactionConflict" not in codes:
-            raise Unprocessable(f"compensation transaction cancelled: {codes}", field="event_id")
+        try:
+            store.write(transaction)
+        except store.Cancelled as cancelled:
+            if cancelled.failed(GRANT_INDEX):
+                counts.already_granted += 1  # a late normal grant or another scan won: nothing moved twice
+                return
+            if not cancelled.conflicted:
+                raise Unprocessable(f"compensation transaction cancelled: {cancelled.reasons}",
+                                    field="event_id") from cancelled
+            continue
+        counts.compensated += 1
+        _tell(event.user_id, record)
+        return
     raise Unprocessable("compensation kept conflicting", field="event_id")
 
 

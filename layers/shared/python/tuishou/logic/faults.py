@@ -16,19 +16,15 @@ one UpdateItem per grant until the budget is spent (then the process remembers a
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from typing import Final
 
-from tuishou.config import float_setting
+from tuishou import settings
 from tuishou.observability import logger
 
 GRANT_SKIP: Final = "grant.skip"
 KNOWN_FAULTS: Final = frozenset({GRANT_SKIP})
-PARAMETER_ENV = "TUISHOU_FAULTS_PARAMETER"
-DEFAULT_PARAMETER = "/tuishou/faults"
-TTL_ENV = "TUISHOU_FAULTS_TTL_SECONDS"
 
 _lock = threading.Lock()
 _cached: tuple[float, dict[str, int], int] | None = None  # (expires, budgets, version)
@@ -36,7 +32,7 @@ _spent: set[tuple[str, int]] = set()
 
 
 def parameter_name() -> str:
-    return os.environ.get(PARAMETER_ENV, DEFAULT_PARAMETER)
+    return settings.faults().parameter
 
 
 def parse(text: str | None) -> dict[str, int]:
@@ -78,7 +74,7 @@ def _budgets() -> tuple[dict[str, int], int]:
         logger.warning("fault parameter unreadable; faults off", exc_info=True)
         budgets, version = {}, 0
     with _lock:
-        _cached = (now + float_setting(TTL_ENV, 10.0), budgets, version)
+        _cached = (now + settings.faults().ttl_seconds, budgets, version)
     return budgets, version
 
 

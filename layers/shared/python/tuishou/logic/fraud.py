@@ -16,10 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from tuishou.config import int_setting
-
-VELOCITY_ENV = "TUISHOU_VELOCITY_MAX_PER_HOUR"
-DEFAULT_VELOCITY_MAX_PER_HOUR = 20
+from tuishou import settings
 
 BLOCKED, SELF_PURCHASE, VELOCITY = "blocked", "self_purchase", "velocity"
 
@@ -38,7 +35,7 @@ def is_self_purchase(payer: str | None, profile: Mapping[str, Any] | None) -> bo
 
 
 def velocity_limit() -> int:
-    return int_setting(VELOCITY_ENV, DEFAULT_VELOCITY_MAX_PER_HOUR)
+    return settings.compensation().velocity_max_per_hour
 
 
 def over_velocity(events: Iterable[Mapping[str, Any]], limit: int) -> set[tuple[str, str, str]]:

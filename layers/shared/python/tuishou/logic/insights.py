@@ -16,12 +16,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
 
-from tuishou import clock
-from tuishou.config import ConfigurationError, setting
+from tuishou import clock, settings
 from tuishou.dal import insights as insights_dal
 from tuishou.logic import notifications, product_stats, relevance
 from tuishou.logic.rewards import applicable_rule, override_for
@@ -46,28 +44,8 @@ class InsightsConfig:
 
     @classmethod
     def from_env(cls) -> InsightsConfig:
-        def integer(name: str, default: int, low: int, high: int) -> int:
-            raw = setting(name, str(default))
-            if not raw.strip().isdigit() or not low <= int(raw) <= high:
-                raise ConfigurationError(f"{name} must be an integer in {low}..{high}, got {raw!r}")
-            return int(raw)
-
-        raw_relevance = setting("TUISHOU_INSIGHTS_HINT_RELEVANCE_BELOW", "0.5")
-        try:
-            relevance_below = Fraction(Decimal(raw_relevance))
-        except (InvalidOperation, ValueError) as exc:
-            raise ConfigurationError(
-                f"TUISHOU_INSIGHTS_HINT_RELEVANCE_BELOW is not a decimal: {raw_relevance!r}") from exc
-        if not 0 <= relevance_below <= 1:
-            raise ConfigurationError("TUISHOU_INSIGHTS_HINT_RELEVANCE_BELOW must be in [0, 1]")
-        return cls(
-            window_days=integer("TUISHOU_INSIGHTS_WINDOW_DAYS", 7, 1, product_stats.MAX_DAYS),
-            period_days=integer("TUISHOU_INSIGHTS_PERIOD_DAYS", 7, 1, 366),
-            low_transactions_below=integer("TUISHOU_INSIGHTS_LOW_TRANSACTIONS_BELOW", 3, 0, 10**9),
-            low_promotions_below=integer("TUISHOU_INSIGHTS_LOW_PROMOTIONS_BELOW", 5, 0, 10**9),
-            hint_relevance_below=relevance_below,
-            hint_sales_above=integer("TUISHOU_INSIGHTS_HINT_SALES_ABOVE", 5, 0, 10**9),
-            hint_uplift_bps=integer("TUISHOU_INSIGHTS_HINT_UPLIFT_BPS", 2000, 1, 10_000))
+        configured = settings.insights()
+        return cls(**{name: getattr(configured, name) for name in cls.__dataclass_fields__})
 
 
 @dataclass

@@ -8,31 +8,28 @@ invitee too when ``TUISHOU_INVITEE_REWARD`` is ``true`` (default false), with th
 
 from __future__ import annotations
 
-import json
-import os
 from datetime import datetime
+from typing import Any
 
-from tuishou import clock, ids, money
+from tuishou import clock, ids, money, settings
 from tuishou.config import ConfigurationError
-from tuishou.dal import compensation as store
+from tuishou.dal import invites as store
 from tuishou.errors import ServiceUnavailable, Unprocessable
 from tuishou.logic.ledger import INVITE_SIGNUP
 from tuishou.models.compensation import InviteCode
 from tuishou.models.ledger import RewardableEvent
 
 AMOUNTS_ENV = "TUISHOU_REWARD_AMOUNTS"
-INVITEE_ENV = "TUISHOU_INVITEE_REWARD"
-DEFAULT_AMOUNTS = {INVITE_SIGNUP: {"amount_minor": 500, "currency": "CNY"}}
+DEFAULT_AMOUNTS: dict[str, dict[str, Any]] = {INVITE_SIGNUP: {"amount_minor": 500, "currency": "CNY"}}
 
 
 def fixed_amount(kind: str) -> tuple[int, str]:
     """(amount_minor, currency) of a fixed-amount event type from the configured mapping."""
-    raw = os.environ.get(AMOUNTS_ENV)
+    mapping = settings.compensation().reward_amounts or DEFAULT_AMOUNTS
     try:
-        mapping = json.loads(raw) if raw else DEFAULT_AMOUNTS
         entry = mapping[kind]
         amount, currency = entry["amount_minor"], entry["currency"]
-    except (ValueError, KeyError, TypeError) as exc:
+    except (KeyError, TypeError) as exc:
         raise ConfigurationError(f"{AMOUNTS_ENV} has no valid entry for {kind}") from exc
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0 or not money.is_currency(currency):
         raise ConfigurationError(f"{AMOUNTS_ENV}: {kind} needs a positive integer amount_minor and a currency")
@@ -67,7 +64,7 @@ def signup_events(inviter_id: str, invitee_id: str, code: str, at: datetime) -> 
     events = [RewardableEvent(event_id=f"{INVITE_SIGNUP}:{invitee_id}", kind=INVITE_SIGNUP, user_id=inviter_id,
                               amount_minor=amount, currency=currency, occurred_at=at,
                               details={**details, "role": "inviter"})]
-    if os.environ.get(INVITEE_ENV, "false").lower() == "true":
+    if settings.compensation().invitee_reward:
         events.append(RewardableEvent(event_id=f"{INVITE_SIGNUP}:{invitee_id}:invitee", kind=INVITE_SIGNUP,
                                       user_id=invitee_id, amount_minor=amount, currency=currency, occurred_at=at,
                                       details={**details, "role": "invitee"}))

@@ -35,7 +35,6 @@ from tuishou.models.ledger import (
 SALE_COMMISSION = "sale_commission"
 CHANNEL_BONUS = "channel_bonus"
 INVITE_SIGNUP = "invite_signup"
-EVENT_KINDS = (SALE_COMMISSION, CHANNEL_BONUS, INVITE_SIGNUP)
 SALE_TRANSACTION_PREFIX, REFUND_TRANSACTION_PREFIX = "sale:", "refund:"
 GRANT_INDEX = 0  # the grant record is item 0 of ``grant_items``
 

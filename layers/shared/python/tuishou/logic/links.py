@@ -20,7 +20,7 @@ from tuishou.logic import channel_tasks, coupons
 from tuishou.logic.products import check_product_id
 from tuishou.logic.promoters import tags_of
 from tuishou.logic.rewards import applicable_rule, override_for
-from tuishou.models.tasks import CHANNELS, DIRECT_CHANNEL, Link, Share
+from tuishou.models.tasks import CHANNELS, DIRECT_CHANNEL, Channel, Link, Share
 from tuishou.urls import canonical_https_url
 
 LINK_ID_PREFIX, SHARE_ID_PREFIX, CLICK_ID_PREFIX = "lnk", "shr", "clk"
@@ -71,7 +71,7 @@ def get_or_create_link(promoter_id: str, product_id: str) -> tuple[Link, bool]:
     raise ServiceUnavailable("could not allocate a link code, retry")
 
 
-def record_share(promoter_id: str, link_id: str, channel: str) -> Share:
+def record_share(promoter_id: str, link_id: str, channel: Channel) -> Share:
     if not is_id(link_id, LINK_ID_PREFIX):
         raise Unprocessable("link_id: not a link id", field="link_id")
     link, channel_counter, offer = tracking.share_context(link_id, promoter_id, channel)

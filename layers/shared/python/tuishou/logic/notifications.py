@@ -7,20 +7,20 @@ id, never a phone number) and ``kind``. Channel-filtered subscribers deliver pus
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
 from pydantic import ValidationError
 
-from tuishou import clock, ids
+from tuishou import clock, ids, settings
 from tuishou.dal import notifications as store
 from tuishou.errors import Unprocessable
 from tuishou.models.notifications import (
     DATA_MODELS,
     DEFAULT_CHANNELS,
     DELIVERY_CHANNELS,
+    DeliveryChannel,
     NotificationItem,
     NotificationKind,
     NotificationPage,
@@ -37,12 +37,12 @@ NO_SMS_KINDS: frozenset[str] = frozenset({"coupon_issued"})
 @dataclass(frozen=True)
 class Sent:
     notification_id: str
-    channels: list[str]
+    channels: list[DeliveryChannel]
     created_at: str
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def delivery_channels(chosen: list[str] | None, phone: str | None) -> list[str]:
+def delivery_channels(chosen: list[str] | None, phone: str | None) -> list[DeliveryChannel]:
     """inapp always; push and sms as chosen (default inapp + push); sms only with a phone on the profile."""
     wanted = set(chosen if chosen is not None else DEFAULT_CHANNELS) | {"inapp"}
     if not phone:
@@ -73,7 +73,7 @@ def notify(user_id: str, kind: str, text: str, data: dict[str, Any] | None = Non
                                    "created_at": created_at, "read": False, "data": details})
     for channel in channels:
         store.publish(channel, user_id, kind, notification_id, text)
-    if "sms" in channels and phone and os.environ.get("TUISHOU_SMS_DELIVERY") == "sns":
+    if "sms" in channels and phone and settings.notifications().sms_delivery == "sns":
         store.send_sms(phone, text)
     logger.info("notification sent", extra={"recipient": user_id, "kind": kind, "channels": channels,
                                             "notification_id": notification_id})
@@ -122,8 +122,10 @@ def mark_read(user_id: str, notification_id: str) -> None:
 
 def preferences(user_id: str) -> NotificationPreferencesView:
     chosen, phone = store.recipient_settings(user_id)
-    return NotificationPreferencesView(channels=list(chosen if chosen is not None else DEFAULT_CHANNELS),
-                                       effective_channels=delivery_channels(chosen, phone))
+    # The stored choice is plain strings: validated into the view's channel literals like any input.
+    return NotificationPreferencesView.model_validate({
+        "channels": list(chosen if chosen is not None else DEFAULT_CHANNELS),
+        "effective_channels": delivery_channels(chosen, phone)})
 
 
 def set_preferences(user_id: str, channels: list[str]) -> NotificationPreferencesView:

@@ -6,6 +6,7 @@ a paused product or a stale rule."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from tuishou import clock, money
@@ -44,7 +45,7 @@ def check_product_id(product_id: str) -> None:
         raise Unprocessable("product_id: not a product id", field="product_id")
 
 
-def check_fixed_values(rules: list[RewardTerms], currency: str, field: str = "reward_rules") -> None:
+def check_fixed_values(rules: Sequence[RewardTerms], currency: str, field: str = "reward_rules") -> None:
     """Fixed rewards within the maximum of the product's currency (the body alone does not know it): 422
     naming ``reward_rules[i].value`` (``value`` for a single override, ``field=""``)."""
     for index, rule in enumerate(rules):

@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal
 
-from tuishou.config import ConfigurationError, setting
+from tuishou import settings
 
 MICROS = 1_000_000
 SCORE_DIGITS = 20
@@ -25,7 +25,8 @@ _MAX_SCORE = 10**SCORE_DIGITS - 1
 _MAX_COMMISSION = 10**COMMISSION_DIGITS - 1
 _SORT_KEY = re.compile(rf"^(\d{{{SCORE_DIGITS}}})#(\d{{{COMMISSION_DIGITS}}})#([a-z]{{1,4}}_[0-9a-z]{{20}})$")
 
-DEFAULT_WEIGHTS = {"TUISHOU_RANK_W_TX": "0.7", "TUISHOU_RANK_W_PROMO": "0.3", "TUISHOU_RANK_LAMBDA": "0.5"}
+# The weights' variables and their defaults (the settings model is their one definition).
+DEFAULT_WEIGHTS = {str(f.alias): str(f.default) for f in settings.RankingSettings.model_fields.values()}
 
 
 @dataclass(frozen=True)
@@ -35,23 +36,10 @@ class Weights:
     lam: Decimal
 
 
-def _decimal_setting(name: str) -> Decimal:
-    raw = setting(name, DEFAULT_WEIGHTS[name])
-    try:
-        value = Decimal(raw)
-    except InvalidOperation as exc:
-        raise ConfigurationError(f"{name} must be a decimal number, not {raw!r}") from exc
-    if not value.is_finite() or value < 0:
-        raise ConfigurationError(f"{name} must be a non-negative number")
-    return value
-
-
 def weights() -> Weights:
     """The configured weights (env ``TUISHOU_RANK_W_TX``, ``TUISHOU_RANK_W_PROMO``, ``TUISHOU_RANK_LAMBDA``)."""
-    result = Weights(*(_decimal_setting(name) for name in DEFAULT_WEIGHTS))
-    if result.lam > 1:
-        raise ConfigurationError("TUISHOU_RANK_LAMBDA must be within 0..1")
-    return result
+    configured = settings.ranking()
+    return Weights(configured.w_tx, configured.w_promo, configured.lam)
 
 
 def _to_micros(value: Decimal) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from tuishou import clock
 from tuishou.dal import catalog
-from tuishou.dal import insights as insights_dal
+from tuishou.dal import reward_overrides as overrides_dal
 from tuishou.errors import NotFound
 from tuishou.logic.products import check_fixed_values, check_product_id
 from tuishou.logic.promoters import check_user_id
@@ -30,13 +30,14 @@ def set_override(merchant_id: str, product_id: str, promoter_id: str, body: Rewa
     """1 GetItem (product, ownership) + 1 conditional UpdateItem (profile; 404 unless a promoter)."""
     product = _owned_product(merchant_id, product_id, promoter_id)
     check_fixed_values([body], product["currency"], field="")
-    override = {"type": body.type, "value": body.value, "merchant_id": merchant_id, "updated_at": clock.iso()}
-    insights_dal.put_override(promoter_id, product_id, override)
+    updated_at = clock.iso()
+    override = {"type": body.type, "value": body.value, "merchant_id": merchant_id, "updated_at": updated_at}
+    overrides_dal.put_override(promoter_id, product_id, override)
     return RewardOverride(product_id=product_id, promoter_id=promoter_id, type=body.type, value=body.value,
-                          updated_at=override["updated_at"])
+                          updated_at=updated_at)
 
 
 def remove_override(merchant_id: str, product_id: str, promoter_id: str) -> None:
     """Idempotent: removing an override that is not there succeeds. Same requests as ``set_override``."""
     _owned_product(merchant_id, product_id, promoter_id)
-    insights_dal.remove_override(promoter_id, product_id)
+    overrides_dal.remove_override(promoter_id, product_id)

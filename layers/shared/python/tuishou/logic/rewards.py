@@ -1,7 +1,7 @@
 """Which reward rule pays a promoter: the best-paying rule among the promoter's tags, unless the merchant
-set a per-promoter override for the product (issue 6), which then beats the tag rule.
+set a per-promoter override for the product, which then beats the tag rule.
 
-Used by the task list, link eligibility and (issue 4) settlement, so all three agree. Eligibility stays
+Used by the task list, link eligibility and settlement, so all three agree. Eligibility stays
 by tag: an override changes what an eligible promoter earns, it does not make a product a task."""
 
 from __future__ import annotations

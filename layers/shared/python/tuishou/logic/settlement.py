@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from tuishou import clock, money
-from tuishou.config import int_setting
+from tuishou import clock, money, settings
 from tuishou.dal import insights as insights_dal
 from tuishou.dal import ledger as ledger_dal
 from tuishou.dal import payments as payments_dal
@@ -38,7 +37,6 @@ from tuishou.observability import logger
 from tuishou.providers import PaymentEvent, UnreadableNotification
 
 MAX_ATTEMPTS = 4
-PLATFORM_FEE_BPS_ENV = "TUISHOU_PLATFORM_FEE_BPS"
 
 
 class Outcome(StrEnum):
@@ -207,7 +205,7 @@ def _settle_attributed(event: PaymentEvent, attribution: Attribution, pending: d
     click, product, rule = attribution.click, attribution.product, attribution.rule
     promoter_id, merchant_id = click["promoter_id"], product["merchant_id"]
     split = money.split_payment(event.amount_minor, rule["type"], int(rule["value"]),
-                                int_setting(PLATFORM_FEE_BPS_ENV, 0))
+                                settings.payments().platform_fee_bps)
     event_id = sale_event_id(event.provider, event.payment_id)
     # The rewardable event comes first: the compensation scan finds every sale, settled or not yet. The
     # first recorded version wins, so every path (and a scan) moves the same amounts.

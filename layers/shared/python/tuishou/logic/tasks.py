@@ -11,7 +11,7 @@ the catalogue size: every Query has a Limit.
   promoter's own counters come from up to ``TUISHOU_TASK_HISTORY`` (default 200) task-history items.
   Normalisation (combined) is over that candidate set. Pagination is keyset over the in-memory order.
 
-Per-promoter reward overrides (issue 6) are attributes of the profile item read first, so they cost no
+Per-promoter reward overrides are attributes of the profile item read first, so they cost no
 request. An override changes the reward and estimated commission shown and, for personal/combined, the
 commission tie-break; the global order stays the index's own (its keyset cursor walks index keys).
 """
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tuishou.config import int_setting
+from tuishou import settings
 from tuishou.dal import catalog, tracking, users
 from tuishou.dal.dynamo import decode_cursor, encode_cursor
 from tuishou.errors import BadRequest
@@ -33,11 +33,11 @@ _CURSOR_KEYS = {"sort", "after"}
 
 
 def candidate_limit() -> int:
-    return max(1, min(int_setting("TUISHOU_TASK_CANDIDATES", 100), 1000))
+    return max(1, min(settings.task_list().candidates, 1000))
 
 
 def history_limit() -> int:
-    return max(1, min(int_setting("TUISHOU_TASK_HISTORY", 200), 1000))
+    return max(1, min(settings.task_list().history, 1000))
 
 
 def _decode(cursor: str | None, sort: str) -> str | None:

@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 NotificationKind = Literal["deadline_reminder", "channel_bonus_completed", "coupon_issued", "low_performance",
                            "raise_reward_hint", "compensation"]
 DeliveryChannel = Literal["inapp", "push", "sms"]
-DELIVERY_CHANNELS: tuple[str, ...] = ("inapp", "push", "sms")
-DEFAULT_CHANNELS: tuple[str, ...] = ("inapp", "push")
+DELIVERY_CHANNELS: tuple[DeliveryChannel, ...] = ("inapp", "push", "sms")
+DEFAULT_CHANNELS: tuple[DeliveryChannel, ...] = ("inapp", "push")
 
 
 class _Data(BaseModel):
@@ -99,7 +99,7 @@ class CompensationData(_Data):
 
 NotificationData = (DeadlineReminderData | ChannelBonusCompletedData | CouponIssuedData | LowPerformanceData
                     | RaiseRewardHintData | CompensationData)
-DATA_MODELS: dict[str, type[_Data]] = {
+DATA_MODELS: dict[str, type[NotificationData]] = {
     "deadline_reminder": DeadlineReminderData, "channel_bonus_completed": ChannelBonusCompletedData,
     "coupon_issued": CouponIssuedData, "low_performance": LowPerformanceData,
     "raise_reward_hint": RaiseRewardHintData, "compensation": CompensationData}

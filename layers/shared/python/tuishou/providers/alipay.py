@@ -20,6 +20,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from tuishou import money
+from tuishou.config import ConfigurationError
 from tuishou.models.common import within_date_range
 from tuishou.providers import (
     SAFE_ID_PATTERN,
@@ -56,7 +57,7 @@ def verify_signature(params: Mapping[str, str], public_key_pem: str) -> None:
     # cryptography is imported here, not at module load: only Alipay notifications pay its import cost.
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
     if params.get("sign_type", "RSA2") != "RSA2":
         raise InvalidNotification("only RSA2 signatures are accepted", field="sign_type")
@@ -67,6 +68,8 @@ def verify_signature(params: Mapping[str, str], public_key_pem: str) -> None:
     if not signature:
         raise InvalidNotification("missing sign", field="sign")
     key = serialization.load_pem_public_key(_pem(public_key_pem).encode())
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise ConfigurationError("the configured Alipay public key is not an RSA key")
     try:
         key.verify(signature, signed_content(params).encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())
     except InvalidSignature as exc:

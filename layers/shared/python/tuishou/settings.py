@@ -1,0 +1,228 @@
+"""Every ``TUISHOU_*`` environment variable, typed: one pydantic model per concern, each field aliased to its
+variable. A bad value is a ``ConfigurationError`` naming the variable; ``load()`` checks them all, so a
+handler that calls it at import fails its cold start rather than a later request.
+
+Values are read once per distinct environment: the cache is keyed on the ``TUISHOU_*`` variables
+themselves, so a process hosting several functions (the local stack) or a test that changes a variable
+sees the new values without any hook, while a warm Lambda reads its environment once."""
+
+from __future__ import annotations
+
+import json
+import os
+from decimal import Decimal
+from fractions import Fraction
+from functools import lru_cache
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+
+from tuishou.config import ConfigurationError
+
+PREFIX = "TUISHOU_"
+TABLES = ("catalog", "users", "tracking", "ledger", "idempotency")
+
+
+def _is_true(raw: object) -> bool:
+    return str(raw).strip().lower() == "true"
+
+
+Flag = Annotated[bool, BeforeValidator(_is_true)]  # "true" (any case) is on, anything else off
+
+
+class _Concern(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    def required(self, field: str) -> str:
+        """A setting a code path cannot do without (a function has only the resources it uses)."""
+        value = getattr(self, field)
+        if not value:
+            raise ConfigurationError(f"environment variable {type(self).model_fields[field].alias} is not set")
+        return str(value)
+
+
+class TableSettings(_Concern):
+    """Physical table names. A function has only the tables it uses: a missing one fails when used."""
+
+    catalog: str | None = Field(None, alias="TUISHOU_CATALOG_TABLE")
+    users: str | None = Field(None, alias="TUISHOU_USERS_TABLE")
+    tracking: str | None = Field(None, alias="TUISHOU_TRACKING_TABLE")
+    ledger: str | None = Field(None, alias="TUISHOU_LEDGER_TABLE")
+    idempotency: str | None = Field(None, alias="TUISHOU_IDEMPOTENCY_TABLE")
+
+    def name(self, short_name: str) -> str:
+        value = getattr(self, short_name, None) if short_name in TABLES else None
+        if not value:
+            raise ConfigurationError(f"environment variable {PREFIX}{short_name.upper()}_TABLE is not set")
+        return str(value)
+
+
+class RankingSettings(_Concern):
+    """Weights of the global task score: transactions, promotions, and the recency decay lambda."""
+
+    w_tx: Decimal = Field(Decimal("0.7"), alias="TUISHOU_RANK_W_TX", ge=0, allow_inf_nan=False)
+    w_promo: Decimal = Field(Decimal("0.3"), alias="TUISHOU_RANK_W_PROMO", ge=0, allow_inf_nan=False)
+    lam: Decimal = Field(Decimal("0.5"), alias="TUISHOU_RANK_LAMBDA", ge=0, le=1, allow_inf_nan=False)
+
+
+class TaskListSettings(_Concern):
+    """How much the personal task list reads: candidates per tag, and task-history items."""
+
+    candidates: int = Field(100, alias="TUISHOU_TASK_CANDIDATES")
+    history: int = Field(200, alias="TUISHOU_TASK_HISTORY")
+
+
+class InsightsSettings(_Concern):
+    """The merchant-insights job's window and thresholds."""
+
+    window_days: int = Field(7, alias="TUISHOU_INSIGHTS_WINDOW_DAYS", ge=1, le=90)
+    period_days: int = Field(7, alias="TUISHOU_INSIGHTS_PERIOD_DAYS", ge=1, le=366)
+    low_transactions_below: int = Field(3, alias="TUISHOU_INSIGHTS_LOW_TRANSACTIONS_BELOW", ge=0, le=10**9)
+    low_promotions_below: int = Field(5, alias="TUISHOU_INSIGHTS_LOW_PROMOTIONS_BELOW", ge=0, le=10**9)
+    hint_relevance_below: Fraction = Field(Fraction(1, 2), alias="TUISHOU_INSIGHTS_HINT_RELEVANCE_BELOW")
+    hint_sales_above: int = Field(5, alias="TUISHOU_INSIGHTS_HINT_SALES_ABOVE", ge=0, le=10**9)
+    hint_uplift_bps: int = Field(2000, alias="TUISHOU_INSIGHTS_HINT_UPLIFT_BPS", ge=1, le=10_000)
+
+    @field_validator("window_days", "period_days", "low_transactions_below", "low_promotions_below",
+                     "hint_sales_above", "hint_uplift_bps", mode="before")
+    @classmethod
+    def _digits_only(cls, raw: Any) -> Any:
+        if isinstance(raw, str) and not raw.strip().isdigit():
+            raise ValueError("must be a non-negative integer")
+        return raw
+
+    @field_validator("hint_relevance_below", mode="before")
+    @classmethod
+    def _fraction(cls, raw: Any) -> Fraction:
+        try:
+            value = Fraction(Decimal(str(raw)))
+        except (ArithmeticError, ValueError) as exc:
+            raise ValueError("must be a decimal number") from exc
+        if not 0 <= value <= 1:
+            raise ValueError("must be in [0, 1]")
+        return value
+
+
+class CompensationSettings(_Concern):
+    """The compensation scan (sweep grace, page size, time margin, pages per invocation, its queue), the
+    velocity flag, and the fixed amounts of rewardable events that are not sales."""
+
+    sweep_grace_minutes: int = Field(10, alias="TUISHOU_SWEEP_GRACE_MINUTES")
+    buckets_per_page: int = Field(6, alias="TUISHOU_SCAN_BUCKETS_PER_PAGE")
+    safety_ms: int = Field(60_000, alias="TUISHOU_SCAN_SAFETY_MS")
+    max_pages_per_invocation: int = Field(0, alias="TUISHOU_SCAN_MAX_PAGES_PER_INVOCATION")
+    queue_url: str | None = Field(None, alias="TUISHOU_COMPENSATION_QUEUE_URL")
+    velocity_max_per_hour: int = Field(20, alias="TUISHOU_VELOCITY_MAX_PER_HOUR")
+    reward_amounts: dict[str, Any] | None = Field(None, alias="TUISHOU_REWARD_AMOUNTS")
+    invitee_reward: Flag = Field(False, alias="TUISHOU_INVITEE_REWARD")
+
+    @field_validator("reward_amounts", mode="before")
+    @classmethod
+    def _json_object(cls, raw: Any) -> Any:
+        if not isinstance(raw, str):
+            return raw
+        if not raw:
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise ValueError("must be a JSON object") from exc
+
+
+class PaymentSettings(_Concern):
+    platform_fee_bps: int = Field(0, alias="TUISHOU_PLATFORM_FEE_BPS")
+
+
+class NotificationSettings(_Concern):
+    """Where notifications go: the SNS topic, direct SMS through SNS (``sns``), and the reminder lookback."""
+
+    topic_arn: str | None = Field(None, alias="TUISHOU_NOTIFICATIONS_TOPIC_ARN")
+    sms_delivery: str | None = Field(None, alias="TUISHOU_SMS_DELIVERY")
+    reminder_lookback_hours: int = Field(6, alias="TUISHOU_REMINDER_LOOKBACK_HOURS")
+
+
+class ProviderSettings(_Concern):
+    """Names of the SSM parameters holding the payment providers' secrets (the values are read from SSM)."""
+
+    stripe_secret_parameter: str | None = Field(None, alias="TUISHOU_STRIPE_WEBHOOK_SECRET_PARAMETER")
+    alipay_app_id_parameter: str | None = Field(None, alias="TUISHOU_ALIPAY_APP_ID_PARAMETER")
+    alipay_public_key_parameter: str | None = Field(None, alias="TUISHOU_ALIPAY_PUBLIC_KEY_PARAMETER")
+
+
+class FaultSettings(_Concern):
+    """The chaos switch: its SSM parameter and how long a process trusts what it read."""
+
+    parameter: str = Field("/tuishou/faults", alias="TUISHOU_FAULTS_PARAMETER")
+    ttl_seconds: float = Field(10.0, alias="TUISHOU_FAULTS_TTL_SECONDS", allow_inf_nan=False)
+
+
+class SiteSettings(_Concern):
+    public_base_url: str = Field("", alias="TUISHOU_PUBLIC_BASE_URL")
+
+
+Concern = TypeVar("Concern", bound=_Concern)
+CONCERNS: tuple[type[_Concern], ...] = (TableSettings, RankingSettings, TaskListSettings, InsightsSettings,
+                                        CompensationSettings, PaymentSettings, NotificationSettings,
+                                        ProviderSettings, FaultSettings, SiteSettings)
+
+
+def tables() -> TableSettings:
+    return _current(TableSettings)
+
+
+def ranking() -> RankingSettings:
+    return _current(RankingSettings)
+
+
+def task_list() -> TaskListSettings:
+    return _current(TaskListSettings)
+
+
+def insights() -> InsightsSettings:
+    return _current(InsightsSettings)
+
+
+def compensation() -> CompensationSettings:
+    return _current(CompensationSettings)
+
+
+def payments() -> PaymentSettings:
+    return _current(PaymentSettings)
+
+
+def notifications() -> NotificationSettings:
+    return _current(NotificationSettings)
+
+
+def providers() -> ProviderSettings:
+    return _current(ProviderSettings)
+
+
+def faults() -> FaultSettings:
+    return _current(FaultSettings)
+
+
+def site() -> SiteSettings:
+    return _current(SiteSettings)
+
+
+def load() -> None:
+    """Check every concern against the environment now (a handler's cold start): the first bad variable
+    raises ``ConfigurationError`` naming it."""
+    for concern in CONCERNS:
+        _current(concern)
+
+
+def _current(concern: type[Concern]) -> Concern:
+    environment = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(PREFIX)))
+    return _parsed(concern, environment)
+
+
+@lru_cache(maxsize=64)
+def _parsed(concern: type[Concern], environment: tuple[tuple[str, str], ...]) -> Concern:
+    try:
+        return concern.model_validate(dict(environment))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        variable = ".".join(str(part) for part in first["loc"])
+        raise ConfigurationError(f"environment variable {variable}: {first['msg']}") from exc
