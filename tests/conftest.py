@@ -1,10 +1,10 @@
-"""Fixtures: one moto server per test session (bound to 127.0.0.1), and for each test a fresh emulated
-account provisioned from template.yaml by the same code ``make local`` runs."""
+"""Fixtures: one moto server per test session (bound to 127.0.0.1), provisioned once from template.yaml by
+the same code ``make local`` runs; before each test that uses it, the stack is put back to that freshly
+provisioned state (``LocalStack.reset``: tables emptied, queues purged, users deleted, SSM restored)."""
 
 from __future__ import annotations
 
 import os
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +14,8 @@ os.environ.update({
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
     "POWERTOOLS_METRICS_NAMESPACE": "Tuishou", "POWERTOOLS_SERVICE_NAME": "tuishou", "POWERTOOLS_LOG_LEVEL": "WARNING",
+    # LocalStack.reset purges the queues before every test; real SQS allows one purge a minute
+    "MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR": "false",
 })
 
 from tests.helpers.api import ApiClient
@@ -60,13 +62,20 @@ def function_host() -> FunctionHost:
     return FunctionHost()
 
 
+@pytest.fixture(scope="session")
+def provisioned_stack(moto_endpoint: str, function_host: FunctionHost) -> LocalStack:
+    """The template's resources and provider secrets (an RSA key), created once per session."""
+    return LocalStack(moto_endpoint, host=function_host).provision()
+
+
 @pytest.fixture
-def stack(moto_endpoint: str, function_host: FunctionHost) -> LocalStack:
-    urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")).read()
+def stack(provisioned_stack: LocalStack) -> LocalStack:
+    """The session's stack as freshly provisioned: no test sees another's items, messages, users or
+    parameters. The shared DynamoDB client is new too, so no test keeps another's botocore hooks."""
     from tuishou.dal import dynamo
 
     dynamo.reset()
-    return LocalStack(moto_endpoint, host=function_host).provision()
+    return provisioned_stack.reset()
 
 
 @pytest.fixture
@@ -74,8 +83,7 @@ def api(stack: LocalStack) -> ApiClient:
     return ApiClient(stack)
 
 
-# ---------------------------------------------------------------- fixtures: issue 3 (tasks)
-# (keep fixtures of this feature between these markers)
+# ---------------------------------------------------------------- fixtures: tasks
 @pytest.fixture
 def dynamo_calls(stack: LocalStack) -> list[tuple[str, int]]:
     """Every DynamoDB request made through the shared client during the test: (operation, items read)."""
@@ -92,11 +100,9 @@ def dynamo_calls(stack: LocalStack) -> list[tuple[str, int]]:
 
     dynamo.client().meta.events.register("after-call.dynamodb", _record)
     return calls
-# ---------------------------------------------------------------- end of issue 3 fixtures
 
 
-# ---------------------------------------------------------------- fixtures: issue 4 (payments)
-# (keep fixtures of this feature between these markers)
+# ---------------------------------------------------------------- fixtures: payments
 @pytest.fixture(autouse=True, scope="session")
 def _serializable_dynamodb() -> None:
     """Concurrency tests need DynamoDB's transaction isolation, which moto lacks without this."""
@@ -107,7 +113,7 @@ def _serializable_dynamodb() -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_provider_config() -> Iterator[None]:
-    """Each test's stack generates new provider secrets: forget the ones cached from SSM."""
+    """No test reads provider secrets another test cached from SSM (a test may rotate them)."""
     from tuishou.dal import provider_config
 
     provider_config.clear_cache()
@@ -121,14 +127,12 @@ def payments(stack: LocalStack):
     from tests.helpers.payments import PaymentsKit
 
     return PaymentsKit(stack)
-# ---------------------------------------------------------------- end of issue 4 fixtures
 
 
-# ---------------------------------------------------------------- fixtures: issue 5 (channel tasks, notifications)
-# (keep fixtures of this feature between these markers)
+# ---------------------------------------------------------------- fixtures: channel tasks, notifications
 @pytest.fixture
 def fake_ledger(stack: LocalStack):
-    """The issue-4 ledger grant port, backed by the emulated LedgerTable (grant once per event id)."""
+    """The ledger grant port, backed by the emulated LedgerTable (grant once per event id)."""
     from tests.helpers.channel_tasks import FakeLedger
 
     return FakeLedger()
@@ -140,16 +144,12 @@ def dynamodb_requests(stack: LocalStack):
     from tests.helpers.channel_tasks import RequestCounter
 
     return RequestCounter()
-# ---------------------------------------------------------------- end of issue 5 fixtures
 
 
-# ---------------------------------------------------------------- fixtures: issue 6 (merchant insights)
-# (keep fixtures of this feature between these markers)
-# ---------------------------------------------------------------- end of issue 6 fixtures
+# ---------------------------------------------------------------- fixtures: merchant insights
 
 
-# ---------------------------------------------------------------- fixtures: issue 7 (compensation)
-# (keep fixtures of this feature between these markers)
+# ---------------------------------------------------------------- fixtures: compensation
 @pytest.fixture(autouse=True)
 def _faults_off() -> Iterator[None]:
     """Each test starts with the fault switch unread (a fresh account has no /tuishou/faults: off)."""
@@ -168,4 +168,3 @@ def compensation_kit(stack: LocalStack, payments):
     from tests.helpers.compensation import CompensationKit
 
     return CompensationKit(stack, payments)
-# ---------------------------------------------------------------- end of issue 7 fixtures

@@ -113,6 +113,61 @@ def _create_user_pools(prefix: str) -> dict[str, Any]:
     return physical
 
 
+# ---------------------------------------------------------------- back to a fresh account, resources kept
+def empty_tables(physical: dict[str, Any]) -> None:
+    """Delete every item of the template's tables (a key-only Scan, then batched deletes)."""
+    dynamodb = boto3.client("dynamodb")
+    for logical_id, resource in template.resources("AWS::DynamoDB::Table").items():
+        name = physical[logical_id]
+        key_names = [k["AttributeName"] for k in resource["Properties"]["KeySchema"]]
+        args: dict[str, Any] = {"TableName": name, "ConsistentRead": True,
+                                "ProjectionExpression": ", ".join(f"#k{i}" for i in range(len(key_names))),
+                                "ExpressionAttributeNames": {f"#k{i}": k for i, k in enumerate(key_names)}}
+        while True:
+            page = dynamodb.scan(**args)
+            keys = page["Items"]
+            for start in range(0, len(keys), 25):
+                requests = [{"DeleteRequest": {"Key": key}} for key in keys[start:start + 25]]
+                while requests:
+                    unprocessed = dynamodb.batch_write_item(RequestItems={name: requests})["UnprocessedItems"]
+                    requests = unprocessed.get(name, [])
+            if "LastEvaluatedKey" not in page:
+                break
+            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def purge_queues(prefix: str) -> None:
+    """Drop every message, visible or in flight, of the stack's queues (dead-letter and tap queues too).
+    Needs ``MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR=false``: SQS allows one purge a minute."""
+    sqs = boto3.client("sqs")
+    for url in sqs.list_queues(QueueNamePrefix=prefix).get("QueueUrls", []):
+        sqs.purge_queue(QueueUrl=url)
+
+
+def delete_users(user_pool_id: str) -> None:
+    cognito = boto3.client("cognito-idp")
+    for page in cognito.get_paginator("list_users").paginate(UserPoolId=user_pool_id):
+        for user in page["Users"]:
+            cognito.admin_delete_user(UserPoolId=user_pool_id, Username=user["Username"])
+
+
+def reset_parameters(provider: ProviderSecrets) -> None:
+    """Only the provider configuration stays in SSM, with its provisioned values (the fault switch and any
+    other parameter a test wrote are deleted)."""
+    ssm = boto3.client("ssm")
+    names = template.parameter_defaults()
+    wanted = {names["StripeWebhookSecretParameter"]: provider.stripe_webhook_secret,
+              names["AlipayAppIdParameter"]: provider.alipay_app_id,
+              names["AlipayPublicKeyParameter"]: provider.alipay_public_key_pem}
+    existing = [p["Name"] for page in ssm.get_paginator("describe_parameters").paginate() for p in page["Parameters"]]
+    extra = [name for name in existing if name not in wanted]
+    for start in range(0, len(extra), 10):
+        ssm.delete_parameters(Names=extra[start:start + 10])
+    found = ssm.get_parameters(Names=list(wanted), WithDecryption=True)["Parameters"]
+    if {p["Name"]: p["Value"] for p in found} != wanted:
+        store_provider_secrets(provider)
+
+
 def generate_provider_secrets() -> ProviderSecrets:
     """Local test credentials a payment provider would hold: a Stripe endpoint secret and an RSA key
     pair standing in for Alipay's signing key (the stack trusts its public half)."""

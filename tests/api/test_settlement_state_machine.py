@@ -5,17 +5,15 @@ exactly the commission minus the clawback of the largest refund delivered."""
 
 from __future__ import annotations
 
-import urllib.request
 import uuid
 from datetime import UTC, datetime
 
-import boto3
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from tests.helpers.payments import PaymentsKit, assert_ledger_consistent
-from tools import resources, template
+from tools import resources
 from tuishou.dal import dynamo
 from tuishou.dal import ledger as ledger_dal
 from tuishou.logic import settlement
@@ -31,12 +29,9 @@ class Crash(Exception):
 
 
 def fresh_tables(stack) -> None:
-    """Empty DynamoDB tables for each example: reset moto and recreate the template's tables only."""
-    urllib.request.urlopen(urllib.request.Request(f"{stack.endpoint_url}/moto-api/reset", method="POST")).read()
+    """Empty DynamoDB tables for each example (the rest of the stack is left as it is)."""
     dynamo.reset()
-    db = boto3.client("dynamodb")
-    for logical_id, resource in template.resources("AWS::DynamoDB::Table").items():
-        resources._create_table(db, stack.physical[logical_id], resource["Properties"])
+    resources.empty_tables(stack.physical)
 
 
 def test_settlement_state_machine(stack):

@@ -49,7 +49,7 @@ def share(api: ApiClient, user: User, product_id: str, channel: str = "wechat", 
 
 
 def settle_transactions(promoter_id: str, product_id: str, times: int, channel: str = "wechat") -> None:
-    """What a settlement (issue 4) adds: transaction counters, through the shared counter_updates."""
+    """What a settlement adds: transaction counters, through the shared counter_updates."""
     from tuishou.dal import dynamo
     from tuishou.dal.counters import counter_updates
 
