@@ -111,6 +111,14 @@ def _serializable_dynamodb() -> None:
     serialize_dynamodb()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_transaction_rollback() -> None:
+    """moto backs up whole tables for each transaction item; back up only the items it touches."""
+    from tests.helpers.moto_rollback import cheap_transaction_rollback
+
+    cheap_transaction_rollback()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_provider_config() -> Iterator[None]:
     """No test reads provider secrets another test cached from SSM (a test may rotate them)."""

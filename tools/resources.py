@@ -115,25 +115,11 @@ def _create_user_pools(prefix: str) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- back to a fresh account, resources kept
 def empty_tables(physical: dict[str, Any]) -> None:
-    """Delete every item of the template's tables (a key-only Scan, then batched deletes)."""
+    """Every template table empty, as created (deleted and created again: no items, no stream records)."""
     dynamodb = boto3.client("dynamodb")
     for logical_id, resource in template.resources("AWS::DynamoDB::Table").items():
-        name = physical[logical_id]
-        key_names = [k["AttributeName"] for k in resource["Properties"]["KeySchema"]]
-        args: dict[str, Any] = {"TableName": name, "ConsistentRead": True,
-                                "ProjectionExpression": ", ".join(f"#k{i}" for i in range(len(key_names))),
-                                "ExpressionAttributeNames": {f"#k{i}": k for i, k in enumerate(key_names)}}
-        while True:
-            page = dynamodb.scan(**args)
-            keys = page["Items"]
-            for start in range(0, len(keys), 25):
-                requests = [{"DeleteRequest": {"Key": key}} for key in keys[start:start + 25]]
-                while requests:
-                    unprocessed = dynamodb.batch_write_item(RequestItems={name: requests})["UnprocessedItems"]
-                    requests = unprocessed.get(name, [])
-            if "LastEvaluatedKey" not in page:
-                break
-            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        dynamodb.delete_table(TableName=physical[logical_id])
+        _create_table(dynamodb, physical[logical_id], resource["Properties"])
 
 
 def purge_queues(prefix: str) -> None:

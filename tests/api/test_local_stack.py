@@ -81,3 +81,42 @@ def test_real_http_server_on_loopback(stack):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_cancelled_transaction_leaves_every_item_as_it_was(stack):
+    # Given two items, one with a nested map
+    from botocore.exceptions import ClientError
+
+    from tuishou.dal import dynamo
+
+    table, db = dynamo.table("ledger"), boto3_dynamodb()
+    db.put_item(TableName=table, Item=dynamo.to_item({"pk": "A", "sk": "1", "n": 1, "m": {"x": [1, 2]}}))
+    db.put_item(TableName=table, Item=dynamo.to_item({"pk": "B", "sk": "1", "n": 2}))
+    before = sorted(map(str, db.scan(TableName=table)["Items"]))
+    # When a transaction updates one in place, deletes the other, adds a third, then fails a condition
+    try:
+        db.transact_write_items(TransactItems=[
+            {"Update": {"TableName": table, "Key": dynamo.key("A", "1"),
+                        "UpdateExpression": "ADD n :one SET m.x[0] = :z",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}, ":z": {"N": "9"}}}},
+            {"Delete": {"TableName": table, "Key": dynamo.key("B", "1")}},
+            {"Put": {"TableName": table, "Item": dynamo.to_item({"pk": "C", "sk": "1"})}},
+            {"Put": {"TableName": table, "Item": dynamo.to_item({"pk": "A", "sk": "2"}),
+                     "ConditionExpression": "attribute_exists(pk)"}},
+        ])
+        raise AssertionError("the transaction should have been cancelled")
+    except ClientError as error:
+        assert error.response["Error"]["Code"] == "TransactionCanceledException"
+    # Then the table is exactly as before
+    assert sorted(map(str, db.scan(TableName=table)["Items"])) == before
+    # And a transaction that commits still writes
+    db.transact_write_items(TransactItems=[{"Update": {"TableName": table, "Key": dynamo.key("A", "1"),
+                                                       "UpdateExpression": "ADD n :one",
+                                                       "ExpressionAttributeValues": {":one": {"N": "1"}}}}])
+    assert db.get_item(TableName=table, Key=dynamo.key("A", "1"))["Item"]["n"] == {"N": "2"}
+
+
+def boto3_dynamodb():
+    import boto3
+
+    return boto3.client("dynamodb")

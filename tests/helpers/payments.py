@@ -1,4 +1,4 @@
-"""Payments test kit: seeds the catalogue, user and tracking items settlement reads (product, promoter profile, click) with the
+"""Payments test kit: seeds the items settlement reads (product, promoter profile, click) with the
 key builders, signs Stripe and Alipay notifications as the providers do, and reads the ledger back."""
 
 from __future__ import annotations
@@ -94,11 +94,11 @@ class PaymentsKit:
         assert self.stack.provider is not None
         return self.stack.provider
 
-    # ------------------------------------------------------------------ seeding (the item shapes the product, profile and link APIs write)
+    # ------------------------------------------------------------------ seeding (as the APIs write them)
     def seed_click(self, *, rules: list[dict[str, Any]] | None = None, tags: list[str] | None = None,
                    currency: str = "CNY", promoter_id: str | None = None, merchant_id: str | None = None,
                    channel: str = "wechat", price_minor: int = 9900) -> Seeded:
-        """A product with reward rules, a promoter profile and a click, written as the product, profile and link APIs write them."""
+        """A product with reward rules, a promoter profile and a click, as their APIs write them."""
         db = boto3.client("dynamodb")
         product_id, click_id = f"prd_{uuid.uuid4().hex[:20]}", f"clk_{uuid.uuid4().hex[:20]}"
         promoter_id = promoter_id or str(uuid.uuid4())
