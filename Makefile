@@ -21,9 +21,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/cfn-lint template.yaml
 	POWERTOOLS_TRACE_DISABLED=true $(BIN)/python -m tools.openapi --check
+	$(BIN)/vulture
 
+# The pure tests only (no moto server, no build: tests/conftest.py marks them `pure`), in seconds.
 unit: $(STAMP)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -m pure $(PYTEST_ARGS)
 
 # The deployable artifact: `sam build` (aws-sam-cli in its own venv, python3.12 found by tools/python312),
 # rebuilt only when a source it packages has changed. LAMBDA_RUNTIME stands in for the runtime's own

@@ -37,12 +37,36 @@ def moto_endpoint() -> Iterator[str]:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The least-privilege checks read the calls every other test made: they run last, and judge unused
-    grants only when the whole suite was collected."""
+    grants only when the whole suite was collected. A test that needs no moto server (no ``stack`` in its
+    fixtures) and no build is marked ``pure``: ``make unit`` runs those alone."""
     from tests.deploy.test_least_privilege import FULL_RUN
 
     config.stash[FULL_RUN] = (config.args_source == pytest.Config.ArgsSource.TESTPATHS
                               and not config.option.keyword and not config.option.markexpr)
     items.sort(key=lambda item: item.path.name == "test_least_privilege.py")
+    for item in items:
+        if "moto_endpoint" not in getattr(item, "fixturenames", ()) and item.path.parent.name != "deploy":
+            item.add_marker(pytest.mark.pure)
+
+
+@pytest.fixture(autouse=True)
+def _pure_tests_call_no_aws(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A ``pure`` test that reaches for AWS fails at once (instead of using a stack another test left)."""
+    if request.node.get_closest_marker("pure") is None:
+        yield
+        return
+    from botocore.client import BaseClient
+
+    calling = BaseClient._make_api_call
+
+    def refuse(client, operation: str, params: dict) -> None:
+        raise AssertionError(f"a pure test called AWS ({operation}): request the `stack` fixture")
+
+    BaseClient._make_api_call = refuse
+    try:
+        yield
+    finally:
+        BaseClient._make_api_call = calling
 
 
 @pytest.fixture(scope="session", autouse=True)
