@@ -83,14 +83,12 @@ class LocalStack:
     def reset(self) -> LocalStack:
         """Back to the state ``provision()`` left, keeping the resources and the provider secrets: tables
         emptied, queues purged, users deleted, SSM holding only the provider configuration, the notifications
-        seen so far forgotten, and the functions' environment applied again. Much cheaper than provisioning."""
+        seen so far forgotten, and the functions' environment applied again. Much cheaper than provisioning;
+        needs the moto server in this process (as the tests and ``make local`` run it)."""
         assert self.provider is not None, "provision() first"
         os.environ.update(aws_environment(self.endpoint_url))
         os.environ.update(self.environment)
-        resources.empty_tables(self.physical)
-        resources.purge_queues(self.prefix)
-        resources.delete_users(self.physical["UserPool"])
-        resources.reset_parameters(self.provider)
+        resources.clear_state(self.physical, self.prefix, self.provider)
         self.published.clear()
         self.failed_deliveries = 0
         return self

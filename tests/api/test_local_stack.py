@@ -120,3 +120,33 @@ def boto3_dynamodb():
     import boto3
 
     return boto3.client("dynamodb")
+
+
+def test_reset_forgets_what_a_test_left_and_keeps_the_provisioned_stack(stack):
+    # Given a test that left items, a queued message, a published notification, a user, a parameter and a
+    # changed provider secret behind
+    import boto3
+
+    from tuishou.dal import dynamo
+
+    ssm, sqs = boto3.client("ssm"), boto3.client("sqs")
+    boto3.client("dynamodb").put_item(TableName=dynamo.table("ledger"), Item=dynamo.key("X", "1"))
+    sqs.send_message(QueueUrl=stack.physical["CompensationScanQueue"], MessageBody="{}")
+    boto3.client("sns").publish(TopicArn=stack.physical["NotificationsTopic"], Message="hello")
+    assert stack.notifications()
+    stack.create_user("alice", "promoter")
+    ssm.put_parameter(Name="/tuishou/faults", Value="{}", Type="String", Overwrite=True)
+    ssm.put_parameter(Name="/tuishou/alipay/app-id", Value="rotated", Type="String", Overwrite=True)
+    pool, secret = stack.physical["UserPool"], stack.provider.stripe_webhook_secret
+    # When the stack is reset for the next test
+    stack.reset()
+    # Then none of it is there, and the resources and provider secrets are those provisioned
+    assert boto3.client("dynamodb").scan(TableName=dynamo.table("ledger"))["Items"] == []
+    assert "Messages" not in sqs.receive_message(QueueUrl=stack.physical["CompensationScanQueue"])
+    assert stack.notifications() == []
+    assert boto3.client("cognito-idp").list_users(UserPoolId=pool)["Users"] == []
+    assert sorted(p["Name"] for p in ssm.describe_parameters()["Parameters"]) == sorted(
+        ("/tuishou/stripe/webhook-secrets", "/tuishou/alipay/app-id", "/tuishou/alipay/public-key"))
+    assert ssm.get_parameter(Name="/tuishou/alipay/app-id")["Parameter"]["Value"] == stack.provider.alipay_app_id
+    assert (stack.physical["UserPool"], stack.provider.stripe_webhook_secret) == (pool, secret)
+    assert stack.create_user("alice", "promoter")["username"] == "alice@users.tuishou.test"

@@ -32,7 +32,7 @@ class Crash(Exception):
 def fresh_tables(stack) -> None:
     """Empty DynamoDB tables for each example (the rest of the stack is left as it is)."""
     dynamo.reset()
-    resources.empty_tables(stack.physical)
+    resources.clear_tables(stack.physical)
 
 
 class SettlementMachine(RuleBasedStateMachine):
