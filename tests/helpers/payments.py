@@ -154,15 +154,16 @@ class PaymentsKit:
                 return items
             args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def entries(self) -> list[dict[str, Any]]:
-        return [i for i in self.ledger_items() if i["sk"].startswith(keys.ENTRY_PREFIX)]
+    # Each reader scans the ledger, or filters the ``items`` of one scan already made.
+    def entries(self, items: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+        return [i for i in (self.ledger_items() if items is None else items) if i["sk"].startswith(keys.ENTRY_PREFIX)]
 
-    def balances(self) -> dict[tuple[str, str], int]:
+    def balances(self, items: list[dict[str, Any]] | None = None) -> dict[tuple[str, str], int]:
         return {(i["account_id"], i["currency"]): int(i["balance_minor"])
-                for i in self.ledger_items() if i["sk"].startswith(keys.BALANCE_PREFIX)}
+                for i in (self.ledger_items() if items is None else items) if i["sk"].startswith(keys.BALANCE_PREFIX)}
 
-    def settlements(self) -> list[dict[str, Any]]:
-        return [i for i in self.ledger_items() if i["sk"] == "SETTLEMENT"]
+    def settlements(self, items: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+        return [i for i in (self.ledger_items() if items is None else items) if i["sk"] == "SETTLEMENT"]
 
     def item(self, table: str, key: tuple[str, str]) -> dict[str, Any] | None:
         found = boto3.client("dynamodb").get_item(TableName=dynamodb_table(table), Key=dynamo.key(*key),
@@ -171,7 +172,8 @@ class PaymentsKit:
 
     def assert_ledger_consistent(self) -> None:
         """Every transaction balances and every balance equals the sum of its entries."""
-        assert_ledger_consistent(self.entries(), self.balances())
+        items = self.ledger_items()
+        assert_ledger_consistent(self.entries(items), self.balances(items))
 
 
 def assert_ledger_consistent(entries: list[dict[str, Any]], balances: dict[tuple[str, str], int]) -> None:

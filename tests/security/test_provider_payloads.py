@@ -19,7 +19,8 @@ HUGE = 10**40
 
 def money_state(payments) -> tuple[list, dict, list]:
     """Everything that is money: entries, balances, settlement records."""
-    return payments.entries(), payments.balances(), payments.settlements()
+    items = payments.ledger_items()
+    return payments.entries(items), payments.balances(items), payments.settlements(items)
 
 
 def rejected(api) -> list[dict[str, Any]]:
