@@ -61,8 +61,15 @@ build: $(ARTIFACT) $(LAMBDA_RUNTIME) $(TRANSLATED) $(STAMP)
 lock: $(STAMP)
 	$(BIN)/python -m tools.lock
 
+# The suite in two pytest-xdist workers (each with its own moto server and stack), then the least-privilege
+# checks, which judge the AWS calls every worker saved in TEST_AWS_CALLS. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
+TEST_AWS_CALLS := .local/test-aws-calls
 test: lint build
-	TUISHOU_REQUIRE_ARTIFACT=1 $(BIN)/pytest $(PYTEST_ARGS)
+	rm -rf $(TEST_AWS_CALLS)
+	TUISHOU_REQUIRE_ARTIFACT=1 TUISHOU_AWS_CALLS_DIR=$(TEST_AWS_CALLS) $(BIN)/pytest -n $(TEST_WORKERS) \
+		--ignore=tests/deploy/test_least_privilege.py $(PYTEST_ARGS)
+	TUISHOU_REQUIRE_ARTIFACT=1 TUISHOU_AWS_CALLS_DIR=$(TEST_AWS_CALLS) $(BIN)/pytest tests/deploy/test_least_privilege.py
 
 openapi: $(STAMP)
 	POWERTOOLS_TRACE_DISABLED=true $(BIN)/python -m tools.openapi

@@ -41,8 +41,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     fixtures) and no build is marked ``pure``: ``make unit`` runs those alone."""
     from tests.deploy.test_least_privilege import FULL_RUN
 
-    config.stash[FULL_RUN] = (config.args_source == pytest.Config.ArgsSource.TESTPATHS
-                              and not config.option.keyword and not config.option.markexpr)
+    config.stash[FULL_RUN] = _full_run(config)
     items.sort(key=lambda item: item.path.name == "test_least_privilege.py")
     for item in items:
         if "moto_endpoint" not in getattr(item, "fixturenames", ()) and item.path.parent.name != "deploy":
@@ -69,13 +68,41 @@ def _pure_tests_call_no_aws(request: pytest.FixtureRequest) -> Iterator[None]:
         BaseClient._make_api_call = calling
 
 
+def _full_run(config: pytest.Config) -> bool:
+    """Whether the whole suite runs: no test selected by path, keyword or marker. Under pytest-xdist the
+    controller decides (a worker gets the paths as arguments); with ``TUISHOU_AWS_CALLS_DIR`` the runs whose
+    calls were saved there decide (``make test`` runs the least-privilege checks after the parallel run)."""
+    if config.option.keyword or config.option.markexpr:
+        return False
+    if hasattr(config, "workerinput"):
+        return bool(config.workerinput.get("tuishou_full_run"))
+    if saved := CallRecorder.saved_runs(os.environ.get("TUISHOU_AWS_CALLS_DIR")):
+        return all(run["full_run"] for run in saved)
+    return config.args_source == pytest.Config.ArgsSource.TESTPATHS
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """pytest-xdist, on the controller: tell each worker whether the whole suite is running."""
+    node.workerinput["tuishou_full_run"] = _full_run(node.config)
+
+
 @pytest.fixture(scope="session", autouse=True)
-def aws_calls() -> Iterator[CallRecorder]:
-    """Every AWS call each function makes during the session (tests/deploy/test_least_privilege.py)."""
+def aws_calls(request: pytest.FixtureRequest) -> Iterator[CallRecorder]:
+    """Every AWS call each function makes during the session (tests/deploy/test_least_privilege.py), with
+    the calls earlier runs saved in ``TUISHOU_AWS_CALLS_DIR``; this run's calls are saved there too (one file
+    per pytest-xdist worker), so a later run of the least-privilege checks sees every worker's calls."""
+    from tests.deploy.test_least_privilege import FULL_RUN
+
+    calls_dir = os.environ.get("TUISHOU_AWS_CALLS_DIR")
     recorder = CallRecorder()
+    recorder.load(calls_dir)
     recorder.start()
     yield recorder
     recorder.stop()
+    if calls_dir:
+        worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
+        recorder.save(calls_dir, worker, request.config.stash.get(FULL_RUN, False))
     if report := os.environ.get("TUISHOU_AWS_CALLS_REPORT"):  # e.g. to write a policy from what is used
         recorder.write(report)
 

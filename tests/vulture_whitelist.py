@@ -79,6 +79,7 @@ _.failed_deliveries
 
 # ---------------------------------------------------------------- pytest and hypothesis
 pytest_collection_modifyitems  # pytest hook
+pytest_configure_node  # pytest-xdist hook
 _.teardown  # RuleBasedStateMachine.teardown
 rounds  # parametrize: the same test run several times
 
