@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONPATH := layers/shared/python:.
 
-.PHONY: install local test lint unit openapi bench soak clean build lock
+.PHONY: install local test test-slow lint unit openapi bench soak clean build lock
 
 $(STAMP): requirements-dev.txt layers/shared/requirements.txt functions/webhooks/requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -61,15 +61,24 @@ build: $(ARTIFACT) $(LAMBDA_RUNTIME) $(TRANSLATED) $(STAMP)
 lock: $(STAMP)
 	$(BIN)/python -m tools.lock
 
-# The suite in two pytest-xdist workers (each with its own moto server and stack), then the least-privilege
-# checks, which judge the AWS calls every worker saved in TEST_AWS_CALLS. TEST_WORKERS=0: one process.
+# The suite but the `slow` scale tests, in two pytest-xdist workers (each with its own moto server and
+# stack), then the least-privilege checks, which judge the AWS calls every worker saved in TEST_AWS_CALLS.
+# `make test-slow` runs the scale tests the same way (CI runs both); TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 2
 TEST_AWS_CALLS := .local/test-aws-calls
+PYTEST_PARALLEL = TUISHOU_REQUIRE_ARTIFACT=1 TUISHOU_AWS_CALLS_DIR=$(TEST_AWS_CALLS) $(BIN)/pytest -n $(TEST_WORKERS) \
+	--ignore=tests/deploy/test_least_privilege.py
+LEAST_PRIVILEGE = TUISHOU_REQUIRE_ARTIFACT=1 TUISHOU_AWS_CALLS_DIR=$(TEST_AWS_CALLS) $(BIN)/pytest \
+	tests/deploy/test_least_privilege.py
 test: lint build
 	rm -rf $(TEST_AWS_CALLS)
-	TUISHOU_REQUIRE_ARTIFACT=1 TUISHOU_AWS_CALLS_DIR=$(TEST_AWS_CALLS) $(BIN)/pytest -n $(TEST_WORKERS) \
-		--ignore=tests/deploy/test_least_privilege.py $(PYTEST_ARGS)
-	TUISHOU_REQUIRE_ARTIFACT=1 TUISHOU_AWS_CALLS_DIR=$(TEST_AWS_CALLS) $(BIN)/pytest tests/deploy/test_least_privilege.py
+	$(PYTEST_PARALLEL) -m "not slow" $(PYTEST_ARGS)
+	$(LEAST_PRIVILEGE)
+
+# The scale tests; their calls join those `make test` saved (when run after it) for the least-privilege checks.
+test-slow: $(STAMP) build
+	$(PYTEST_PARALLEL) -m slow $(PYTEST_ARGS)
+	$(LEAST_PRIVILEGE)
 
 openapi: $(STAMP)
 	POWERTOOLS_TRACE_DISABLED=true $(BIN)/python -m tools.openapi

@@ -69,10 +69,11 @@ def _pure_tests_call_no_aws(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 def _full_run(config: pytest.Config) -> bool:
-    """Whether the whole suite runs: no test selected by path, keyword or marker. Under pytest-xdist the
+    """Whether the whole suite runs: no test selected by path, keyword or marker, except that the ``slow``
+    scale tests may be left out (``make test``; ``make test-slow`` runs them). Under pytest-xdist the
     controller decides (a worker gets the paths as arguments); with ``TUISHOU_AWS_CALLS_DIR`` the runs whose
     calls were saved there decide (``make test`` runs the least-privilege checks after the parallel run)."""
-    if config.option.keyword or config.option.markexpr:
+    if config.option.keyword or config.option.markexpr not in ("", "not slow"):
         return False
     if hasattr(config, "workerinput"):
         return bool(config.workerinput.get("tuishou_full_run"))
@@ -102,7 +103,7 @@ def aws_calls(request: pytest.FixtureRequest) -> Iterator[CallRecorder]:
     recorder.stop()
     if calls_dir:
         worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
-        recorder.save(calls_dir, worker, request.config.stash.get(FULL_RUN, False))
+        recorder.save(calls_dir, f"{worker}-{os.getpid()}", request.config.stash.get(FULL_RUN, False))
     if report := os.environ.get("TUISHOU_AWS_CALLS_REPORT"):  # e.g. to write a policy from what is used
         recorder.write(report)
 

@@ -468,7 +468,7 @@ def _seed_events(count: int, start: datetime, spread: timedelta, granted_every: 
                 seeder.transact(grant_items(event))
 
 
-@pytest.mark.parametrize("outside", [0, 300])
+@pytest.mark.parametrize("outside", [0, pytest.param(300, marks=pytest.mark.slow)])
 def test_scan_reads_about_one_item_per_event_whatever_the_table_size(stack, dynamodb_requests, outside):
     # Given 40 events in a 3-hour window (half granted) and `outside` more events in other hours
     window_start = clock.now() - timedelta(hours=30)

@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -132,6 +133,7 @@ class SettlementMachine(RuleBasedStateMachine):
             assert balances.get((promoter, "CNY"), 0) == expected
 
 
+@pytest.mark.slow
 def test_settlement_state_machine(stack):
     SettlementMachine.stack, SettlementMachine.real_write = stack, ledger_dal.write
     SettlementMachine.TestCase.settings = settings(
