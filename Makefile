@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PYTHONPATH := layers/shared/python:.
 
-.PHONY: install local test lint typecheck unit openapi bench soak clean build lock
+.PHONY: install local test test-slow lint typecheck unit openapi bench soak clean build lock
 
 $(STAMP): requirements-dev.txt layers/shared/requirements.txt functions/webhooks/requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -24,9 +24,11 @@ lint: $(STAMP) typecheck
 	$(BIN)/ruff check .
 	$(BIN)/cfn-lint template.yaml
 	POWERTOOLS_TRACE_DISABLED=true $(BIN)/python -m tools.openapi --check
+	$(BIN)/vulture
 
+# The pure tests only (no moto server, no build: tests/conftest.py marks them `pure`), in seconds.
 unit: $(STAMP)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -m pure $(PYTEST_ARGS)
 
 # The deployable artifact: `sam build` (aws-sam-cli in its own venv, python3.12 found by tools/python312),
 # rebuilt only when a source it packages has changed. LAMBDA_RUNTIME stands in for the runtime's own
@@ -62,8 +64,24 @@ build: $(ARTIFACT) $(LAMBDA_RUNTIME) $(TRANSLATED) $(STAMP)
 lock: $(STAMP)
 	$(BIN)/python -m tools.lock
 
+# The suite but the `slow` scale tests, in two pytest-xdist workers (each with its own moto server and
+# stack), then the least-privilege checks, which judge the AWS calls every worker saved in TEST_AWS_CALLS.
+# `make test-slow` runs the scale tests the same way (CI runs both); TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
+TEST_AWS_CALLS := .local/test-aws-calls
+PYTEST_PARALLEL = TUISHOU_REQUIRE_ARTIFACT=1 TUISHOU_AWS_CALLS_DIR=$(TEST_AWS_CALLS) $(BIN)/pytest -n $(TEST_WORKERS) \
+	--ignore=tests/deploy/test_least_privilege.py
+LEAST_PRIVILEGE = TUISHOU_REQUIRE_ARTIFACT=1 TUISHOU_AWS_CALLS_DIR=$(TEST_AWS_CALLS) $(BIN)/pytest \
+	tests/deploy/test_least_privilege.py
 test: lint build
-	TUISHOU_REQUIRE_ARTIFACT=1 $(BIN)/pytest $(PYTEST_ARGS)
+	rm -rf $(TEST_AWS_CALLS)
+	$(PYTEST_PARALLEL) -m "not slow" $(PYTEST_ARGS)
+	$(LEAST_PRIVILEGE)
+
+# The scale tests; their calls join those `make test` saved (when run after it) for the least-privilege checks.
+test-slow: $(STAMP) build
+	$(PYTEST_PARALLEL) -m slow $(PYTEST_ARGS)
+	$(LEAST_PRIVILEGE)
 
 openapi: $(STAMP)
 	POWERTOOLS_TRACE_DISABLED=true $(BIN)/python -m tools.openapi

@@ -1,10 +1,10 @@
-"""Fixtures: one moto server per test session (bound to 127.0.0.1), and for each test a fresh emulated
-account provisioned from template.yaml by the same code ``make local`` runs."""
+"""Fixtures: one moto server per test session (bound to 127.0.0.1), provisioned once from template.yaml by
+the same code ``make local`` runs; before each test that uses it, the stack is put back to that freshly
+provisioned state (``LocalStack.reset``: tables emptied, queues purged, users deleted, SSM restored)."""
 
 from __future__ import annotations
 
 import os
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +14,8 @@ os.environ.update({
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
     "POWERTOOLS_METRICS_NAMESPACE": "Tuishou", "POWERTOOLS_SERVICE_NAME": "tuishou", "POWERTOOLS_LOG_LEVEL": "WARNING",
+    # LocalStack.reset purges the queues before every test; real SQS allows one purge a minute
+    "MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR": "false",
 })
 
 from tests.helpers.api import ApiClient
@@ -35,21 +37,73 @@ def moto_endpoint() -> Iterator[str]:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The least-privilege checks read the calls every other test made: they run last, and judge unused
-    grants only when the whole suite was collected."""
+    grants only when the whole suite was collected. A test that needs no moto server (no ``stack`` in its
+    fixtures) and no build is marked ``pure``: ``make unit`` runs those alone."""
     from tests.deploy.test_least_privilege import FULL_RUN
 
-    config.stash[FULL_RUN] = (config.args_source == pytest.Config.ArgsSource.TESTPATHS
-                              and not config.option.keyword and not config.option.markexpr)
+    config.stash[FULL_RUN] = _full_run(config)
     items.sort(key=lambda item: item.path.name == "test_least_privilege.py")
+    for item in items:
+        if "moto_endpoint" not in getattr(item, "fixturenames", ()) and item.path.parent.name != "deploy":
+            item.add_marker(pytest.mark.pure)
+
+
+@pytest.fixture(autouse=True)
+def _pure_tests_call_no_aws(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A ``pure`` test that reaches for AWS fails at once (instead of using a stack another test left)."""
+    if request.node.get_closest_marker("pure") is None:
+        yield
+        return
+    from botocore.client import BaseClient
+
+    calling = BaseClient._make_api_call
+
+    def refuse(client, operation: str, params: dict) -> None:
+        raise AssertionError(f"a pure test called AWS ({operation}): request the `stack` fixture")
+
+    BaseClient._make_api_call = refuse
+    try:
+        yield
+    finally:
+        BaseClient._make_api_call = calling
+
+
+def _full_run(config: pytest.Config) -> bool:
+    """Whether the whole suite runs: no test selected by path, keyword or marker, except that the ``slow``
+    scale tests may be left out (``make test``; ``make test-slow`` runs them). Under pytest-xdist the
+    controller decides (a worker gets the paths as arguments); with ``TUISHOU_AWS_CALLS_DIR`` the runs whose
+    calls were saved there decide (``make test`` runs the least-privilege checks after the parallel run)."""
+    if config.option.keyword or config.option.markexpr not in ("", "not slow"):
+        return False
+    if hasattr(config, "workerinput"):
+        return bool(config.workerinput.get("tuishou_full_run"))
+    if saved := CallRecorder.saved_runs(os.environ.get("TUISHOU_AWS_CALLS_DIR")):
+        return all(run["full_run"] for run in saved)
+    return config.args_source == pytest.Config.ArgsSource.TESTPATHS
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """pytest-xdist, on the controller: tell each worker whether the whole suite is running."""
+    node.workerinput["tuishou_full_run"] = _full_run(node.config)
 
 
 @pytest.fixture(scope="session", autouse=True)
-def aws_calls() -> Iterator[CallRecorder]:
-    """Every AWS call each function makes during the session (tests/deploy/test_least_privilege.py)."""
+def aws_calls(request: pytest.FixtureRequest) -> Iterator[CallRecorder]:
+    """Every AWS call each function makes during the session (tests/deploy/test_least_privilege.py), with
+    the calls earlier runs saved in ``TUISHOU_AWS_CALLS_DIR``; this run's calls are saved there too (one file
+    per pytest-xdist worker), so a later run of the least-privilege checks sees every worker's calls."""
+    from tests.deploy.test_least_privilege import FULL_RUN
+
+    calls_dir = os.environ.get("TUISHOU_AWS_CALLS_DIR")
     recorder = CallRecorder()
+    recorder.load(calls_dir)
     recorder.start()
     yield recorder
     recorder.stop()
+    if calls_dir:
+        worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
+        recorder.save(calls_dir, f"{worker}-{os.getpid()}", request.config.stash.get(FULL_RUN, False))
     if report := os.environ.get("TUISHOU_AWS_CALLS_REPORT"):  # e.g. to write a policy from what is used
         recorder.write(report)
 
@@ -60,13 +114,20 @@ def function_host() -> FunctionHost:
     return FunctionHost()
 
 
+@pytest.fixture(scope="session")
+def provisioned_stack(moto_endpoint: str, function_host: FunctionHost) -> LocalStack:
+    """The template's resources and provider secrets (an RSA key), created once per session."""
+    return LocalStack(moto_endpoint, host=function_host).provision()
+
+
 @pytest.fixture
-def stack(moto_endpoint: str, function_host: FunctionHost) -> LocalStack:
-    urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")).read()
+def stack(provisioned_stack: LocalStack) -> LocalStack:
+    """The session's stack as freshly provisioned: no test sees another's items, messages, users or
+    parameters. The shared DynamoDB client is new too, so no test keeps another's botocore hooks."""
     from tuishou.dal import dynamo
 
     dynamo.reset()
-    return LocalStack(moto_endpoint, host=function_host).provision()
+    return provisioned_stack.reset()
 
 
 @pytest.fixture
@@ -74,8 +135,7 @@ def api(stack: LocalStack) -> ApiClient:
     return ApiClient(stack)
 
 
-# ---------------------------------------------------------------- fixtures: issue 3 (tasks)
-# (keep fixtures of this feature between these markers)
+# ---------------------------------------------------------------- fixtures: tasks
 @pytest.fixture
 def dynamo_calls(stack: LocalStack) -> list[tuple[str, int]]:
     """Every DynamoDB request made through the shared client during the test: (operation, items read)."""
@@ -92,11 +152,9 @@ def dynamo_calls(stack: LocalStack) -> list[tuple[str, int]]:
 
     dynamo.client().meta.events.register("after-call.dynamodb", _record)
     return calls
-# ---------------------------------------------------------------- end of issue 3 fixtures
 
 
-# ---------------------------------------------------------------- fixtures: issue 4 (payments)
-# (keep fixtures of this feature between these markers)
+# ---------------------------------------------------------------- fixtures: payments
 @pytest.fixture(autouse=True, scope="session")
 def _serializable_dynamodb() -> None:
     """Concurrency tests need DynamoDB's transaction isolation, which moto lacks without this."""
@@ -105,9 +163,17 @@ def _serializable_dynamodb() -> None:
     serialize_dynamodb()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_transaction_rollback() -> None:
+    """moto backs up whole tables for each transaction item; back up only the items it touches."""
+    from tests.helpers.moto_rollback import cheap_transaction_rollback
+
+    cheap_transaction_rollback()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_provider_config() -> Iterator[None]:
-    """Each test's stack generates new provider secrets: forget the ones cached from SSM."""
+    """No test reads provider secrets another test cached from SSM (a test may rotate them)."""
     from tuishou.dal import provider_config
 
     provider_config.clear_cache()
@@ -121,14 +187,12 @@ def payments(stack: LocalStack):
     from tests.helpers.payments import PaymentsKit
 
     return PaymentsKit(stack)
-# ---------------------------------------------------------------- end of issue 4 fixtures
 
 
-# ---------------------------------------------------------------- fixtures: issue 5 (channel tasks, notifications)
-# (keep fixtures of this feature between these markers)
+# ---------------------------------------------------------------- fixtures: channel tasks, notifications
 @pytest.fixture
 def fake_ledger(stack: LocalStack):
-    """The issue-4 ledger grant port, backed by the emulated LedgerTable (grant once per event id)."""
+    """The ledger grant port, backed by the emulated LedgerTable (grant once per event id)."""
     from tests.helpers.channel_tasks import FakeLedger
 
     return FakeLedger()
@@ -140,16 +204,12 @@ def dynamodb_requests(stack: LocalStack):
     from tests.helpers.channel_tasks import RequestCounter
 
     return RequestCounter()
-# ---------------------------------------------------------------- end of issue 5 fixtures
 
 
-# ---------------------------------------------------------------- fixtures: issue 6 (merchant insights)
-# (keep fixtures of this feature between these markers)
-# ---------------------------------------------------------------- end of issue 6 fixtures
+# ---------------------------------------------------------------- fixtures: merchant insights
 
 
-# ---------------------------------------------------------------- fixtures: issue 7 (compensation)
-# (keep fixtures of this feature between these markers)
+# ---------------------------------------------------------------- fixtures: compensation
 @pytest.fixture(autouse=True)
 def _faults_off() -> Iterator[None]:
     """Each test starts with the fault switch unread (a fresh account has no /tuishou/faults: off)."""
@@ -168,4 +228,3 @@ def compensation_kit(stack: LocalStack, payments):
     from tests.helpers.compensation import CompensationKit
 
     return CompensationKit(stack, payments)
-# ---------------------------------------------------------------- end of issue 7 fixtures

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,6 +112,59 @@ def _create_user_pools(prefix: str) -> dict[str, Any]:
         )["UserPoolClient"]
         physical[logical_id] = client["ClientId"]
     return physical
+
+
+# ---------------------------------------------------------------- back to a fresh account, resources kept
+# Between tests, through moto's backends in this process (ThreadedMotoServer): a few dictionary operations
+# instead of ~25 requests (deleting and creating tables, purging queues, deleting users and parameters).
+MOTO_ACCOUNT_ID = "123456789012"  # the account moto gives the "testing" credentials
+
+
+def clear_tables(physical: dict[str, Any], region: str = "us-east-1") -> None:
+    """Every template table empty: no items, no stream records (schema, indexes, TTL and PITR kept)."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    tables = dynamodb_backends[MOTO_ACCOUNT_ID][region].tables
+    for logical_id in template.resources("AWS::DynamoDB::Table"):
+        table = tables[physical[logical_id]]
+        table.items = defaultdict(dict)
+        if table.stream_shard is not None:
+            table.stream_shard.items = []
+
+
+def clear_state(physical: dict[str, Any], prefix: str, provider: ProviderSecrets, region: str = "us-east-1") -> None:
+    """As ``create_all`` and ``store_provider_secrets`` left the account: tables empty, the stack's queues
+    (dead-letter and tap queues too) purged, no users in the pool, and only the provider configuration in SSM,
+    with its provisioned values."""
+    from moto.cognitoidp.models import cognitoidp_backends
+    from moto.sqs.models import sqs_backends
+    from moto.ssm.models import ssm_backends
+
+    clear_tables(physical, region)
+    queues = sqs_backends[MOTO_ACCOUNT_ID][region]
+    for name in [n for n in queues.queues if n.startswith(prefix)]:
+        queues.purge_queue(name)  # one purge a minute unless MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR=false
+    pool = cognitoidp_backends[MOTO_ACCOUNT_ID][region].user_pools[physical["UserPool"]]
+    for issued in (pool.users, pool.groups, pool.refresh_tokens, pool.access_tokens, pool.id_tokens):
+        issued.clear()
+    ssm = ssm_backends[MOTO_ACCOUNT_ID][region]
+    wanted = _provider_parameters(provider)
+    for name in [n for n in ssm._parameters if n not in wanted and not n.startswith("/aws/")]:
+        ssm.delete_parameter(name)
+    if any(name not in ssm._parameters or _plain(ssm._parameters[name][-1]) != value for name, value in wanted.items()):
+        store_provider_secrets(provider)
+
+
+def _plain(parameter: Any) -> str:
+    """moto keeps a SecureString as ``kms:<key id>:<value>``."""
+    return parameter.value.split(":", 2)[2] if parameter.parameter_type == "SecureString" else parameter.value
+
+
+def _provider_parameters(provider: ProviderSecrets) -> dict[str, str]:
+    names = template.parameter_defaults()
+    return {names["StripeWebhookSecretParameter"]: provider.stripe_webhook_secret,
+            names["AlipayAppIdParameter"]: provider.alipay_app_id,
+            names["AlipayPublicKeyParameter"]: provider.alipay_public_key_pem}
 
 
 def generate_provider_secrets() -> ProviderSecrets:

@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.helpers.compensation import Killed
+from tests.helpers.seeding import BatchSeeder
 from tuishou import clock
+from tuishou.dal import dynamo
 from tuishou.dal import ledger as ledger_dal
 from tuishou.logic import compensation
 from tuishou.models.ledger import RewardableEvent
@@ -452,18 +454,21 @@ def test_admin_lists_compensations_since_a_time(api, compensation_kit):
 
 # ---------------------------------------------------------------- budget
 def _seed_events(count: int, start: datetime, spread: timedelta, granted_every: int = 2) -> None:
-    for i in range(count):
-        event = RewardableEvent(event_id=f"invite_signup:{uuid.uuid4()}", kind="invite_signup",
-                                user_id=str(uuid.uuid4()), amount_minor=500, currency="CNY",
-                                occurred_at=start + spread * i / max(count, 1))
-        ledger_dal.put_event_if_absent(event)
-        if i % granted_every == 0:
-            from tuishou.logic.ledger import grant_items, write_grant
+    """``count`` recorded events, every ``granted_every``-th granted: the items ``put_event_if_absent`` and
+    ``write_grant(grant_items(...))`` write, batch-written."""
+    from tuishou.logic.ledger import grant_items
 
-            write_grant(grant_items(event))
+    with BatchSeeder() as seeder:
+        for i in range(count):
+            event = RewardableEvent(event_id=f"invite_signup:{uuid.uuid4()}", kind="invite_signup",
+                                    user_id=str(uuid.uuid4()), amount_minor=500, currency="CNY",
+                                    occurred_at=start + spread * i / max(count, 1))
+            seeder.put(dynamo.table("ledger"), ledger_dal.event_item(event))
+            if i % granted_every == 0:
+                seeder.transact(grant_items(event))
 
 
-@pytest.mark.parametrize("outside", [0, 300])
+@pytest.mark.parametrize("outside", [0, pytest.param(300, marks=pytest.mark.slow)])
 def test_scan_reads_about_one_item_per_event_whatever_the_table_size(stack, dynamodb_requests, outside):
     # Given 40 events in a 3-hour window (half granted) and `outside` more events in other hours
     window_start = clock.now() - timedelta(hours=30)

@@ -81,3 +81,72 @@ def test_real_http_server_on_loopback(stack):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_cancelled_transaction_leaves_every_item_as_it_was(stack):
+    # Given two items, one with a nested map
+    from botocore.exceptions import ClientError
+
+    from tuishou.dal import dynamo
+
+    table, db = dynamo.table("ledger"), boto3_dynamodb()
+    db.put_item(TableName=table, Item=dynamo.to_item({"pk": "A", "sk": "1", "n": 1, "m": {"x": [1, 2]}}))
+    db.put_item(TableName=table, Item=dynamo.to_item({"pk": "B", "sk": "1", "n": 2}))
+    before = sorted(map(str, db.scan(TableName=table)["Items"]))
+    # When a transaction updates one in place, deletes the other, adds a third, then fails a condition
+    try:
+        db.transact_write_items(TransactItems=[
+            {"Update": {"TableName": table, "Key": dynamo.key("A", "1"),
+                        "UpdateExpression": "ADD n :one SET m.x[0] = :z",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}, ":z": {"N": "9"}}}},
+            {"Delete": {"TableName": table, "Key": dynamo.key("B", "1")}},
+            {"Put": {"TableName": table, "Item": dynamo.to_item({"pk": "C", "sk": "1"})}},
+            {"Put": {"TableName": table, "Item": dynamo.to_item({"pk": "A", "sk": "2"}),
+                     "ConditionExpression": "attribute_exists(pk)"}},
+        ])
+        raise AssertionError("the transaction should have been cancelled")
+    except ClientError as error:
+        assert error.response["Error"]["Code"] == "TransactionCanceledException"
+    # Then the table is exactly as before
+    assert sorted(map(str, db.scan(TableName=table)["Items"])) == before
+    # And a transaction that commits still writes
+    db.transact_write_items(TransactItems=[{"Update": {"TableName": table, "Key": dynamo.key("A", "1"),
+                                                       "UpdateExpression": "ADD n :one",
+                                                       "ExpressionAttributeValues": {":one": {"N": "1"}}}}])
+    assert db.get_item(TableName=table, Key=dynamo.key("A", "1"))["Item"]["n"] == {"N": "2"}
+
+
+def boto3_dynamodb():
+    import boto3
+
+    return boto3.client("dynamodb")
+
+
+def test_reset_forgets_what_a_test_left_and_keeps_the_provisioned_stack(stack):
+    # Given a test that left items, a queued message, a published notification, a user, a parameter and a
+    # changed provider secret behind
+    import boto3
+
+    from tuishou.dal import dynamo
+
+    ssm, sqs = boto3.client("ssm"), boto3.client("sqs")
+    boto3.client("dynamodb").put_item(TableName=dynamo.table("ledger"), Item=dynamo.key("X", "1"))
+    sqs.send_message(QueueUrl=stack.physical["CompensationScanQueue"], MessageBody="{}")
+    boto3.client("sns").publish(TopicArn=stack.physical["NotificationsTopic"], Message="hello")
+    assert stack.notifications()
+    stack.create_user("alice", "promoter")
+    ssm.put_parameter(Name="/tuishou/faults", Value="{}", Type="String", Overwrite=True)
+    ssm.put_parameter(Name="/tuishou/alipay/app-id", Value="rotated", Type="String", Overwrite=True)
+    pool, secret = stack.physical["UserPool"], stack.provider.stripe_webhook_secret
+    # When the stack is reset for the next test
+    stack.reset()
+    # Then none of it is there, and the resources and provider secrets are those provisioned
+    assert boto3.client("dynamodb").scan(TableName=dynamo.table("ledger"))["Items"] == []
+    assert "Messages" not in sqs.receive_message(QueueUrl=stack.physical["CompensationScanQueue"])
+    assert stack.notifications() == []
+    assert boto3.client("cognito-idp").list_users(UserPoolId=pool)["Users"] == []
+    assert sorted(p["Name"] for p in ssm.describe_parameters()["Parameters"]) == sorted(
+        ("/tuishou/stripe/webhook-secrets", "/tuishou/alipay/app-id", "/tuishou/alipay/public-key"))
+    assert ssm.get_parameter(Name="/tuishou/alipay/app-id")["Parameter"]["Value"] == stack.provider.alipay_app_id
+    assert (stack.physical["UserPool"], stack.provider.stripe_webhook_secret) == (pool, secret)
+    assert stack.create_user("alice", "promoter")["username"] == "alice@users.tuishou.test"

@@ -179,6 +179,7 @@ def _job_reads(stack, dynamo_calls, when: datetime) -> tuple[int, int]:
     return len(reads), sum(items for _, items in reads)
 
 
+@pytest.mark.slow
 def test_job_reads_depend_on_active_tasks_and_window_activity_not_on_catalogue_or_history(
         api, stack, published, dynamo_calls):
     merchant, publish, p = published

@@ -25,7 +25,8 @@ def _by_title(items):
     return {i["title"]: (i["reward"], i["estimated_commission_minor"]) for i in items}
 
 
-def test_a_promoter_sees_only_products_with_a_rule_for_their_tag_with_their_reward(api, catalogue):
+@pytest.mark.usefixtures("catalogue")
+def test_a_promoter_sees_only_products_with_a_rule_for_their_tag_with_their_reward(api):
     # Given a standard promoter
     standard = promoter(api)
     # When it lists its tasks, then it sees the standard products with the standard reward
@@ -34,12 +35,14 @@ def test_a_promoter_sees_only_products_with_a_rule_for_their_tag_with_their_rewa
             "S": (STANDARD_10PCT, 1000), "B": (STANDARD_10PCT, 500)}, sort
 
 
-def test_a_gold_promoter_sees_gold_tasks_with_the_gold_reward(api, catalogue):
+@pytest.mark.usefixtures("catalogue")
+def test_a_gold_promoter_sees_gold_tasks_with_the_gold_reward(api):
     gold = promoter(api, ["gold"])
     assert _by_title(tasks(api, gold)["items"]) == {"G": (GOLD_FIXED, 700), "B": (GOLD_20PCT, 1000)}
 
 
-def test_several_tags_see_the_union_with_the_best_paying_rule_once(api, catalogue):
+@pytest.mark.usefixtures("catalogue")
+def test_several_tags_see_the_union_with_the_best_paying_rule_once(api):
     both = promoter(api, ["standard", "gold"])
     for sort in ("global", "personal", "combined"):
         items = tasks(api, both, sort=sort)["items"]
@@ -47,11 +50,13 @@ def test_several_tags_see_the_union_with_the_best_paying_rule_once(api, catalogu
         assert _by_title(items) == {"S": (STANDARD_10PCT, 1000), "G": (GOLD_FIXED, 700), "B": (GOLD_20PCT, 1000)}
 
 
-def test_a_tag_with_no_rules_sees_nothing(api, catalogue):
+@pytest.mark.usefixtures("catalogue")
+def test_a_tag_with_no_rules_sees_nothing(api):
     assert tasks(api, promoter(api, ["platinum"]))["items"] == []
 
 
-def test_no_profile_is_403_and_merchants_are_403(api, catalogue):
+@pytest.mark.usefixtures("catalogue")
+def test_no_profile_is_403_and_merchants_are_403(api):
     assert api.get("/promoter/tasks", as_user=api.user("promoter")).status == 403
     assert api.get("/promoter/tasks", as_user=api.user("merchant")).status == 403
 
@@ -161,7 +166,8 @@ def test_pages_follow_one_stable_order_without_gaps_or_duplicates(api, stack, ma
     ({"cursor": "!!!"}, 400, "cursor"),
     ({"cursor": "eyJzb3J0IjogImdsb2JhbCJ9"}, 400, "cursor"),
 ])
-def test_bad_query_is_4xx_naming_the_field(api, catalogue, query, status, field):
+@pytest.mark.usefixtures("catalogue")
+def test_bad_query_is_4xx_naming_the_field(api, query, status, field):
     response = api.get("/promoter/tasks", as_user=promoter(api), query=query)
     assert response.status == status, response.text
     assert response.json()["error"]["field"] == field

@@ -1,4 +1,4 @@
-"""Test doubles for channel bonus tasks: a DynamoDB-backed ledger grant (the issue-4 port) and a counter of
+"""Test doubles for channel bonus tasks: a DynamoDB-backed ledger grant (the ledger port) and a counter of
 DynamoDB requests and items read."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from tuishou.logic.channel_tasks import RewardableEvent
 
 
 class FakeLedger:
-    """Grants by event id with a conditional write in the same transaction as the balance, as the ledger of
-    issue 4 does: a second grant of one event id changes nothing and answers False."""
+    """Grants by event id with a conditional write in the same transaction as the balance, as the ledger
+    does: a second grant of one event id changes nothing and answers False."""
 
     def __init__(self) -> None:
         self.calls: list[str] = []

@@ -86,6 +86,3 @@ class CompensationKit:
 
     def balance(self, account_id: str, currency: str = "CNY") -> int:
         return self.payments.balances().get((account_id, currency), 0)
-
-    def entries_of(self, transaction_id: str) -> list[dict[str, Any]]:
-        return [e for e in self.payments.entries() if e["transaction_id"] == transaction_id]

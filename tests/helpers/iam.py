@@ -114,6 +114,28 @@ class CallRecorder:
         with open(path, "w") as out:
             json.dump([dict(zip(("function", "action", "resource"), row, strict=True)) for row in rows], out, indent=1)
 
+    # Runs of one suite in several processes (pytest-xdist workers, then the least-privilege checks).
+    def save(self, directory: str, name: str, full_run: bool) -> None:
+        import json
+        from pathlib import Path
+
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        rows = sorted([c.function, c.action, c.resource] for c in self.calls)
+        (Path(directory) / f"{name}.json").write_text(json.dumps({"full_run": full_run, "calls": rows}))
+
+    @staticmethod
+    def saved_runs(directory: str | None) -> list[dict[str, Any]]:
+        import json
+        from pathlib import Path
+
+        if not directory or not Path(directory).is_dir():
+            return []
+        return [json.loads(p.read_text()) for p in sorted(Path(directory).glob("*.json"))]
+
+    def load(self, directory: str | None) -> None:
+        for run in self.saved_runs(directory):
+            self.calls.update(Call(*row) for row in run["calls"])
+
     def stop(self) -> None:
         from botocore.client import BaseClient
 

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from tests.helpers.api import ApiClient
 from tests.helpers.payments import PaymentsKit, stripe_checkout_event
+from tests.helpers.seeding import BatchSeeder
 from tools.local_stack import LocalStack
 
 
@@ -30,8 +31,8 @@ def pay(payments: PaymentsKit, click_id: str, amount_minor: int) -> dict[str, An
 def record_activity(product: dict[str, Any], promoter_id: str, at: datetime, *, clicks: int = 0,
                     promotions: int = 0, sales: int = 0, sale_minor: int = 1000, channel: str = "wechat") -> None:
     """What clicks, shares and settlements add to the per-day aggregates, through the same item builders
-    the hot paths put in their transactions (for threshold edges without hundreds of webhooks)."""
-    from tuishou.dal import dynamo
+    the hot paths put in their transactions, folded into the final items (threshold edges without hundreds of
+    webhooks)."""
     from tuishou.dal.insights import sale_updates, window_updates
 
     items: list[dict[str, Any]] = []
@@ -41,8 +42,8 @@ def record_activity(product: dict[str, Any], promoter_id: str, at: datetime, *, 
               for u in window_updates(promoter_id, product["product_id"], channel, "promotions", at)]
     items += [u for _ in range(sales)
               for u in sale_updates(promoter_id, product, channel, at, sale_minor, sale_minor // 10)]
-    for item in items:  # repeated ADDs to one item cannot share a transaction: one request each
-        dynamo.client().transact_write_items(TransactItems=[item])
+    with BatchSeeder() as seeder:  # the final aggregates, batch-written
+        seeder.transact(items)
 
 
 def run_job(stack: LocalStack, at: datetime) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Payments test kit: seeds the issue-3 items settlement reads (product, promoter profile, click) with the
+"""Payments test kit: seeds the items settlement reads (product, promoter profile, click) with the
 key builders, signs Stripe and Alipay notifications as the providers do, and reads the ledger back."""
 
 from __future__ import annotations
@@ -94,11 +94,11 @@ class PaymentsKit:
         assert self.stack.provider is not None
         return self.stack.provider
 
-    # ------------------------------------------------------------------ seeding (issue-3 item shapes)
+    # ------------------------------------------------------------------ seeding (as the APIs write them)
     def seed_click(self, *, rules: list[dict[str, Any]] | None = None, tags: list[str] | None = None,
                    currency: str = "CNY", promoter_id: str | None = None, merchant_id: str | None = None,
                    channel: str = "wechat", price_minor: int = 9900) -> Seeded:
-        """A product with reward rules, a promoter profile and a click, written as issue 3 writes them."""
+        """A product with reward rules, a promoter profile and a click, as their APIs write them."""
         db = boto3.client("dynamodb")
         product_id, click_id = f"prd_{uuid.uuid4().hex[:20]}", f"clk_{uuid.uuid4().hex[:20]}"
         promoter_id = promoter_id or str(uuid.uuid4())
@@ -154,15 +154,16 @@ class PaymentsKit:
                 return items
             args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def entries(self) -> list[dict[str, Any]]:
-        return [i for i in self.ledger_items() if i["sk"].startswith(keys.ENTRY_PREFIX)]
+    # Each reader scans the ledger, or filters the ``items`` of one scan already made.
+    def entries(self, items: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+        return [i for i in (self.ledger_items() if items is None else items) if i["sk"].startswith(keys.ENTRY_PREFIX)]
 
-    def balances(self) -> dict[tuple[str, str], int]:
+    def balances(self, items: list[dict[str, Any]] | None = None) -> dict[tuple[str, str], int]:
         return {(i["account_id"], i["currency"]): int(i["balance_minor"])
-                for i in self.ledger_items() if i["sk"].startswith(keys.BALANCE_PREFIX)}
+                for i in (self.ledger_items() if items is None else items) if i["sk"].startswith(keys.BALANCE_PREFIX)}
 
-    def settlements(self) -> list[dict[str, Any]]:
-        return [i for i in self.ledger_items() if i["sk"] == "SETTLEMENT"]
+    def settlements(self, items: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+        return [i for i in (self.ledger_items() if items is None else items) if i["sk"] == "SETTLEMENT"]
 
     def item(self, table: str, key: tuple[str, str]) -> dict[str, Any] | None:
         found = boto3.client("dynamodb").get_item(TableName=dynamodb_table(table), Key=dynamo.key(*key),
@@ -171,7 +172,8 @@ class PaymentsKit:
 
     def assert_ledger_consistent(self) -> None:
         """Every transaction balances and every balance equals the sum of its entries."""
-        assert_ledger_consistent(self.entries(), self.balances())
+        items = self.ledger_items()
+        assert_ledger_consistent(self.entries(items), self.balances(items))
 
 
 def assert_ledger_consistent(entries: list[dict[str, Any]], balances: dict[tuple[str, str], int]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.helpers.api import ApiClient, User
+from tests.helpers.seeding import BatchSeeder
 
 
 def product_body(**overrides: Any) -> dict[str, Any]:
@@ -49,13 +50,12 @@ def share(api: ApiClient, user: User, product_id: str, channel: str = "wechat", 
 
 
 def settle_transactions(promoter_id: str, product_id: str, times: int, channel: str = "wechat") -> None:
-    """What a settlement (issue 4) adds: transaction counters, through the shared counter_updates."""
-    from tuishou.dal import dynamo
+    """What a settlement adds: transaction counters, through the shared counter_updates."""
     from tuishou.dal.counters import counter_updates
 
-    for _ in range(times):
-        dynamo.client().transact_write_items(
-            TransactItems=counter_updates(promoter_id, product_id, channel, "transactions"))
+    with BatchSeeder() as seeder:  # ``times`` settlements' counter transactions, folded and batch-written
+        for _ in range(times):
+            seeder.transact(counter_updates(promoter_id, product_id, channel, "transactions"))
 
 
 def tasks(api: ApiClient, user: User, **query: Any) -> dict[str, Any]:

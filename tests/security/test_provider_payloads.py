@@ -19,7 +19,8 @@ HUGE = 10**40
 
 def money_state(payments) -> tuple[list, dict, list]:
     """Everything that is money: entries, balances, settlement records."""
-    return payments.entries(), payments.balances(), payments.settlements()
+    items = payments.ledger_items()
+    return payments.entries(items), payments.balances(items), payments.settlements(items)
 
 
 def rejected(api) -> list[dict[str, Any]]:
@@ -161,6 +162,7 @@ FUZZ = settings(max_examples=40, deadline=None, database=None, derandomize=True,
                 suppress_health_check=list(HealthCheck))
 
 
+@pytest.mark.slow
 @FUZZ
 @given(make=st.sampled_from([_paid, _refund]),
        changes=st.lists(st.tuples(st.sampled_from(STRIPE_PATHS), json_values), min_size=1, max_size=3))
@@ -186,6 +188,7 @@ ALIPAY_FIELDS = ["total_amount", "refund_fee", "gmt_payment", "gmt_refund", "tra
                  "trade_no", "passback_params", "notify_id", "out_biz_no", "buyer_id"]
 
 
+@pytest.mark.slow
 @FUZZ
 @given(changes=st.dictionaries(st.sampled_from(ALIPAY_FIELDS), alipay_texts, min_size=1, max_size=4))
 def test_structurally_wrong_signed_alipay_notifications_never_fail_and_never_move_money(api, payments, changes):

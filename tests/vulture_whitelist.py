@@ -1,0 +1,88 @@
+"""Names vulture (``make lint``) cannot see being used: called by a framework, read by serialisation, or
+part of a protocol. Not a test module (pytest collects only test_*.py). Route handlers, pydantic
+validators, pytest fixtures, hypothesis rules and Powertools exception handlers are recognised by their
+decorators (``ignore_decorators`` in pyproject.toml) and need no entry here. Anything else vulture reports
+is dead code: delete it, or add it below under the heading that says who calls it."""
+
+# mypy: ignore-errors
+
+# ---------------------------------------------------------------- pydantic: fields are read by serialisation
+model_config
+balance_minor
+channel_task_offer
+conversion_rate
+conversion_rate_bps
+current_commission_minor
+current_reward
+effective_channels
+estimated_commission_minor
+failure_reason
+gmt_payment
+gmt_refund
+image_url
+issued_at
+last_received_at
+per_day
+promoter_name
+received
+remaining_promotions
+remaining_transactions
+reward
+source
+suggested_commission_minor
+suggested_reward
+task_category
+top_channels
+top_promoters
+window_end
+
+# ---------------------------------------------------------------- Powertools: methods it calls on our subclasses
+_.decoded_body  # APIGatewayProxyEvent.decoded_body, overridden by StrictBodyEvent
+_._to_proxy_event  # ApiGatewayResolver._to_proxy_event, overridden by TuishouResolver
+
+# ---------------------------------------------------------------- dataclass counters reported as a whole (asdict)
+_.lost_race
+_.already_met
+lost_race
+already_met
+
+# ---------------------------------------------------------------- Lambda context: the attributes handlers may read
+aws_request_id
+function_version
+log_group_name
+log_stream_name
+memory_limit_in_mb
+_.invoked_function_arn
+
+# ---------------------------------------------------------------- http.server: the request handler protocol
+protocol_version
+do_GET
+do_POST
+do_PUT
+do_DELETE
+do_PATCH
+_.log_message
+_.daemon_threads
+fmt
+_.redirect_request  # urllib.request.HTTPRedirectHandler
+
+# ---------------------------------------------------------------- tools/soak.py: operations dispatched by name
+_.listing
+_.stripe_payment
+_.alipay_payment
+
+# ---------------------------------------------------------------- botocore event hooks: keyword arguments by name
+http_response
+
+# ---------------------------------------------------------------- the local stack's public state (make local, soak)
+_.failed_deliveries
+
+# ---------------------------------------------------------------- pytest and hypothesis
+pytest_collection_modifyitems  # pytest hook
+pytest_configure_node  # pytest-xdist hook
+_.teardown  # RuleBasedStateMachine.teardown
+rounds  # parametrize: the same test run several times
+
+# ---------------------------------------------------------------- dead, in code owned elsewhere (to remove there)
+get_link  # layers/shared/python/tuishou/dal/tracking.py: no caller
+EVENT_KINDS  # layers/shared/python/tuishou/logic/ledger.py: no reader
