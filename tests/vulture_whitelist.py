@@ -77,12 +77,14 @@ http_response
 # ---------------------------------------------------------------- the local stack's public state (make local, soak)
 _.failed_deliveries
 
+# ---------------------------------------------------------------- settings fields read by name (_Concern.required)
+_.topic_arn
+_.stripe_secret_parameter
+_.alipay_app_id_parameter
+_.alipay_public_key_parameter
+
 # ---------------------------------------------------------------- pytest and hypothesis
 pytest_collection_modifyitems  # pytest hook
 pytest_configure_node  # pytest-xdist hook
 _.teardown  # RuleBasedStateMachine.teardown
 rounds  # parametrize: the same test run several times
-
-# ---------------------------------------------------------------- dead, in code owned elsewhere (to remove there)
-get_link  # layers/shared/python/tuishou/dal/tracking.py: no caller
-EVENT_KINDS  # layers/shared/python/tuishou/logic/ledger.py: no reader

@@ -347,6 +347,8 @@ def main(argv: list[str] | None = None) -> None:
     STATE_DIR.mkdir(exist_ok=True)
     state_file = STATE_DIR / "stack.json"
     state_file.write_text(json.dumps(stack.describe(), indent=2))
+    if stack.gateway is None:  # provision() sets it; a stack that could not provision has nothing to serve
+        raise SystemExit("the local stack did not provision")
     server = serve(stack.gateway, args.port)
     stop = threading.Event()
     threading.Thread(target=_tick_schedules, args=(stack, args.tick_seconds, stop), daemon=True).start()

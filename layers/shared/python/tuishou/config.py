@@ -14,7 +14,7 @@ class ConfigurationError(TuishouError):
 
 
 def table_name(table: str) -> str:
-    """Physical name of a table by its short name: catalog, users, tracking, ledger, idempotency."""
+    """Physical name of a table by its short name: catalog, users, tracking, ledger."""
     from tuishou import settings
 
     return settings.tables().name(table)

@@ -20,7 +20,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from tuishou.config import ConfigurationError
 
 PREFIX = "TUISHOU_"
-TABLES = ("catalog", "users", "tracking", "ledger", "idempotency")
+TABLES = ("catalog", "users", "tracking", "ledger")
 
 
 def _is_true(raw: object) -> bool:
@@ -48,7 +48,6 @@ class TableSettings(_Concern):
     users: str | None = Field(None, alias="TUISHOU_USERS_TABLE")
     tracking: str | None = Field(None, alias="TUISHOU_TRACKING_TABLE")
     ledger: str | None = Field(None, alias="TUISHOU_LEDGER_TABLE")
-    idempotency: str | None = Field(None, alias="TUISHOU_IDEMPOTENCY_TABLE")
 
     def name(self, short_name: str) -> str:
         value = getattr(self, short_name, None) if short_name in TABLES else None
