@@ -22,6 +22,7 @@ typecheck: $(STAMP)
 
 lint: $(STAMP) typecheck
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/cfn-lint template.yaml
 	POWERTOOLS_TRACE_DISABLED=true $(BIN)/python -m tools.openapi --check
 	$(BIN)/vulture

@@ -16,8 +16,11 @@ def _sizes(folder: Path) -> dict[str, int]:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in files:
             archive.write(path, path.relative_to(folder))
-    return {"files": len(files), "unpacked_bytes": sum(p.stat().st_size for p in files),
-            "zipped_bytes": buffer.getbuffer().nbytes}
+    return {
+        "files": len(files),
+        "unpacked_bytes": sum(p.stat().st_size for p in files),
+        "zipped_bytes": buffer.getbuffer().nbytes,
+    }
 
 
 def measure() -> dict[str, dict[str, int]] | None:
@@ -32,6 +35,7 @@ def render(sizes: dict[str, dict[str, int]] | None) -> list[str]:
         return ["", "Artifact: not built (run `make build`)."]
     lines = ["", "Artifact (`make build`):", "", "| package | files | unpacked MB | zipped MiB |", "|---|---|---|---|"]
     for name, size in sizes.items():
-        lines.append(f"| {name} | {size['files']} | {size['unpacked_bytes'] / 1e6:.1f} "
-                     f"| {size['zipped_bytes'] / 2**20:.2f} |")
+        lines.append(
+            f"| {name} | {size['files']} | {size['unpacked_bytes'] / 1e6:.1f} | {size['zipped_bytes'] / 2**20:.2f} |"
+        )
     return lines

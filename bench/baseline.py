@@ -31,19 +31,33 @@ def _one(operation: str) -> None:
     if operation == "GetItem":
         db.get_item(TableName=table, Key=key)
     elif operation == "Query":
-        db.query(TableName=table, KeyConditionExpression="pk = :pk", Limit=1,
-                 ExpressionAttributeValues={":pk": {"S": _KEY[0]}})
+        db.query(
+            TableName=table,
+            KeyConditionExpression="pk = :pk",
+            Limit=1,
+            ExpressionAttributeValues={":pk": {"S": _KEY[0]}},
+        )
     elif operation == "PutItem":
         db.put_item(TableName=table, Item={**key, "n": {"N": "1"}})
     elif operation == "UpdateItem":
-        db.update_item(TableName=table, Key=key, UpdateExpression="ADD n :one",
-                       ExpressionAttributeValues={":one": {"N": "1"}})
+        db.update_item(
+            TableName=table, Key=key, UpdateExpression="ADD n :one", ExpressionAttributeValues={":one": {"N": "1"}}
+        )
     elif operation == "DeleteItem":
         db.delete_item(TableName=table, Key=dynamo.key(_KEY[0], "GONE"))
     elif operation == "TransactWriteItems":
-        db.transact_write_items(TransactItems=[{"Update": {
-            "TableName": table, "Key": key, "UpdateExpression": "ADD n :one",
-            "ExpressionAttributeValues": {":one": {"N": "1"}}}}])
+        db.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": key,
+                        "UpdateExpression": "ADD n :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                }
+            ]
+        )
     elif operation == "BatchGetItem":
         db.batch_get_item(RequestItems={table: {"Keys": [key]}})
     elif operation == "BatchWriteItem":

@@ -22,8 +22,13 @@ print(time.perf_counter() - started)
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
-    env.update({"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": "Tuishou",
-                "AWS_DEFAULT_REGION": "us-east-1"})
+    env.update(
+        {
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_NAMESPACE": "Tuishou",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+    )
     return env
 
 
@@ -38,8 +43,10 @@ def _time(statement: str, runs: int) -> float:
 
 
 def _import_statement(spec: template.FunctionSpec) -> str:
-    return (f"import importlib.util as u; s = u.spec_from_file_location('handler', {str(spec.module_path)!r}); "
-            "m = u.module_from_spec(s); s.loader.exec_module(m)")
+    return (
+        f"import importlib.util as u; s = u.spec_from_file_location('handler', {str(spec.module_path)!r}); "
+        "m = u.module_from_spec(s); s.loader.exec_module(m)"
+    )
 
 
 def measure_all(runs: int = 5) -> dict[str, object]:

@@ -42,8 +42,12 @@ class DynamoCounter:
         self.items_read += items_read(name, parsed)
 
     def snapshot(self) -> dict[str, Any]:
-        return {"requests": self.requests, "items_read": self.items_read, "scans": self.scans,
-                "operations": dict(self.operations)}
+        return {
+            "requests": self.requests,
+            "items_read": self.items_read,
+            "scans": self.scans,
+            "operations": dict(self.operations),
+        }
 
 
 def items_read(operation: str, parsed: dict[str, Any]) -> int:
@@ -80,8 +84,9 @@ class Measurement:
         return round(self.p50_ms / self.baseline_p50_ms, 2)
 
 
-def measure(counter: DynamoCounter, call: Callable[[], Any], runs: int,
-            prepare: Callable[[], Any] | None = None) -> tuple[dict[str, Any], list[float]]:
+def measure(
+    counter: DynamoCounter, call: Callable[[], Any], runs: int, prepare: Callable[[], Any] | None = None
+) -> tuple[dict[str, Any], list[float]]:
     """Runs ``call`` ``runs`` times; returns the DynamoDB counts of one call (the last) and all latencies.
     ``prepare`` (untimed, uncounted) runs before every call: it puts back what a one-shot call consumed."""
     latencies: list[float] = []

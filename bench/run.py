@@ -63,17 +63,23 @@ def main(argv: list[str] | None = None) -> int:
                 _, base_latencies = measure(counter, lambda ops=operations: baseline.call(ops), runs)
                 baseline_p50 = percentile(base_latencies, 50)
             rows.append(scenario.result(counts, percentile(latencies, 50), percentile(latencies, 95), baseline_p50))
-            print(f"  measured {scenario.name}: {counts['requests']} requests "
-                  f"({time.perf_counter() - started:.1f} s)", file=sys.stderr, flush=True)
+            print(
+                f"  measured {scenario.name}: {counts['requests']} requests ({time.perf_counter() - started:.1f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
     finally:
         server.stop()
 
     apply_scale_checks(rows, scenarios.ALL)
     cold = coldstart.measure_all(args.coldstart_runs)
     sizes = artifact.measure()
-    report = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "runs": args.runs},
-              "scenarios": [asdict(r) | {"ratio_vs_baseline": r.ratio} for r in rows], "cold_start": cold,
-              "artifact": sizes}
+    report = {
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "runs": args.runs},
+        "scenarios": [asdict(r) | {"ratio_vs_baseline": r.ratio} for r in rows],
+        "cold_start": cold,
+        "artifact": sizes,
+    }
     RESULTS.write_text(json.dumps(report, indent=2) + "\n")
     print(render_table(rows, cold))
     print("\n".join(artifact.render(sizes)))
@@ -92,21 +98,30 @@ def apply_scale_checks(rows: list, all_scenarios: list) -> None:
             continue
         flat = (row.requests, row.items_read) == (small.requests, small.items_read)
         row.within_budget = bool(row.within_budget is not False and flat)
-        row.notes = (row.notes + "; " if row.notes else "") + ("flat vs x1" if flat else
-                                                                 f"NOT flat vs x1 ({small.requests} req, "
-                                                                 f"{small.items_read} items)")
+        row.notes = (row.notes + "; " if row.notes else "") + (
+            "flat vs x1" if flat else f"NOT flat vs x1 ({small.requests} req, {small.items_read} items)"
+        )
 
 
 def render_table(rows: list, cold: dict) -> str:
-    lines = ["| scenario | DynamoDB requests | items read | scans | p50 ms | p95 ms | x baseline | budget | ok |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| scenario | DynamoDB requests | items read | scans | p50 ms | p95 ms | x baseline | budget | ok |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         ok = {True: "yes", False: "NO", None: "-"}[r.within_budget]
-        lines.append(f"| {r.name} | {r.requests:g} | {r.items_read:g} | {r.scans} | {r.p50_ms:.2f} | {r.p95_ms:.2f} "
-                     f"| {r.ratio if r.ratio is not None else '-'} | {r.budget or '-'} | {ok} |")
-    lines += ["", f"Cold start (import of the handler module; `import boto3` alone = "
-                  f"{cold['baseline_import_boto3_ms']} ms, median of {cold['runs']}):", "",
-              "| function | import ms | x boto3 |", "|---|---|---|"]
+        lines.append(
+            f"| {r.name} | {r.requests:g} | {r.items_read:g} | {r.scans} | {r.p50_ms:.2f} | {r.p95_ms:.2f} "
+            f"| {r.ratio if r.ratio is not None else '-'} | {r.budget or '-'} | {ok} |"
+        )
+    lines += [
+        "",
+        f"Cold start (import of the handler module; `import boto3` alone = "
+        f"{cold['baseline_import_boto3_ms']} ms, median of {cold['runs']}):",
+        "",
+        "| function | import ms | x boto3 |",
+        "|---|---|---|",
+    ]
     for name, value in cold["functions"].items():
         lines.append(f"| {name} | {value['import_ms']} | {value['ratio_vs_boto3']} |")
     return "\n".join(lines)

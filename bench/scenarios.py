@@ -53,9 +53,17 @@ class BenchContext:
     functions: FunctionHost
 
     # ------------------------------------------------------------------ handler calls
-    def route_call(self, function_id: str, method: str, path: str | Callable[[], str], *,
-                   claims: dict[str, str] | Callable[[], dict[str, str]] | None = None, body: Any = None,
-                   query: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> Call:
+    def route_call(
+        self,
+        function_id: str,
+        method: str,
+        path: str | Callable[[], str],
+        *,
+        claims: dict[str, str] | Callable[[], dict[str, str]] | None = None,
+        body: Any = None,
+        query: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Call:
         """A call of the route's handler with a real-shaped proxy event (the authorizer already ran)."""
 
         def call() -> Any:
@@ -70,12 +78,19 @@ class BenchContext:
 
         return call
 
-    def invoke(self, method: str, path: str, claims: dict[str, str] | None, body: Any = None,
-               query: dict[str, str] | None = None) -> Any:
+    def invoke(
+        self,
+        method: str,
+        path: str,
+        claims: dict[str, str] | None,
+        body: Any = None,
+        query: dict[str, str] | None = None,
+    ) -> Any:
         """Setup through the real handler; any status >= 400 is a broken setup."""
         route = next(r for r in self.stack.gateway.routes if r.method == method and r.pattern.match(path))
-        result = self.functions.invoke(route.function_id,
-                                       api_event(method, path, body=body, claims=claims, query=query))
+        result = self.functions.invoke(
+            route.function_id, api_event(method, path, body=body, claims=claims, query=query)
+        )
         if result["statusCode"] >= 400:
             raise RuntimeError(f"setup {method} {path} -> {result['statusCode']}: {result.get('body')}")
         return json.loads(result["body"]) if result.get("body") else None
@@ -108,15 +123,29 @@ class BenchContext:
         return PaymentsKit(self.stack)
 
 
-TEMPLATE = {"channel": "wechat", "duration_hours": 72, "target_transactions": 1000, "target_promotions": 1000,
-            "bonus_minor": 5000, "currency": "CNY", "reminder_threshold_hours": 5, "coupon_threshold": 2,
-            "coupon_value_minor": 300}
+TEMPLATE = {
+    "channel": "wechat",
+    "duration_hours": 72,
+    "target_transactions": 1000,
+    "target_promotions": 1000,
+    "bonus_minor": 5000,
+    "currency": "CNY",
+    "reminder_threshold_hours": 5,
+    "coupon_threshold": 2,
+    "coupon_value_minor": 300,
+}
 
 
 def product_body(tag: str = "standard") -> dict[str, Any]:
-    return {"title": "Hydrating serum", "category": "beauty/skincare", "price_minor": 10000, "currency": "CNY",
-            "landing_url": "https://shop.example.com/serum", "description": "50 ml",
-            "reward_rules": [{"promoter_tag": tag, "type": "percent", "value": 1000}]}
+    return {
+        "title": "Hydrating serum",
+        "category": "beauty/skincare",
+        "price_minor": 10000,
+        "currency": "CNY",
+        "landing_url": "https://shop.example.com/serum",
+        "description": "50 ml",
+        "reward_rules": [{"promoter_tag": tag, "type": "percent", "value": 1000}],
+    }
 
 
 # ---------------------------------------------------------------- the scenario record
@@ -135,11 +164,19 @@ class Scenario:
 
     def result(self, counts: dict[str, Any], p50: float, p95: float, baseline_p50: float | None) -> Measurement:
         return Measurement(
-            name=self.name, kind=self.kind, requests=counts["requests"], items_read=counts["items_read"],
-            scans=counts["scans"], p50_ms=round(p50, 3), p95_ms=round(p95, 3),
-            baseline_p50_ms=round(baseline_p50, 3) if baseline_p50 else None, budget=self.budget,
-            within_budget=self.check(counts) if self.check else None, notes=self.notes,
-            operations=counts["operations"])
+            name=self.name,
+            kind=self.kind,
+            requests=counts["requests"],
+            items_read=counts["items_read"],
+            scans=counts["scans"],
+            p50_ms=round(p50, 3),
+            p95_ms=round(p95, 3),
+            baseline_p50_ms=round(baseline_p50, 3) if baseline_p50 else None,
+            budget=self.budget,
+            within_budget=self.check(counts) if self.check else None,
+            notes=self.notes,
+            operations=counts["operations"],
+        )
 
 
 def at_most(requests: int, *, scans: bool = False) -> Callable[[dict[str, Any]], bool]:
@@ -162,8 +199,9 @@ def _swagger(ctx: BenchContext) -> Prepared:
 # ---------------------------------------------------------------- merchant products
 def _create_product(ctx: BenchContext) -> Prepared:
     merchant = ctx.user("merchant")
-    return Prepared(ctx.route_call("MerchantProductsFunction", "POST", "/merchant/products", claims=merchant,
-                                   body=product_body()))
+    return Prepared(
+        ctx.route_call("MerchantProductsFunction", "POST", "/merchant/products", claims=merchant, body=product_body())
+    )
 
 
 def _list_products(ctx: BenchContext) -> Prepared:
@@ -176,10 +214,21 @@ def _list_products(ctx: BenchContext) -> Prepared:
 def _replace_rules(ctx: BenchContext) -> Prepared:
     merchant = ctx.user("merchant")
     product_id = ctx.product(merchant)["product_id"]
-    rules = {"reward_rules": [{"promoter_tag": "standard", "type": "percent", "value": 1200},
-                              {"promoter_tag": "gold", "type": "fixed", "value": 1500}]}
-    return Prepared(ctx.route_call("MerchantProductsFunction", "PUT", f"/merchant/products/{product_id}/reward-rules",
-                                   claims=merchant, body=rules))
+    rules = {
+        "reward_rules": [
+            {"promoter_tag": "standard", "type": "percent", "value": 1200},
+            {"promoter_tag": "gold", "type": "fixed", "value": 1500},
+        ]
+    }
+    return Prepared(
+        ctx.route_call(
+            "MerchantProductsFunction",
+            "PUT",
+            f"/merchant/products/{product_id}/reward-rules",
+            claims=merchant,
+            body=rules,
+        )
+    )
 
 
 def _toggle(action: str) -> Callable[[BenchContext], Prepared]:
@@ -189,23 +238,39 @@ def _toggle(action: str) -> Callable[[BenchContext], Prepared]:
         merchant = ctx.user("merchant")
         product_id = ctx.product(merchant)["product_id"]
         return Prepared(
-            ctx.route_call("MerchantProductsFunction", "POST", f"/merchant/products/{product_id}/{action}",
-                           claims=merchant),
-            prepare=lambda: ctx.invoke("POST", f"/merchant/products/{product_id}/{opposite}", merchant))
+            ctx.route_call(
+                "MerchantProductsFunction", "POST", f"/merchant/products/{product_id}/{action}", claims=merchant
+            ),
+            prepare=lambda: ctx.invoke("POST", f"/merchant/products/{product_id}/{opposite}", merchant),
+        )
 
     return setup
 
 
 # ---------------------------------------------------------------- promoters, links, clicks
 def _register_profile(ctx: BenchContext) -> Prepared:
-    return Prepared(ctx.route_call("PromoterFunction", "POST", "/promoter/profile", claims=lambda: ctx.user("promoter"),
-                                   body={"display_name": "Lin", "phone": "+8613800000000"}))
+    return Prepared(
+        ctx.route_call(
+            "PromoterFunction",
+            "POST",
+            "/promoter/profile",
+            claims=lambda: ctx.user("promoter"),
+            body={"display_name": "Lin", "phone": "+8613800000000"},
+        )
+    )
 
 
 def _set_tags(ctx: BenchContext) -> Prepared:
     promoter = ctx.promoter()
-    return Prepared(ctx.route_call("AdminFunction", "PUT", f"/admin/promoters/{promoter['sub']}/tags",
-                                   claims=ctx.admin, body={"tags": ["standard", "gold"]}))
+    return Prepared(
+        ctx.route_call(
+            "AdminFunction",
+            "PUT",
+            f"/admin/promoters/{promoter['sub']}/tags",
+            claims=ctx.admin,
+            body={"tags": ["standard", "gold"]},
+        )
+    )
 
 
 def _listing(products: int) -> Callable[[BenchContext], Prepared]:
@@ -213,11 +278,18 @@ def _listing(products: int) -> Callable[[BenchContext], Prepared]:
         promoter = ctx.promoter()
         merchant = ctx.user("merchant")
         for _ in range(3):  # a personal history, so the personal coefficient reads something
-            ctx.invoke("POST", f"/promoter/links/{ctx.link(promoter, ctx.product(merchant)['product_id'])['link_id']}"
-                               "/shares", promoter, {"channel": "wechat"})
+            ctx.invoke(
+                "POST",
+                f"/promoter/links/{ctx.link(promoter, ctx.product(merchant)['product_id'])['link_id']}/shares",
+                promoter,
+                {"channel": "wechat"},
+            )
         bulk_products(products)  # last: every write into a large emulated table is slower
-        return Prepared(ctx.route_call("PromoterFunction", "GET", "/promoter/tasks", claims=promoter,
-                                       query={"sort": "combined", "limit": "20"}))
+        return Prepared(
+            ctx.route_call(
+                "PromoterFunction", "GET", "/promoter/tasks", claims=promoter, query={"sort": "combined", "limit": "20"}
+            )
+        )
 
     return setup
 
@@ -234,13 +306,21 @@ def bulk_products(count: int) -> None:
     merchant_id, now = "bench-bulk-merchant", clock.iso()
     requests: list[dict[str, Any]] = []
     for n in range(count):
-        product = {**product_body(), "product_id": new_id("prd"), "merchant_id": merchant_id, "status": "active",
-                   "created_at": now, "updated_at": now, "version": 1, "price_minor": 1000 + n % 5000}
+        product = {
+            **product_body(),
+            "product_id": new_id("prd"),
+            "merchant_id": merchant_id,
+            "status": "active",
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+            "price_minor": 1000 + n % 5000,
+        }
         requests.append({"PutRequest": {"Item": catalog._product_item(product)}})
         for entry in task_entries(product, global_micros=(n * 7919) % 1_000_000):
             requests.append({"PutRequest": {"Item": catalog._entry_item(entry)}})
     for start in range(0, len(requests), 25):
-        pending = {table: requests[start:start + 25]}
+        pending = {table: requests[start : start + 25]}
         while pending:
             pending = db.batch_write_item(RequestItems=pending).get("UnprocessedItems") or None
 
@@ -251,14 +331,19 @@ def _create_link(existing: bool) -> Callable[[BenchContext], Prepared]:
         product = {"id": ctx.product(merchant)["product_id"]}
         if existing:
             ctx.link(promoter, product["id"])
-            return Prepared(ctx.route_call("PromoterFunction", "POST", f"/promoter/tasks/{product['id']}/links",
-                                           claims=promoter))
+            return Prepared(
+                ctx.route_call("PromoterFunction", "POST", f"/promoter/tasks/{product['id']}/links", claims=promoter)
+            )
 
         def fresh_product() -> None:
             product["id"] = ctx.product(merchant)["product_id"]
 
-        return Prepared(ctx.route_call("PromoterFunction", "POST", lambda: f"/promoter/tasks/{product['id']}/links",
-                                       claims=promoter), prepare=fresh_product)
+        return Prepared(
+            ctx.route_call(
+                "PromoterFunction", "POST", lambda: f"/promoter/tasks/{product['id']}/links", claims=promoter
+            ),
+            prepare=fresh_product,
+        )
 
     return setup
 
@@ -272,8 +357,15 @@ def _share(active_task: bool) -> Callable[[BenchContext], Prepared]:
         if active_task:
             ctx.invoke("POST", f"/promoter/channel-tasks/{ctx.template()['template_id']}/accept", promoter)
         link = ctx.link(promoter, ctx.product(merchant)["product_id"])
-        return Prepared(ctx.route_call("PromoterFunction", "POST", f"/promoter/links/{link['link_id']}/shares",
-                                       claims=promoter, body={"channel": "wechat"}))
+        return Prepared(
+            ctx.route_call(
+                "PromoterFunction",
+                "POST",
+                f"/promoter/links/{link['link_id']}/shares",
+                claims=promoter,
+                body={"channel": "wechat"},
+            )
+        )
 
     return setup
 
@@ -285,11 +377,13 @@ def _click(channel: str | None, active_task: bool = False) -> Callable[[BenchCon
     def setup(ctx: BenchContext) -> Prepared:
         merchant, promoter = ctx.user("merchant"), ctx.promoter()
         if active_task:
-            ctx.invoke("POST", f"/promoter/channel-tasks/{ctx.template(channel=channel)['template_id']}/accept",
-                       promoter)
+            ctx.invoke(
+                "POST", f"/promoter/channel-tasks/{ctx.template(channel=channel)['template_id']}/accept", promoter
+            )
         link = ctx.link(promoter, ctx.product(merchant)["product_id"])
-        return Prepared(ctx.route_call("RedirectFunction", "GET", f"/l/{link['code']}",
-                                       query={"ch": channel} if channel else None))
+        return Prepared(
+            ctx.route_call("RedirectFunction", "GET", f"/l/{link['code']}", query={"ch": channel} if channel else None)
+        )
 
     return setup
 
@@ -331,8 +425,9 @@ def _stripe_first_active_task(ctx: BenchContext) -> Prepared:
 def _stripe_call(ctx: BenchContext, kit: PaymentsKit, pending: dict[str, bytes]) -> Call:
     def call() -> Any:
         signature = sign_stripe(pending["body"], kit.provider.stripe_webhook_secret)
-        return ctx.route_call("WebhookFunction", "POST", "/webhooks/stripe", body=pending["body"],
-                              headers={"Stripe-Signature": signature})()
+        return ctx.route_call(
+            "WebhookFunction", "POST", "/webhooks/stripe", body=pending["body"], headers={"Stripe-Signature": signature}
+        )()
 
     return call
 
@@ -363,13 +458,19 @@ def _alipay_first(ctx: BenchContext) -> Prepared:
 
     def prepare() -> None:
         seeded = kit.seed_click()
-        params = alipay_params(kit.provider.alipay_app_id, f"2024{uuid.uuid4().int % 10**20:020d}", "99.00",
-                               seeded.click_id)
+        params = alipay_params(
+            kit.provider.alipay_app_id, f"2024{uuid.uuid4().int % 10**20:020d}", "99.00", seeded.click_id
+        )
         pending["body"] = alipay_body(params, kit.provider.alipay_private_key_pem)
 
     def call() -> Any:
-        return ctx.route_call("WebhookFunction", "POST", "/webhooks/alipay", body=pending["body"],
-                              headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})()
+        return ctx.route_call(
+            "WebhookFunction",
+            "POST",
+            "/webhooks/alipay",
+            body=pending["body"],
+            headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+        )()
 
     return Prepared(call, prepare)
 
@@ -378,8 +479,9 @@ def _settled_accounts(ctx: BenchContext) -> tuple[Any, PaymentsKit]:
     kit = ctx.payments()
     seeded = None
     for n in range(5):
-        seeded = kit.seed_click(promoter_id=seeded.promoter_id if seeded else None,
-                                merchant_id=seeded.merchant_id if seeded else None)
+        seeded = kit.seed_click(
+            promoter_id=seeded.promoter_id if seeded else None, merchant_id=seeded.merchant_id if seeded else None
+        )
         body = json.dumps(stripe_checkout_event(f"pi_acct_{n}", 9900, click_id=seeded.click_id)).encode()
         _stripe_call(ctx, kit, {"body": body})()
     return seeded, kit
@@ -389,11 +491,11 @@ def _account(role: str) -> Callable[[BenchContext], Prepared]:
     def setup(ctx: BenchContext) -> Prepared:
         seeded, _ = _settled_accounts(ctx)
         if role == "admin":
-            return Prepared(ctx.route_call("AccountsFunction", "GET", f"/admin/accounts/{seeded.promoter_id}",
-                                           claims=ctx.admin))
+            return Prepared(
+                ctx.route_call("AccountsFunction", "GET", f"/admin/accounts/{seeded.promoter_id}", claims=ctx.admin)
+            )
         user_id = seeded.promoter_id if role == "promoter" else seeded.merchant_id
-        return Prepared(ctx.route_call("AccountsFunction", "GET", f"/{role}/account",
-                                       claims=claims_for(user_id, role)))
+        return Prepared(ctx.route_call("AccountsFunction", "GET", f"/{role}/account", claims=claims_for(user_id, role)))
 
     return setup
 
@@ -411,12 +513,17 @@ def _rejected(ctx: BenchContext) -> Prepared:
         unreadable = {**stripe_checkout_event(f"pi_rej_{n}", 500), "created": "not a time"}
         _stripe_call(ctx, kit, {"body": json.dumps(unreadable).encode()})()
     return Prepared(ctx.route_call("AccountsFunction", "GET", "/admin/payments/rejected", claims=ctx.admin))
+
+
 def _ledger_audit(ctx: BenchContext) -> Prepared:
     kit = ctx.payments()
     for n in range(5):
         seeded = kit.seed_click()
-        _stripe_call(ctx, kit, {"body": json.dumps(stripe_checkout_event(f"pi_audit_{n}", 9900,
-                                                                          click_id=seeded.click_id)).encode()})()
+        _stripe_call(
+            ctx,
+            kit,
+            {"body": json.dumps(stripe_checkout_event(f"pi_audit_{n}", 9900, click_id=seeded.click_id)).encode()},
+        )()
     return Prepared(ctx.route_call("AccountsFunction", "GET", "/admin/ledger/audit", claims=ctx.admin))
 
 
@@ -443,24 +550,33 @@ def _mark_read(ctx: BenchContext) -> Prepared:
 
     user = ctx.user("promoter")
     sent = notify(user["sub"], "deadline_reminder", "2 sales to go, 5 h left")
-    return Prepared(ctx.route_call("NotificationsFunction", "POST", f"/me/notifications/{sent.notification_id}/read",
-                                   claims=user))
+    return Prepared(
+        ctx.route_call("NotificationsFunction", "POST", f"/me/notifications/{sent.notification_id}/read", claims=user)
+    )
 
 
 def _preferences(method: str) -> Callable[[BenchContext], Prepared]:
     def setup(ctx: BenchContext) -> Prepared:
         user = ctx.user("promoter")
         body = {"channels": ["inapp", "sms"]} if method == "PUT" else None
-        return Prepared(ctx.route_call("NotificationsFunction", method, "/me/notification-preferences",
-                                       claims=user, body=body))
+        return Prepared(
+            ctx.route_call("NotificationsFunction", method, "/me/notification-preferences", claims=user, body=body)
+        )
 
     return setup
 
 
 # ---------------------------------------------------------------- channel tasks
 def _create_template(ctx: BenchContext) -> Prepared:
-    return Prepared(ctx.route_call("ChannelTasksFunction", "POST", "/admin/channel-task-templates", claims=ctx.admin,
-                                   body={**TEMPLATE, "channel": "douyin"}))
+    return Prepared(
+        ctx.route_call(
+            "ChannelTasksFunction",
+            "POST",
+            "/admin/channel-task-templates",
+            claims=ctx.admin,
+            body={**TEMPLATE, "channel": "douyin"},
+        )
+    )
 
 
 def _list_templates(ctx: BenchContext) -> Prepared:
@@ -479,9 +595,14 @@ def _promoter_channel_tasks(ctx: BenchContext) -> Prepared:
 
 def _accept(ctx: BenchContext) -> Prepared:
     template = ctx.template()
-    return Prepared(ctx.route_call("ChannelTasksFunction", "POST",
-                                   f"/promoter/channel-tasks/{template['template_id']}/accept",
-                                   claims=lambda: ctx.user("promoter")))
+    return Prepared(
+        ctx.route_call(
+            "ChannelTasksFunction",
+            "POST",
+            f"/promoter/channel-tasks/{template['template_id']}/accept",
+            claims=lambda: ctx.user("promoter"),
+        )
+    )
 
 
 # ---------------------------------------------------------------- reminder scan (issue 5 budget)
@@ -532,8 +653,10 @@ def _override(method: str) -> Callable[[BenchContext], Prepared]:
         path = f"/merchant/products/{product_id}/promoter-rewards/{promoter['sub']}"
         body = {"type": "percent", "value": 1500}
         if method == "DELETE":  # an override is there to remove on every run
-            return Prepared(ctx.route_call("MerchantInsightsApiFunction", "DELETE", path, claims=merchant),
-                            prepare=lambda: ctx.invoke("PUT", path, merchant, body))
+            return Prepared(
+                ctx.route_call("MerchantInsightsApiFunction", "DELETE", path, claims=merchant),
+                prepare=lambda: ctx.invoke("PUT", path, merchant, body),
+            )
         return Prepared(ctx.route_call("MerchantInsightsApiFunction", "PUT", path, claims=merchant, body=body))
 
     return setup
@@ -547,7 +670,8 @@ def add_activity(product: dict[str, Any], promoter_id: str, at: datetime, field:
 
     sale = {"revenue_minor": 9900, "commission_minor": 990} if field == "transactions" else {}
     dynamo.client().transact_write_items(
-        TransactItems=window_updates(promoter_id, product["product_id"], "wechat", field, at, shard=0, **sale))
+        TransactItems=window_updates(promoter_id, product["product_id"], "wechat", field, at, shard=0, **sale)
+    )
 
 
 def _product_stats(ctx: BenchContext) -> Prepared:
@@ -557,9 +681,15 @@ def _product_stats(ctx: BenchContext) -> Prepared:
     for day in range(7):
         for field in ("clicks", "promotions", "transactions"):
             add_activity(product, promoter["sub"], now - timedelta(days=day), field)
-    return Prepared(ctx.route_call("MerchantInsightsApiFunction", "GET",
-                                   f"/merchant/products/{product['product_id']}/stats", claims=merchant,
-                                   query={"days": "7"}))
+    return Prepared(
+        ctx.route_call(
+            "MerchantInsightsApiFunction",
+            "GET",
+            f"/merchant/products/{product['product_id']}/stats",
+            claims=merchant,
+            query={"days": "7"},
+        )
+    )
 
 
 def bulk_paused_products(count: int, merchant_id: str) -> None:
@@ -569,11 +699,26 @@ def bulk_paused_products(count: int, merchant_id: str) -> None:
     from tuishou.ids import new_id
 
     db, table, now = dynamo.client(), dynamo.table("catalog"), clock.iso()
-    requests = [{"PutRequest": {"Item": catalog._product_item(
-        {**product_body(), "product_id": new_id("prd"), "merchant_id": merchant_id, "status": "paused",
-         "created_at": now, "updated_at": now, "version": 2})}} for _ in range(count)]
+    requests = [
+        {
+            "PutRequest": {
+                "Item": catalog._product_item(
+                    {
+                        **product_body(),
+                        "product_id": new_id("prd"),
+                        "merchant_id": merchant_id,
+                        "status": "paused",
+                        "created_at": now,
+                        "updated_at": now,
+                        "version": 2,
+                    }
+                )
+            }
+        }
+        for _ in range(count)
+    ]
     for start in range(0, len(requests), 25):
-        pending = {table: requests[start:start + 25]}
+        pending = {table: requests[start : start + 25]}
         while pending:
             pending = db.batch_write_item(RequestItems=pending).get("UnprocessedItems") or None
 
@@ -600,8 +745,11 @@ def _insights_job(scale: int) -> Callable[[BenchContext], Prepared]:
 def _insights_check(c: dict[str, Any]) -> bool:
     # 1 index Query + 1 window Query per active task; items: the index entries + 3 aggregate items per task
     # (+ at most 2 per promoter for hints: profile and category counts)
-    return (c["scans"] == 0 and c["operations"].get("Query", 0) == 1 + INSIGHTS_ACTIVE_TASKS
-            and c["items_read"] <= 4 * INSIGHTS_ACTIVE_TASKS + 2)
+    return (
+        c["scans"] == 0
+        and c["operations"].get("Query", 0) == 1 + INSIGHTS_ACTIVE_TASKS
+        and c["items_read"] <= 4 * INSIGHTS_ACTIVE_TASKS + 2
+    )
 
 
 # ---------------------------------------------------------------- compensation (issue 7)
@@ -609,8 +757,9 @@ SCAN_WINDOW_EVENTS = 20  # events in each scanned window; half of them granted, 
 SCAN_OUTSIDE_X20 = 400  # events in other hours: the table grows, the window does not
 
 
-def seed_events(count: int, start: datetime, spread: timedelta, *, user_id: str | None = None,
-                granted_every: int = 0) -> None:
+def seed_events(
+    count: int, start: datetime, spread: timedelta, *, user_id: str | None = None, granted_every: int = 0
+) -> None:
     """Rewardable events as the normal paths record them (conditional put); every ``granted_every``-th one
     also granted through the ledger's own grant (0: none granted)."""
     from tuishou.dal import ledger as ledger_dal
@@ -618,9 +767,14 @@ def seed_events(count: int, start: datetime, spread: timedelta, *, user_id: str 
     from tuishou.models.ledger import RewardableEvent
 
     for i in range(count):
-        event = RewardableEvent(event_id=f"invite_signup:{uuid.uuid4()}", kind="invite_signup",
-                                user_id=user_id or str(uuid.uuid4()), amount_minor=500, currency="CNY",
-                                occurred_at=start + spread * i / max(count, 1))
+        event = RewardableEvent(
+            event_id=f"invite_signup:{uuid.uuid4()}",
+            kind="invite_signup",
+            user_id=user_id or str(uuid.uuid4()),
+            amount_minor=500,
+            currency="CNY",
+            occurred_at=start + spread * i / max(count, 1),
+        )
         ledger_dal.put_event_if_absent(event)
         if granted_every and i % granted_every == 0:
             write_grant(grant_items(event))
@@ -644,14 +798,22 @@ def _compensation_scan(scale: int) -> Callable[[BenchContext], Prepared]:
 
         def prepare() -> None:
             start = anchor - timedelta(hours=4 * (next(windows) + 1))
-            seed_events(SCAN_WINDOW_EVENTS, start + timedelta(minutes=1), timedelta(hours=3) - timedelta(minutes=2),
-                        granted_every=2)
+            seed_events(
+                SCAN_WINDOW_EVENTS,
+                start + timedelta(minutes=1),
+                timedelta(hours=3) - timedelta(minutes=2),
+                granted_every=2,
+            )
             window = {"start": start.isoformat(), "end": (start + timedelta(hours=3)).isoformat(), "reason": "bench"}
             pending["scan_id"] = ctx.invoke("POST", "/admin/fault-windows", ctx.admin, window)["scan_id"]
 
         def call() -> Any:
-            record = {"messageId": str(uuid.uuid4()), "body": json.dumps({"scan_id": pending["scan_id"]}),
-                      "eventSource": "aws:sqs", "attributes": {}}
+            record = {
+                "messageId": str(uuid.uuid4()),
+                "body": json.dumps({"scan_id": pending["scan_id"]}),
+                "eventSource": "aws:sqs",
+                "attributes": {},
+            }
             result = ctx.functions.invoke("CompensationScanFunction", {"Records": [record]})
             if result.get("batchItemFailures"):
                 raise RuntimeError(f"scan {pending['scan_id']} failed")
@@ -671,8 +833,9 @@ def _fault_window(ctx: BenchContext) -> Prepared:
         end = datetime.now(UTC) - timedelta(minutes=1)
         return {"start": (end - timedelta(hours=2)).isoformat(), "end": end.isoformat(), "reason": "bench outage"}
 
-    return Prepared(ctx.route_call("CompensationFunction", "POST", "/admin/fault-windows", claims=ctx.admin,
-                                   body=window))
+    return Prepared(
+        ctx.route_call("CompensationFunction", "POST", "/admin/fault-windows", claims=ctx.admin, body=window)
+    )
 
 
 def _compensated(ctx: BenchContext, user_id: str | None = None, events: int = 10) -> str:
@@ -712,8 +875,10 @@ def _invite(existing: bool) -> Callable[[BenchContext], Prepared]:
         def fresh_promoter() -> None:
             holder["claims"] = ctx.promoter()
 
-        return Prepared(ctx.route_call("CompensationFunction", "POST", "/promoter/invites",
-                                       claims=lambda: holder["claims"]), prepare=fresh_promoter)
+        return Prepared(
+            ctx.route_call("CompensationFunction", "POST", "/promoter/invites", claims=lambda: holder["claims"]),
+            prepare=fresh_promoter,
+        )
 
     return setup
 
@@ -723,8 +888,10 @@ def _block(method: str) -> Callable[[BenchContext], Prepared]:
         promoter = ctx.promoter()
         path = f"/admin/users/{promoter['sub']}/block"
         opposite = "DELETE" if method == "PUT" else "PUT"
-        return Prepared(ctx.route_call("CompensationFunction", method, path, claims=ctx.admin),
-                        prepare=lambda: ctx.invoke(opposite, path, ctx.admin))
+        return Prepared(
+            ctx.route_call("CompensationFunction", method, path, claims=ctx.admin),
+            prepare=lambda: ctx.invoke(opposite, path, ctx.admin),
+        )
 
     return setup
 
@@ -740,128 +907,369 @@ ALL: list[Scenario] = [
     Scenario("GET /swagger", "route", "GET /swagger", _swagger, "0 requests", lambda c: c["requests"] == 0),
     # issue 3: products, profiles, the task list, links, shares, clicks
     Scenario("POST /merchant/products", "route", "POST /merchant/products", _create_product, "no Scan", no_scan),
-    Scenario("GET /merchant/products (25 products)", "route", "GET /merchant/products", _list_products, "no Scan",
-             no_scan),
-    Scenario("PUT /merchant/products/{id}/reward-rules", "route", "PUT /merchant/products/{product_id}/reward-rules",
-             _replace_rules, "no Scan", no_scan),
-    Scenario("POST /merchant/products/{id}/pause", "route", "POST /merchant/products/{product_id}/pause",
-             _toggle("pause"), "no Scan", no_scan),
-    Scenario("POST /merchant/products/{id}/resume", "route", "POST /merchant/products/{product_id}/resume",
-             _toggle("resume"), "no Scan", no_scan),
+    Scenario(
+        "GET /merchant/products (25 products)", "route", "GET /merchant/products", _list_products, "no Scan", no_scan
+    ),
+    Scenario(
+        "PUT /merchant/products/{id}/reward-rules",
+        "route",
+        "PUT /merchant/products/{product_id}/reward-rules",
+        _replace_rules,
+        "no Scan",
+        no_scan,
+    ),
+    Scenario(
+        "POST /merchant/products/{id}/pause",
+        "route",
+        "POST /merchant/products/{product_id}/pause",
+        _toggle("pause"),
+        "no Scan",
+        no_scan,
+    ),
+    Scenario(
+        "POST /merchant/products/{id}/resume",
+        "route",
+        "POST /merchant/products/{product_id}/resume",
+        _toggle("resume"),
+        "no Scan",
+        no_scan,
+    ),
     Scenario("POST /promoter/profile", "route", "POST /promoter/profile", _register_profile, "no Scan", no_scan),
-    Scenario("PUT /admin/promoters/{id}/tags", "route", "PUT /admin/promoters/{promoter_id}/tags", _set_tags,
-             "no Scan", no_scan),
-    Scenario(f"GET /promoter/tasks x1 ({X1:,} products)", "scale", "GET /promoter/tasks", _listing(X1),
-             "<= 3 requests, no Scan", at_most(3), runs=10),
-    Scenario(f"GET /promoter/tasks x20 ({X20:,} products)", "scale", "GET /promoter/tasks", _listing(X20),
-             "<= 3 requests, no Scan, same requests and items read as x1", at_most(3),
-             same_as=f"GET /promoter/tasks x1 ({X1:,} products)", runs=10),
-    Scenario("POST /promoter/tasks/{id}/links (new)", "route", "POST /promoter/tasks/{product_id}/links",
-             _create_link(existing=False), "no Scan", no_scan),
-    Scenario("POST /promoter/tasks/{id}/links (existing)", "route", "POST /promoter/tasks/{product_id}/links",
-             _create_link(existing=True), "no Scan", no_scan),
+    Scenario(
+        "PUT /admin/promoters/{id}/tags",
+        "route",
+        "PUT /admin/promoters/{promoter_id}/tags",
+        _set_tags,
+        "no Scan",
+        no_scan,
+    ),
+    Scenario(
+        f"GET /promoter/tasks x1 ({X1:,} products)",
+        "scale",
+        "GET /promoter/tasks",
+        _listing(X1),
+        "<= 3 requests, no Scan",
+        at_most(3),
+        runs=10,
+    ),
+    Scenario(
+        f"GET /promoter/tasks x20 ({X20:,} products)",
+        "scale",
+        "GET /promoter/tasks",
+        _listing(X20),
+        "<= 3 requests, no Scan, same requests and items read as x1",
+        at_most(3),
+        same_as=f"GET /promoter/tasks x1 ({X1:,} products)",
+        runs=10,
+    ),
+    Scenario(
+        "POST /promoter/tasks/{id}/links (new)",
+        "route",
+        "POST /promoter/tasks/{product_id}/links",
+        _create_link(existing=False),
+        "no Scan",
+        no_scan,
+    ),
+    Scenario(
+        "POST /promoter/tasks/{id}/links (existing)",
+        "route",
+        "POST /promoter/tasks/{product_id}/links",
+        _create_link(existing=True),
+        "no Scan",
+        no_scan,
+    ),
     # shares and clicks with issue 5's hooks wired in: the share counts toward an active channel task; a share
     # URL's click (?ch=) reads the promoter's channel item to see whether a coupon is due
-    Scenario("POST /promoter/links/{id}/shares (no channel task)", "route", "POST /promoter/links/{link_id}/shares",
-             _share(active_task=False), "<= 2 requests: 0 extra for the hook without a task", at_most(2)),
-    Scenario("POST /promoter/links/{id}/shares (active channel task)", "route",
-             "POST /promoter/links/{link_id}/shares", _share(active_task=True),
-             "<= 2 + 2 extra for the hook, no Scan", at_most(4)),
+    Scenario(
+        "POST /promoter/links/{id}/shares (no channel task)",
+        "route",
+        "POST /promoter/links/{link_id}/shares",
+        _share(active_task=False),
+        "<= 2 requests: 0 extra for the hook without a task",
+        at_most(2),
+    ),
+    Scenario(
+        "POST /promoter/links/{id}/shares (active channel task)",
+        "route",
+        "POST /promoter/links/{link_id}/shares",
+        _share(active_task=True),
+        "<= 2 + 2 extra for the hook, no Scan",
+        at_most(4),
+    ),
     Scenario("GET /l/{code}", "route", "GET /l/{code}", _click(None), "<= 2 requests", at_most(2)),
-    Scenario("GET /l/{code}?ch=wechat (no channel task)", "route", "GET /l/{code}", _click("wechat"),
-             "<= 2 requests", at_most(2),
-             notes="a share-URL click reads the promoter's channel item (coupon due?): +1 GetItem over issue 3's 2"),
-    Scenario("GET /l/{code}?ch=wechat (active channel task)", "route", "GET /l/{code}",
-             _click("wechat", active_task=True), "<= 2 requests", at_most(2),
-             notes="+1 GetItem for the channel item; no coupon due in this run"),
-    Scenario(f"job: ranking recalculation ({X1:,} products)", "job", "job:RankingRecalculationFunction",
-             _ranking(X1), "off the request path; reads the catalogue once", None, runs=2),
+    Scenario(
+        "GET /l/{code}?ch=wechat (no channel task)",
+        "route",
+        "GET /l/{code}",
+        _click("wechat"),
+        "<= 2 requests",
+        at_most(2),
+        notes="a share-URL click reads the promoter's channel item (coupon due?): +1 GetItem over issue 3's 2",
+    ),
+    Scenario(
+        "GET /l/{code}?ch=wechat (active channel task)",
+        "route",
+        "GET /l/{code}",
+        _click("wechat", active_task=True),
+        "<= 2 requests",
+        at_most(2),
+        notes="+1 GetItem for the channel item; no coupon due in this run",
+    ),
+    Scenario(
+        f"job: ranking recalculation ({X1:,} products)",
+        "job",
+        "job:RankingRecalculationFunction",
+        _ranking(X1),
+        "off the request path; reads the catalogue once",
+        None,
+        runs=2,
+    ),
     # issue 4: payments, ledger, accounts
-    Scenario("POST /webhooks/stripe (first delivery)", "route", "POST /webhooks/{provider}", _stripe_first,
-             "<= 4 requests", at_most(4)),
-    Scenario("POST /webhooks/stripe (first delivery, active channel task)", "route", "POST /webhooks/{provider}",
-             _stripe_first_active_task, "<= 4 + 2 extra for the hook", at_most(6)),
-    Scenario("POST /webhooks/stripe (duplicate)", "route", "POST /webhooks/{provider}", _stripe_duplicate,
-             "<= 2 requests, no ledger write",
-             lambda c: c["requests"] <= 2 and not ({"TransactWriteItems", "PutItem", "UpdateItem", "BatchWriteItem"}
-                                                   & set(c["operations"]))),
-    Scenario("POST /webhooks/stripe (refund)", "route", "POST /webhooks/{provider}", _stripe_refund, "no Scan",
-             no_scan),
-    Scenario("POST /webhooks/alipay (first delivery)", "route", "POST /webhooks/{provider}", _alipay_first,
-             "<= 4 requests", at_most(4)),
+    Scenario(
+        "POST /webhooks/stripe (first delivery)",
+        "route",
+        "POST /webhooks/{provider}",
+        _stripe_first,
+        "<= 4 requests",
+        at_most(4),
+    ),
+    Scenario(
+        "POST /webhooks/stripe (first delivery, active channel task)",
+        "route",
+        "POST /webhooks/{provider}",
+        _stripe_first_active_task,
+        "<= 4 + 2 extra for the hook",
+        at_most(6),
+    ),
+    Scenario(
+        "POST /webhooks/stripe (duplicate)",
+        "route",
+        "POST /webhooks/{provider}",
+        _stripe_duplicate,
+        "<= 2 requests, no ledger write",
+        lambda c: (
+            c["requests"] <= 2
+            and not ({"TransactWriteItems", "PutItem", "UpdateItem", "BatchWriteItem"} & set(c["operations"]))
+        ),
+    ),
+    Scenario(
+        "POST /webhooks/stripe (refund)", "route", "POST /webhooks/{provider}", _stripe_refund, "no Scan", no_scan
+    ),
+    Scenario(
+        "POST /webhooks/alipay (first delivery)",
+        "route",
+        "POST /webhooks/{provider}",
+        _alipay_first,
+        "<= 4 requests",
+        at_most(4),
+    ),
     Scenario("GET /promoter/account", "route", "GET /promoter/account", _account("promoter"), "no Scan", no_scan),
     Scenario("GET /merchant/account", "route", "GET /merchant/account", _account("merchant"), "no Scan", no_scan),
-    Scenario("GET /admin/accounts/{user_id}", "route", "GET /admin/accounts/{user_id}", _account("admin"),
-             "no Scan", no_scan),
-    Scenario("GET /admin/payments/unattributed", "route", "GET /admin/payments/unattributed", _unattributed,
-             "no Scan", no_scan),
-    Scenario("GET /admin/payments/rejected", "route", "GET /admin/payments/rejected", _rejected, "no Scan",
-             no_scan),
-    Scenario("GET /admin/ledger/audit (5 sales)", "route", "GET /admin/ledger/audit", _ledger_audit,
-             "one full-table Scan (admin audit, by design)", _one_scan,
-             notes="reads the whole LedgerTable: cost grows with the table, not a request-path operation"),
+    Scenario(
+        "GET /admin/accounts/{user_id}", "route", "GET /admin/accounts/{user_id}", _account("admin"), "no Scan", no_scan
+    ),
+    Scenario(
+        "GET /admin/payments/unattributed",
+        "route",
+        "GET /admin/payments/unattributed",
+        _unattributed,
+        "no Scan",
+        no_scan,
+    ),
+    Scenario("GET /admin/payments/rejected", "route", "GET /admin/payments/rejected", _rejected, "no Scan", no_scan),
+    Scenario(
+        "GET /admin/ledger/audit (5 sales)",
+        "route",
+        "GET /admin/ledger/audit",
+        _ledger_audit,
+        "one full-table Scan (admin audit, by design)",
+        _one_scan,
+        notes="reads the whole LedgerTable: cost grows with the table, not a request-path operation",
+    ),
     # issue 5: notifications, channel tasks, reminders (the progress hooks are measured in shares and webhooks)
-    Scenario("GET /promoter/notifications", "route", "GET /promoter/notifications", _inbox("promoter"), "no Scan",
-             no_scan),
-    Scenario("GET /merchant/notifications", "route", "GET /merchant/notifications", _inbox("merchant"), "no Scan",
-             no_scan),
-    Scenario("POST /me/notifications/{id}/read", "route", "POST /me/notifications/{notification_id}/read",
-             _mark_read, "no Scan", no_scan),
-    Scenario("GET /me/notification-preferences", "route", "GET /me/notification-preferences", _preferences("GET"),
-             "no Scan", no_scan),
-    Scenario("PUT /me/notification-preferences", "route", "PUT /me/notification-preferences", _preferences("PUT"),
-             "no Scan", no_scan),
-    Scenario("POST /admin/channel-task-templates", "route", "POST /admin/channel-task-templates", _create_template,
-             "no Scan", no_scan),
-    Scenario("GET /admin/channel-task-templates", "route", "GET /admin/channel-task-templates", _list_templates,
-             "no Scan", no_scan),
-    Scenario("GET /promoter/channel-tasks", "route", "GET /promoter/channel-tasks", _promoter_channel_tasks,
-             "no Scan", no_scan),
-    Scenario("POST /promoter/channel-tasks/{id}/accept", "route", "POST /promoter/channel-tasks/{template_id}/accept",
-             _accept, "no Scan", no_scan),
-    Scenario(f"job: reminder scan x1 ({R1} active, {REMINDER_DUE_TASKS} due)", "scale", "job:DeadlineReminderFunction",
-             _reminder_scan(R1), f"items read ~ tasks due ({REMINDER_DUE_TASKS}), no Scan", _reminder_check, runs=10),
-    Scenario(f"job: reminder scan x20 ({R20} active, {REMINDER_DUE_TASKS} due)", "scale",
-             "job:DeadlineReminderFunction", _reminder_scan(R20),
-             f"items read ~ tasks due ({REMINDER_DUE_TASKS}), same as x1", _reminder_check,
-             same_as=f"job: reminder scan x1 ({R1} active, {REMINDER_DUE_TASKS} due)", runs=10),
+    Scenario(
+        "GET /promoter/notifications", "route", "GET /promoter/notifications", _inbox("promoter"), "no Scan", no_scan
+    ),
+    Scenario(
+        "GET /merchant/notifications", "route", "GET /merchant/notifications", _inbox("merchant"), "no Scan", no_scan
+    ),
+    Scenario(
+        "POST /me/notifications/{id}/read",
+        "route",
+        "POST /me/notifications/{notification_id}/read",
+        _mark_read,
+        "no Scan",
+        no_scan,
+    ),
+    Scenario(
+        "GET /me/notification-preferences",
+        "route",
+        "GET /me/notification-preferences",
+        _preferences("GET"),
+        "no Scan",
+        no_scan,
+    ),
+    Scenario(
+        "PUT /me/notification-preferences",
+        "route",
+        "PUT /me/notification-preferences",
+        _preferences("PUT"),
+        "no Scan",
+        no_scan,
+    ),
+    Scenario(
+        "POST /admin/channel-task-templates",
+        "route",
+        "POST /admin/channel-task-templates",
+        _create_template,
+        "no Scan",
+        no_scan,
+    ),
+    Scenario(
+        "GET /admin/channel-task-templates",
+        "route",
+        "GET /admin/channel-task-templates",
+        _list_templates,
+        "no Scan",
+        no_scan,
+    ),
+    Scenario(
+        "GET /promoter/channel-tasks",
+        "route",
+        "GET /promoter/channel-tasks",
+        _promoter_channel_tasks,
+        "no Scan",
+        no_scan,
+    ),
+    Scenario(
+        "POST /promoter/channel-tasks/{id}/accept",
+        "route",
+        "POST /promoter/channel-tasks/{template_id}/accept",
+        _accept,
+        "no Scan",
+        no_scan,
+    ),
+    Scenario(
+        f"job: reminder scan x1 ({R1} active, {REMINDER_DUE_TASKS} due)",
+        "scale",
+        "job:DeadlineReminderFunction",
+        _reminder_scan(R1),
+        f"items read ~ tasks due ({REMINDER_DUE_TASKS}), no Scan",
+        _reminder_check,
+        runs=10,
+    ),
+    Scenario(
+        f"job: reminder scan x20 ({R20} active, {REMINDER_DUE_TASKS} due)",
+        "scale",
+        "job:DeadlineReminderFunction",
+        _reminder_scan(R20),
+        f"items read ~ tasks due ({REMINDER_DUE_TASKS}), same as x1",
+        _reminder_check,
+        same_as=f"job: reminder scan x1 ({R1} active, {REMINDER_DUE_TASKS} due)",
+        runs=10,
+    ),
     # issue 6: merchant insights
-    Scenario("PUT /merchant/products/{id}/promoter-rewards/{promoter_id}", "route",
-             "PUT /merchant/products/{product_id}/promoter-rewards/{promoter_id}", _override("PUT"), "no Scan",
-             no_scan),
-    Scenario("DELETE /merchant/products/{id}/promoter-rewards/{promoter_id}", "route",
-             "DELETE /merchant/products/{product_id}/promoter-rewards/{promoter_id}", _override("DELETE"), "no Scan",
-             no_scan),
-    Scenario("GET /merchant/products/{id}/stats (7 days)", "route", "GET /merchant/products/{product_id}/stats",
-             _product_stats, "no Scan", no_scan),
-    Scenario(f"job: merchant insights x1 ({I1} paused, {H1} days history)", "scale", "job:MerchantInsightsFunction",
-             _insights_job(1), f"Queries = 1 + active tasks ({INSIGHTS_ACTIVE_TASKS}), no Scan", _insights_check,
-             runs=10),
-    Scenario(f"job: merchant insights x20 ({I20} paused, {H20} days history)", "scale",
-             "job:MerchantInsightsFunction", _insights_job(20),
-             f"Queries = 1 + active tasks ({INSIGHTS_ACTIVE_TASKS}), same as x1", _insights_check,
-             same_as=f"job: merchant insights x1 ({I1} paused, {H1} days history)", runs=10),
+    Scenario(
+        "PUT /merchant/products/{id}/promoter-rewards/{promoter_id}",
+        "route",
+        "PUT /merchant/products/{product_id}/promoter-rewards/{promoter_id}",
+        _override("PUT"),
+        "no Scan",
+        no_scan,
+    ),
+    Scenario(
+        "DELETE /merchant/products/{id}/promoter-rewards/{promoter_id}",
+        "route",
+        "DELETE /merchant/products/{product_id}/promoter-rewards/{promoter_id}",
+        _override("DELETE"),
+        "no Scan",
+        no_scan,
+    ),
+    Scenario(
+        "GET /merchant/products/{id}/stats (7 days)",
+        "route",
+        "GET /merchant/products/{product_id}/stats",
+        _product_stats,
+        "no Scan",
+        no_scan,
+    ),
+    Scenario(
+        f"job: merchant insights x1 ({I1} paused, {H1} days history)",
+        "scale",
+        "job:MerchantInsightsFunction",
+        _insights_job(1),
+        f"Queries = 1 + active tasks ({INSIGHTS_ACTIVE_TASKS}), no Scan",
+        _insights_check,
+        runs=10,
+    ),
+    Scenario(
+        f"job: merchant insights x20 ({I20} paused, {H20} days history)",
+        "scale",
+        "job:MerchantInsightsFunction",
+        _insights_job(20),
+        f"Queries = 1 + active tasks ({INSIGHTS_ACTIVE_TASKS}), same as x1",
+        _insights_check,
+        same_as=f"job: merchant insights x1 ({I1} paused, {H1} days history)",
+        runs=10,
+    ),
     # issue 7: compensation
     Scenario("POST /admin/fault-windows", "route", "POST /admin/fault-windows", _fault_window, "no Scan", no_scan),
     Scenario("GET /admin/scans/{scan_id}", "route", "GET /admin/scans/{scan_id}", _get_scan, "no Scan", no_scan),
-    Scenario("GET /admin/compensations", "route", "GET /admin/compensations", _admin_compensations, "no Scan",
-             no_scan),
-    Scenario("GET /promoter/compensations", "route", "GET /promoter/compensations", _promoter_compensations,
-             "no Scan", no_scan),
-    Scenario("POST /promoter/invites (new)", "route", "POST /promoter/invites", _invite(existing=False), "no Scan",
-             no_scan),
-    Scenario("POST /promoter/invites (existing)", "route", "POST /promoter/invites", _invite(existing=True),
-             "no Scan", no_scan),
-    Scenario("PUT /admin/users/{user_id}/block", "route", "PUT /admin/users/{user_id}/block", _block("PUT"),
-             "no Scan", no_scan),
-    Scenario("DELETE /admin/users/{user_id}/block", "route", "DELETE /admin/users/{user_id}/block", _block("DELETE"),
-             "no Scan", no_scan),
-    Scenario(f"job: compensation scan x1 ({S1} events outside the window)", "scale", "job:CompensationScanFunction",
-             _compensation_scan(1), f"items <= 1.2 x {SCAN_WINDOW_EVENTS} events + 5, no Scan", _scan_check, runs=2),
-    Scenario(f"job: compensation scan x20 ({S20} events outside the window)", "scale",
-             "job:CompensationScanFunction", _compensation_scan(20),
-             f"items <= 1.2 x {SCAN_WINDOW_EVENTS} events + 5, no Scan, same as x1", _scan_check,
-             same_as=f"job: compensation scan x1 ({S1} events outside the window)", runs=2),
+    Scenario("GET /admin/compensations", "route", "GET /admin/compensations", _admin_compensations, "no Scan", no_scan),
+    Scenario(
+        "GET /promoter/compensations",
+        "route",
+        "GET /promoter/compensations",
+        _promoter_compensations,
+        "no Scan",
+        no_scan,
+    ),
+    Scenario(
+        "POST /promoter/invites (new)", "route", "POST /promoter/invites", _invite(existing=False), "no Scan", no_scan
+    ),
+    Scenario(
+        "POST /promoter/invites (existing)",
+        "route",
+        "POST /promoter/invites",
+        _invite(existing=True),
+        "no Scan",
+        no_scan,
+    ),
+    Scenario(
+        "PUT /admin/users/{user_id}/block",
+        "route",
+        "PUT /admin/users/{user_id}/block",
+        _block("PUT"),
+        "no Scan",
+        no_scan,
+    ),
+    Scenario(
+        "DELETE /admin/users/{user_id}/block",
+        "route",
+        "DELETE /admin/users/{user_id}/block",
+        _block("DELETE"),
+        "no Scan",
+        no_scan,
+    ),
+    Scenario(
+        f"job: compensation scan x1 ({S1} events outside the window)",
+        "scale",
+        "job:CompensationScanFunction",
+        _compensation_scan(1),
+        f"items <= 1.2 x {SCAN_WINDOW_EVENTS} events + 5, no Scan",
+        _scan_check,
+        runs=2,
+    ),
+    Scenario(
+        f"job: compensation scan x20 ({S20} events outside the window)",
+        "scale",
+        "job:CompensationScanFunction",
+        _compensation_scan(20),
+        f"items <= 1.2 x {SCAN_WINDOW_EVENTS} events + 5, no Scan, same as x1",
+        _scan_check,
+        same_as=f"job: compensation scan x1 ({S1} events outside the window)",
+        runs=2,
+    ),
 ]
 
 

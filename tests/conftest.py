@@ -10,13 +10,21 @@ from collections.abc import Iterator
 import pytest
 
 # Before any boto3 client or Powertools object exists: no real AWS, no tracing, quiet metrics.
-os.environ.update({
-    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
-    "POWERTOOLS_METRICS_NAMESPACE": "Tuishou", "POWERTOOLS_SERVICE_NAME": "tuishou", "POWERTOOLS_LOG_LEVEL": "WARNING",
-    # LocalStack.reset purges the queues before every test; real SQS allows one purge a minute
-    "MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR": "false",
-})
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "Tuishou",
+        "POWERTOOLS_SERVICE_NAME": "tuishou",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        # LocalStack.reset purges the queues before every test; real SQS allows one purge a minute
+        "MOTO_SQS_ENFORCE_STRICT_QUEUE_PURGE_BEHAVIOUR": "false",
+    }
+)
 
 from tests.helpers.api import ApiClient
 from tests.helpers.iam import CallRecorder

@@ -115,13 +115,20 @@ class TokenVerifier:
     def __init__(self, endpoint_url: str, region: str, user_pool_id: str, client_id: str) -> None:
         self.issuer = f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
         self.client_id = client_id
-        self._jwks = jwt.PyJWKClient(f"{endpoint_url.rstrip('/')}/{user_pool_id}/.well-known/jwks.json",
-                                     cache_keys=True, lifespan=300)
+        self._jwks = jwt.PyJWKClient(
+            f"{endpoint_url.rstrip('/')}/{user_pool_id}/.well-known/jwks.json", cache_keys=True, lifespan=300
+        )
 
     def claims(self, token: str) -> dict[str, str]:
         signing_key = self._jwks.get_signing_key_from_jwt(token)
-        claims = jwt.decode(token, signing_key.key, algorithms=["RS256"], audience=self.client_id,
-                            issuer=self.issuer, options={"require": ["exp", "iss", "aud", "sub"]})
+        claims = jwt.decode(
+            token,
+            signing_key.key,
+            algorithms=["RS256"],
+            audience=self.client_id,
+            issuer=self.issuer,
+            options={"require": ["exp", "iss", "aud", "sub"]},
+        )
         if claims.get("token_use") != "id":
             raise jwt.InvalidTokenError("not an ID token")
         # API Gateway hands claims to the function as strings.
@@ -129,8 +136,11 @@ class TokenVerifier:
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> HttpResponse:
-    return HttpResponse(status, {"Content-Type": "application/json", **(headers or {})},
-                        json.dumps(payload, ensure_ascii=False).encode())
+    return HttpResponse(
+        status,
+        {"Content-Type": "application/json", **(headers or {})},
+        json.dumps(payload, ensure_ascii=False).encode(),
+    )
 
 
 def error(status: int, code: str, message: str) -> HttpResponse:
@@ -163,16 +173,24 @@ class LocalGateway:
                 return self._invoke_route(route, match.groupdict(), path, query, headers, body)
         return error(404, "not_found", f"no route for {method} {path}")
 
-    def _handle_local(self, method: str, path: str, headers: dict[str, str], body: bytes,
-                      query: dict[str, list[str]]) -> HttpResponse:
+    def _handle_local(
+        self, method: str, path: str, headers: dict[str, str], body: bytes, query: dict[str, list[str]]
+    ) -> HttpResponse:
         for (route_method, prefix), handler in self.local_routes.items():
             if route_method == method and (path == prefix or path.startswith(prefix.rstrip("/") + "/")):
-                rest = path[len(prefix):].strip("/")
+                rest = path[len(prefix) :].strip("/")
                 return handler(rest, headers, body, query)
         return error(404, "not_found", f"no local route for {method} {path}")
 
-    def _invoke_route(self, route: template.Route, path_params: dict[str, str], path: str,
-                      query: dict[str, list[str]], headers: dict[str, str], body: bytes) -> HttpResponse:
+    def _invoke_route(
+        self,
+        route: template.Route,
+        path_params: dict[str, str],
+        path: str,
+        query: dict[str, list[str]],
+        headers: dict[str, str],
+        body: bytes,
+    ) -> HttpResponse:
         claims = None
         if not route.public:
             token = _bearer(headers)
@@ -195,9 +213,16 @@ def _bearer(headers: dict[str, str]) -> str | None:
     return value or None
 
 
-def proxy_event(route: template.Route, path: str, path_params: dict[str, str], query: dict[str, list[str]],
-                headers: dict[str, str], body: bytes, claims: dict[str, str] | None,
-                stage: str = "local") -> dict[str, Any]:
+def proxy_event(
+    route: template.Route,
+    path: str,
+    path_params: dict[str, str],
+    query: dict[str, list[str]],
+    headers: dict[str, str],
+    body: bytes,
+    claims: dict[str, str] | None,
+    stage: str = "local",
+) -> dict[str, Any]:
     """An API Gateway REST (v1) proxy integration event, as a Lambda receives it."""
     text_body: str | None
     is_base64 = False

@@ -49,8 +49,13 @@ def aws_environment(endpoint_url: str) -> dict[str, str]:
 class LocalStack:
     """The emulated deployment: resources, functions, gateway and the ``/_local`` control routes."""
 
-    def __init__(self, endpoint_url: str, api_url: str = "http://127.0.0.1:3000", prefix: str = LOCAL_PREFIX,
-                 host: FunctionHost | None = None) -> None:
+    def __init__(
+        self,
+        endpoint_url: str,
+        api_url: str = "http://127.0.0.1:3000",
+        prefix: str = LOCAL_PREFIX,
+        host: FunctionHost | None = None,
+    ) -> None:
         self.endpoint_url = endpoint_url
         self.api_url = api_url.rstrip("/")
         self.prefix = prefix
@@ -71,8 +76,7 @@ class LocalStack:
         resources.store_provider_secrets(self.provider)
         self._tap_notifications()
         self._apply_function_environment()
-        verifier = TokenVerifier(self.endpoint_url, REGION, self.physical["UserPool"],
-                                 self.physical["UserPoolClient"])
+        verifier = TokenVerifier(self.endpoint_url, REGION, self.physical["UserPool"], self.physical["UserPoolClient"])
         self.gateway = LocalGateway(self.host, verifier)
         self.gateway.add_local_route("POST", "/_local/schedules", self._route_run_schedule)
         self.gateway.add_local_route("GET", "/_local/notifications", self._route_notifications)
@@ -95,8 +99,9 @@ class LocalStack:
 
     def _apply_function_environment(self) -> None:
         """All functions share this process, so their variables must agree: the union is applied once."""
-        resolver = template.Resolver(self.physical, {"AWS::Region": REGION, "AWS::StackName": self.prefix,
-                                                     "AWS::AccountId": "000000000000"})
+        resolver = template.Resolver(
+            self.physical, {"AWS::Region": REGION, "AWS::StackName": self.prefix, "AWS::AccountId": "000000000000"}
+        )
         merged: dict[str, str] = {}
         for spec in self.host.specs.values():
             for name, raw in spec.environment.items():
@@ -112,8 +117,9 @@ class LocalStack:
         sqs, sns = boto3.client("sqs"), boto3.client("sns")
         self._tap_queue_url = sqs.create_queue(QueueName=f"{self.prefix}-notifications-tap")["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=self._tap_queue_url, AttributeNames=["QueueArn"])
-        sns.subscribe(TopicArn=self.physical["NotificationsTopic"], Protocol="sqs",
-                      Endpoint=arn["Attributes"]["QueueArn"])
+        sns.subscribe(
+            TopicArn=self.physical["NotificationsTopic"], Protocol="sqs", Endpoint=arn["Attributes"]["QueueArn"]
+        )
 
     def describe(self) -> dict[str, Any]:
         assert self.provider is not None
@@ -140,11 +146,23 @@ class LocalStack:
         email = username if "@" in username else f"{username}@users.tuishou.test"
         password = "Local-" + secrets.token_urlsafe(12) + "9a"
         role_attribute = [{"Name": "custom:role", "Value": role}] if role else []
-        cognito.admin_create_user(UserPoolId=pool, Username=email, MessageAction="SUPPRESS", UserAttributes=[
-            {"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}, *role_attribute])
+        cognito.admin_create_user(
+            UserPoolId=pool,
+            Username=email,
+            MessageAction="SUPPRESS",
+            UserAttributes=[
+                {"Name": "email", "Value": email},
+                {"Name": "email_verified", "Value": "true"},
+                *role_attribute,
+            ],
+        )
         cognito.admin_set_user_password(UserPoolId=pool, Username=email, Password=password, Permanent=True)
-        auth = cognito.admin_initiate_auth(UserPoolId=pool, ClientId=client_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-                                           AuthParameters={"USERNAME": email, "PASSWORD": password})
+        auth = cognito.admin_initiate_auth(
+            UserPoolId=pool,
+            ClientId=client_id,
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": email, "PASSWORD": password},
+        )
         token = auth["AuthenticationResult"]["IdToken"]
         attributes = cognito.admin_get_user(UserPoolId=pool, Username=email)["UserAttributes"]
         sub = next(a["Value"] for a in attributes if a["Name"] == "sub")
@@ -177,13 +195,18 @@ class LocalStack:
             for spec in self.host.specs.values():
                 for queue_id in spec.queues:
                     url = self.physical[queue_id]
-                    for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=0,
-                                                       AttributeNames=["All"]).get("Messages", []):
+                    for message in sqs.receive_message(
+                        QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=0, AttributeNames=["All"]
+                    ).get("Messages", []):
                         progressed, delivered = True, delivered + 1
-                        record = {"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
-                                  "body": message["Body"], "eventSource": "aws:sqs",
-                                  "eventSourceARN": self.physical[f"{queue_id}.Arn"],
-                                  "attributes": message.get("Attributes", {})}
+                        record = {
+                            "messageId": message["MessageId"],
+                            "receiptHandle": message["ReceiptHandle"],
+                            "body": message["Body"],
+                            "eventSource": "aws:sqs",
+                            "eventSourceARN": self.physical[f"{queue_id}.Arn"],
+                            "attributes": message.get("Attributes", {}),
+                        }
                         result = self.host.invoke(spec.logical_id, {"Records": [record]}) or {}
                         failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
                         if message["MessageId"] in failed:
@@ -197,8 +220,9 @@ class LocalStack:
     def dead_letters(self, source_queue_id: str) -> int:
         """Messages waiting in the dead-letter queue of ``source_queue_id`` (per its redrive policy)."""
         sqs = boto3.client("sqs")
-        policy = sqs.get_queue_attributes(QueueUrl=self.physical[source_queue_id],
-                                          AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"]
+        policy = sqs.get_queue_attributes(QueueUrl=self.physical[source_queue_id], AttributeNames=["RedrivePolicy"])[
+            "Attributes"
+        ]["RedrivePolicy"]
         name = json.loads(policy)["deadLetterTargetArn"].rsplit(":", 1)[1]
         url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
         counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
@@ -214,21 +238,29 @@ class LocalStack:
         """Everything published to the notifications topic so far, oldest first."""
         sqs = boto3.client("sqs")
         while True:
-            batch = sqs.receive_message(QueueUrl=self._tap_queue_url, MaxNumberOfMessages=10,
-                                        MessageAttributeNames=["All"]).get("Messages", [])
+            batch = sqs.receive_message(
+                QueueUrl=self._tap_queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+            ).get("Messages", [])
             if not batch:
                 return list(self.published)
             for message in batch:
                 envelope = json.loads(message["Body"])
                 attributes = {k: v.get("Value") for k, v in (envelope.get("MessageAttributes") or {}).items()}
-                self.published.append({
-                    "message_id": envelope.get("MessageId"), "published_at": envelope.get("Timestamp"),
-                    "channel": attributes.get("channel"), "recipient": attributes.get("recipient"),
-                    "kind": attributes.get("kind"), "text": envelope.get("Message"),
-                    "attributes": attributes,
-                })
-            sqs.delete_message_batch(QueueUrl=self._tap_queue_url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)])
+                self.published.append(
+                    {
+                        "message_id": envelope.get("MessageId"),
+                        "published_at": envelope.get("Timestamp"),
+                        "channel": attributes.get("channel"),
+                        "recipient": attributes.get("recipient"),
+                        "kind": attributes.get("kind"),
+                        "text": envelope.get("Message"),
+                        "attributes": attributes,
+                    }
+                )
+            sqs.delete_message_batch(
+                QueueUrl=self._tap_queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
+            )
 
     # ------------------------------------------------------------------ /_local routes
     def _route_run_schedule(self, rest: str, _h: dict[str, str], _b: bytes, _q: dict[str, list[str]]) -> HttpResponse:
@@ -255,7 +287,6 @@ class LocalStack:
             return error(422, "validation_error", str(exc))
         except boto3.client("cognito-idp").exceptions.UsernameExistsException:
             return error(409, "conflict", "user exists")
-
 
     def _route_put_faults(self, _r: str, _h: dict[str, str], body: bytes, _q: dict[str, list[str]]) -> HttpResponse:
         try:
@@ -329,8 +360,12 @@ def _tick_schedules(stack: LocalStack, tick_seconds: float, stop: threading.Even
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=3000)
-    parser.add_argument("--tick-seconds", type=float, default=3600.0,
-                        help="real seconds per hour of schedule time (default 3600: real time)")
+    parser.add_argument(
+        "--tick-seconds",
+        type=float,
+        default=3600.0,
+        help="real seconds per hour of schedule time (default 3600: real time)",
+    )
     args = parser.parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
     warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -354,9 +389,12 @@ def main(argv: list[str] | None = None) -> None:
     threading.Thread(target=_tick_schedules, args=(stack, args.tick_seconds, stop), daemon=True).start()
     threading.Thread(target=_poll_queues, args=(stack, stop), daemon=True).start()
 
-    print(f"Tuishou local stack\n  API      {stack.api_url}  (Swagger UI: {stack.api_url}/swagger)\n"
-          f"  AWS      {stack.endpoint_url} (moto)\n  state    {Path(state_file).relative_to(template.ROOT)}\n"
-          f"  schedules: one hour = {args.tick_seconds:g} s\nCtrl-C stops.", flush=True)
+    print(
+        f"Tuishou local stack\n  API      {stack.api_url}  (Swagger UI: {stack.api_url}/swagger)\n"
+        f"  AWS      {stack.endpoint_url} (moto)\n  state    {Path(state_file).relative_to(template.ROOT)}\n"
+        f"  schedules: one hour = {args.tick_seconds:g} s\nCtrl-C stops.",
+        flush=True,
+    )
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         while not stop.wait(1):

@@ -21,12 +21,23 @@ def build() -> dict[str, Any]:
     host = FunctionHost()
     document: dict[str, Any] = {
         "openapi": "3.1.0",
-        "info": {"title": "Tuishou API", "version": "1.0.0",
-                 "description": "Affiliate tasks: merchants publish, promoters share, payments settle."},
+        "info": {
+            "title": "Tuishou API",
+            "version": "1.0.0",
+            "description": "Affiliate tasks: merchants publish, promoters share, payments settle.",
+        },
         "paths": {},
-        "components": {"schemas": {}, "securitySchemes": {SECURITY_SCHEME: {
-            "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-            "description": "Cognito ID token of the user pool (role in custom:role)."}}},
+        "components": {
+            "schemas": {},
+            "securitySchemes": {
+                SECURITY_SCHEME: {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "Cognito ID token of the user pool (role in custom:role).",
+                }
+            },
+        },
     }
     public = {(r.method.lower(), r.path) for r in template.routes() if r.public}
     for logical_id in sorted(host.specs):
@@ -53,8 +64,12 @@ def build() -> dict[str, Any]:
 
 
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorResponse"}
-_ERROR_STATUSES = {"400": "Bad request", "404": "Not found", "409": "Conflict",
-                   "422": "Validation error (the field is named)"}
+_ERROR_STATUSES = {
+    "400": "Bad request",
+    "404": "Not found",
+    "409": "Conflict",
+    "422": "Validation error (the field is named)",
+}
 
 
 def _document_errors(operation: dict[str, Any], secured: bool) -> None:

@@ -50,8 +50,10 @@ def create_all(prefix: str = "tuishou-local") -> dict[str, Any]:
         if redrive:  # as SQS does: after maxReceiveCount receives, the next receive dead-letters the message
             target = redrive["deadLetterTargetArn"]["Fn::GetAtt"]
             target_id = target[0] if isinstance(target, list) else target.split(".")[0]
-            policy = {"deadLetterTargetArn": physical[f"{target_id}.Arn"],
-                      "maxReceiveCount": str(redrive["maxReceiveCount"])}
+            policy = {
+                "deadLetterTargetArn": physical[f"{target_id}.Arn"],
+                "maxReceiveCount": str(redrive["maxReceiveCount"]),
+            }
             sqs.set_queue_attributes(QueueUrl=physical[logical_id], Attributes={"RedrivePolicy": json.dumps(policy)})
     physical.update(_create_user_pools(prefix))
     return physical
@@ -66,21 +68,29 @@ def _create_table(dynamodb: Any, name: str, props: dict[str, Any]) -> None:
     }
     if props.get("GlobalSecondaryIndexes"):
         args["GlobalSecondaryIndexes"] = [
-            {"IndexName": g["IndexName"], "KeySchema": [dict(k) for k in g["KeySchema"]],
-             "Projection": dict(g["Projection"])}
+            {
+                "IndexName": g["IndexName"],
+                "KeySchema": [dict(k) for k in g["KeySchema"]],
+                "Projection": dict(g["Projection"]),
+            }
             for g in props["GlobalSecondaryIndexes"]
         ]
     if "StreamSpecification" in props:
-        args["StreamSpecification"] = {"StreamEnabled": True,
-                                       "StreamViewType": props["StreamSpecification"]["StreamViewType"]}
+        args["StreamSpecification"] = {
+            "StreamEnabled": True,
+            "StreamViewType": props["StreamSpecification"]["StreamViewType"],
+        }
     dynamodb.create_table(**args)
     ttl = props.get("TimeToLiveSpecification")
     if ttl:
-        dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification={
-            "AttributeName": ttl["AttributeName"], "Enabled": bool(ttl["Enabled"])})
+        dynamodb.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": bool(ttl["Enabled"])},
+        )
     if props.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled"):
-        dynamodb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={
-            "PointInTimeRecoveryEnabled": True})
+        dynamodb.update_continuous_backups(
+            TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+        )
 
 
 def _create_user_pools(prefix: str) -> dict[str, Any]:
@@ -90,12 +100,17 @@ def _create_user_pools(prefix: str) -> dict[str, Any]:
     for logical_id, resource in template.resources("AWS::Cognito::UserPool").items():
         props = resource["Properties"]
         schema = [
-            {"Name": a["Name"], "AttributeDataType": a["AttributeDataType"],
-             "Mutable": bool(a.get("Mutable", True)), "Required": bool(a.get("Required", False))}
+            {
+                "Name": a["Name"],
+                "AttributeDataType": a["AttributeDataType"],
+                "Mutable": bool(a.get("Mutable", True)),
+                "Required": bool(a.get("Required", False)),
+            }
             for a in props.get("Schema", [])
         ]
         pool = cognito.create_user_pool(
-            PoolName=f"{prefix}-{logical_id}", Schema=schema,
+            PoolName=f"{prefix}-{logical_id}",
+            Schema=schema,
             UsernameAttributes=list(props.get("UsernameAttributes", [])),
             AutoVerifiedAttributes=list(props.get("AutoVerifiedAttributes", [])),
         )["UserPool"]
@@ -106,7 +121,10 @@ def _create_user_pools(prefix: str) -> dict[str, Any]:
         pool_id = pool_ids[props["UserPoolId"]["Ref"]]
         flows = sorted({*props.get("ExplicitAuthFlows", []), "ALLOW_ADMIN_USER_PASSWORD_AUTH"})
         client = cognito.create_user_pool_client(
-            UserPoolId=pool_id, ClientName=props["ClientName"], GenerateSecret=False, ExplicitAuthFlows=flows,
+            UserPoolId=pool_id,
+            ClientName=props["ClientName"],
+            GenerateSecret=False,
+            ExplicitAuthFlows=flows,
             ReadAttributes=list(props.get("ReadAttributes", [])),
             WriteAttributes=list(props.get("WriteAttributes", [])),
         )["UserPoolClient"]
@@ -162,19 +180,25 @@ def _plain(parameter: Any) -> str:
 
 def _provider_parameters(provider: ProviderSecrets) -> dict[str, str]:
     names = template.parameter_defaults()
-    return {names["StripeWebhookSecretParameter"]: provider.stripe_webhook_secret,
-            names["AlipayAppIdParameter"]: provider.alipay_app_id,
-            names["AlipayPublicKeyParameter"]: provider.alipay_public_key_pem}
+    return {
+        names["StripeWebhookSecretParameter"]: provider.stripe_webhook_secret,
+        names["AlipayAppIdParameter"]: provider.alipay_app_id,
+        names["AlipayPublicKeyParameter"]: provider.alipay_public_key_pem,
+    }
 
 
 def generate_provider_secrets() -> ProviderSecrets:
     """Local test credentials a payment provider would hold: a Stripe endpoint secret and an RSA key
     pair standing in for Alipay's signing key (the stack trusts its public half)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()).decode()
-    public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public_pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return ProviderSecrets(f"whsec_{secrets.token_hex(24)}", LOCAL_ALIPAY_APP_ID, private_pem, public_pem)
 
 
@@ -182,9 +206,13 @@ def store_provider_secrets(provider: ProviderSecrets) -> None:
     """Put the provider configuration where the template says functions read it (SSM)."""
     ssm = boto3.client("ssm")
     names = template.parameter_defaults()
-    ssm.put_parameter(Name=names["StripeWebhookSecretParameter"], Value=provider.stripe_webhook_secret,
-                      Type="SecureString", Overwrite=True)
-    ssm.put_parameter(Name=names["AlipayAppIdParameter"], Value=provider.alipay_app_id, Type="String",
-                      Overwrite=True)
-    ssm.put_parameter(Name=names["AlipayPublicKeyParameter"], Value=provider.alipay_public_key_pem,
-                      Type="String", Overwrite=True)
+    ssm.put_parameter(
+        Name=names["StripeWebhookSecretParameter"],
+        Value=provider.stripe_webhook_secret,
+        Type="SecureString",
+        Overwrite=True,
+    )
+    ssm.put_parameter(Name=names["AlipayAppIdParameter"], Value=provider.alipay_app_id, Type="String", Overwrite=True)
+    ssm.put_parameter(
+        Name=names["AlipayPublicKeyParameter"], Value=provider.alipay_public_key_pem, Type="String", Overwrite=True
+    )

@@ -30,8 +30,15 @@ from urllib.parse import parse_qs, urlsplit
 
 from tools import template
 
-WEIGHTS = {"listing": 20, "click": 25, "share": 15, "stripe_payment": 15, "alipay_payment": 8, "refund": 7,
-           "duplicate": 10}
+WEIGHTS = {
+    "listing": 20,
+    "click": 25,
+    "share": 15,
+    "stripe_payment": 15,
+    "alipay_payment": 8,
+    "refund": 7,
+    "duplicate": 10,
+}
 
 
 # ---------------------------------------------------------------- the load (second process)
@@ -45,8 +52,14 @@ class Client:
         self.paid: list[tuple[str, int]] = []  # (payment id, amount) of Stripe payments
         self.deliveries: list[tuple[str, bytes, dict[str, str]]] = []
 
-    def request(self, method: str, path: str, body: bytes | None = None, token: str | None = None,
-                headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], bytes]:
         all_headers = {"Content-Type": "application/json", **(headers or {})}
         if token:
             all_headers["Authorization"] = token
@@ -59,28 +72,39 @@ class Client:
             return error.code, dict(error.headers), error.read()
 
     def json(self, method: str, path: str, payload: Any = None, token: str | None = None) -> Any:
-        status, _, body = self.request(method, path, json.dumps(payload).encode() if payload is not None else None,
-                                       token)
+        status, _, body = self.request(
+            method, path, json.dumps(payload).encode() if payload is not None else None, token
+        )
         if status >= 400:
             raise RuntimeError(f"setup {method} {path} -> {status} {body[:200]!r}")
         return json.loads(body)
 
     def setup(self) -> None:
-        self.merchant = self.json("POST", "/_local/users", {"username": f"m-{uuid.uuid4().hex[:8]}",
-                                                            "role": "merchant"})
+        self.merchant = self.json(
+            "POST", "/_local/users", {"username": f"m-{uuid.uuid4().hex[:8]}", "role": "merchant"}
+        )
         self.promoters = []
         for n in range(4):
             user = self.json("POST", "/_local/users", {"username": f"p{n}-{uuid.uuid4().hex[:8]}", "role": "promoter"})
-            self.json("POST", "/promoter/profile", {"display_name": f"P{n}", "phone": "+8613800000000"},
-                      user["id_token"])
+            self.json(
+                "POST", "/promoter/profile", {"display_name": f"P{n}", "phone": "+8613800000000"}, user["id_token"]
+            )
             self.promoters.append(user)
         self.links = []
         for n in range(6):
-            product = self.json("POST", "/merchant/products", {
-                "title": f"Product {n}", "category": "home/tea", "price_minor": 1000 + 731 * n, "currency": "CNY",
-                "landing_url": "https://shop.example/p", "reward_rules": [
-                    {"promoter_tag": "standard", "type": "percent", "value": 500 + 250 * n}]},
-                self.merchant["id_token"])
+            product = self.json(
+                "POST",
+                "/merchant/products",
+                {
+                    "title": f"Product {n}",
+                    "category": "home/tea",
+                    "price_minor": 1000 + 731 * n,
+                    "currency": "CNY",
+                    "landing_url": "https://shop.example/p",
+                    "reward_rules": [{"promoter_tag": "standard", "type": "percent", "value": 500 + 250 * n}],
+                },
+                self.merchant["id_token"],
+            )
             for promoter in self.promoters:
                 link = self.json("POST", f"/promoter/tasks/{product['product_id']}/links", None, promoter["id_token"])
                 self.links.append((promoter, link, product))
@@ -133,8 +157,12 @@ class Client:
         from tests.helpers.payments import alipay_body, alipay_params
 
         amount = self.random.randint(100, 50_000)
-        params = alipay_params(self.state["alipay_app_id"], f"2024{uuid.uuid4().int % 10**20:020d}",
-                               f"{amount // 100}.{amount % 100:02d}", self.random.choice(self.clicks))
+        params = alipay_params(
+            self.state["alipay_app_id"],
+            f"2024{uuid.uuid4().int % 10**20:020d}",
+            f"{amount // 100}.{amount % 100:02d}",
+            self.random.choice(self.clicks),
+        )
         return self._deliver("alipay", alipay_body(params, self.state["alipay_private_key_pem"]))
 
     def refund(self) -> int:
@@ -174,8 +202,11 @@ def client_main(state_path: str, count: int, seed: int) -> int:
     client.setup()
     started = time.monotonic()
     client.run(count)
-    report = {"requests": count, "seconds": round(time.monotonic() - started, 1),
-              "statuses": dict(sorted(client.statuses.items()))}
+    report = {
+        "requests": count,
+        "seconds": round(time.monotonic() - started, 1),
+        "statuses": dict(sorted(client.statuses.items())),
+    }
     print(json.dumps(report))
     return 0
 
@@ -195,11 +226,20 @@ def check_ledger(items: list[dict[str, Any]]) -> dict[str, Any]:
     posted_by = ("settlement", "compensation", None)  # "skipped" / "nothing": no sale entries are owed yet
     settled = {s["transaction_id"] for s in settlements if s.get("transaction_id") and s.get("money_by") in posted_by}
     violations = [f"{v.rule}: {v.subject}: {v.detail}" for v in report.violations]
-    violations += [f"sale transaction {t} has no settlement record naming it" for t in sale_transactions
-                   if t not in {s.get("transaction_id") for s in settlements}]
+    violations += [
+        f"sale transaction {t} has no settlement record naming it"
+        for t in sale_transactions
+        if t not in {s.get("transaction_id") for s in settlements}
+    ]
     violations += [f"settlement names {t} but no entries exist" for t in settled if t not in sale_transactions]
-    return {"entries": report.entries, "transactions": report.transactions, "accounts": report.accounts,
-            "settlements": len(settlements), "sale_transactions": len(sale_transactions), "violations": violations}
+    return {
+        "entries": report.entries,
+        "transactions": report.transactions,
+        "accounts": report.accounts,
+        "settlements": len(settlements),
+        "sale_transactions": len(sale_transactions),
+        "violations": violations,
+    }
 
 
 def scan_ledger() -> list[dict[str, Any]]:
@@ -249,9 +289,24 @@ def main(argv: list[str] | None = None) -> int:
             json.dump({**stack.describe(), "api_url": api_url}, handle)
             state_path = handle.name
         print(f"soak: {args.requests} requests against {api_url} (moto {stack.endpoint_url})", flush=True)
-        load = subprocess.run([sys.executable, "-m", "tools.soak", "--client", state_path, "--requests",
-                               str(args.requests), "--seed", str(args.seed)], cwd=template.ROOT,
-                              capture_output=True, text=True, timeout=args.timeout, check=False)
+        load = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tools.soak",
+                "--client",
+                state_path,
+                "--requests",
+                str(args.requests),
+                "--seed",
+                str(args.seed),
+            ],
+            cwd=template.ROOT,
+            capture_output=True,
+            text=True,
+            timeout=args.timeout,
+            check=False,
+        )
         os.unlink(state_path)
         if load.returncode != 0:
             print(load.stdout, load.stderr, sep="\n")

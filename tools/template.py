@@ -98,8 +98,11 @@ def functions() -> list[FunctionSpec]:
                 spec.schedules.append(Schedule(event_name, event_props["ScheduleExpression"], event_props.get("Input")))
             elif event["Type"] == "SQS":
                 queue = event_props["Queue"]
-                spec.queues.append(queue["Fn::GetAtt"][0] if isinstance(queue["Fn::GetAtt"], list)
-                                   else queue["Fn::GetAtt"].split(".", 1)[0])
+                spec.queues.append(
+                    queue["Fn::GetAtt"][0]
+                    if isinstance(queue["Fn::GetAtt"], list)
+                    else queue["Fn::GetAtt"].split(".", 1)[0]
+                )
         specs.append(spec)
     return specs
 
@@ -117,7 +120,7 @@ class Resolver:
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, dict) and len(value) == 1:
-            (name, arg), = value.items()
+            ((name, arg),) = value.items()
             if name == "Ref":
                 return self._ref(arg)
             if name == "Fn::GetAtt":
@@ -138,7 +141,6 @@ class Resolver:
 
     def _sub_name(self, name: str) -> Any:
         return self.physical[name] if "." in name else self._ref(name)
-
 
 
 TRANSLATED_PATH = ROOT / ".aws-sam" / "translated-template.json"

@@ -41,30 +41,33 @@ def get_merchant_account(limit: Limit = 20, cursor: Cursor = None) -> AccountRes
     return accounts.statement(caller.user_id, limit, cursor)
 
 
-@app.get("/admin/accounts/<user_id>", summary="Any account (users and system accounts), for admins",
-         tags=["accounts"])
-def get_account_as_admin(user_id: Annotated[str, Path(pattern=ACCOUNT_ID_PATTERN)], limit: Limit = 20,
-                         cursor: Cursor = None) -> AccountResponse:
+@app.get("/admin/accounts/<user_id>", summary="Any account (users and system accounts), for admins", tags=["accounts"])
+def get_account_as_admin(
+    user_id: Annotated[str, Path(pattern=ACCOUNT_ID_PATTERN)], limit: Limit = 20, cursor: Cursor = None
+) -> AccountResponse:
     principal(app, "admin")
     return accounts.statement(user_id, limit, cursor)
 
 
-@app.get("/admin/payments/unattributed", summary="Payments that could not be attributed, newest first",
-         tags=["accounts"])
+@app.get(
+    "/admin/payments/unattributed", summary="Payments that could not be attributed, newest first", tags=["accounts"]
+)
 def list_unattributed_payments(limit: Limit = 20, cursor: Cursor = None) -> UnattributedPaymentsResponse:
     principal(app, "admin")
     return accounts.unattributed_payments(limit, cursor)
 
 
-@app.get("/admin/payments/rejected", summary="Verified provider notifications that could not be read, newest first",
-         tags=["accounts"])
+@app.get(
+    "/admin/payments/rejected",
+    summary="Verified provider notifications that could not be read, newest first",
+    tags=["accounts"],
+)
 def list_rejected_notifications(limit: Limit = 20, cursor: Cursor = None) -> RejectedNotificationsResponse:
     principal(app, "admin")
     return accounts.rejected_notifications(limit, cursor)
 
 
-@app.get("/admin/ledger/audit", summary="Check the whole ledger's invariants (a full table Scan)",
-         tags=["accounts"])
+@app.get("/admin/ledger/audit", summary="Check the whole ledger's invariants (a full table Scan)", tags=["accounts"])
 def audit_the_ledger() -> LedgerAuditReport:
     principal(app, "admin")
     return audit_ledger()

@@ -23,32 +23,49 @@ settings.load()  # a bad TUISHOU_* variable fails the cold start, naming it
 app = build_resolver()
 
 
-@app.post("/admin/channel-task-templates", summary="Define a channel bonus template", tags=["channel tasks"],
-          responses={201: {"description": "Created; it becomes its channel's offer.",
-                           "content": {"application/json": {"model": ChannelTaskTemplate}}}})
+@app.post(
+    "/admin/channel-task-templates",
+    summary="Define a channel bonus template",
+    tags=["channel tasks"],
+    responses={
+        201: {
+            "description": "Created; it becomes its channel's offer.",
+            "content": {"application/json": {"model": ChannelTaskTemplate}},
+        }
+    },
+)
 def create_template(body: ChannelTaskTemplateIn):  # noqa: ANN201 - 201 with the model (see responses)
     principal(app, "admin")
     return created(channel_tasks.create_template(body))
 
 
-@app.get("/admin/channel-task-templates", summary="List channel bonus templates, newest first",
-         tags=["channel tasks"])
+@app.get("/admin/channel-task-templates", summary="List channel bonus templates, newest first", tags=["channel tasks"])
 def list_templates() -> ChannelTaskTemplateList:
     principal(app, "admin")
     return channel_tasks.list_templates()
 
 
-@app.get("/promoter/channel-tasks", summary="The caller's channel bonus offers and tasks with progress",
-         tags=["channel tasks"])
+@app.get(
+    "/promoter/channel-tasks",
+    summary="The caller's channel bonus offers and tasks with progress",
+    tags=["channel tasks"],
+)
 def list_tasks() -> ChannelTaskList:
     caller = principal(app, "promoter")
     return channel_tasks.list_for_promoter(caller.user_id)
 
 
-@app.post("/promoter/channel-tasks/<template_id>/accept", summary="Accept a channel bonus task",
-          tags=["channel tasks"],
-          responses={201: {"description": "Started: the deadline is now + duration.",
-                           "content": {"application/json": {"model": ChannelTaskView}}}})
+@app.post(
+    "/promoter/channel-tasks/<template_id>/accept",
+    summary="Accept a channel bonus task",
+    tags=["channel tasks"],
+    responses={
+        201: {
+            "description": "Started: the deadline is now + duration.",
+            "content": {"application/json": {"model": ChannelTaskView}},
+        }
+    },
+)
 def accept(template_id: Annotated[str, Path(max_length=40)]):  # noqa: ANN201 - 201 with the model
     caller = principal(app, "promoter")
     return created(channel_tasks.accept(caller.user_id, template_id))

@@ -30,9 +30,17 @@ Cursor = Annotated[str | None, Query(max_length=1024, description="`next_cursor`
 UserId = Annotated[str, Path(max_length=64, description="The user's Cognito sub.")]
 
 
-@app.post("/admin/fault-windows", summary="Declare a fault window: scan it and compensate what it swallowed",
-          tags=TAGS, responses={202: {"description": "Accepted: the scan runs asynchronously",
-                                      "content": {"application/json": {"model": ScanAccepted}}}})
+@app.post(
+    "/admin/fault-windows",
+    summary="Declare a fault window: scan it and compensate what it swallowed",
+    tags=TAGS,
+    responses={
+        202: {
+            "description": "Accepted: the scan runs asynchronously",
+            "content": {"application/json": {"model": ScanAccepted}},
+        }
+    },
+)
 def declare_fault_window(body: FaultWindowIn):  # noqa: ANN201 - a Response; its schema is in `responses`
     admin = principal(app, "admin")
     accepted = compensation.start_fault_window(body, admin.user_id)
@@ -47,11 +55,12 @@ def get_scan(scan_id: Annotated[str, Path(max_length=64)]) -> ScanSummary:
     return compensation.summary(scan_id)
 
 
-@app.get("/admin/compensations", summary="Compensation records (compensated and flagged) since a time",
-         tags=TAGS)
-def list_compensations(since: Annotated[UtcDatetime | None,
-                                         Query(description="ISO 8601 with offset, 2000..2099; default: all")] = None,
-                       limit: Limit = 50, cursor: Cursor = None) -> CompensationPage:
+@app.get("/admin/compensations", summary="Compensation records (compensated and flagged) since a time", tags=TAGS)
+def list_compensations(
+    since: Annotated[UtcDatetime | None, Query(description="ISO 8601 with offset, 2000..2099; default: all")] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> CompensationPage:
     principal(app, "admin")
     return compensation.list_all(since, limit, cursor)
 
@@ -74,9 +83,12 @@ def unblock_user(user_id: UserId) -> UserBlock:
     return compensation.unblock(user_id)
 
 
-@app.post("/promoter/invites", summary="The caller's invite code (one per promoter; asking again returns it)",
-          tags=TAGS, responses={201: {"description": "The invite code",
-                                      "content": {"application/json": {"model": InviteCode}}}})
+@app.post(
+    "/promoter/invites",
+    summary="The caller's invite code (one per promoter; asking again returns it)",
+    tags=TAGS,
+    responses={201: {"description": "The invite code", "content": {"application/json": {"model": InviteCode}}}},
+)
 def create_invite():  # noqa: ANN201 - a Response; its schema is in `responses`
     promoter = principal(app, "promoter")
     return created(invites.invite_code_for(promoter.user_id))

@@ -33,10 +33,13 @@ def _continue(scan_id: str, context: LambdaContext) -> dict[str, Any]:
         store.enqueue({"scan_id": scan_id})  # the continuation: a fresh invocation, a fresh time budget
     counts = result.counts
     for name in ("examined", "already_granted", "compensated", "flagged", "errors"):
-        metrics.add_metric(name=f"Compensation{name.title().replace('_', '')}", unit=MetricUnit.Count,
-                           value=getattr(counts, name))
-    logger.info("compensation scan progress", extra={"scan_id": scan_id, "status": result.status,
-                                                     "pages": result.pages, **counts.__dict__})
+        metrics.add_metric(
+            name=f"Compensation{name.title().replace('_', '')}", unit=MetricUnit.Count, value=getattr(counts, name)
+        )
+    logger.info(
+        "compensation scan progress",
+        extra={"scan_id": scan_id, "status": result.status, "pages": result.pages, **counts.__dict__},
+    )
     return {"scan_id": scan_id, "status": result.status, "pages": result.pages, **counts.__dict__}
 
 

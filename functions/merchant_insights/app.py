@@ -22,8 +22,14 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict[str, Any]:
     result = insights.run(at)
     metrics.add_metric(name="LowPerformanceAlertsSent", unit="Count", value=result.alerts_sent)
     metrics.add_metric(name="RaiseRewardHintsSent", unit="Count", value=result.hints_sent)
-    summary = {"window": list(result.window), "period": result.period, "active_tasks": result.active_tasks,
-               "alerts_sent": result.alerts_sent, "hints_sent": result.hints_sent,
-               "already_sent": result.already_sent, "notifications": result.notifications}
+    summary = {
+        "window": list(result.window),
+        "period": result.period,
+        "active_tasks": result.active_tasks,
+        "alerts_sent": result.alerts_sent,
+        "hints_sent": result.hints_sent,
+        "already_sent": result.already_sent,
+        "notifications": result.notifications,
+    }
     logger.info("merchant insights run", extra=summary)
     return summary

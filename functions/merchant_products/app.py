@@ -19,16 +19,21 @@ app = build_resolver()
 TAGS = ["merchant products"]
 
 
-@app.post("/merchant/products", summary="Publish a product to promote", tags=TAGS,
-          responses={201: {"description": "Created", "content": {"application/json": {"model": Product}}}})
+@app.post(
+    "/merchant/products",
+    summary="Publish a product to promote",
+    tags=TAGS,
+    responses={201: {"description": "Created", "content": {"application/json": {"model": Product}}}},
+)
 def create_product(body: ProductCreate):  # noqa: ANN201 - a Response; its schemas are in `responses`
     merchant = principal(app, "merchant")
     return created(products.create_product(merchant.user_id, body))
 
 
 @app.get("/merchant/products", summary="The caller's products with their counters, newest first", tags=TAGS)
-def list_products(limit: Annotated[int, Query(ge=1, le=100)] = 20,
-                  cursor: Annotated[str | None, Query(max_length=1024)] = None) -> ProductList:
+def list_products(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20, cursor: Annotated[str | None, Query(max_length=1024)] = None
+) -> ProductList:
     merchant = principal(app, "merchant")
     return products.list_products(merchant.user_id, limit, cursor)
 

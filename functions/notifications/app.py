@@ -36,8 +36,11 @@ def merchant_inbox(limit: Limit = 20, cursor: Cursor = None) -> NotificationPage
     return notifications.inbox(caller.user_id, limit, cursor)
 
 
-@app.post("/me/notifications/<notification_id>/read", summary="Mark one of the caller's notifications read",
-          tags=["notifications"])
+@app.post(
+    "/me/notifications/<notification_id>/read",
+    summary="Mark one of the caller's notifications read",
+    tags=["notifications"],
+)
 def mark_read(notification_id: Annotated[str, Path(max_length=40)]) -> MarkedRead:
     caller = principal(app)
     notifications.mark_read(caller.user_id, notification_id)
@@ -50,8 +53,9 @@ def get_preferences() -> NotificationPreferencesView:
     return notifications.preferences(caller.user_id)
 
 
-@app.put("/me/notification-preferences", summary="Choose delivery channels (inapp is always on)",
-         tags=["notifications"])
+@app.put(
+    "/me/notification-preferences", summary="Choose delivery channels (inapp is always on)", tags=["notifications"]
+)
 def put_preferences(body: NotificationPreferences) -> NotificationPreferencesView:
     caller = principal(app)
     return notifications.set_preferences(caller.user_id, list(body.channels))

@@ -21,19 +21,33 @@ _NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _page(status: int, title: str, text: str) -> Response:
-    body = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{escape(title)}</title></head>"
-            f"<body><h1>{escape(title)}</h1><p>{escape(text)}</p></body></html>")
+    body = (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title></head>'
+        f"<body><h1>{escape(title)}</h1><p>{escape(text)}</p></body></html>"
+    )
     return Response(status, "text/html; charset=utf-8", body, headers=_NO_STORE)
 
 
-@app.get("/l/<code>", summary="Follow a tracking link (records a click, then 302 to the landing page)",
-         tags=["links"], responses={302: {"description": "Redirect to the landing URL with `tsclid=<click_id>`"},
-                                    410: {"description": "The product is paused"}})
+@app.get(
+    "/l/<code>",
+    summary="Follow a tracking link (records a click, then 302 to the landing page)",
+    tags=["links"],
+    responses={
+        302: {"description": "Redirect to the landing URL with `tsclid=<click_id>`"},
+        410: {"description": "The product is paused"},
+    },
+)
 def follow_link(  # noqa: ANN201 - a redirect or an HTML page, described in `responses`
-        code: str,
-        ch: Annotated[list[str] | None, Query(description="Channel marker of a share URL. Repeated or unknown "
-                                                          "markers never fail a visitor: the first known channel "
-                                                          "counts (`other` if none is known).")] = None):
+    code: str,
+    ch: Annotated[
+        list[str] | None,
+        Query(
+            description="Channel marker of a share URL. Repeated or unknown "
+            "markers never fail a visitor: the first known channel "
+            "counts (`other` if none is known)."
+        ),
+    ] = None,
+):
     # A list, so that no query string can fail validation: a visitor is redirected, never shown a JSON error.
     try:
         location = links.record_click(code, ch or [])

@@ -30,13 +30,19 @@ settings.load()  # a bad TUISHOU_* variable fails the cold start, naming it
 app = build_resolver()
 
 
-
-
-@app.post("/webhooks/<provider>", summary="Payment provider notification (Stripe or Alipay)", tags=["payments"],
-          responses={200: {"description": "Durably recorded (Stripe: this JSON; Alipay: the plain body `success`)",
-                           "content": {"application/json": {"model": WebhookAck}}},
-                     413: {"description": "Body over 64 KiB, refused before parsing"},
-                     503: {"description": "Transient failure; the provider retries"}})
+@app.post(
+    "/webhooks/<provider>",
+    summary="Payment provider notification (Stripe or Alipay)",
+    tags=["payments"],
+    responses={
+        200: {
+            "description": "Durably recorded (Stripe: this JSON; Alipay: the plain body `success`)",
+            "content": {"application/json": {"model": WebhookAck}},
+        },
+        413: {"description": "Body over 64 KiB, refused before parsing"},
+        503: {"description": "Transient failure; the provider retries"},
+    },
+)
 def receive_notification(provider: str):  # noqa: ANN201 - JSON for Stripe, plain text for Alipay
     if provider not in PROVIDERS:
         raise NotFound(f"unknown payment provider {provider!r}", field="provider")
@@ -69,8 +75,10 @@ def _alipay() -> Response:
 def _settle(event: PaymentEvent | None) -> str:
     outcome = settlement.handle(event) if event is not None else settlement.Outcome.IGNORED
     metrics.add_metric(name=f"Payment_{outcome.value}", unit="Count", value=1)
-    logger.info("payment notification handled", extra={"outcome": outcome.value,
-                                                        "payment_id": event.payment_id if event else None})
+    logger.info(
+        "payment notification handled",
+        extra={"outcome": outcome.value, "payment_id": event.payment_id if event else None},
+    )
     return outcome.value
 
 

@@ -17,9 +17,17 @@ def test_promoter_and_merchant_read_their_own_accounts_newest_first(payments, ap
     # Then the balance and both entries are there, the refund first
     assert account["balances"] == [{"currency": "CNY", "balance_minor": 2000 - 500}]
     assert [(e["kind"], e["amount_minor"]) for e in account["entries"]] == [
-        ("refund_commission", -500), ("sale_commission", 2000)]
-    assert set(account["entries"][0]) == {"entry_id", "transaction_id", "kind", "amount_minor", "currency",
-                                          "created_at"}
+        ("refund_commission", -500),
+        ("sale_commission", 2000),
+    ]
+    assert set(account["entries"][0]) == {
+        "entry_id",
+        "transaction_id",
+        "kind",
+        "amount_minor",
+        "currency",
+        "created_at",
+    }
     assert account["next_cursor"] is None
     # And the merchant sees its revenue
     merchant_account = api.get("/merchant/account", as_user=merchant).json()
@@ -90,8 +98,11 @@ def test_admin_ledger_audit_reports_a_clean_ledger_and_names_each_violation(paym
     # Then the audit names each broken rule
     report = api.get("/admin/ledger/audit", as_user=api.admin).json()
     assert report["ok"] is False
-    assert {v["rule"] for v in report["violations"]} == {"unbalanced_transaction", "balance_mismatch",
-                                                         "refund_exceeds_posted"}
+    assert {v["rule"] for v in report["violations"]} == {
+        "unbalanced_transaction",
+        "balance_mismatch",
+        "refund_exceeds_posted",
+    }
     assert api.get("/admin/ledger/audit", as_user=api.user("promoter")).status == 403
 
 
@@ -102,6 +113,18 @@ def _put_entry(account_id: str, transaction_id: str, reference: str, amount_mino
     from tuishou.dal import dynamo, keys
 
     pk, sk = keys.account_entry(account_id, "2030-01-01T00:00:00.000Z", f"ent_{transaction_id[-8:]}{amount_minor}")
-    boto3.client("dynamodb").put_item(TableName=dynamo.table("ledger"), Item=dynamo.to_item({
-        "pk": pk, "sk": sk, "account_id": account_id, "transaction_id": transaction_id, "reference": reference,
-        "amount_minor": amount_minor, "currency": "CNY", "kind": "refund_commission"}))
+    boto3.client("dynamodb").put_item(
+        TableName=dynamo.table("ledger"),
+        Item=dynamo.to_item(
+            {
+                "pk": pk,
+                "sk": sk,
+                "account_id": account_id,
+                "transaction_id": transaction_id,
+                "reference": reference,
+                "amount_minor": amount_minor,
+                "currency": "CNY",
+                "kind": "refund_commission",
+            }
+        ),
+    )

@@ -16,16 +16,20 @@ def test_trade_success_settles_and_trade_finished_after_it_is_a_duplicate(paymen
     # Then both are answered with the plain body success, and one sale is in the ledger
     assert (first.status, first.text, second.status, second.text) == (200, "success", 200, "success")
     assert first.headers["Content-Type"].startswith("text/plain")
-    assert payments.balances() == {(seeded.promoter_id, "CNY"): 990, (seeded.merchant_id, "CNY"): 8910,
-                                   (PAYMENT_CLEARING, "CNY"): -9900}
+    assert payments.balances() == {
+        (seeded.promoter_id, "CNY"): 990,
+        (seeded.merchant_id, "CNY"): 8910,
+        (PAYMENT_CLEARING, "CNY"): -9900,
+    }
     assert len(payments.entries()) == 3
 
 
 def test_refund_fee_claws_back_commission(payments):
     seeded = payments.seed_click()
     payments.alipay_paid("T-refund", "100.00", seeded.click_id)
-    response = payments.alipay_paid("T-refund", "100.00", seeded.click_id, refund_fee="25.00", out_biz_no="R1",
-                                    gmt_refund="2024-05-02 10:00:00")
+    response = payments.alipay_paid(
+        "T-refund", "100.00", seeded.click_id, refund_fee="25.00", out_biz_no="R1", gmt_refund="2024-05-02 10:00:00"
+    )
     assert response.text == "success"
     assert payments.balances()[(seeded.promoter_id, "CNY")] == 1000 - 250
     payments.assert_ledger_consistent()

@@ -14,9 +14,17 @@ from tuishou.logic.channel_tasks import record_channel_promotion, record_channel
 
 T0 = datetime(2030, 3, 1, 8, 0, tzinfo=UTC)
 
-TEMPLATE = {"channel": "wechat", "duration_hours": 24, "target_transactions": 2, "target_promotions": None,
-            "bonus_minor": 5000, "currency": "CNY", "reminder_threshold_hours": 5, "coupon_threshold": 1,
-            "coupon_value_minor": 300}
+TEMPLATE = {
+    "channel": "wechat",
+    "duration_hours": 24,
+    "target_transactions": 2,
+    "target_promotions": None,
+    "bonus_minor": 5000,
+    "currency": "CNY",
+    "reminder_threshold_hours": 5,
+    "coupon_threshold": 1,
+    "coupon_value_minor": 300,
+}
 
 
 def make_template(api, **overrides):
@@ -46,24 +54,37 @@ def test_admin_creates_and_lists_templates_with_the_contract_fields(api, clock):
     # Then both are listed newest first with the contract's field names
     items = api.get("/admin/channel-task-templates", as_user=api.admin).json()["items"]
     assert [i["template_id"] for i in items] == [second["template_id"], first["template_id"]]
-    for field in ("channel", "duration_hours", "target_transactions", "target_promotions", "bonus_minor", "currency",
-                  "reminder_threshold_hours", "coupon_threshold", "coupon_value_minor", "template_id"):
+    for field in (
+        "channel",
+        "duration_hours",
+        "target_transactions",
+        "target_promotions",
+        "bonus_minor",
+        "currency",
+        "reminder_threshold_hours",
+        "coupon_threshold",
+        "coupon_value_minor",
+        "template_id",
+    ):
         assert field in items[0]
     assert items[0]["target_transactions"] is None and items[0]["target_promotions"] == 10
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"target_transactions": None, "target_promotions": None}, "target_transactions"),
-    ({"bonus_minor": 0}, "bonus_minor"),
-    ({"bonus_minor": -5}, "bonus_minor"),
-    ({"coupon_value_minor": 0}, "coupon_value_minor"),
-    ({"duration_hours": 0}, "duration_hours"),
-    ({"target_transactions": 0}, "target_transactions"),
-    ({"channel": "myspace"}, "channel"),
-    ({"currency": "XXX"}, "currency"),
-    ({"bonus_minor": 12.5}, "bonus_minor"),
-    ({"target_transactions": None, "target_promotions": 3}, "coupon_threshold"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"target_transactions": None, "target_promotions": None}, "target_transactions"),
+        ({"bonus_minor": 0}, "bonus_minor"),
+        ({"bonus_minor": -5}, "bonus_minor"),
+        ({"coupon_value_minor": 0}, "coupon_value_minor"),
+        ({"duration_hours": 0}, "duration_hours"),
+        ({"target_transactions": 0}, "target_transactions"),
+        ({"channel": "myspace"}, "channel"),
+        ({"currency": "XXX"}, "currency"),
+        ({"bonus_minor": 12.5}, "bonus_minor"),
+        ({"target_transactions": None, "target_promotions": 3}, "coupon_threshold"),
+    ],
+)
 def test_bad_templates_are_rejected_naming_the_field_and_write_nothing(api, change, field):
     response = api.post("/admin/channel-task-templates", {**TEMPLATE, **change}, as_user=api.admin)
     assert response.status == 422, response.text
@@ -140,16 +161,20 @@ def test_counting_starts_at_acceptance_and_only_on_the_tasks_channel(api, clock,
     promoter = api.user("promoter")
     # Given a sale on wechat before acceptance
     before = T0 - timedelta(minutes=1)
-    assert record_channel_transaction(promoter.sub, "wechat", before, "stripe:pi_0",
-                                      grant=fake_ledger.grant).outcome == "no_task"
+    assert (
+        record_channel_transaction(promoter.sub, "wechat", before, "stripe:pi_0", grant=fake_ledger.grant).outcome
+        == "no_task"
+    )
     api.post(f"/promoter/channel-tasks/{template['template_id']}/accept", as_user=promoter)
     clock.shift(600)
     # When a sale timed before acceptance arrives late, a sale on weibo and one on wechat arrive
     late = record_channel_transaction(promoter.sub, "wechat", before, "stripe:pi_1", grant=fake_ledger.grant)
-    other = record_channel_transaction(promoter.sub, "weibo", T0 + timedelta(minutes=5), "stripe:pi_2",
-                                       grant=fake_ledger.grant)
-    counted = record_channel_transaction(promoter.sub, "wechat", T0 + timedelta(minutes=5), "stripe:pi_3",
-                                         grant=fake_ledger.grant)
+    other = record_channel_transaction(
+        promoter.sub, "weibo", T0 + timedelta(minutes=5), "stripe:pi_2", grant=fake_ledger.grant
+    )
+    counted = record_channel_transaction(
+        promoter.sub, "wechat", T0 + timedelta(minutes=5), "stripe:pi_3", grant=fake_ledger.grant
+    )
     # Then only the wechat sale after acceptance counts
     assert (late.outcome, other.outcome, counted.outcome) == ("not_counted", "no_task", "counted")
     assert items_of(api, promoter)[template["template_id"]]["progress"] == {"transactions": 1, "promotions": None}
@@ -236,8 +261,10 @@ def test_a_crash_before_the_grant_leaves_one_recorded_ungranted_event_for_the_sc
     assert (event["kind"], event["amount_minor"], event["user_id"]) == ("channel_bonus", 5000, promoter.sub)
     assert event["gsi1pk"] == "EVENTS#2030-03-01T08" and "granted_at" not in event
     # And a duplicate settlement completes nothing more
-    assert record_channel_transaction(promoter.sub, "wechat", T0, "stripe:pi_1",
-                                      grant=fake_ledger.grant).outcome == "no_task"
+    assert (
+        record_channel_transaction(promoter.sub, "wechat", T0, "stripe:pi_1", grant=fake_ledger.grant).outcome
+        == "no_task"
+    )
     assert fake_ledger.calls == []
 
 
@@ -248,8 +275,9 @@ def test_expiry_stops_counting_and_allows_a_fresh_start(api, clock, fake_ledger)
     record_channel_transaction(promoter.sub, "wechat", T0, "stripe:pi_1", grant=fake_ledger.grant)
     # When the deadline passes and the deciding sale comes after it
     clock.move_to(T0 + timedelta(hours=2))
-    late = record_channel_transaction(promoter.sub, "wechat", T0 + timedelta(hours=2), "stripe:pi_2",
-                                      grant=fake_ledger.grant)
+    late = record_channel_transaction(
+        promoter.sub, "wechat", T0 + timedelta(hours=2), "stripe:pi_2", grant=fake_ledger.grant
+    )
     # Then it does not count, the task shows expired and no bonus is paid
     assert late.outcome == "not_counted"
     view = {t.template_id: t for t in channel_tasks.list_for_promoter(promoter.sub).items}[template["template_id"]]
@@ -276,14 +304,23 @@ def test_an_expired_task_of_another_template_keeps_its_final_progress(api, clock
 
 # ---------------------------------------------------------------- request budgets
 def test_hooks_cost_nothing_without_an_active_task_and_at_most_two_requests_with_one(
-        api, clock, fake_ledger, dynamodb_requests):
+    api, clock, fake_ledger, dynamodb_requests
+):
     template = make_template(api, target_transactions=5)
     promoter = api.user("promoter")
     # A flow that already holds the counter item (ReturnValues=ALL_NEW) and finds no task: zero requests
     dynamodb_requests.reset()
-    assert record_channel_transaction(promoter.sub, "wechat", T0, "stripe:pi_0", grant=fake_ledger.grant,
-                                      active=channel_tasks.active_task_from({"clicks": 3}, promoter.sub,
-                                                                            "wechat")).outcome == "no_task"
+    assert (
+        record_channel_transaction(
+            promoter.sub,
+            "wechat",
+            T0,
+            "stripe:pi_0",
+            grant=fake_ledger.grant,
+            active=channel_tasks.active_task_from({"clicks": 3}, promoter.sub, "wechat"),
+        ).outcome
+        == "no_task"
+    )
     assert dynamodb_requests.total == 0
     # Without the counter item: one GetItem
     record_channel_promotion(promoter.sub, "wechat", T0, grant=fake_ledger.grant)

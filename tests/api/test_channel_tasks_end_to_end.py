@@ -9,9 +9,17 @@ from urllib.parse import parse_qs, urlsplit
 from tests.helpers.payments import stripe_checkout_event
 from tests.helpers.tasks import create_product, link_for, promoter
 
-TEMPLATE = {"channel": "wechat", "duration_hours": 24, "target_transactions": 2, "target_promotions": 1,
-            "bonus_minor": 5000, "currency": "CNY", "reminder_threshold_hours": 5, "coupon_threshold": 1,
-            "coupon_value_minor": 300}
+TEMPLATE = {
+    "channel": "wechat",
+    "duration_hours": 24,
+    "target_transactions": 2,
+    "target_promotions": 1,
+    "bonus_minor": 5000,
+    "currency": "CNY",
+    "reminder_threshold_hours": 5,
+    "coupon_threshold": 1,
+    "coupon_value_minor": 300,
+}
 
 
 def _follow(api, url: str) -> dict[str, list[str]]:
@@ -73,8 +81,9 @@ def test_share_click_and_pay_complete_the_task_and_credit_the_bonus_once(api, pa
 
 def test_direct_clicks_never_get_coupons(api, payments):
     # Given a promoter one sale away from a wechat task's quota
-    template = api.post("/admin/channel-task-templates", {**TEMPLATE, "target_transactions": 1},
-                        as_user=api.admin).json()
+    template = api.post(
+        "/admin/channel-task-templates", {**TEMPLATE, "target_transactions": 1}, as_user=api.admin
+    ).json()
     product = create_product(api, api.user("merchant"))
     seller = promoter(api)
     api.post(f"/promoter/channel-tasks/{template['template_id']}/accept", as_user=seller)
@@ -88,12 +97,14 @@ def test_direct_clicks_never_get_coupons(api, payments):
 def test_reloading_a_share_url_cannot_pump_notifications_or_sms(api):
     # Given a promoter one sale short of a task (a coupon is due on every share-URL click), opted into SMS
     # with a phone on the profile
-    template = api.post("/admin/channel-task-templates", {**TEMPLATE, "target_transactions": 1},
-                        as_user=api.admin).json()
+    template = api.post(
+        "/admin/channel-task-templates", {**TEMPLATE, "target_transactions": 1}, as_user=api.admin
+    ).json()
     product = create_product(api, api.user("merchant"), price_minor=10000)
     seller = promoter(api)
-    assert api.put("/me/notification-preferences", {"channels": ["inapp", "push", "sms"]},
-                   as_user=seller).json()["effective_channels"] == ["inapp", "push", "sms"]
+    assert api.put("/me/notification-preferences", {"channels": ["inapp", "push", "sms"]}, as_user=seller).json()[
+        "effective_channels"
+    ] == ["inapp", "push", "sms"]
     assert api.post(f"/promoter/channel-tasks/{template['template_id']}/accept", as_user=seller).status == 201
     link = link_for(api, seller, product["product_id"])
     share = api.post(f"/promoter/links/{link['link_id']}/shares", {"channel": "wechat"}, as_user=seller).json()
@@ -102,10 +113,12 @@ def test_reloading_a_share_url_cannot_pump_notifications_or_sms(api):
     # Then each click has its own coupon
     assert len(coupons) == 20
     # But the promoter is told once for the hour, never by SMS, and the inbox counts the coupons
-    sent = [n["channel"] for n in api.stack.notifications()
-            if n["recipient"] == seller.sub and n["kind"] == "coupon_issued"]
+    sent = [
+        n["channel"] for n in api.stack.notifications() if n["recipient"] == seller.sub and n["kind"] == "coupon_issued"
+    ]
     assert sorted(sent) == ["inapp", "push"]
-    [item] = [i for i in api.get("/promoter/notifications", as_user=seller).json()["items"]
-              if i["kind"] == "coupon_issued"]
+    [item] = [
+        i for i in api.get("/promoter/notifications", as_user=seller).json()["items"] if i["kind"] == "coupon_issued"
+    ]
     assert item["data"]["coupons"] == 20
     assert item["text"] == "Shoppers on wechat got 20 ¥3.00 coupons this hour: 1 sale to go"

@@ -37,8 +37,14 @@ def test_k_dropped_grants_are_compensated_exactly_once(api, stack, compensation_
     # When an admin declares the fault window and the scan runs
     first = compensation_kit.scan(api)
     # Then exactly the 3 are compensated, each promoter once, and the ledger balances
-    assert (first["status"], first["examined"], first["compensated"], first["already_granted"],
-            first["flagged"], first["errors"]) == ("done", 5, 3, 2, 0, 0)
+    assert (
+        first["status"],
+        first["examined"],
+        first["compensated"],
+        first["already_granted"],
+        first["flagged"],
+        first["errors"],
+    ) == ("done", 5, 3, 2, 0, 0)
     assert all(compensation_kit.balance(s.seeded.promoter_id) == COMMISSION for s in sales)
     assert all(compensation_kit.balance(s.seeded.merchant_id) == 12300 - COMMISSION for s in sales)
     assert len(compensation_kit.grants()) == 5
@@ -62,14 +68,20 @@ def test_each_compensation_is_recorded_and_the_user_told(api, stack, compensatio
     assert summary["compensated"] == 1
     record = compensation_kit.records()[0]
     assert (record["event_id"], record["status"], record["type"], record["amount_minor"], record["reason"]) == (
-        sale.event_id, "compensated", "sale_commission", COMMISSION, "payment outage")
+        sale.event_id,
+        "compensated",
+        "sale_commission",
+        COMMISSION,
+        "payment outage",
+    )
     # And a `compensation` notification names the amount and the day of the sale
     sent = [n for n in stack.notifications() if n["kind"] == "compensation"]
     day = datetime.now(UTC)
     assert {n["channel"] for n in sent} == {"inapp", "push"}
     assert sent[0]["recipient"] == sale.seeded.promoter_id
-    assert sent[0]["text"] == (f"We credited ¥12.30 for your sale on {day.day} {day.strftime('%B')} "
-                               "that a system fault had held back.")
+    assert sent[0]["text"] == (
+        f"We credited ¥12.30 for your sale on {day.day} {day.strftime('%B')} that a system fault had held back."
+    )
 
 
 def test_the_notification_follows_the_users_preferences(api, stack, compensation_kit):
@@ -121,8 +133,9 @@ def test_local_faults_route_rejects_what_it_cannot_parse(stack):
 
 
 # ---------------------------------------------------------------- legitimacy checks
-def test_blocked_self_purchase_and_velocity_are_flagged_not_granted(api, stack, compensation_kit, payments,
-                                                                     monkeypatch):
+def test_blocked_self_purchase_and_velocity_are_flagged_not_granted(
+    api, stack, compensation_kit, payments, monkeypatch
+):
     monkeypatch.setenv("TUISHOU_VELOCITY_MAX_PER_HOUR", "2")
     blocked, cheat, busy, honest = (payments.seed_click() for _ in range(4))
     compensation_kit.set_profile_email(cheat.promoter_id, "Cheat@Example.com")
@@ -171,11 +184,24 @@ def _recorded_sale(payments, occurred_at: datetime):
     seeded = payments.seed_click()
     payment_id = f"pi_{uuid.uuid4().hex[:20]}"
     event = RewardableEvent(
-        event_id=f"sale_commission:stripe:{payment_id}", kind="sale_commission", user_id=seeded.promoter_id,
-        amount_minor=990, currency="CNY", occurred_at=occurred_at,
-        details={"provider": "stripe", "payment_id": payment_id, "product_id": seeded.product_id,
-                 "merchant_id": seeded.merchant_id, "click_id": seeded.click_id, "channel": seeded.channel,
-                 "amount_minor": 9900, "merchant_minor": 8910, "platform_fee_minor": 0})
+        event_id=f"sale_commission:stripe:{payment_id}",
+        kind="sale_commission",
+        user_id=seeded.promoter_id,
+        amount_minor=990,
+        currency="CNY",
+        occurred_at=occurred_at,
+        details={
+            "provider": "stripe",
+            "payment_id": payment_id,
+            "product_id": seeded.product_id,
+            "merchant_id": seeded.merchant_id,
+            "click_id": seeded.click_id,
+            "channel": seeded.channel,
+            "amount_minor": 9900,
+            "merchant_minor": 8910,
+            "platform_fee_minor": 0,
+        },
+    )
     record_event(event)
     return seeded, payment_id, event
 
@@ -194,9 +220,20 @@ def test_a_scan_racing_a_late_normal_settlement_moves_the_money_once(stack, paym
 
     def late_settlement(seeded, payment_id) -> None:
         barrier.wait()
-        outcomes.append(settlement.handle(PaymentEvent(
-            provider="stripe", payment_id=payment_id, kind="paid", amount_minor=9900, currency="CNY",
-            occurred_at=occurred, click_id=seeded.click_id, payer="someone@example.com")))
+        outcomes.append(
+            settlement.handle(
+                PaymentEvent(
+                    provider="stripe",
+                    payment_id=payment_id,
+                    kind="paid",
+                    amount_minor=9900,
+                    currency="CNY",
+                    occurred_at=occurred,
+                    click_id=seeded.click_id,
+                    payer="someone@example.com",
+                )
+            )
+        )
 
     def scan() -> None:
         barrier.wait()
@@ -230,9 +267,17 @@ def test_a_settlement_after_the_scan_granted_records_the_payment_without_paying_
     scan_id = compensation._create_run("fault_window", occurred - timedelta(minutes=1), clock.now(), "crash", "t")
     assert _run_to_end(scan_id).counts.compensated == 1
     # When the provider's retry finally settles it
-    outcome = settlement.handle(PaymentEvent(provider="stripe", payment_id=payment_id, kind="paid",
-                                             amount_minor=9900, currency="CNY", occurred_at=occurred,
-                                             click_id=seeded.click_id))
+    outcome = settlement.handle(
+        PaymentEvent(
+            provider="stripe",
+            payment_id=payment_id,
+            kind="paid",
+            amount_minor=9900,
+            currency="CNY",
+            occurred_at=occurred,
+            click_id=seeded.click_id,
+        )
+    )
     # Then the payment is recorded (refunds work on it), and the promoter is paid once
     assert outcome == "settled"
     record = payments.settlements()[0]
@@ -241,8 +286,7 @@ def test_a_settlement_after_the_scan_granted_records_the_payment_without_paying_
     payments.assert_ledger_consistent()
 
 
-def test_a_scan_killed_mid_way_and_rerun_grants_each_event_once(api, stack, compensation_kit, payments,
-                                                                monkeypatch):
+def test_a_scan_killed_mid_way_and_rerun_grants_each_event_once(api, stack, compensation_kit, payments, monkeypatch):
     # Given 4 dropped grants and a scan process that dies after its second compensation
     compensation_kit.faults('{"grant.skip": 4}')
     sales = [compensation_kit.sell() for _ in range(4)]
@@ -275,8 +319,10 @@ def test_overlapping_scans_at_once_grant_each_event_once(stack, compensation_kit
     compensation_kit.faults('{"grant.skip": 6}')
     sales = [compensation_kit.sell() for _ in range(6)]
     now = clock.now() + timedelta(milliseconds=5)
-    runs = [compensation._create_run("fault_window", now - timedelta(minutes=m), now, f"overlap {m}", "t")
-            for m in (30, 60, 90, 120)]
+    runs = [
+        compensation._create_run("fault_window", now - timedelta(minutes=m), now, f"overlap {m}", "t")
+        for m in (30, 60, 90, 120)
+    ]
     barrier = threading.Barrier(len(runs))
 
     def run(scan_id: str) -> None:
@@ -304,8 +350,11 @@ def test_a_large_window_runs_in_pages_with_continuations(api, stack, compensatio
     monkeypatch.setenv("TUISHOU_SCAN_MAX_PAGES_PER_INVOCATION", "1")
     now = clock.now()
     events = [_recorded_sale(payments, now - timedelta(hours=h, minutes=1))[2] for h in (0, 1, 2)]
-    window = {"start": (now - timedelta(hours=3)).isoformat(), "end": (now + timedelta(milliseconds=1)).isoformat(),
-              "reason": "long outage"}
+    window = {
+        "start": (now - timedelta(hours=3)).isoformat(),
+        "end": (now + timedelta(milliseconds=1)).isoformat(),
+        "reason": "long outage",
+    }
     import time
 
     time.sleep(0.005)
@@ -326,8 +375,9 @@ def test_the_hourly_sweep_grants_a_channel_bonus_a_crash_left_ungranted(api, sta
     from tests.helpers.channel_tasks import FailingGrant
     from tuishou.logic.channel_tasks import record_channel_transaction
 
-    template = api.post("/admin/channel-task-templates", {**TEMPLATE, "target_transactions": 1},
-                        as_user=api.admin).json()
+    template = api.post(
+        "/admin/channel-task-templates", {**TEMPLATE, "target_transactions": 1}, as_user=api.admin
+    ).json()
     promoter = api.user("promoter")
     api.post(f"/promoter/channel-tasks/{template['template_id']}/accept", as_user=promoter)
     # Given the ledger was down when the task completed
@@ -358,16 +408,20 @@ def test_the_sweep_leaves_events_inside_the_grace_period_alone(stack, payments):
 # ---------------------------------------------------------------- invites
 def test_invites_end_to_end(api, stack, payments):
     inviter = api.user("promoter")
-    assert api.post("/promoter/profile", {"display_name": "Li", "phone": "+8613800000001"},
-                    as_user=inviter).status == 201
+    assert (
+        api.post("/promoter/profile", {"display_name": "Li", "phone": "+8613800000001"}, as_user=inviter).status == 201
+    )
     # Given the inviter's code (asking again gives the same one)
     code = api.post("/promoter/invites", as_user=inviter)
     assert code.status == 201
     assert api.post("/promoter/invites", as_user=inviter).json() == code.json()
     # When a new promoter registers with it
     invitee = api.user("promoter")
-    response = api.post("/promoter/profile", {"display_name": "Wang", "phone": "+8613800000002",
-                                              "invite_code": code.json()["invite_code"]}, as_user=invitee)
+    response = api.post(
+        "/promoter/profile",
+        {"display_name": "Wang", "phone": "+8613800000002", "invite_code": code.json()["invite_code"]},
+        as_user=invitee,
+    )
     # Then the inviter is credited the configured amount through the ledger
     assert response.status == 201, response.text
     balances = api.get("/promoter/account", as_user=inviter).json()["balances"]
@@ -384,8 +438,9 @@ def test_a_dropped_invite_grant_is_compensated(api, stack, compensation_kit, pay
     code = api.post("/promoter/invites", as_user=inviter).json()["invite_code"]
     # Given both invite grants are dropped
     compensation_kit.faults('{"grant.skip": 2}')
-    api.post("/promoter/profile", {"display_name": "Wang", "phone": "+8613800000002", "invite_code": code},
-             as_user=invitee)
+    api.post(
+        "/promoter/profile", {"display_name": "Wang", "phone": "+8613800000002", "invite_code": code}, as_user=invitee
+    )
     assert compensation_kit.grants() == []
     # When the scan runs
     summary = compensation_kit.scan(api)
@@ -399,11 +454,14 @@ def test_a_dropped_invite_grant_is_compensated(api, stack, compensation_kit, pay
 @pytest.mark.parametrize("code", ["zzzzzzzz", "NOT-A-CODE"])
 def test_an_unknown_invite_code_is_422_and_nothing_is_written(api, payments, code):
     promoter = api.user("promoter")
-    response = api.post("/promoter/profile", {"display_name": "Wang", "phone": "+8613800000002",
-                                              "invite_code": code}, as_user=promoter)
+    response = api.post(
+        "/promoter/profile", {"display_name": "Wang", "phone": "+8613800000002", "invite_code": code}, as_user=promoter
+    )
     assert response.status == 422 and response.json()["error"]["field"] == "invite_code"
-    assert api.post("/promoter/profile", {"display_name": "Wang", "phone": "+8613800000002"},
-                    as_user=promoter).status == 201  # nothing was written the first time
+    assert (
+        api.post("/promoter/profile", {"display_name": "Wang", "phone": "+8613800000002"}, as_user=promoter).status
+        == 201
+    )  # nothing was written the first time
     assert payments.ledger_items() == []
 
 
@@ -413,13 +471,16 @@ def test_invites_need_a_promoter_profile(api):
 
 
 # ---------------------------------------------------------------- contract and validation
-@pytest.mark.parametrize(("change", "field"), [
-    ({"end": "2020-01-01T00:00:00+00:00"}, "end"),             # end before start
-    ({"end": "2999-01-01T00:00:00+00:00"}, "end"),             # in the future
-    ({"start": "2019-01-01T00:00:00+00:00"}, "start"),         # longer than 31 days
-    ({"start": "2020-01-02T00:00:00"}, "start"),               # no offset
-    ({"reason": ""}, "reason"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"end": "2020-01-01T00:00:00+00:00"}, "end"),  # end before start
+        ({"end": "2999-01-01T00:00:00+00:00"}, "end"),  # in the future
+        ({"start": "2019-01-01T00:00:00+00:00"}, "start"),  # longer than 31 days
+        ({"start": "2020-01-02T00:00:00"}, "start"),  # no offset
+        ({"reason": ""}, "reason"),
+    ],
+)
 def test_fault_window_validation_names_the_field_and_writes_nothing(api, payments, change, field):
     body = {"start": "2020-01-02T00:00:00+08:00", "end": "2020-01-03T00:00:00+08:00", "reason": "outage", **change}
     response = api.post("/admin/fault-windows", body, as_user=api.admin)
@@ -430,9 +491,14 @@ def test_fault_window_validation_names_the_field_and_writes_nothing(api, payment
 
 def test_scan_routes_are_for_admins_and_unknown_scans_are_404(api):
     promoter = api.user("promoter")
-    assert api.post("/admin/fault-windows", {"start": "2020-01-02T00:00:00+08:00",
-                                             "end": "2020-01-03T00:00:00+08:00", "reason": "x"},
-                    as_user=promoter).status == 403
+    assert (
+        api.post(
+            "/admin/fault-windows",
+            {"start": "2020-01-02T00:00:00+08:00", "end": "2020-01-03T00:00:00+08:00", "reason": "x"},
+            as_user=promoter,
+        ).status
+        == 403
+    )
     assert api.get("/admin/scans/scn_00000000000000000000", as_user=api.admin).status == 404
     assert api.get("/admin/scans/nonsense", as_user=api.admin).status == 404
     assert api.get("/promoter/compensations", as_user=promoter).json() == {"items": [], "next_cursor": None}
@@ -446,8 +512,16 @@ def test_admin_lists_compensations_since_a_time(api, compensation_kit):
     compensation_kit.scan(api)
     items = api.get("/admin/compensations", as_user=api.admin, query={"since": before.isoformat()}).json()["items"]
     assert len(items) == 2
-    assert set(items[0]) >= {"event_id", "user_id", "type", "amount_minor", "currency", "status", "reason",
-                             "created_at"}
+    assert set(items[0]) >= {
+        "event_id",
+        "user_id",
+        "type",
+        "amount_minor",
+        "currency",
+        "status",
+        "reason",
+        "created_at",
+    }
     later = (datetime.now(UTC) + timedelta(seconds=5)).isoformat()
     assert api.get("/admin/compensations", as_user=api.admin, query={"since": later}).json()["items"] == []
 
@@ -460,9 +534,14 @@ def _seed_events(count: int, start: datetime, spread: timedelta, granted_every: 
 
     with BatchSeeder() as seeder:
         for i in range(count):
-            event = RewardableEvent(event_id=f"invite_signup:{uuid.uuid4()}", kind="invite_signup",
-                                    user_id=str(uuid.uuid4()), amount_minor=500, currency="CNY",
-                                    occurred_at=start + spread * i / max(count, 1))
+            event = RewardableEvent(
+                event_id=f"invite_signup:{uuid.uuid4()}",
+                kind="invite_signup",
+                user_id=str(uuid.uuid4()),
+                amount_minor=500,
+                currency="CNY",
+                occurred_at=start + spread * i / max(count, 1),
+            )
             seeder.put(dynamo.table("ledger"), ledger_dal.event_item(event))
             if i % granted_every == 0:
                 seeder.transact(grant_items(event))
@@ -486,8 +565,9 @@ def test_scan_reads_about_one_item_per_event_whatever_the_table_size(stack, dyna
 
 
 # ---------------------------------------------------------------- poison messages
-def test_a_scan_page_that_keeps_failing_is_parked_and_later_scans_go_on(api, stack, compensation_kit, payments,
-                                                                         monkeypatch):
+def test_a_scan_page_that_keeps_failing_is_parked_and_later_scans_go_on(
+    api, stack, compensation_kit, payments, monkeypatch
+):
     # Given a dropped grant, and a scan whose page fails the same way on every delivery
     compensation_kit.faults('{"grant.skip": 1}')
     sale = compensation_kit.sell()

@@ -8,10 +8,12 @@ import pytest
 from tools import template
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
-SCHEDULE_SAMPLES = {"ranking_schedule.json": "RankingRecalculationFunction",
-                    "reminder_schedule.json": "DeadlineReminderFunction",
-                    "insights_schedule.json": "MerchantInsightsFunction",
-                    "compensation_schedule.json": "CompensationScanFunction"}
+SCHEDULE_SAMPLES = {
+    "ranking_schedule.json": "RankingRecalculationFunction",
+    "reminder_schedule.json": "DeadlineReminderFunction",
+    "insights_schedule.json": "MerchantInsightsFunction",
+    "compensation_schedule.json": "CompensationScanFunction",
+}
 QUEUE_SAMPLES = {"compensation_scan_queue.json": "CompensationScanFunction"}
 API_SAMPLES = sorted(p.name for p in EVENTS.glob("*.json") if p.name not in {**SCHEDULE_SAMPLES, **QUEUE_SAMPLES})
 
@@ -41,7 +43,11 @@ def test_api_sample_reaches_its_route(stack, name):
 def test_schedule_sample_runs_the_recalculation(stack):
     event = json.loads((EVENTS / "ranking_schedule.json").read_text())
     assert stack.host.invoke("RankingRecalculationFunction", event) == {
-        "products": 0, "entries": 0, "reranked": 0, "skipped": 0}
+        "products": 0,
+        "entries": 0,
+        "reranked": 0,
+        "skipped": 0,
+    }
 
 
 @pytest.mark.parametrize(("name", "function_id"), sorted(SCHEDULE_SAMPLES.items()))

@@ -34,8 +34,11 @@ def test_tampered_token_is_401(api):
     # Given a valid token whose payload is altered after signing
     promoter = api.user("promoter")
     header, _payload, signature = promoter.token.split(".")
-    forged = jwt.encode({**jwt.decode(promoter.token, options={"verify_signature": False}), "custom:role": "admin"},
-                        "an-attacker-secret-of-32-bytes!!", algorithm="HS256").split(".")[1]
+    forged = jwt.encode(
+        {**jwt.decode(promoter.token, options={"verify_signature": False}), "custom:role": "admin"},
+        "an-attacker-secret-of-32-bytes!!",
+        algorithm="HS256",
+    ).split(".")[1]
     # When it is presented
     response = api.get("/me", token=f"{header}.{forged}.{signature}")
     # Then it is refused
@@ -66,8 +69,9 @@ def test_token_for_another_client_is_401(api, stack):
     import boto3
 
     cognito = boto3.client("cognito-idp")
-    other = cognito.create_user_pool_client(UserPoolId=stack.physical["UserPool"], ClientName="other",
-                                            ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH"])
+    other = cognito.create_user_pool_client(
+        UserPoolId=stack.physical["UserPool"], ClientName="other", ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH"]
+    )
     stack.physical["UserPoolClient"], original = other["UserPoolClient"]["ClientId"], stack.physical["UserPoolClient"]
     try:
         user = api.user("promoter")

@@ -66,8 +66,10 @@ def test_share_is_201_with_the_channel_url_and_counts_one_promotion_everywhere(a
     merchant, product, seller = setup
     link = link_for(api, seller, product["product_id"])
     # When the promoter shares on wechat twice and on weibo once
-    responses = [api.post(f"/promoter/links/{link['link_id']}/shares", {"channel": ch}, as_user=seller)
-                 for ch in ("wechat", "wechat", "weibo")]
+    responses = [
+        api.post(f"/promoter/links/{link['link_id']}/shares", {"channel": ch}, as_user=seller)
+        for ch in ("wechat", "wechat", "weibo")
+    ]
     # Then each share is recorded with its channel URL
     assert [r.status for r in responses] == [201, 201, 201]
     assert responses[0].json()["share_url"] == f"{stack.api_url}/l/{link['code']}?ch=wechat"
@@ -117,10 +119,17 @@ def test_click_redirects_302_with_tsclid_and_records_the_click(api, stack, setup
     [click_id] = query["tsclid"]
     # And the click keeps link, promoter, product, merchant, channel and time
     click = _get(stack, "TrackingTable", keys.click(click_id))
-    assert {k: click[k] for k in ("click_id", "link_id", "code", "promoter_id", "product_id", "merchant_id",
-                                  "channel")} == {
-        "click_id": click_id, "link_id": link["link_id"], "code": link["code"], "promoter_id": seller.sub,
-        "product_id": product["product_id"], "merchant_id": merchant.sub, "channel": "weibo"}
+    assert {
+        k: click[k] for k in ("click_id", "link_id", "code", "promoter_id", "product_id", "merchant_id", "channel")
+    } == {
+        "click_id": click_id,
+        "link_id": link["link_id"],
+        "code": link["code"],
+        "promoter_id": seller.sub,
+        "product_id": product["product_id"],
+        "merchant_id": merchant.sub,
+        "channel": "weibo",
+    }
     assert click["created_at"].endswith("Z")
     # And it is counted for the product, the promoter's task and the channel
     assert _product_counters(api, merchant)["clicks"] == 1

@@ -33,8 +33,17 @@ def test_swagger_serves_the_ui_and_the_document(api):
 
 def test_stack_description_has_what_clients_and_providers_need(stack):
     described = stack.describe()
-    for key in ("api_url", "aws_endpoint_url", "region", "user_pool_id", "user_pool_client_id", "resources",
-                "stripe_webhook_secret", "alipay_app_id", "alipay_private_key_pem"):
+    for key in (
+        "api_url",
+        "aws_endpoint_url",
+        "region",
+        "user_pool_id",
+        "user_pool_client_id",
+        "resources",
+        "stripe_webhook_secret",
+        "alipay_app_id",
+        "alipay_private_key_pem",
+    ):
         assert described[key], key
     assert described["resources"]["LedgerTable"].endswith("LedgerTable")
     assert described["alipay_private_key_pem"].startswith("-----BEGIN PRIVATE KEY-----")
@@ -45,14 +54,17 @@ def test_notifications_route_lists_what_was_published(api, stack):
     import boto3
 
     attributes = {"channel": "sms", "recipient": "u1", "kind": "deadline_reminder"}
-    boto3.client("sns").publish(TopicArn=stack.physical["NotificationsTopic"], Message="2 sales to go, 5 h left",
-                                MessageAttributes={k: {"DataType": "String", "StringValue": v}
-                                                   for k, v in attributes.items()})
+    boto3.client("sns").publish(
+        TopicArn=stack.physical["NotificationsTopic"],
+        Message="2 sales to go, 5 h left",
+        MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
+    )
     # When a person looks at the local notifications
     items = api.get("/_local/notifications").json()["items"]
     # Then it is there with channel, recipient and text
     assert [(i["channel"], i["recipient"], i["kind"], i["text"]) for i in items] == [
-        ("sms", "u1", "deadline_reminder", "2 sales to go, 5 h left")]
+        ("sms", "u1", "deadline_reminder", "2 sales to go, 5 h left")
+    ]
 
 
 def test_unknown_schedule_is_404(api):
@@ -72,11 +84,15 @@ def test_real_http_server_on_loopback(stack):
             assert exc.code == 401
             assert json.loads(exc.read())["error"]["code"] == "unauthorized"
         # And with a token created through /_local/users it gets in
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/_local/users", method="POST",
-                                         data=json.dumps({"username": "bob", "role": "merchant"}).encode())
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/_local/users",
+            method="POST",
+            data=json.dumps({"username": "bob", "role": "merchant"}).encode(),
+        )
         token = json.loads(urllib.request.urlopen(request).read())["id_token"]
-        me = urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/me",
-                                                           headers={"Authorization": token}))
+        me = urllib.request.urlopen(
+            urllib.request.Request(f"http://127.0.0.1:{port}/me", headers={"Authorization": token})
+        )
         assert json.loads(me.read())["role"] == "merchant"
     finally:
         server.shutdown()
@@ -95,24 +111,45 @@ def test_a_cancelled_transaction_leaves_every_item_as_it_was(stack):
     before = sorted(map(str, db.scan(TableName=table)["Items"]))
     # When a transaction updates one in place, deletes the other, adds a third, then fails a condition
     try:
-        db.transact_write_items(TransactItems=[
-            {"Update": {"TableName": table, "Key": dynamo.key("A", "1"),
+        db.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": dynamo.key("A", "1"),
                         "UpdateExpression": "ADD n :one SET m.x[0] = :z",
-                        "ExpressionAttributeValues": {":one": {"N": "1"}, ":z": {"N": "9"}}}},
-            {"Delete": {"TableName": table, "Key": dynamo.key("B", "1")}},
-            {"Put": {"TableName": table, "Item": dynamo.to_item({"pk": "C", "sk": "1"})}},
-            {"Put": {"TableName": table, "Item": dynamo.to_item({"pk": "A", "sk": "2"}),
-                     "ConditionExpression": "attribute_exists(pk)"}},
-        ])
+                        "ExpressionAttributeValues": {":one": {"N": "1"}, ":z": {"N": "9"}},
+                    }
+                },
+                {"Delete": {"TableName": table, "Key": dynamo.key("B", "1")}},
+                {"Put": {"TableName": table, "Item": dynamo.to_item({"pk": "C", "sk": "1"})}},
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": dynamo.to_item({"pk": "A", "sk": "2"}),
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+            ]
+        )
         raise AssertionError("the transaction should have been cancelled")
     except ClientError as error:
         assert error.response["Error"]["Code"] == "TransactionCanceledException"
     # Then the table is exactly as before
     assert sorted(map(str, db.scan(TableName=table)["Items"])) == before
     # And a transaction that commits still writes
-    db.transact_write_items(TransactItems=[{"Update": {"TableName": table, "Key": dynamo.key("A", "1"),
-                                                       "UpdateExpression": "ADD n :one",
-                                                       "ExpressionAttributeValues": {":one": {"N": "1"}}}}])
+    db.transact_write_items(
+        TransactItems=[
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": dynamo.key("A", "1"),
+                    "UpdateExpression": "ADD n :one",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}},
+                }
+            }
+        ]
+    )
     assert db.get_item(TableName=table, Key=dynamo.key("A", "1"))["Item"]["n"] == {"N": "2"}
 
 
@@ -146,7 +183,8 @@ def test_reset_forgets_what_a_test_left_and_keeps_the_provisioned_stack(stack):
     assert stack.notifications() == []
     assert boto3.client("cognito-idp").list_users(UserPoolId=pool)["Users"] == []
     assert sorted(p["Name"] for p in ssm.describe_parameters()["Parameters"]) == sorted(
-        ("/tuishou/stripe/webhook-secrets", "/tuishou/alipay/app-id", "/tuishou/alipay/public-key"))
+        ("/tuishou/stripe/webhook-secrets", "/tuishou/alipay/app-id", "/tuishou/alipay/public-key")
+    )
     assert ssm.get_parameter(Name="/tuishou/alipay/app-id")["Parameter"]["Value"] == stack.provider.alipay_app_id
     assert (stack.physical["UserPool"], stack.provider.stripe_webhook_secret) == (pool, secret)
     assert stack.create_user("alice", "promoter")["username"] == "alice@users.tuishou.test"

@@ -57,7 +57,8 @@ def test_low_performance_alerts_at_the_thresholds(api, stack, published):
     assert set(alerts) == {"low_transactions", "low_promotions"}
     low_tx = alerts["low_transactions"]["data"]
     assert [(t["title"], t["transactions"]) for t in low_tx["tasks"]] == sorted(
-        [("Two sales", 2), ("Sales outside the window", 2)], key=lambda t: (t[1], _pid(t[0], two, outside)))
+        [("Two sales", 2), ("Sales outside the window", 2)], key=lambda t: (t[1], _pid(t[0], two, outside))
+    )
     assert (low_tx["threshold"], low_tx["first_day"], low_tx["last_day"]) == (3, "2030-01-02", "2030-01-08")
     low_promotions = alerts["low_promotions"]["data"]["tasks"]
     assert [(t["title"], t["promotions"]) for t in low_promotions] == [("Four promotions", 4)]
@@ -79,11 +80,14 @@ def test_raise_reward_hints_at_the_thresholds(api, stack, published):
     # Given promoter P whose first category is home/kitchen (20 sales there)
     kitchen = publish("Wok", "home/kitchen")
     record_activity(kitchen, p.sub, IN_WINDOW, sales=20)
-    skincare, makeup, garden = publish("Serum", "beauty/skincare"), publish("Lipstick", "beauty/makeup"), \
-        publish("Rake", "home/garden")
-    record_activity(skincare, p.sub, IN_WINDOW, sales=6)   # relevance 0, 6 > 5 sales -> hint
-    record_activity(makeup, p.sub, IN_WINDOW, sales=5)     # relevance 0, exactly 5 sales -> no hint
-    record_activity(garden, p.sub, IN_WINDOW, sales=7)     # relevance exactly 0.5 -> no hint
+    skincare, makeup, garden = (
+        publish("Serum", "beauty/skincare"),
+        publish("Lipstick", "beauty/makeup"),
+        publish("Rake", "home/garden"),
+    )
+    record_activity(skincare, p.sub, IN_WINDOW, sales=6)  # relevance 0, 6 > 5 sales -> hint
+    record_activity(makeup, p.sub, IN_WINDOW, sales=5)  # relevance 0, exactly 5 sales -> no hint
+    record_activity(garden, p.sub, IN_WINDOW, sales=7)  # relevance exactly 0.5 -> no hint
     # And promoter Q whose first category is home/kitchen/pots, selling home/garden: relevance 1/3
     with time_machine.travel("2029-12-20T10:05:00Z", tick=True):
         q = promoter(api)
@@ -95,7 +99,9 @@ def test_raise_reward_hints_at_the_thresholds(api, stack, published):
     # Then exactly the two qualifying pairs are hinted, with who, sales, current and suggested reward
     hints = sorted((h["data"] for h in inbox(merchant.sub, "raise_reward_hint")), key=lambda d: d["title"])
     assert [(h["title"], h["promoter_id"], h["sales"], h["relevance"]) for h in hints] == [
-        ("Rake", q.sub, 6, "0.3333"), ("Serum", p.sub, 6, "0.0000")]
+        ("Rake", q.sub, 6, "0.3333"),
+        ("Serum", p.sub, 6, "0.0000"),
+    ]
     serum = hints[1]
     assert serum["first_category"] == "home/kitchen" and serum["task_category"] == "beauty/skincare"
     assert serum["current_reward"] == {"type": "percent", "value": 1000, "source": "tag_rule"}
@@ -162,8 +168,9 @@ def test_a_stale_claim_is_sent_by_a_later_run_and_a_fresh_one_is_not(api, stack,
     merchant, publish, p = published
     record_activity(publish("Quiet"), p.sub, IN_WINDOW, sales=1, promotions=9)
     # Given another run claimed the low-transactions alert a minute ago (and is still sending)
-    insights_dal.claim_marker(merchant.sub, "2030-01-07", "low_transactions", "all", "2030-01-09T01:59:00.000Z",
-                              "2030-01-09T01:39:00.000Z")
+    insights_dal.claim_marker(
+        merchant.sub, "2030-01-07", "low_transactions", "all", "2030-01-09T01:59:00.000Z", "2030-01-09T01:39:00.000Z"
+    )
     with time_machine.travel(RUN, tick=False):
         assert run_job(stack, RUN)["alerts_sent"] == 0
     # When that run died: 20 minutes later its claim is stale and this run sends the alert
@@ -181,7 +188,8 @@ def _job_reads(stack, dynamo_calls, when: datetime) -> tuple[int, int]:
 
 @pytest.mark.slow
 def test_job_reads_depend_on_active_tasks_and_window_activity_not_on_catalogue_or_history(
-        api, stack, published, dynamo_calls):
+    api, stack, published, dynamo_calls
+):
     merchant, publish, p = published
     active = [publish(f"Active {i}") for i in range(5)]
     for product in active:

@@ -12,8 +12,9 @@ from tuishou.logic.notifications import delivery_channels, notify
 
 def set_phone(user_id: str, phone: str) -> None:
     pk, sk = keys.profile(user_id)
-    boto3.client("dynamodb").put_item(TableName=dynamo.table("users"), Item=dynamo.to_item(
-        {"pk": pk, "sk": sk, "phone": phone, "tags": ["standard"]}))
+    boto3.client("dynamodb").put_item(
+        TableName=dynamo.table("users"), Item=dynamo.to_item({"pk": pk, "sk": sk, "phone": phone, "tags": ["standard"]})
+    )
 
 
 def published(stack, kind=None):
@@ -25,8 +26,10 @@ def test_default_preferences_deliver_inapp_and_push(api, stack):
     view = api.get("/me/notification-preferences", as_user=promoter).json()
     assert view == {"channels": ["inapp", "push"], "effective_channels": ["inapp", "push"]}
     notify(promoter.sub, "deadline_reminder", "2 sales to go, 5 h left")
-    assert published(stack) == [("inapp", promoter.sub, "deadline_reminder"), ("push", promoter.sub,
-                                                                                 "deadline_reminder")]
+    assert published(stack) == [
+        ("inapp", promoter.sub, "deadline_reminder"),
+        ("push", promoter.sub, "deadline_reminder"),
+    ]
 
 
 def test_sms_opt_in_goes_out_only_with_a_phone_on_the_profile(api, stack):
@@ -86,8 +89,12 @@ def test_inbox_routes_are_for_their_role(api):
 def test_bad_preferences_and_queries_are_rejected_naming_the_field(api, dynamodb_requests):
     promoter = api.user("promoter")
     dynamodb_requests.reset()
-    cases = [({"channels": ["fax"]}, "channels[0]"), ({"channels": []}, "channels"),
-             ({"channels": ["sms", "sms"]}, "channels"), ({}, "channels")]
+    cases = [
+        ({"channels": ["fax"]}, "channels[0]"),
+        ({"channels": []}, "channels"),
+        ({"channels": ["sms", "sms"]}, "channels"),
+        ({}, "channels"),
+    ]
     for body, field in cases:
         response = api.put("/me/notification-preferences", body, as_user=promoter)
         assert response.status == 422, body
@@ -109,24 +116,60 @@ def test_delivery_channel_rules():
 
 # ---------------------------------------------------------------- typed data, every kind, every inbox
 EVERY_KIND = {
-    "deadline_reminder": {"task_id": "ctk_1", "template_id": "ctt_1", "channel": "wechat",
-                          "deadline": "2030-01-02T08:00:00.000Z", "remaining_transactions": 2,
-                          "remaining_promotions": None},
-    "channel_bonus_completed": {"task_id": "ctk_1", "template_id": "ctt_1", "channel": "wechat",
-                                "bonus_minor": 5000, "currency": "CNY"},
-    "coupon_issued": {"task_id": "ctk_1", "channel": "wechat", "value_minor": 300, "currency": "CNY",
-                      "coupons": 3, "hour": "2030-01-01T12"},
-    "low_performance": {"signal": "low_transactions", "measure": "transactions", "threshold": 3,
-                        "window_days": 7, "first_day": "2030-01-02", "last_day": "2030-01-08",
-                        "tasks": [{"product_id": "prd_1", "title": "Tea", "transactions": 2}]},
-    "raise_reward_hint": {"promoter_id": "p-1", "promoter_name": "Lin", "product_id": "prd_1", "title": "Tea",
-                          "sales": 6, "window_days": 7, "first_category": "home", "task_category": "beauty",
-                          "relevance": "0.3333", "currency": "CNY",
-                          "current_reward": {"type": "percent", "value": 1000, "source": "tag_rule"},
-                          "current_commission_minor": 1000, "suggested_reward": {"type": "percent", "value": 1200},
-                          "suggested_commission_minor": 1200},
-    "compensation": {"event_id": "sale_commission:stripe:pi_1", "type": "sale_commission", "amount_minor": 1230,
-                     "currency": "CNY"},
+    "deadline_reminder": {
+        "task_id": "ctk_1",
+        "template_id": "ctt_1",
+        "channel": "wechat",
+        "deadline": "2030-01-02T08:00:00.000Z",
+        "remaining_transactions": 2,
+        "remaining_promotions": None,
+    },
+    "channel_bonus_completed": {
+        "task_id": "ctk_1",
+        "template_id": "ctt_1",
+        "channel": "wechat",
+        "bonus_minor": 5000,
+        "currency": "CNY",
+    },
+    "coupon_issued": {
+        "task_id": "ctk_1",
+        "channel": "wechat",
+        "value_minor": 300,
+        "currency": "CNY",
+        "coupons": 3,
+        "hour": "2030-01-01T12",
+    },
+    "low_performance": {
+        "signal": "low_transactions",
+        "measure": "transactions",
+        "threshold": 3,
+        "window_days": 7,
+        "first_day": "2030-01-02",
+        "last_day": "2030-01-08",
+        "tasks": [{"product_id": "prd_1", "title": "Tea", "transactions": 2}],
+    },
+    "raise_reward_hint": {
+        "promoter_id": "p-1",
+        "promoter_name": "Lin",
+        "product_id": "prd_1",
+        "title": "Tea",
+        "sales": 6,
+        "window_days": 7,
+        "first_category": "home",
+        "task_category": "beauty",
+        "relevance": "0.3333",
+        "currency": "CNY",
+        "current_reward": {"type": "percent", "value": 1000, "source": "tag_rule"},
+        "current_commission_minor": 1000,
+        "suggested_reward": {"type": "percent", "value": 1200},
+        "suggested_commission_minor": 1200,
+    },
+    "compensation": {
+        "event_id": "sale_commission:stripe:pi_1",
+        "type": "sale_commission",
+        "amount_minor": 1230,
+        "currency": "CNY",
+    },
 }
 
 

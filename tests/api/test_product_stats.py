@@ -9,8 +9,15 @@ from tests.helpers.insights import click, pay
 from tests.helpers.tasks import create_product, promoter, share
 from tuishou.ids import new_id
 
-ZERO = {"clicks": 0, "promotions": 0, "transactions": 0, "revenue_minor": 0, "commission_minor": 0,
-        "conversion_rate": None, "conversion_rate_bps": None}
+ZERO = {
+    "clicks": 0,
+    "promotions": 0,
+    "transactions": 0,
+    "revenue_minor": 0,
+    "commission_minor": 0,
+    "conversion_rate": None,
+    "conversion_rate_bps": None,
+}
 
 
 def test_stats_match_a_hand_computed_history(api, payments, dynamo_calls):
@@ -44,25 +51,68 @@ def test_stats_match_a_hand_computed_history(api, payments, dynamo_calls):
 
     # Then every number is the hand-computed one
     assert (stats["days"], stats["first_day"], stats["last_day"], stats["currency"]) == (
-        7, "2030-04-05", "2030-04-11", "CNY")
-    assert stats["totals"] == {"clicks": 7, "promotions": 3, "transactions": 4, "revenue_minor": 33000,
-                               "commission_minor": 3300, "conversion_rate": "0.5714", "conversion_rate_bps": 5714}
+        7,
+        "2030-04-05",
+        "2030-04-11",
+        "CNY",
+    )
+    assert stats["totals"] == {
+        "clicks": 7,
+        "promotions": 3,
+        "transactions": 4,
+        "revenue_minor": 33000,
+        "commission_minor": 3300,
+        "conversion_rate": "0.5714",
+        "conversion_rate_bps": 5714,
+    }
     assert [d["day"] for d in stats["per_day"]] == [f"2030-04-{d:02d}" for d in range(5, 12)]
     assert all({k: v for k, v in d.items() if k != "day"} == ZERO for d in stats["per_day"][:5])
-    assert stats["per_day"][5] == {"day": "2030-04-10", "clicks": 5, "promotions": 3, "transactions": 3,
-                                   "revenue_minor": 25000, "commission_minor": 2500, "conversion_rate": "0.6000",
-                                   "conversion_rate_bps": 6000}
-    assert stats["per_day"][6] == {"day": "2030-04-11", "clicks": 2, "promotions": 0, "transactions": 1,
-                                   "revenue_minor": 8000, "commission_minor": 800, "conversion_rate": "0.5000",
-                                   "conversion_rate_bps": 5000}
+    assert stats["per_day"][5] == {
+        "day": "2030-04-10",
+        "clicks": 5,
+        "promotions": 3,
+        "transactions": 3,
+        "revenue_minor": 25000,
+        "commission_minor": 2500,
+        "conversion_rate": "0.6000",
+        "conversion_rate_bps": 6000,
+    }
+    assert stats["per_day"][6] == {
+        "day": "2030-04-11",
+        "clicks": 2,
+        "promotions": 0,
+        "transactions": 1,
+        "revenue_minor": 8000,
+        "commission_minor": 800,
+        "conversion_rate": "0.5000",
+        "conversion_rate_bps": 5000,
+    }
     assert stats["top_promoters"] == [
-        {"promoter_id": a.sub, "clicks": 6, "promotions": 2, "transactions": 3, "revenue_minor": 28000,
-         "commission_minor": 2800, "conversion_rate": "0.5000", "conversion_rate_bps": 5000},
-        {"promoter_id": b.sub, "clicks": 1, "promotions": 1, "transactions": 1, "revenue_minor": 5000,
-         "commission_minor": 500, "conversion_rate": "1.0000", "conversion_rate_bps": 10000}]
-    assert [(c["channel"], c["clicks"], c["promotions"], c["transactions"], c["revenue_minor"])
-            for c in stats["top_channels"]] == [("wechat", 5, 2, 3, 28000), ("weibo", 1, 1, 1, 5000),
-                                                ("direct", 1, 0, 0, 0)]
+        {
+            "promoter_id": a.sub,
+            "clicks": 6,
+            "promotions": 2,
+            "transactions": 3,
+            "revenue_minor": 28000,
+            "commission_minor": 2800,
+            "conversion_rate": "0.5000",
+            "conversion_rate_bps": 5000,
+        },
+        {
+            "promoter_id": b.sub,
+            "clicks": 1,
+            "promotions": 1,
+            "transactions": 1,
+            "revenue_minor": 5000,
+            "commission_minor": 500,
+            "conversion_rate": "1.0000",
+            "conversion_rate_bps": 10000,
+        },
+    ]
+    assert [
+        (c["channel"], c["clicks"], c["promotions"], c["transactions"], c["revenue_minor"])
+        for c in stats["top_channels"]
+    ] == [("wechat", 5, 2, 3, 28000), ("weibo", 1, 1, 1, 5000), ("direct", 1, 0, 0, 0)]
 
 
 def test_a_one_day_window_shows_only_today(api, payments):
@@ -74,8 +124,7 @@ def test_a_one_day_window_shows_only_today(api, payments):
         click(api, link["code"], "qq")
         traveller.move_to("2030-04-11T00:05:00Z")
         pay(payments, click(api, link["code"], "qq"), 3000)
-        stats = api.get(f"/merchant/products/{product['product_id']}/stats", as_user=merchant,
-                        query={"days": 1}).json()
+        stats = api.get(f"/merchant/products/{product['product_id']}/stats", as_user=merchant, query={"days": 1}).json()
     assert [d["day"] for d in stats["per_day"]] == ["2030-04-11"]
     assert (stats["totals"]["clicks"], stats["totals"]["promotions"], stats["totals"]["transactions"]) == (1, 0, 1)
 

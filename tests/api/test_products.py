@@ -57,8 +57,9 @@ def test_replace_reward_rules_changes_who_sees_the_task(api):
     standard, gold = promoter(api), promoter(api, ["gold"])
     # When the merchant replaces its rules with a gold-only rule
     rules = [{"promoter_tag": "gold", "type": "fixed", "value": 500}]
-    response = api.put(f"/merchant/products/{product['product_id']}/reward-rules", {"reward_rules": rules},
-                       as_user=merchant)
+    response = api.put(
+        f"/merchant/products/{product['product_id']}/reward-rules", {"reward_rules": rules}, as_user=merchant
+    )
     # Then the product carries the new rules, standard no longer sees it, gold sees the gold reward
     assert response.status == 200, response.text
     assert response.json()["reward_rules"] == rules
@@ -89,18 +90,22 @@ def test_pause_hides_the_task_and_resume_brings_it_back(api):
     assert api.get(f"/l/{link['code']}").status == 302
 
 
-@pytest.mark.parametrize(("method", "suffix", "body"), [
-    ("PUT", "reward-rules", {"reward_rules": [{"promoter_tag": "gold", "type": "fixed", "value": 1}]}),
-    ("POST", "pause", None),
-    ("POST", "resume", None),
-])
+@pytest.mark.parametrize(
+    ("method", "suffix", "body"),
+    [
+        ("PUT", "reward-rules", {"reward_rules": [{"promoter_tag": "gold", "type": "fixed", "value": 1}]}),
+        ("POST", "pause", None),
+        ("POST", "resume", None),
+    ],
+)
 def test_another_merchants_product_is_404(api, method, suffix, body):
     # Given a product of another merchant
     owner, intruder = api.user("merchant"), api.user("merchant")
     product = create_product(api, owner)
     # When a different merchant touches it
-    response = api.request(method, f"/merchant/products/{product['product_id']}/{suffix}", json_body=body,
-                           as_user=intruder)
+    response = api.request(
+        method, f"/merchant/products/{product['product_id']}/{suffix}", json_body=body, as_user=intruder
+    )
     # Then it does not exist for them, and nothing changed
     assert response.status == 404
     mine = api.get("/merchant/products", as_user=owner).json()["items"][0]
@@ -122,14 +127,23 @@ def test_promoter_cannot_use_merchant_routes(api):
 
 
 BAD_PRODUCTS = [
-    ({"reward_rules": [{"promoter_tag": "Gold Tier", "type": "percent", "value": 100}]},
-     "reward_rules[0].promoter_tag"),
+    (
+        {"reward_rules": [{"promoter_tag": "Gold Tier", "type": "percent", "value": 100}]},
+        "reward_rules[0].promoter_tag",
+    ),
     ({"reward_rules": [{"promoter_tag": "standard", "type": "percent", "value": 0}]}, "reward_rules[0].value"),
     ({"reward_rules": [{"promoter_tag": "standard", "type": "percent", "value": 10001}]}, "reward_rules[0].value"),
     ({"reward_rules": [{"promoter_tag": "standard", "type": "fixed", "value": 0}]}, "reward_rules[0].value"),
     ({"reward_rules": [{"promoter_tag": "standard", "type": "bonus", "value": 5}]}, "reward_rules[0].type"),
-    ({"reward_rules": [{"promoter_tag": "standard", "type": "fixed", "value": 1},
-                       {"promoter_tag": "standard", "type": "fixed", "value": 2}]}, "reward_rules"),
+    (
+        {
+            "reward_rules": [
+                {"promoter_tag": "standard", "type": "fixed", "value": 1},
+                {"promoter_tag": "standard", "type": "fixed", "value": 2},
+            ]
+        },
+        "reward_rules",
+    ),
     ({"reward_rules": []}, "reward_rules"),
     ({"currency": "XYZ"}, "currency"),
     ({"currency": "cny"}, "currency"),
@@ -152,15 +166,19 @@ def test_bad_product_is_422_naming_the_field_and_writes_nothing(api, overrides, 
     assert api.get("/merchant/products", as_user=merchant).json()["items"] == []
 
 
-@pytest.mark.parametrize(("rules", "field"), [
-    ([{"promoter_tag": "GOLD", "type": "fixed", "value": 5}], "reward_rules[0].promoter_tag"),
-    ([{"promoter_tag": "gold", "type": "percent", "value": 20000}], "reward_rules[0].value"),
-])
+@pytest.mark.parametrize(
+    ("rules", "field"),
+    [
+        ([{"promoter_tag": "GOLD", "type": "fixed", "value": 5}], "reward_rules[0].promoter_tag"),
+        ([{"promoter_tag": "gold", "type": "percent", "value": 20000}], "reward_rules[0].value"),
+    ],
+)
 def test_bad_rule_replacement_is_422_and_keeps_the_old_rules(api, rules, field):
     merchant = api.user("merchant")
     product = create_product(api, merchant)
-    response = api.put(f"/merchant/products/{product['product_id']}/reward-rules", {"reward_rules": rules},
-                       as_user=merchant)
+    response = api.put(
+        f"/merchant/products/{product['product_id']}/reward-rules", {"reward_rules": rules}, as_user=merchant
+    )
     assert response.status == 422
     assert response.json()["error"]["field"] == field
     assert api.get("/merchant/products", as_user=merchant).json()["items"][0]["reward_rules"] == product["reward_rules"]

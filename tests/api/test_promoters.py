@@ -22,11 +22,14 @@ def test_register_profile_is_201_with_default_tag_and_409_the_second_time(api):
     assert api.post("/promoter/profile", PROFILE, as_user=user).status == 409
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"phone": "call me"}, "phone"),
-    ({"display_name": ""}, "display_name"),
-    ({"invite_code": "bad code!"}, "invite_code"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"phone": "call me"}, "phone"),
+        ({"display_name": ""}, "display_name"),
+        ({"invite_code": "bad code!"}, "invite_code"),
+    ],
+)
 def test_bad_profile_is_422_and_writes_nothing(api, overrides, field):
     user = api.user("promoter")
     response = api.post("/promoter/profile", {**PROFILE, **overrides}, as_user=user)
@@ -57,19 +60,23 @@ def test_tags_of_an_unregistered_promoter_is_404(api):
     assert api.put(f"/admin/promoters/{user.sub}/tags", {"tags": ["gold"]}, as_user=api.admin).status == 404
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"tags": ["Gold!"]}, "tags[0]"),
-    ({"tags": []}, "tags"),
-    ({"tags": ["gold", "gold"]}, "tags"),
-    ({"tags": [f"t{i}" for i in range(9)]}, "tags"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"tags": ["Gold!"]}, "tags[0]"),
+        ({"tags": []}, "tags"),
+        ({"tags": ["gold", "gold"]}, "tags"),
+        ({"tags": [f"t{i}" for i in range(9)]}, "tags"),
+    ],
+)
 def test_bad_tags_are_422_and_change_nothing(api, body, field):
     user = promoter(api)
     response = api.put(f"/admin/promoters/{user.sub}/tags", body, as_user=api.admin)
     assert response.status == 422
     assert response.json()["error"]["field"] == field
     assert api.put(f"/admin/promoters/{user.sub}/tags", {"tags": ["standard"]}, as_user=api.admin).json()["tags"] == [
-        "standard"]
+        "standard"
+    ]
 
 
 def test_malformed_promoter_id_is_422(api):

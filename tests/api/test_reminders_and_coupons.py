@@ -14,8 +14,16 @@ from tuishou.logic.channel_tasks import record_channel_transaction, scan_reminde
 from tuishou.logic.coupons import coupon_for_click, coupon_of_click, redeem_coupon_for_click
 
 T0 = datetime(2030, 3, 1, 8, 0, tzinfo=UTC)
-TEMPLATE = {"channel": "wechat", "duration_hours": 24, "target_transactions": 3, "bonus_minor": 5000,
-            "currency": "CNY", "reminder_threshold_hours": 5, "coupon_threshold": 2, "coupon_value_minor": 300}
+TEMPLATE = {
+    "channel": "wechat",
+    "duration_hours": 24,
+    "target_transactions": 3,
+    "bonus_minor": 5000,
+    "currency": "CNY",
+    "reminder_threshold_hours": 5,
+    "coupon_threshold": 2,
+    "coupon_value_minor": 300,
+}
 
 
 @pytest.fixture
@@ -49,7 +57,9 @@ def test_the_reminder_fires_once_inside_the_window_and_never_before(api, stack, 
     assert result["sent"] == 1
     sent = reminders(stack)
     assert [(n["channel"], n["recipient"], n["text"]) for n in sent] == [
-        ("inapp", promoter.sub, "2 sales to go, 4 h left"), ("push", promoter.sub, "2 sales to go, 4 h left")]
+        ("inapp", promoter.sub, "2 sales to go, 4 h left"),
+        ("push", promoter.sub, "2 sales to go, 4 h left"),
+    ]
     # And later scans, retries included, never remind again
     for moment in (T0 + timedelta(hours=19, minutes=30), T0 + timedelta(hours=20), T0 + timedelta(hours=23)):
         assert scan_reminders(moment).sent == 0

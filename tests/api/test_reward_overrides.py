@@ -53,8 +53,10 @@ def test_override_does_not_make_a_product_a_task(api):
     merchant = api.user("merchant")
     product = create_product(api, merchant, reward_rules=[{"promoter_tag": "gold", "type": "percent", "value": 500}])
     outsider = promoter(api)
-    assert api.put(_path(product["product_id"], outsider.sub), {"type": "percent", "value": 2000},
-                   as_user=merchant).status == 200
+    assert (
+        api.put(_path(product["product_id"], outsider.sub), {"type": "percent", "value": 2000}, as_user=merchant).status
+        == 200
+    )
     # Then the product is neither listed nor linkable for them (eligibility stays by tag)
     assert tasks(api, outsider)["items"] == []
     assert api.post(f"/promoter/tasks/{product['product_id']}/links", as_user=outsider).status == 403
@@ -82,9 +84,14 @@ def test_bad_override_input_names_the_field_and_writes_nothing(api, dynamo_calls
     merchant = api.user("merchant")
     product = create_product(api, merchant)
     target = promoter(api)
-    cases = [({"type": "percent", "value": 0}, "value"), ({"type": "percent", "value": 10001}, "value"),
-             ({"type": "fixed", "value": 0}, "value"), ({"type": "fixed", "value": "5"}, "value"),
-             ({"type": "bonus", "value": 5}, "type"), ({"value": 5}, "type")]
+    cases = [
+        ({"type": "percent", "value": 0}, "value"),
+        ({"type": "percent", "value": 10001}, "value"),
+        ({"type": "fixed", "value": 0}, "value"),
+        ({"type": "fixed", "value": "5"}, "value"),
+        ({"type": "bonus", "value": 5}, "type"),
+        ({"value": 5}, "type"),
+    ]
     dynamo_calls.clear()
     for body, field in cases:
         response = api.put(_path(product["product_id"], target.sub), body, as_user=merchant)

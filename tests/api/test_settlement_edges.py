@@ -19,8 +19,10 @@ def _assert_audit_clean() -> None:
 
 
 # ---------------------------------------------------------------- zero commission
-@pytest.mark.parametrize(("rules", "amount"), [(ONE_BASIS_POINT, 4999),
-                                               ([{"promoter_tag": "standard", "type": "percent", "value": 1000}], 4)])
+@pytest.mark.parametrize(
+    ("rules", "amount"),
+    [(ONE_BASIS_POINT, 4999), ([{"promoter_tag": "standard", "type": "percent", "value": 1000}], 4)],
+)
 def test_a_commission_that_rounds_to_zero_settles_and_pays_the_merchant_everything(payments, rules, amount):
     # Given a click on a task whose commission on this amount rounds to 0
     seeded = payments.seed_click(rules=rules)
@@ -55,8 +57,7 @@ def test_a_zero_commission_sale_does_not_break_the_scan_of_its_hour(api, stack, 
 
 
 # ---------------------------------------------------------------- refunds of money never posted
-def test_a_full_refund_of_a_dropped_grant_posts_nothing_and_the_scan_grants_nothing(api, payments,
-                                                                                    compensation_kit):
+def test_a_full_refund_of_a_dropped_grant_posts_nothing_and_the_scan_grants_nothing(api, payments, compensation_kit):
     # Given a sale whose grant the fault switch dropped
     compensation_kit.faults('{"grant.skip": 1}')
     sale = compensation_kit.sell(amount_minor=9900)
@@ -90,8 +91,11 @@ def test_a_partial_refund_of_a_dropped_grant_is_netted_when_the_scan_grants(api,
     assert compensation_kit.balance(PAYMENT_CLEARING) == -6600
     # And the rest of the refund claws back only the remainder
     assert payments.stripe(stripe_refund_event(sale.payment_id, 9900, 9900)).status == 200
-    assert payments.balances() == {(sale.seeded.promoter_id, "CNY"): 0, (sale.seeded.merchant_id, "CNY"): 0,
-                                   (PAYMENT_CLEARING, "CNY"): 0}
+    assert payments.balances() == {
+        (sale.seeded.promoter_id, "CNY"): 0,
+        (sale.seeded.merchant_id, "CNY"): 0,
+        (PAYMENT_CLEARING, "CNY"): 0,
+    }
     _assert_audit_clean()
 
 

@@ -51,8 +51,14 @@ class SettlementMachine(RuleBasedStateMachine):
         for index in range(PAYMENTS):
             amount = [9999, 100, 123457][index]
             seeded = self.kit.seed_click(rules=[{"promoter_tag": "standard", "type": "percent", "value": 1250}])
-            self.specs.append({"payment_id": f"pi_{uuid.uuid4().hex[:12]}", "amount": amount, "seeded": seeded,
-                               "commission": split_payment(amount, "percent", 1250).commission_minor})
+            self.specs.append(
+                {
+                    "payment_id": f"pi_{uuid.uuid4().hex[:12]}",
+                    "amount": amount,
+                    "seeded": seeded,
+                    "commission": split_payment(amount, "percent", 1250).commission_minor,
+                }
+            )
         self.settled = [False] * PAYMENTS
         self.refunded = [0] * PAYMENTS  # the largest cumulative refund delivered (applied or pending)
 
@@ -70,8 +76,15 @@ class SettlementMachine(RuleBasedStateMachine):
 
     def _event(self, index: int, kind: str, amount: int) -> PaymentEvent:
         spec = self.specs[index]
-        return PaymentEvent(provider="stripe", payment_id=spec["payment_id"], kind=kind, amount_minor=amount,
-                            currency="CNY", occurred_at=datetime.now(UTC), click_id=spec["seeded"].click_id)
+        return PaymentEvent(
+            provider="stripe",
+            payment_id=spec["payment_id"],
+            kind=kind,
+            amount_minor=amount,
+            currency="CNY",
+            occurred_at=datetime.now(UTC),
+            click_id=spec["seeded"].click_id,
+        )
 
     def _deliver(self, event: PaymentEvent, crash: str | None) -> None:
         self.crash = crash
@@ -100,8 +113,11 @@ class SettlementMachine(RuleBasedStateMachine):
         self._deliver(self._event(index, "paid", self.specs[index]["amount"]), None)
         assert self.kit.balances() == before
 
-    @rule(index=st.integers(0, PAYMENTS - 1), share=st.fractions(0, 1),
-          crash=st.sampled_from([None, None, "before", "after"]))
+    @rule(
+        index=st.integers(0, PAYMENTS - 1),
+        share=st.fractions(0, 1),
+        crash=st.sampled_from([None, None, "before", "after"]),
+    )
     def refund(self, index, share, crash):
         # Cumulative amounts in any order: a smaller total after a larger one is a stale redelivery.
         amount = self.specs[index]["amount"]
@@ -114,8 +130,9 @@ class SettlementMachine(RuleBasedStateMachine):
             return
         items = self.kit.ledger_items()
         entries = [i for i in items if i["sk"].startswith("ENTRY#")]
-        balances = {(i["account_id"], i["currency"]): int(i["balance_minor"])
-                    for i in items if i["sk"].startswith("BALANCE#")}
+        balances = {
+            (i["account_id"], i["currency"]): int(i["balance_minor"]) for i in items if i["sk"].startswith("BALANCE#")
+        }
         assert_ledger_consistent(entries, balances)
         report = audit_ledger()
         assert report.ok, report.violations
@@ -127,8 +144,9 @@ class SettlementMachine(RuleBasedStateMachine):
             promoter = spec["seeded"].promoter_id
             expected = 0
             if self.settled[index]:
-                clawed = proportional_minor(min(self.refunded[index], spec["amount"]), spec["commission"],
-                                            spec["amount"])
+                clawed = proportional_minor(
+                    min(self.refunded[index], spec["amount"]), spec["commission"], spec["amount"]
+                )
                 expected = spec["commission"] - clawed
             assert balances.get((promoter, "CNY"), 0) == expected
 
@@ -137,8 +155,11 @@ class SettlementMachine(RuleBasedStateMachine):
 def test_settlement_state_machine(stack):
     SettlementMachine.stack, SettlementMachine.real_write = stack, ledger_dal.write
     SettlementMachine.TestCase.settings = settings(
-        max_examples=25, stateful_step_count=15, deadline=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+        max_examples=25,
+        stateful_step_count=15,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
     try:
         SettlementMachine.TestCase().runTest()
     finally:

@@ -32,7 +32,9 @@ def test_a_promoter_sees_only_products_with_a_rule_for_their_tag_with_their_rewa
     # When it lists its tasks, then it sees the standard products with the standard reward
     for sort in ("global", "personal", "combined"):
         assert _by_title(tasks(api, standard, sort=sort)["items"]) == {
-            "S": (STANDARD_10PCT, 1000), "B": (STANDARD_10PCT, 500)}, sort
+            "S": (STANDARD_10PCT, 1000),
+            "B": (STANDARD_10PCT, 500),
+        }, sort
 
 
 @pytest.mark.usefixtures("catalogue")
@@ -103,16 +105,14 @@ def test_global_order_matches_hand_computed_g(api, stack, ranked):
     result = stack.run_schedule("RankingRecalculationFunction")
     assert result["reranked"] == 3
     # Then global order is by g
-    assert _scored(tasks(api, ranked["x"], sort="global"), ranked["ids"]) == [
-        ("P1", 1.7), ("P2", 1.5), ("P3", 0.7)]
+    assert _scored(tasks(api, ranked["x"], sort="global"), ranked["ids"]) == [("P1", 1.7), ("P2", 1.5), ("P3", 0.7)]
     # And a second run changes nothing
     assert stack.run_schedule("RankingRecalculationFunction")["reranked"] == 0
 
 
 def test_personal_order_matches_hand_computed_p(api, stack, ranked):
     stack.run_schedule("RankingRecalculationFunction")
-    assert _scored(tasks(api, ranked["x"], sort="personal"), ranked["ids"]) == [
-        ("P3", 0.7), ("P2", 0.6), ("P1", 0.0)]
+    assert _scored(tasks(api, ranked["x"], sort="personal"), ranked["ids"]) == [("P3", 0.7), ("P2", 0.6), ("P1", 0.0)]
 
 
 def test_combined_is_the_default_and_matches_hand_computed_c(api, stack, ranked):
@@ -125,14 +125,30 @@ def test_combined_is_the_default_and_matches_hand_computed_c(api, stack, ranked)
 @pytest.fixture
 def many(api):
     merchant = api.user("merchant")
-    gold = [create_product(api, merchant, title=f"g{i}", price_minor=1000 + i,
-                           reward_rules=[{"promoter_tag": "gold", "type": "percent", "value": 1000}])["product_id"]
-            for i in range(3)]
-    mixed = [create_product(api, merchant, title=f"m{i}", price_minor=2000 + 10 * i, reward_rules=[
-        STANDARD_10PCT, {"promoter_tag": "gold", "type": "percent", "value": 500 + 300 * i}])["product_id"]
-        for i in range(4)]
-    plain = [create_product(api, merchant, title=f"s{i}", price_minor=1500 + i,
-                            reward_rules=[STANDARD_10PCT])["product_id"] for i in range(4)]
+    gold = [
+        create_product(
+            api,
+            merchant,
+            title=f"g{i}",
+            price_minor=1000 + i,
+            reward_rules=[{"promoter_tag": "gold", "type": "percent", "value": 1000}],
+        )["product_id"]
+        for i in range(3)
+    ]
+    mixed = [
+        create_product(
+            api,
+            merchant,
+            title=f"m{i}",
+            price_minor=2000 + 10 * i,
+            reward_rules=[STANDARD_10PCT, {"promoter_tag": "gold", "type": "percent", "value": 500 + 300 * i}],
+        )["product_id"]
+        for i in range(4)
+    ]
+    plain = [
+        create_product(api, merchant, title=f"s{i}", price_minor=1500 + i, reward_rules=[STANDARD_10PCT])["product_id"]
+        for i in range(4)
+    ]
     return gold, mixed, plain
 
 
@@ -158,14 +174,17 @@ def test_pages_follow_one_stable_order_without_gaps_or_duplicates(api, stack, ma
     assert keys == sorted(keys)
 
 
-@pytest.mark.parametrize(("query", "status", "field"), [
-    ({"limit": 0}, 422, "limit"),
-    ({"limit": 101}, 422, "limit"),
-    ({"limit": "ten"}, 422, "limit"),
-    ({"sort": "random"}, 422, "sort"),
-    ({"cursor": "!!!"}, 400, "cursor"),
-    ({"cursor": "eyJzb3J0IjogImdsb2JhbCJ9"}, 400, "cursor"),
-])
+@pytest.mark.parametrize(
+    ("query", "status", "field"),
+    [
+        ({"limit": 0}, 422, "limit"),
+        ({"limit": 101}, 422, "limit"),
+        ({"limit": "ten"}, 422, "limit"),
+        ({"sort": "random"}, 422, "sort"),
+        ({"cursor": "!!!"}, 400, "cursor"),
+        ({"cursor": "eyJzb3J0IjogImdsb2JhbCJ9"}, 400, "cursor"),
+    ],
+)
 @pytest.mark.usefixtures("catalogue")
 def test_bad_query_is_4xx_naming_the_field(api, query, status, field):
     response = api.get("/promoter/tasks", as_user=promoter(api), query=query)

@@ -41,8 +41,11 @@ def test_stripe_payment_settles_commission_and_revenue_once(payments):
     # Then it is settled: 1000 (round-half-even of 999.9) to the promoter, the rest to the merchant
     assert response.status == 200
     assert response.json() == {"received": True, "outcome": "settled"}
-    assert payments.balances() == {(seeded.promoter_id, "CNY"): 1000, (seeded.merchant_id, "CNY"): 8999,
-                                   (PAYMENT_CLEARING, "CNY"): -9999}
+    assert payments.balances() == {
+        (seeded.promoter_id, "CNY"): 1000,
+        (seeded.merchant_id, "CNY"): 8999,
+        (PAYMENT_CLEARING, "CNY"): -9999,
+    }
     assert len(payments.entries()) == 3
     payments.assert_ledger_consistent()
     # And the rewardable event, the grant record and the counters were written
@@ -58,16 +61,22 @@ def test_stripe_payment_settles_commission_and_revenue_once(payments):
     # Then it is acknowledged as a duplicate and nothing more moves
     assert again.json()["outcome"] == "duplicate"
     assert len(payments.entries()) == 3
-    assert payments.item("tracking", keys.promoter_task_history(seeded.promoter_id, seeded.product_id))[
-        "transactions"] == 1
+    assert (
+        payments.item("tracking", keys.promoter_task_history(seeded.promoter_id, seeded.product_id))["transactions"]
+        == 1
+    )
 
 
 def test_best_paying_rule_among_the_promoters_tags_applies(payments):
     # Given a promoter tagged standard and gold, and a task paying gold more on this amount
-    seeded = payments.seed_click(tags=["standard", "gold"], rules=[
-        {"promoter_tag": "standard", "type": "percent", "value": 500},
-        {"promoter_tag": "gold", "type": "fixed", "value": 800},
-        {"promoter_tag": "vip", "type": "percent", "value": 9000}])
+    seeded = payments.seed_click(
+        tags=["standard", "gold"],
+        rules=[
+            {"promoter_tag": "standard", "type": "percent", "value": 500},
+            {"promoter_tag": "gold", "type": "fixed", "value": 800},
+            {"promoter_tag": "vip", "type": "percent", "value": 9000},
+        ],
+    )
     # When a 100.00 payment arrives through client_reference_id
     payments.stripe(stripe_checkout_event("pi_rule", 10000, click_id=seeded.click_id, via="client_reference_id"))
     # Then the fixed gold rule (800 > 500) pays the commission
@@ -87,22 +96,28 @@ def test_first_delivery_costs_four_requests_and_a_duplicate_one(payments):
     with DynamoRequests() as refund:
         assert payments.stripe(stripe_refund_event("pi_budget", 1000, 5000)).json()["outcome"] == "refund_applied"
     with DynamoRequests() as unattributed:
-        assert payments.stripe(stripe_checkout_event("pi_nobody", 900, click_id="clk_x")).json()[
-            "outcome"] == "unattributed"
+        assert (
+            payments.stripe(stripe_checkout_event("pi_nobody", 900, click_id="clk_x")).json()["outcome"]
+            == "unattributed"
+        )
     assert refund.calls == ["BatchGetItem", "TransactWriteItems"]
     assert unattributed.calls == ["BatchGetItem", "TransactWriteItems"]
 
 
 def test_unknown_click_is_recorded_unattributed_and_listed_for_admins(payments, api):
     # When a payment names a click that does not exist, and one names none at all
-    assert payments.stripe(stripe_checkout_event("pi_lost", 2500, click_id="clk_nosuchclick")).json()[
-        "outcome"] == "unattributed"
+    assert (
+        payments.stripe(stripe_checkout_event("pi_lost", 2500, click_id="clk_nosuchclick")).json()["outcome"]
+        == "unattributed"
+    )
     assert payments.stripe(stripe_checkout_event("pi_noclick", 700)).status == 200
     # Then no money moved, and an admin sees both with the reason
     assert payments.entries() == []
     listed = api.get("/admin/payments/unattributed", as_user=api.admin).json()
     assert {(i["payment_id"], i["reason"]) for i in listed["items"]} == {
-        ("pi_lost", "unknown_click"), ("pi_noclick", "missing_click_id")}
+        ("pi_lost", "unknown_click"),
+        ("pi_noclick", "missing_click_id"),
+    }
     # And a non-admin may not look
     assert api.get("/admin/payments/unattributed", as_user=api.user("promoter")).status == 403
 
@@ -141,8 +156,10 @@ def test_refund_before_its_payment_is_kept_and_applied_on_settlement(payments):
     # When the refund overtakes its payment
     assert payments.stripe(stripe_refund_event("pi_early", 5000, 10000)).json()["outcome"] == "refund_pending"
     assert payments.entries() == []
-    assert payments.stripe(stripe_checkout_event("pi_early", 10000, click_id=seeded.click_id)).json()[
-        "outcome"] == "settled"
+    assert (
+        payments.stripe(stripe_checkout_event("pi_early", 10000, click_id=seeded.click_id)).json()["outcome"]
+        == "settled"
+    )
     # Then the payment settles with half clawed back in the same transaction
     assert payments.balances()[(seeded.promoter_id, "CNY")] == 500
     assert payments.balances()[(seeded.merchant_id, "CNY")] == 4500
@@ -214,8 +231,15 @@ def test_fifty_racing_settlements_in_parallel_threads_pay_once(payments):
     from tuishou.providers import PaymentEvent
 
     seeded = payments.seed_click()
-    event = PaymentEvent(provider="stripe", payment_id="pi_race", kind="paid", amount_minor=12345, currency="CNY",
-                         occurred_at=datetime.now(UTC), click_id=seeded.click_id)
+    event = PaymentEvent(
+        provider="stripe",
+        payment_id="pi_race",
+        kind="paid",
+        amount_minor=12345,
+        currency="CNY",
+        occurred_at=datetime.now(UTC),
+        click_id=seeded.click_id,
+    )
     # When they all settle at once
     with ThreadPoolExecutor(max_workers=50) as pool:
         outcomes = list(pool.map(lambda _: str(settlement.handle(event)), range(50)))
@@ -235,8 +259,9 @@ def test_unknown_provider_is_404_and_oversized_body_is_refused(payments):
 
 def test_bad_signature_is_400_and_writes_nothing(payments):
     seeded = payments.seed_click()
-    response = payments.stripe(stripe_checkout_event("pi_forged", 5000, click_id=seeded.click_id),
-                               secret="whsec_not_the_endpoint_secret")
+    response = payments.stripe(
+        stripe_checkout_event("pi_forged", 5000, click_id=seeded.click_id), secret="whsec_not_the_endpoint_secret"
+    )
     assert response.status == 400
     assert response.json()["error"]["field"] == "Stripe-Signature"
     assert payments.ledger_items() == []
@@ -257,8 +282,9 @@ def test_grant_event_grants_a_rewardable_event_exactly_once(payments):
     from tuishou.logic.ledger import grant_event
     from tuishou.models.ledger import PROMOTION_EXPENSE, RewardableEvent
 
-    event = RewardableEvent("channel_bonus:p1:2024-05", "channel_bonus", "promoter-1", 1500, "CNY",
-                            datetime(2024, 5, 1, 12, tzinfo=UTC))
+    event = RewardableEvent(
+        "channel_bonus:p1:2024-05", "channel_bonus", "promoter-1", 1500, "CNY", datetime(2024, 5, 1, 12, tzinfo=UTC)
+    )
     # When it is granted twice
     assert grant_event(event) is True
     assert grant_event(event) is False
@@ -274,8 +300,10 @@ def test_sample_events_are_proxy_events_the_handler_reads(stack):
     from tools.template import ROOT
 
     handler = stack.host.module("WebhookFunction").lambda_handler
-    for name, expected_body in (("webhook_stripe_checkout_completed.json", None),
-                                ("webhook_alipay_trade_success.json", "failure")):
+    for name, expected_body in (
+        ("webhook_stripe_checkout_completed.json", None),
+        ("webhook_alipay_trade_success.json", "failure"),
+    ):
         event = json.loads((ROOT / "events" / name).read_text())
         # When invoked as `sam local invoke -e` would, then verification refuses them cleanly: 400, nothing written
         result = handler(event, LambdaContext(function_name="WebhookFunction"))

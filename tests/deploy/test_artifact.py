@@ -43,21 +43,46 @@ def _python312() -> str:
 
 def _lambda_environment(spec: template.FunctionSpec) -> dict[str, str]:
     """What Lambda sets, plus the function's own variables (values resolved to placeholders)."""
-    variables = {name: value if isinstance(value, str) else f"placeholder-{name.lower()}"
-                 for name, value in spec.environment.items()}
-    return {**variables, "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_LAMBDA_FUNCTION_NAME": spec.logical_id, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
-            "LAMBDA_TASK_ROOT": str(BUILD / spec.logical_id), "_HANDLER": spec.handler,
-            "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR", "PATH": os.environ.get("PATH", "")}
+    variables = {
+        name: value if isinstance(value, str) else f"placeholder-{name.lower()}"
+        for name, value in spec.environment.items()
+    }
+    return {
+        **variables,
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_LAMBDA_FUNCTION_NAME": spec.logical_id,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+        "LAMBDA_TASK_ROOT": str(BUILD / spec.logical_id),
+        "_HANDLER": spec.handler,
+        "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+        "PATH": os.environ.get("PATH", ""),
+    }
 
 
 def _import_from_artifact(python: str, spec: template.FunctionSpec) -> tuple[str, dict | str]:
     function_dir = BUILD / spec.logical_id
     module_name, handler_name = spec.handler.rsplit(".", 1)
     result = subprocess.run(
-        [python, "-I", "-S", "-B", "-c", IMPORT_HANDLER, str(function_dir), str(BUILD / "SharedLayer" / "python"),
-         str(RUNTIME_PACKAGES), module_name, handler_name],
-        cwd=function_dir, env=_lambda_environment(spec), capture_output=True, text=True, timeout=120)
+        [
+            python,
+            "-I",
+            "-S",
+            "-B",
+            "-c",
+            IMPORT_HANDLER,
+            str(function_dir),
+            str(BUILD / "SharedLayer" / "python"),
+            str(RUNTIME_PACKAGES),
+            module_name,
+            handler_name,
+        ],
+        cwd=function_dir,
+        env=_lambda_environment(spec),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if result.returncode != 0:
         return spec.logical_id, result.stderr.strip().splitlines()[-1] if result.stderr else "no output"
     return spec.logical_id, json.loads(result.stdout.strip().splitlines()[-1])
@@ -72,8 +97,11 @@ def test_every_handler_imports_from_the_built_artifact():
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = dict(pool.map(lambda spec: _import_from_artifact(python, spec), specs))
     # Then every handler imports, is callable, and the package comes from the built layer
-    failures = {logical_id: outcome for logical_id, outcome in results.items()
-                if not isinstance(outcome, dict) or not outcome["callable"]}
+    failures = {
+        logical_id: outcome
+        for logical_id, outcome in results.items()
+        if not isinstance(outcome, dict) or not outcome["callable"]
+    }
     assert not failures, f"handlers that do not import from the artifact: {failures}"
     layer = str(BUILD / "SharedLayer" / "python" / "tuishou")
     for logical_id, outcome in results.items():

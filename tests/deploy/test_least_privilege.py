@@ -11,16 +11,18 @@ from tests.helpers.artifact import require
 from tools import template
 
 
-def test_every_recorded_call_is_allowed_by_the_functions_policy(aws_calls: iam.CallRecorder,
-                                                                request: pytest.FixtureRequest):
+def test_every_recorded_call_is_allowed_by_the_functions_policy(
+    aws_calls: iam.CallRecorder, request: pytest.FixtureRequest
+):
     # Given every call the functions made during this session, and the template as CloudFormation gets it
     require(template.TRANSLATED_PATH)
     if not aws_calls.calls and not request.config.stash.get(FULL_RUN, False):
         pytest.skip("no function ran in this selection of tests")
     assert aws_calls.calls, "no AWS call was recorded: is the recorder wired to the function host?"
     # Then each is allowed by the calling function's own role
-    denied = sorted((c.function, c.action, c.resource) for c in aws_calls.calls
-                    if not iam.allowed(c.function, c.action, c.resource))
+    denied = sorted(
+        (c.function, c.action, c.resource) for c in aws_calls.calls if not iam.allowed(c.function, c.action, c.resource)
+    )
     assert not denied, "calls the template does not allow:\n" + "\n".join(map(str, denied))
 
 

@@ -34,9 +34,18 @@ class ApiClient:
     def admin(self) -> User:
         return self.user("admin")
 
-    def request(self, method: str, path: str, *, json_body: Any = None, as_user: User | None = None,
-                token: str | None = None, headers: dict[str, str] | None = None, body: bytes | None = None,
-                query: dict[str, Any] | None = None) -> HttpResponse:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        as_user: User | None = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+        query: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         all_headers = {"Content-Type": "application/json", **(headers or {})}
         if as_user is not None:
             token = as_user.token

@@ -24,15 +24,33 @@ class FakeLedger:
         self.calls.append(event.event_id)
         ledger = dynamo.table("ledger")
         try:
-            dynamo.client().transact_write_items(TransactItems=[
-                {"Put": {"TableName": ledger, "Item": dynamo.to_item({
-                    "pk": f"TESTGRANT#{event.event_id}", "sk": "GRANT", "user_id": event.user_id,
-                    "amount_minor": event.amount_minor, "currency": event.currency}),
-                    "ConditionExpression": "attribute_not_exists(pk)"}},
-                {"Update": {"TableName": ledger, "Key": dynamo.key(f"TESTACCOUNT#{event.user_id}", event.currency),
+            dynamo.client().transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": ledger,
+                            "Item": dynamo.to_item(
+                                {
+                                    "pk": f"TESTGRANT#{event.event_id}",
+                                    "sk": "GRANT",
+                                    "user_id": event.user_id,
+                                    "amount_minor": event.amount_minor,
+                                    "currency": event.currency,
+                                }
+                            ),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": ledger,
+                            "Key": dynamo.key(f"TESTACCOUNT#{event.user_id}", event.currency),
                             "UpdateExpression": "ADD balance_minor :amount",
-                            "ExpressionAttributeValues": {":amount": {"N": str(event.amount_minor)}}}},
-            ])
+                            "ExpressionAttributeValues": {":amount": {"N": str(event.amount_minor)}},
+                        }
+                    },
+                ]
+            )
         except ClientError as error:
             if "ConditionalCheckFailed" in dynamo.cancellation_codes(error):
                 return False
@@ -40,8 +58,11 @@ class FakeLedger:
         return True
 
     def balance(self, user_id: str, currency: str) -> int:
-        item = dynamo.client().get_item(TableName=dynamo.table("ledger"),
-                                        Key=dynamo.key(f"TESTACCOUNT#{user_id}", currency)).get("Item")
+        item = (
+            dynamo.client()
+            .get_item(TableName=dynamo.table("ledger"), Key=dynamo.key(f"TESTACCOUNT#{user_id}", currency))
+            .get("Item")
+        )
         return int(item["balance_minor"]["N"]) if item else 0
 
 

@@ -49,8 +49,11 @@ class CompensationKit:
 
     def set_profile_email(self, user_id: str, email: str) -> None:
         boto3.client("dynamodb").update_item(
-            TableName=dynamo.table("users"), Key=dynamo.key(*keys.profile(user_id)),
-            UpdateExpression="SET email = :e", ExpressionAttributeValues={":e": {"S": email}})
+            TableName=dynamo.table("users"),
+            Key=dynamo.key(*keys.profile(user_id)),
+            UpdateExpression="SET email = :e",
+            ExpressionAttributeValues={":e": {"S": email}},
+        )
 
     def faults(self, body: str) -> None:
         response = self.stack.gateway.handle("PUT", "/_local/faults", {}, body.encode())
@@ -61,8 +64,11 @@ class CompensationKit:
     def window(minutes_back: int = 60) -> dict[str, str]:
         time.sleep(0.002)  # the window ends strictly after the last event, and not in the future
         now = datetime.now(UTC)
-        return {"start": (now - timedelta(minutes=minutes_back)).isoformat(), "end": now.isoformat(),
-                "reason": "payment outage"}
+        return {
+            "start": (now - timedelta(minutes=minutes_back)).isoformat(),
+            "end": now.isoformat(),
+            "reason": "payment outage",
+        }
 
     def declare(self, api: Any, window: dict[str, str] | None = None) -> str:
         response = api.post("/admin/fault-windows", window or self.window(), as_user=api.admin)

@@ -9,15 +9,29 @@ from tools import template
 from tools.gateway import LambdaContext, proxy_event
 
 
-def api_event(method: str, path: str, *, body: Any = None, claims: dict[str, str] | None = None,
-              query: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+def api_event(
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    claims: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """A REST v1 proxy event for the template route matching ``method path``."""
     for route in template.routes():
         match = route.pattern.match(path)
         if match and route.method == method:
             raw = body if isinstance(body, bytes) else (json.dumps(body).encode() if body is not None else b"")
-            return proxy_event(route, path, match.groupdict(), {k: [v] for k, v in (query or {}).items()},
-                               {"Content-Type": "application/json", **(headers or {})}, raw, claims)
+            return proxy_event(
+                route,
+                path,
+                match.groupdict(),
+                {k: [v] for k, v in (query or {}).items()},
+                {"Content-Type": "application/json", **(headers or {})},
+                raw,
+                claims,
+            )
     raise LookupError(f"no route {method} {path} in template.yaml")
 
 

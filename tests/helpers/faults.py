@@ -39,6 +39,5 @@ class DynamoFaults:
             self.injected.append(model.name)
             code = self._code
         status = 500 if code == "InternalServerError" else 400
-        parsed = {"Error": {"Code": code, "Message": "injected fault"},
-                  "ResponseMetadata": {"HTTPStatusCode": status}}
+        parsed = {"Error": {"Code": code, "Message": "injected fault"}, "ResponseMetadata": {"HTTPStatusCode": status}}
         return AWSResponse("https://dynamodb.local", status, {}, None), parsed

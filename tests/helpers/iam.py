@@ -19,13 +19,32 @@ from tools.gateway import RUNNING_FUNCTION
 from tools.local_stack import LOCAL_PREFIX
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
-PSEUDO = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com",
-          "AWS::StackName": "tuishou", "AWS::NoValue": None}
+PSEUDO = {
+    "AWS::Region": REGION,
+    "AWS::AccountId": ACCOUNT,
+    "AWS::Partition": "aws",
+    "AWS::URLSuffix": "amazonaws.com",
+    "AWS::StackName": "tuishou",
+    "AWS::NoValue": None,
+}
 # Actions a function must not hold on a table unless it uses them: writes, deletes and whole-table reads.
-GUARDED_TABLE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
-                         "dynamodb:Scan", "dynamodb:PartiQLInsert", "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete")
-_TRANSACT_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
-                     "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
+GUARDED_TABLE_ACTIONS = (
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:Scan",
+    "dynamodb:PartiQLInsert",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:PartiQLDelete",
+)
+_TRANSACT_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
 
 
 @dataclass(frozen=True)
@@ -47,7 +66,7 @@ def table_arn(logical_id: str, index: str | None = None) -> str:
 def _dynamodb(operation: str, params: dict[str, Any]) -> Iterator[tuple[str, str]]:
     if operation in ("TransactWriteItems", "TransactGetItems"):
         for item in params["TransactItems"]:
-            (kind, body), = item.items()
+            ((kind, body),) = item.items()
             yield f"dynamodb:{_TRANSACT_ACTIONS[kind]}", table_arn(_logical(body["TableName"]))
     elif operation in ("BatchGetItem", "BatchWriteItem"):
         for table in params["RequestItems"]:
@@ -158,9 +177,14 @@ class _Intrinsics:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (name, arg), = value.items()
-            handler = {"Ref": self._ref, "Fn::GetAtt": self._get_att, "Fn::Sub": self._sub, "Fn::If": self._if,
-                       "Fn::Join": self._join}.get(name)
+            ((name, arg),) = value.items()
+            handler = {
+                "Ref": self._ref,
+                "Fn::GetAtt": self._get_att,
+                "Fn::Sub": self._sub,
+                "Fn::If": self._if,
+                "Fn::Join": self._join,
+            }.get(name)
             if handler:
                 return handler(arg)
         return {k: self.resolve(v) for k, v in value.items()}
@@ -170,7 +194,7 @@ class _Intrinsics:
 
     def _evaluate(self, expression: Any) -> Any:
         if isinstance(expression, dict) and len(expression) == 1:
-            (name, args), = expression.items()
+            ((name, args),) = expression.items()
             if name == "Fn::Equals":
                 left, right = (self._evaluate(a) for a in args)
                 return str(left) == str(right)

@@ -28,20 +28,34 @@ def pay(payments: PaymentsKit, click_id: str, amount_minor: int) -> dict[str, An
     return response.json()
 
 
-def record_activity(product: dict[str, Any], promoter_id: str, at: datetime, *, clicks: int = 0,
-                    promotions: int = 0, sales: int = 0, sale_minor: int = 1000, channel: str = "wechat") -> None:
+def record_activity(
+    product: dict[str, Any],
+    promoter_id: str,
+    at: datetime,
+    *,
+    clicks: int = 0,
+    promotions: int = 0,
+    sales: int = 0,
+    sale_minor: int = 1000,
+    channel: str = "wechat",
+) -> None:
     """What clicks, shares and settlements add to the per-day aggregates, through the same item builders
     the hot paths put in their transactions, folded into the final items (threshold edges without hundreds of
     webhooks)."""
     from tuishou.dal.insights import sale_updates, window_updates
 
     items: list[dict[str, Any]] = []
-    items += [u for _ in range(clicks)
-              for u in window_updates(promoter_id, product["product_id"], channel, "clicks", at)]
-    items += [u for _ in range(promotions)
-              for u in window_updates(promoter_id, product["product_id"], channel, "promotions", at)]
-    items += [u for _ in range(sales)
-              for u in sale_updates(promoter_id, product, channel, at, sale_minor, sale_minor // 10)]
+    items += [
+        u for _ in range(clicks) for u in window_updates(promoter_id, product["product_id"], channel, "clicks", at)
+    ]
+    items += [
+        u
+        for _ in range(promotions)
+        for u in window_updates(promoter_id, product["product_id"], channel, "promotions", at)
+    ]
+    items += [
+        u for _ in range(sales) for u in sale_updates(promoter_id, product, channel, at, sale_minor, sale_minor // 10)
+    ]
     with BatchSeeder() as seeder:  # the final aggregates, batch-written
         seeder.transact(items)
 

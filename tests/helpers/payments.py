@@ -26,26 +26,57 @@ def sign_stripe(body: bytes, secret: str, timestamp: int | None = None) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-def stripe_checkout_event(payment_id: str, amount_minor: int, currency: str = "cny", click_id: str | None = None,
-                          *, via: str = "metadata", payment_status: str = "paid") -> dict[str, Any]:
+def stripe_checkout_event(
+    payment_id: str,
+    amount_minor: int,
+    currency: str = "cny",
+    click_id: str | None = None,
+    *,
+    via: str = "metadata",
+    payment_status: str = "paid",
+) -> dict[str, Any]:
     session: dict[str, Any] = {
-        "id": f"cs_test_{uuid.uuid4().hex[:16]}", "object": "checkout.session", "payment_intent": payment_id,
-        "amount_total": amount_minor, "currency": currency, "payment_status": payment_status,
-        "customer_details": {"email": "buyer@example.com"}, "metadata": {}, "client_reference_id": None}
+        "id": f"cs_test_{uuid.uuid4().hex[:16]}",
+        "object": "checkout.session",
+        "payment_intent": payment_id,
+        "amount_total": amount_minor,
+        "currency": currency,
+        "payment_status": payment_status,
+        "customer_details": {"email": "buyer@example.com"},
+        "metadata": {},
+        "client_reference_id": None,
+    }
     if click_id and via == "metadata":
         session["metadata"]["tsclid"] = click_id
     elif click_id:
         session["client_reference_id"] = click_id
-    return {"id": f"evt_{uuid.uuid4().hex[:20]}", "object": "event", "type": "checkout.session.completed",
-            "created": int(time.time()), "data": {"object": session}}
+    return {
+        "id": f"evt_{uuid.uuid4().hex[:20]}",
+        "object": "event",
+        "type": "checkout.session.completed",
+        "created": int(time.time()),
+        "data": {"object": session},
+    }
 
 
 def stripe_refund_event(payment_id: str, amount_refunded: int, amount: int, currency: str = "cny") -> dict[str, Any]:
-    charge = {"id": f"ch_{uuid.uuid4().hex[:16]}", "object": "charge", "payment_intent": payment_id,
-              "amount": amount, "amount_refunded": amount_refunded, "currency": currency, "metadata": {},
-              "refunds": {"data": [{"id": f"re_{uuid.uuid4().hex[:16]}", "amount": amount_refunded}]}}
-    return {"id": f"evt_{uuid.uuid4().hex[:20]}", "object": "event", "type": "charge.refunded",
-            "created": int(time.time()), "data": {"object": charge}}
+    charge = {
+        "id": f"ch_{uuid.uuid4().hex[:16]}",
+        "object": "charge",
+        "payment_intent": payment_id,
+        "amount": amount,
+        "amount_refunded": amount_refunded,
+        "currency": currency,
+        "metadata": {},
+        "refunds": {"data": [{"id": f"re_{uuid.uuid4().hex[:16]}", "amount": amount_refunded}]},
+    }
+    return {
+        "id": f"evt_{uuid.uuid4().hex[:20]}",
+        "object": "event",
+        "type": "charge.refunded",
+        "created": int(time.time()),
+        "data": {"object": charge},
+    }
 
 
 def alipay_sign(params: dict[str, str], private_key_pem: str) -> str:
@@ -57,12 +88,28 @@ def alipay_sign(params: dict[str, str], private_key_pem: str) -> str:
     return base64.b64encode(key.sign(content.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
 
 
-def alipay_params(app_id: str, trade_no: str, total_amount: str, click_id: str | None = None,
-                  trade_status: str = "TRADE_SUCCESS", **extra: str) -> dict[str, str]:
-    params = {"notify_time": "2024-05-01 12:00:01", "notify_type": "trade_status_sync",
-              "notify_id": uuid.uuid4().hex, "app_id": app_id, "charset": "utf-8", "version": "1.0",
-              "trade_no": trade_no, "out_trade_no": f"order-{trade_no}", "trade_status": trade_status,
-              "total_amount": total_amount, "buyer_id": "2088102177846880", "gmt_payment": "2024-05-01 12:00:00"}
+def alipay_params(
+    app_id: str,
+    trade_no: str,
+    total_amount: str,
+    click_id: str | None = None,
+    trade_status: str = "TRADE_SUCCESS",
+    **extra: str,
+) -> dict[str, str]:
+    params = {
+        "notify_time": "2024-05-01 12:00:01",
+        "notify_type": "trade_status_sync",
+        "notify_id": uuid.uuid4().hex,
+        "app_id": app_id,
+        "charset": "utf-8",
+        "version": "1.0",
+        "trade_no": trade_no,
+        "out_trade_no": f"order-{trade_no}",
+        "trade_status": trade_status,
+        "total_amount": total_amount,
+        "buyer_id": "2088102177846880",
+        "gmt_payment": "2024-05-01 12:00:00",
+    }
     if click_id:
         params["passback_params"] = f"tsclid={click_id}"
     params.update(extra)
@@ -95,27 +142,57 @@ class PaymentsKit:
         return self.stack.provider
 
     # ------------------------------------------------------------------ seeding (as the APIs write them)
-    def seed_click(self, *, rules: list[dict[str, Any]] | None = None, tags: list[str] | None = None,
-                   currency: str = "CNY", promoter_id: str | None = None, merchant_id: str | None = None,
-                   channel: str = "wechat", price_minor: int = 9900) -> Seeded:
+    def seed_click(
+        self,
+        *,
+        rules: list[dict[str, Any]] | None = None,
+        tags: list[str] | None = None,
+        currency: str = "CNY",
+        promoter_id: str | None = None,
+        merchant_id: str | None = None,
+        channel: str = "wechat",
+        price_minor: int = 9900,
+    ) -> Seeded:
         """A product with reward rules, a promoter profile and a click, as their APIs write them."""
         db = boto3.client("dynamodb")
         product_id, click_id = f"prd_{uuid.uuid4().hex[:20]}", f"clk_{uuid.uuid4().hex[:20]}"
         promoter_id = promoter_id or str(uuid.uuid4())
         merchant_id = merchant_id or str(uuid.uuid4())
         now = "2024-05-01T11:00:00.000Z"
-        product = {"product_id": product_id, "merchant_id": merchant_id, "title": "Tea set", "category": "home",
-                   "price_minor": price_minor, "currency": currency, "landing_url": "https://shop.example/tea",
-                   "status": "active", "created_at": now,
-                   "reward_rules": rules or [{"promoter_tag": "standard", "type": "percent", "value": 1000}]}
-        profile = {"user_id": promoter_id, "role": "promoter", "display_name": "Wei", "phone": "+8613800000000",
-                   "tags": tags or ["standard"]}
-        click = {"click_id": click_id, "link_id": f"lnk_{uuid.uuid4().hex[:20]}", "code": uuid.uuid4().hex[:8],
-                 "promoter_id": promoter_id, "product_id": product_id, "merchant_id": merchant_id,
-                 "channel": channel, "created_at": now}
-        for table, key, item in (("catalog", keys.product(product_id), product),
-                                 ("users", keys.profile(promoter_id), profile),
-                                 ("tracking", keys.click(click_id), click)):
+        product = {
+            "product_id": product_id,
+            "merchant_id": merchant_id,
+            "title": "Tea set",
+            "category": "home",
+            "price_minor": price_minor,
+            "currency": currency,
+            "landing_url": "https://shop.example/tea",
+            "status": "active",
+            "created_at": now,
+            "reward_rules": rules or [{"promoter_tag": "standard", "type": "percent", "value": 1000}],
+        }
+        profile = {
+            "user_id": promoter_id,
+            "role": "promoter",
+            "display_name": "Wei",
+            "phone": "+8613800000000",
+            "tags": tags or ["standard"],
+        }
+        click = {
+            "click_id": click_id,
+            "link_id": f"lnk_{uuid.uuid4().hex[:20]}",
+            "code": uuid.uuid4().hex[:8],
+            "promoter_id": promoter_id,
+            "product_id": product_id,
+            "merchant_id": merchant_id,
+            "channel": channel,
+            "created_at": now,
+        }
+        for table, key, item in (
+            ("catalog", keys.product(product_id), product),
+            ("users", keys.profile(promoter_id), profile),
+            ("tracking", keys.click(click_id), click),
+        ):
             pk, sk = key
             db.put_item(TableName=dynamodb_table(table), Item=dynamo.to_item({"pk": pk, "sk": sk, **item}))
         seeded = Seeded(click_id, product_id, promoter_id, merchant_id, channel)
@@ -123,8 +200,14 @@ class PaymentsKit:
         return seeded
 
     # ------------------------------------------------------------------ delivering
-    def stripe(self, event: dict[str, Any], *, secret: str | None = None, timestamp: int | None = None,
-               headers: dict[str, str] | None = None) -> HttpResponse:
+    def stripe(
+        self,
+        event: dict[str, Any],
+        *,
+        secret: str | None = None,
+        timestamp: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> HttpResponse:
         body = json.dumps(event).encode()
         signature = sign_stripe(body, secret or self.provider.stripe_webhook_secret, timestamp)
         return self.post("stripe", body, {"Stripe-Signature": signature, **(headers or {})})
@@ -138,8 +221,9 @@ class PaymentsKit:
 
     def post(self, provider: str, body: bytes, headers: dict[str, str]) -> HttpResponse:
         assert self.stack.gateway is not None
-        return self.stack.gateway.handle("POST", f"/webhooks/{provider}",
-                                         {"Content-Type": "application/json", **headers}, body)
+        return self.stack.gateway.handle(
+            "POST", f"/webhooks/{provider}", {"Content-Type": "application/json", **headers}, body
+        )
 
     # ------------------------------------------------------------------ reading the ledger back
     def ledger_items(self) -> list[dict[str, Any]]:
@@ -159,15 +243,19 @@ class PaymentsKit:
         return [i for i in (self.ledger_items() if items is None else items) if i["sk"].startswith(keys.ENTRY_PREFIX)]
 
     def balances(self, items: list[dict[str, Any]] | None = None) -> dict[tuple[str, str], int]:
-        return {(i["account_id"], i["currency"]): int(i["balance_minor"])
-                for i in (self.ledger_items() if items is None else items) if i["sk"].startswith(keys.BALANCE_PREFIX)}
+        return {
+            (i["account_id"], i["currency"]): int(i["balance_minor"])
+            for i in (self.ledger_items() if items is None else items)
+            if i["sk"].startswith(keys.BALANCE_PREFIX)
+        }
 
     def settlements(self, items: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
         return [i for i in (self.ledger_items() if items is None else items) if i["sk"] == "SETTLEMENT"]
 
     def item(self, table: str, key: tuple[str, str]) -> dict[str, Any] | None:
-        found = boto3.client("dynamodb").get_item(TableName=dynamodb_table(table), Key=dynamo.key(*key),
-                                                  ConsistentRead=True)
+        found = boto3.client("dynamodb").get_item(
+            TableName=dynamodb_table(table), Key=dynamo.key(*key), ConsistentRead=True
+        )
         return dynamo.from_item(found.get("Item"))
 
     def assert_ledger_consistent(self) -> None:

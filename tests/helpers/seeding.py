@@ -31,7 +31,7 @@ class BatchSeeder:
     def transact(self, items: list[dict[str, Any]]) -> None:
         """What ``transact_write_items(TransactItems=items)`` would have left in the tables."""
         for entry in items:
-            (kind, body), = entry.items()
+            ((kind, body),) = entry.items()
             if kind == "Put":
                 self._check(body, body["Item"])
                 self._items[self._key(body["TableName"], body["Item"])] = dict(body["Item"])
@@ -53,7 +53,7 @@ class BatchSeeder:
         client = dynamo.client()
         for table, requests in by_table.items():
             for start in range(0, len(requests), 25):
-                pending = {table: requests[start:start + 25]}
+                pending = {table: requests[start : start + 25]}
                 while pending:
                     pending = client.batch_write_item(RequestItems=pending)["UnprocessedItems"]
         self._items.clear()

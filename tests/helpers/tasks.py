@@ -10,9 +10,14 @@ from tests.helpers.seeding import BatchSeeder
 
 def product_body(**overrides: Any) -> dict[str, Any]:
     body = {
-        "title": "Hydrating serum", "category": "beauty/skincare", "price_minor": 10000, "currency": "CNY",
-        "landing_url": "https://shop.example.com/serum?src=ts", "image_url": "https://img.example.com/serum.jpg",
-        "description": "50 ml", "reward_rules": [{"promoter_tag": "standard", "type": "percent", "value": 1000}],
+        "title": "Hydrating serum",
+        "category": "beauty/skincare",
+        "price_minor": 10000,
+        "currency": "CNY",
+        "landing_url": "https://shop.example.com/serum?src=ts",
+        "image_url": "https://img.example.com/serum.jpg",
+        "description": "50 ml",
+        "reward_rules": [{"promoter_tag": "standard", "type": "percent", "value": 1000}],
     }
     body.update(overrides)
     return body

@@ -10,8 +10,12 @@ from tests.helpers.faults import DynamoFaults
 from tests.helpers.payments import stripe_checkout_event, stripe_refund_event
 from tests.security.test_authorization_matrix import MATRIX, ROLES, make_world
 
-TRANSIENT = ["ProvisionedThroughputExceededException", "ThrottlingException", "InternalServerError",
-             "RequestLimitExceeded"]
+TRANSIENT = [
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "InternalServerError",
+    "RequestLimitExceeded",
+]
 NO_DYNAMODB = {"GET /swagger", "GET /me", "POST /webhooks/{provider}"}  # webhooks: tested below
 
 
@@ -39,8 +43,9 @@ def test_every_route_answers_503_with_retry_after_when_dynamodb_throttles(api, f
         # Given DynamoDB failing every call
         faults.fail(code, count=1000)
         # When the route is called by a caller it would serve
-        response = api.request(method, row.path.format(**ids), json_body=row.body,
-                               as_user=None if role == "anonymous" else users[role])
+        response = api.request(
+            method, row.path.format(**ids), json_body=row.body, as_user=None if role == "anonymous" else users[role]
+        )
         faults.off()
         # Then 503 with Retry-After and the JSON error body
         if response.status != 503 or "Retry-After" not in response.headers:

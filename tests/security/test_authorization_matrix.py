@@ -17,10 +17,21 @@ from tests.helpers.tasks import create_product, link_for, product_body, promoter
 from tools import template
 
 ROLES = ("anonymous", "promoter", "other_promoter", "merchant", "other_merchant", "admin")
-TEMPLATE = {"channel": "wechat", "duration_hours": 24, "target_transactions": 3, "bonus_minor": 5000,
-            "currency": "CNY", "reminder_threshold_hours": 5, "coupon_threshold": 1, "coupon_value_minor": 300}
-FAULT_WINDOW = {"start": (datetime.now(UTC) - timedelta(hours=3)).isoformat(),
-                "end": (datetime.now(UTC) - timedelta(hours=2)).isoformat(), "reason": "matrix"}
+TEMPLATE = {
+    "channel": "wechat",
+    "duration_hours": 24,
+    "target_transactions": 3,
+    "bonus_minor": 5000,
+    "currency": "CNY",
+    "reminder_threshold_hours": 5,
+    "coupon_threshold": 1,
+    "coupon_value_minor": 300,
+}
+FAULT_WINDOW = {
+    "start": (datetime.now(UTC) - timedelta(hours=3)).isoformat(),
+    "end": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
+    "reason": "matrix",
+}
 
 
 @dataclass(frozen=True)
@@ -40,24 +51,46 @@ MATRIX: list[Row] = [
     Row("GET /me", "/me", (401, 200, 200, 200, 200, 200)),
     Row("POST /merchant/products", "/merchant/products", (401, 403, 403, 201, 201, 403), product_body()),
     Row("GET /merchant/products", "/merchant/products", (401, 403, 403, 200, 200, 403)),
-    Row("PUT /merchant/products/{product_id}/reward-rules", "/merchant/products/{product_id}/reward-rules",
+    Row(
+        "PUT /merchant/products/{product_id}/reward-rules",
+        "/merchant/products/{product_id}/reward-rules",
         (401, 403, 403, 200, 404, 403),
-        {"reward_rules": [{"promoter_tag": "standard", "type": "percent", "value": 1000}]}),
-    Row("POST /merchant/products/{product_id}/pause", "/merchant/products/{product_id}/pause",
-        (401, 403, 403, 200, 404, 403)),
-    Row("POST /merchant/products/{product_id}/resume", "/merchant/products/{product_id}/resume",
-        (401, 403, 403, 200, 404, 403)),
+        {"reward_rules": [{"promoter_tag": "standard", "type": "percent", "value": 1000}]},
+    ),
+    Row(
+        "POST /merchant/products/{product_id}/pause",
+        "/merchant/products/{product_id}/pause",
+        (401, 403, 403, 200, 404, 403),
+    ),
+    Row(
+        "POST /merchant/products/{product_id}/resume",
+        "/merchant/products/{product_id}/resume",
+        (401, 403, 403, 200, 404, 403),
+    ),
     # both promoters already registered: 409 proves the role check passed
-    Row("POST /promoter/profile", "/promoter/profile", (401, 409, 409, 403, 403, 403),
-        {"display_name": "Lin", "phone": "+8613800000000"}),
+    Row(
+        "POST /promoter/profile",
+        "/promoter/profile",
+        (401, 409, 409, 403, 403, 403),
+        {"display_name": "Lin", "phone": "+8613800000000"},
+    ),
     Row("GET /promoter/tasks", "/promoter/tasks", (401, 200, 200, 403, 403, 403)),
     # any eligible promoter gets their own link: the owner's exists (200), the other's is new (201)
-    Row("POST /promoter/tasks/{product_id}/links", "/promoter/tasks/{product_id}/links",
-        (401, 200, 201, 403, 403, 403)),
-    Row("POST /promoter/links/{link_id}/shares", "/promoter/links/{link_id}/shares",
-        (401, 201, 404, 403, 403, 403), {"channel": "wechat"}),
-    Row("PUT /admin/promoters/{promoter_id}/tags", "/admin/promoters/{promoter_id}/tags",
-        (401, 403, 403, 403, 403, 200), {"tags": ["standard"]}),
+    Row(
+        "POST /promoter/tasks/{product_id}/links", "/promoter/tasks/{product_id}/links", (401, 200, 201, 403, 403, 403)
+    ),
+    Row(
+        "POST /promoter/links/{link_id}/shares",
+        "/promoter/links/{link_id}/shares",
+        (401, 201, 404, 403, 403, 403),
+        {"channel": "wechat"},
+    ),
+    Row(
+        "PUT /admin/promoters/{promoter_id}/tags",
+        "/admin/promoters/{promoter_id}/tags",
+        (401, 403, 403, 403, 403, 200),
+        {"tags": ["standard"]},
+    ),
     Row("GET /l/{code}", "/l/{code}", (302, 302, 302, 302, 302, 302)),
     # public, authenticated by the provider signature only: unsigned is 400 whoever calls
     Row("POST /webhooks/{provider}", "/webhooks/stripe", (400, 400, 400, 400, 400, 400), {"id": "evt_x"}),
@@ -70,25 +103,45 @@ MATRIX: list[Row] = [
     Row("GET /promoter/notifications", "/promoter/notifications", (401, 200, 200, 403, 403, 403)),
     Row("GET /merchant/notifications", "/merchant/notifications", (401, 403, 403, 200, 200, 403)),
     # a notification is read only by its recipient; anyone else learns nothing (404)
-    Row("POST /me/notifications/{notification_id}/read", "/me/notifications/{notification_id}/read",
-        (401, 200, 404, 404, 404, 404)),
+    Row(
+        "POST /me/notifications/{notification_id}/read",
+        "/me/notifications/{notification_id}/read",
+        (401, 200, 404, 404, 404, 404),
+    ),
     Row("GET /me/notification-preferences", "/me/notification-preferences", (401, 200, 200, 200, 200, 200)),
-    Row("PUT /me/notification-preferences", "/me/notification-preferences", (401, 200, 200, 200, 200, 200),
-        {"channels": ["inapp"]}),
-    Row("POST /admin/channel-task-templates", "/admin/channel-task-templates", (401, 403, 403, 403, 403, 201),
-        TEMPLATE),
+    Row(
+        "PUT /me/notification-preferences",
+        "/me/notification-preferences",
+        (401, 200, 200, 200, 200, 200),
+        {"channels": ["inapp"]},
+    ),
+    Row(
+        "POST /admin/channel-task-templates", "/admin/channel-task-templates", (401, 403, 403, 403, 403, 201), TEMPLATE
+    ),
     Row("GET /admin/channel-task-templates", "/admin/channel-task-templates", (401, 403, 403, 403, 403, 200)),
     Row("GET /promoter/channel-tasks", "/promoter/channel-tasks", (401, 200, 200, 403, 403, 403)),
-    Row("POST /promoter/channel-tasks/{template_id}/accept", "/promoter/channel-tasks/{template_id}/accept",
-        (401, 201, 201, 403, 403, 403)),
+    Row(
+        "POST /promoter/channel-tasks/{template_id}/accept",
+        "/promoter/channel-tasks/{template_id}/accept",
+        (401, 201, 201, 403, 403, 403),
+    ),
     # an override is the product owner's: the other merchant learns nothing about the product (404)
-    Row("PUT /merchant/products/{product_id}/promoter-rewards/{promoter_id}",
-        "/merchant/products/{product_id}/promoter-rewards/{promoter_id}", (401, 403, 403, 200, 404, 403),
-        {"type": "percent", "value": 1500}),
-    Row("DELETE /merchant/products/{product_id}/promoter-rewards/{promoter_id}",
-        "/merchant/products/{product_id}/promoter-rewards/{promoter_id}", (401, 403, 403, 204, 404, 403)),
-    Row("GET /merchant/products/{product_id}/stats", "/merchant/products/{product_id}/stats",
-        (401, 403, 403, 200, 404, 403)),
+    Row(
+        "PUT /merchant/products/{product_id}/promoter-rewards/{promoter_id}",
+        "/merchant/products/{product_id}/promoter-rewards/{promoter_id}",
+        (401, 403, 403, 200, 404, 403),
+        {"type": "percent", "value": 1500},
+    ),
+    Row(
+        "DELETE /merchant/products/{product_id}/promoter-rewards/{promoter_id}",
+        "/merchant/products/{product_id}/promoter-rewards/{promoter_id}",
+        (401, 403, 403, 204, 404, 403),
+    ),
+    Row(
+        "GET /merchant/products/{product_id}/stats",
+        "/merchant/products/{product_id}/stats",
+        (401, 403, 403, 200, 404, 403),
+    ),
     Row("POST /admin/fault-windows", "/admin/fault-windows", (401, 403, 403, 403, 403, 202), FAULT_WINDOW),
     Row("GET /admin/scans/{scan_id}", "/admin/scans/{scan_id}", (401, 403, 403, 403, 403, 200)),
     Row("GET /admin/compensations", "/admin/compensations", (401, 403, 403, 403, 403, 200)),
@@ -120,16 +173,27 @@ def make_world(api):
     """The callers and the resources "promoter" / "merchant" own."""
     from tuishou.logic.notifications import notify
 
-    users = {"promoter": promoter(api), "other_promoter": promoter(api), "merchant": api.user("merchant"),
-             "other_merchant": api.user("merchant"), "admin": api.admin}
+    users = {
+        "promoter": promoter(api),
+        "other_promoter": promoter(api),
+        "merchant": api.user("merchant"),
+        "other_merchant": api.user("merchant"),
+        "admin": api.admin,
+    }
     product_id = create_product(api, users["merchant"])["product_id"]
     link = link_for(api, users["promoter"], product_id)
     template_id = api.post("/admin/channel-task-templates", TEMPLATE, as_user=users["admin"]).json()["template_id"]
     scan_id = api.post("/admin/fault-windows", FAULT_WINDOW, as_user=users["admin"]).json()["scan_id"]
-    ids = {"product_id": product_id, "link_id": link["link_id"], "code": link["code"],
-           "promoter_id": users["promoter"].sub, "user_id": users["promoter"].sub, "template_id": template_id,
-           "scan_id": scan_id,
-           "notification_id": notify(users["promoter"].sub, "deadline_reminder", "1 sale to go").notification_id}
+    ids = {
+        "product_id": product_id,
+        "link_id": link["link_id"],
+        "code": link["code"],
+        "promoter_id": users["promoter"].sub,
+        "user_id": users["promoter"].sub,
+        "template_id": template_id,
+        "scan_id": scan_id,
+        "notification_id": notify(users["promoter"].sub, "deadline_reminder", "1 sale to go").notification_id,
+    }
     return users, ids
 
 
@@ -140,10 +204,12 @@ def test_every_route_answers_each_role_as_the_matrix_says(api, world):
         method = row.route.split(" ", 1)[0]
         for role, expected in zip(ROLES, row.expected, strict=True):
             # When each caller calls the route
-            response = api.request(method, row.path.format(**ids), json_body=row.body,
-                                   as_user=None if role == "anonymous" else users[role])
+            response = api.request(
+                method, row.path.format(**ids), json_body=row.body, as_user=None if role == "anonymous" else users[role]
+            )
             # Then it gets the status of its cell
             if response.status != expected:
-                mismatches.append(f"{row.route} as {role}: {response.status} (expected {expected}) "
-                                  f"{response.text[:120]}")
+                mismatches.append(
+                    f"{row.route} as {role}: {response.status} (expected {expected}) {response.text[:120]}"
+                )
     assert mismatches == []

@@ -39,8 +39,12 @@ PLAIN_TEXT_ANSWERS = {"/webhooks/{provider}"}  # Alipay is answered `success` / 
 
 def role_for(path: str) -> str | None:
     """The role whose token an operation needs; public routes get none."""
-    for prefix, role in (("/merchant", "merchant"), ("/promoter", "promoter"), ("/admin", "admin"),
-                         ("/me", "promoter")):
+    for prefix, role in (
+        ("/merchant", "merchant"),
+        ("/promoter", "promoter"),
+        ("/admin", "admin"),
+        ("/me", "promoter"),
+    ):
         if path.startswith(prefix):
             return role
     return None
@@ -70,8 +74,11 @@ def test_operation_never_answers_5xx_conforms_to_its_schema_and_errors_have_one_
 
     for mode, examples in EXAMPLES.items():
         # A documented status must conform to its schema for valid requests; invalid ones are only refused.
-        checks = [not_a_server_error, response_schema_conformance] if mode is GenerationMode.POSITIVE \
+        checks = (
+            [not_a_server_error, response_schema_conformance]
+            if mode is GenerationMode.POSITIVE
             else [not_a_server_error]
+        )
         try:
             _fuzz(operation, mode, examples, app, headers, checks, statuses)
         except Unsatisfiable:
@@ -80,10 +87,12 @@ def test_operation_never_answers_5xx_conforms_to_its_schema_and_errors_have_one_
     assert statuses, "no request was sent"
 
 
-def _fuzz(operation, mode: GenerationMode, examples: int, app, headers: dict[str, str], checks: list,
-          statuses: list[int]) -> None:
-    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
+def _fuzz(
+    operation, mode: GenerationMode, examples: int, app, headers: dict[str, str], checks: list, statuses: list[int]
+) -> None:
+    @settings(
+        max_examples=examples, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck)
+    )
     @given(case=operation.as_strategy(generation_mode=mode))
     def fuzz(case):
         # When schemathesis sends a generated request (valid, or breaking the schema)
@@ -119,24 +128,53 @@ def _properties(operation: dict[str, Any]) -> list[str]:
     return sorted(schema.get("properties", {})) or ["value"]
 
 
-BODY_OPERATIONS = [(method.upper(), path, _properties(op)) for path, ops in SPEC["paths"].items()
-                   for method, op in ops.items() if "requestBody" in op and not path.startswith("/webhooks")]
-SAMPLE_PATH_VALUES = {"product_id": "prd_0123456789abcdefghjk", "link_id": "lnk_0123456789abcdefghjk",
-                      "promoter_id": "0f8fad5b-d9cb-469f-a165-70867728950e"}
+BODY_OPERATIONS = [
+    (method.upper(), path, _properties(op))
+    for path, ops in SPEC["paths"].items()
+    for method, op in ops.items()
+    if "requestBody" in op and not path.startswith("/webhooks")
+]
+SAMPLE_PATH_VALUES = {
+    "product_id": "prd_0123456789abcdefghjk",
+    "link_id": "lnk_0123456789abcdefghjk",
+    "promoter_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+}
 
 
 def _nested(depth: int) -> str:
     return "[" * depth + "]" * depth
 
 
-hostile_values = st.sampled_from([
-    "9" * 5000, "-" + "9" * 5000, str(10**40), "1e999999", "NaN", "-Infinity", _nested(40), _nested(5000),
-    '"\\ud800"', '"\\u0000"', "[1, 2, 3]", "{}", '{"a": ' * 30 + "1" + "}" * 30, "true", "null", '"x"', "0.5",
-])
+hostile_values = st.sampled_from(
+    [
+        "9" * 5000,
+        "-" + "9" * 5000,
+        str(10**40),
+        "1e999999",
+        "NaN",
+        "-Infinity",
+        _nested(40),
+        _nested(5000),
+        '"\\ud800"',
+        '"\\u0000"',
+        "[1, 2, 3]",
+        "{}",
+        '{"a": ' * 30 + "1" + "}" * 30,
+        "true",
+        "null",
+        '"x"',
+        "0.5",
+    ]
+)
 
 
-OTHER_CONTENT_TYPES = ["text/xml", "text/plain", "application/jsonx", "multipart/form-data; boundary=x",
-                       "application/x-www-form-urlencoded"]
+OTHER_CONTENT_TYPES = [
+    "text/xml",
+    "text/plain",
+    "application/jsonx",
+    "multipart/form-data; boundary=x",
+    "application/x-www-form-urlencoded",
+]
 
 
 @st.composite
@@ -145,8 +183,14 @@ def hostile_requests(draw) -> tuple[str, str, bytes, str]:
     path = re.sub(r"\{(\w+)}", lambda m: SAMPLE_PATH_VALUES.get(m.group(1), "x"), path)
     kind = draw(st.sampled_from(["property", "property", "whole", "bytes", "content_type"]))
     if kind == "property":
-        body = "{" + ", ".join(f'"{name}": {draw(hostile_values)}' for name in
-                               draw(st.lists(st.sampled_from(properties), min_size=1, max_size=3))) + "}"
+        body = (
+            "{"
+            + ", ".join(
+                f'"{name}": {draw(hostile_values)}'
+                for name in draw(st.lists(st.sampled_from(properties), min_size=1, max_size=3))
+            )
+            + "}"
+        )
         return method, path, body.encode(), "application/json"
     if kind == "whole":
         return method, path, draw(hostile_values).encode(), "application/json"
@@ -159,14 +203,14 @@ def test_hostile_bodies_to_every_body_operation_are_a_4xx_in_the_one_shape(api):
     # Given a user of each role (promoters with a profile)
     headers = {role: _headers_for(api, f"/{role}/x") for role in ("merchant", "promoter", "admin")}
 
-    @settings(max_examples=80, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
+    @settings(max_examples=80, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
     @given(request=hostile_requests())
     def fuzz(request):
         method, path, body, content_type = request
         # When a hostile body is sent with the operation's role
-        response = api.stack.gateway.handle(method, path, {**headers[role_for(path) or "promoter"],
-                                                           "Content-Type": content_type}, body)
+        response = api.stack.gateway.handle(
+            method, path, {**headers[role_for(path) or "promoter"], "Content-Type": content_type}, body
+        )
         # Then a 4xx in the one shape
         assert 400 <= response.status < 500, (method, path, body[:80], response.status, response.body[:200])
         check_error_shape(path, response.status, response.headers.get("Content-Type", ""), response.body)

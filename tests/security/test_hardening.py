@@ -84,22 +84,33 @@ def test_no_secret_token_or_full_phone_number_is_ever_logged(api, payments, capf
     logged = out + err + "\n".join(r.getMessage() + json.dumps(r.__dict__, default=str) for r in caplog.records)
     assert "payment notification handled" in logged, "the flow logged nothing: the test would prove nothing"
     # Then none of the sensitive values appear in them
-    secrets = {"stripe secret": payments.provider.stripe_webhook_secret, "user token": user.token,
-               "merchant token": merchant.token, "phone": PHONE, "phone digits": PHONE[-11:],
-               "alipay key": payments.provider.alipay_private_key_pem.splitlines()[1]}
+    secrets = {
+        "stripe secret": payments.provider.stripe_webhook_secret,
+        "user token": user.token,
+        "merchant token": merchant.token,
+        "phone": PHONE,
+        "phone digits": PHONE[-11:],
+        "alipay key": payments.provider.alipay_private_key_pem.splitlines()[1],
+    }
     leaked = [name for name, value in secrets.items() if value and value in logged]
     assert leaked == []
 
 
 # ---------------------------------------------------------------- money fields
-@pytest.mark.parametrize(("change", "field"), [
-    ({"price_minor": 99.5}, "price_minor"),
-    ({"price_minor": "99.00"}, "price_minor"),
-    ({"price_minor": "9900"}, "price_minor"),
-    ({"price_minor": 9900.0}, "price_minor"),
-    ({"reward_rules": [{"promoter_tag": "standard", "type": "fixed", "value": 10.5}]}, "reward_rules[0].value"),
-    ({"reward_rules": [{"promoter_tag": "standard", "type": "percent", "value": "10.00"}]}, "reward_rules[0].value"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"price_minor": 99.5}, "price_minor"),
+        ({"price_minor": "99.00"}, "price_minor"),
+        ({"price_minor": "9900"}, "price_minor"),
+        ({"price_minor": 9900.0}, "price_minor"),
+        ({"reward_rules": [{"promoter_tag": "standard", "type": "fixed", "value": 10.5}]}, "reward_rules[0].value"),
+        (
+            {"reward_rules": [{"promoter_tag": "standard", "type": "percent", "value": "10.00"}]},
+            "reward_rules[0].value",
+        ),
+    ],
+)
 def test_product_money_fields_refuse_floats_and_decimal_strings(api, dynamodb_requests, change, field):
     merchant = api.user("merchant")
     dynamodb_requests.reset()
@@ -112,9 +123,17 @@ def test_product_money_fields_refuse_floats_and_decimal_strings(api, dynamodb_re
 @pytest.mark.parametrize("field", ["bonus_minor", "coupon_value_minor"])
 @pytest.mark.parametrize("value", [50.5, "50.00", 5000.0])
 def test_channel_template_money_fields_refuse_floats_and_decimal_strings(api, dynamodb_requests, field, value):
-    body = {"channel": "wechat", "duration_hours": 24, "target_transactions": 3, "bonus_minor": 5000,
-            "currency": "CNY", "reminder_threshold_hours": 5, "coupon_threshold": 1, "coupon_value_minor": 300,
-            field: value}
+    body = {
+        "channel": "wechat",
+        "duration_hours": 24,
+        "target_transactions": 3,
+        "bonus_minor": 5000,
+        "currency": "CNY",
+        "reminder_threshold_hours": 5,
+        "coupon_threshold": 1,
+        "coupon_value_minor": 300,
+        field: value,
+    }
     admin = api.admin
     dynamodb_requests.reset()
     response = api.post("/admin/channel-task-templates", body, as_user=admin)
@@ -129,8 +148,12 @@ MALFORMED = ["nope", "prd_short", "x" * 30, "PRD_0123456789ABCDEFGHJK", "prd_012
 
 # (role, method, path with {} for the id, body): every route with an id in its path
 ID_ROUTES = [
-    ("merchant", "PUT", "/merchant/products/{}/reward-rules",
-     {"reward_rules": [{"promoter_tag": "standard", "type": "percent", "value": 100}]}),
+    (
+        "merchant",
+        "PUT",
+        "/merchant/products/{}/reward-rules",
+        {"reward_rules": [{"promoter_tag": "standard", "type": "percent", "value": 100}]},
+    ),
     ("merchant", "POST", "/merchant/products/{}/pause", None),
     ("merchant", "POST", "/merchant/products/{}/resume", None),
     ("promoter", "POST", "/promoter/tasks/{}/links", None),
@@ -152,8 +175,11 @@ ID_ROUTES = [
 def test_every_route_with_an_id_in_its_path_is_in_the_id_list():
     import re
 
-    with_ids = {(r.method, re.sub(r"\{\w+}", "{}", r.path)) for r in template.routes()
-                if "{" in r.path and r.path != "/webhooks/{provider}"}
+    with_ids = {
+        (r.method, re.sub(r"\{\w+}", "{}", r.path))
+        for r in template.routes()
+        if "{" in r.path and r.path != "/webhooks/{provider}"
+    }
     assert with_ids == {(method, path) for _, method, path, _ in ID_ROUTES}
 
 
@@ -164,8 +190,11 @@ def world(api):
 
 # routes with two ids: a well-formed first id (of nothing) with a malformed second one
 WELL_FORMED_PRODUCT = "prd_0123456789abcdefghjk"
-SECOND_ID_ROUTES = [(role, method, path.replace("{}", WELL_FORMED_PRODUCT, 1), body)
-                    for role, method, path, body in ID_ROUTES if path.count("{}") == 2]
+SECOND_ID_ROUTES = [
+    (role, method, path.replace("{}", WELL_FORMED_PRODUCT, 1), body)
+    for role, method, path, body in ID_ROUTES
+    if path.count("{}") == 2
+]
 
 
 def test_malformed_ids_are_refused_before_any_dynamodb_request(api, world, dynamodb_requests):
@@ -177,10 +206,12 @@ def test_malformed_ids_are_refused_before_any_dynamodb_request(api, world, dynam
         for bad in MALFORMED:
             dynamodb_requests.reset()
             # When a route is called with a malformed id
-            response = api.request(method, path.replace("{}", bad), json_body=body,
-                                   as_user=world[role] if role else None)
+            response = api.request(
+                method, path.replace("{}", bad), json_body=body, as_user=world[role] if role else None
+            )
             # Then it is a 4xx and DynamoDB was never asked
             if not 400 <= response.status < 500 or dynamodb_requests.total:
-                failures.append(f"{method} {path.replace('{}', bad)}: {response.status}, "
-                                f"{dict(dynamodb_requests.operations)}")
+                failures.append(
+                    f"{method} {path.replace('{}', bad)}: {response.status}, {dict(dynamodb_requests.operations)}"
+                )
     assert failures == []

@@ -46,15 +46,18 @@ def _raw_post(api, path, body: bytes, user, content_type="application/json"):
     return api.request("POST", path, body=body, as_user=user, headers={"Content-Type": content_type})
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    (b'{"title": ' + b"[" * 10_000 + b"]" * 10_000 + b"}", "body"),          # nested far beyond the limit
-    (b'{"title": ' + b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1) + b"}", "body"),
-    (b'{"title": "caf\xe9"}', "body"),                                        # latin-1, not UTF-8
-    (b'{"title": "\xff\xfe"}', "body"),
-    (b'{"title": "\\ud800"}', "body"),                                        # a lone surrogate
-    (b'{"price_minor": NaN}', "body"),
-    (json.dumps(product_body()).replace('10000', HUGE_INTEGER, 1).encode(), "price_minor"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b'{"title": ' + b"[" * 10_000 + b"]" * 10_000 + b"}", "body"),  # nested far beyond the limit
+        (b'{"title": ' + b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1) + b"}", "body"),
+        (b'{"title": "caf\xe9"}', "body"),  # latin-1, not UTF-8
+        (b'{"title": "\xff\xfe"}', "body"),
+        (b'{"title": "\\ud800"}', "body"),  # a lone surrogate
+        (b'{"price_minor": NaN}', "body"),
+        (json.dumps(product_body()).replace("10000", HUGE_INTEGER, 1).encode(), "price_minor"),
+    ],
+)
 def test_a_malformed_json_body_is_a_422_naming_the_field(api, dynamodb_requests, body, field):
     merchant = api.user("merchant")
     dynamodb_requests.reset()
@@ -89,12 +92,16 @@ def test_fixed_reward_values_are_bounded_by_the_currency_maximum(api, value):
     created = api.post("/merchant/products", product_body(reward_rules=rules), as_user=merchant)
     assert_error_shape(created, 422, "reward_rules[0].value")
     product = create_product(api, merchant)
-    replaced = api.put(f"/merchant/products/{product['product_id']}/reward-rules", {"reward_rules": rules},
-                       as_user=merchant)
+    replaced = api.put(
+        f"/merchant/products/{product['product_id']}/reward-rules", {"reward_rules": rules}, as_user=merchant
+    )
     assert_error_shape(replaced, 422, "reward_rules[0].value")
     # Or given as one promoter's override
-    overridden = api.put(f"/merchant/products/{product['product_id']}/promoter-rewards/{promoter(api).sub}",
-                         {"type": "fixed", "value": value}, as_user=merchant)
+    overridden = api.put(
+        f"/merchant/products/{product['product_id']}/promoter-rewards/{promoter(api).sub}",
+        {"type": "fixed", "value": value},
+        as_user=merchant,
+    )
     assert_error_shape(overridden, 422, "value")
 
 
@@ -105,23 +112,43 @@ def test_the_maximum_depends_on_the_currency_exponent(api):
     assert money.max_minor("CNY") == 100 * yen
     rules = [{"promoter_tag": "standard", "type": "fixed", "value": yen}]
     # Then each is accepted at its maximum and refused beyond it
-    assert api.post("/merchant/products", product_body(currency="JPY", price_minor=yen, reward_rules=rules),
-                    as_user=merchant).status == 201
+    assert (
+        api.post(
+            "/merchant/products", product_body(currency="JPY", price_minor=yen, reward_rules=rules), as_user=merchant
+        ).status
+        == 201
+    )
     too_much = api.post("/merchant/products", product_body(currency="JPY", price_minor=yen + 1), as_user=merchant)
     assert_error_shape(too_much, 422, "price_minor")
 
 
 @pytest.mark.parametrize("field", ["bonus_minor", "coupon_value_minor"])
 def test_channel_template_amounts_are_bounded_by_the_currency_maximum(api, field):
-    body = {"channel": "wechat", "duration_hours": 24, "target_transactions": 3, "bonus_minor": 5000,
-            "currency": "JPY", "reminder_threshold_hours": 5, "coupon_threshold": 1, "coupon_value_minor": 300,
-            field: money.max_minor("JPY") + 1}
+    body = {
+        "channel": "wechat",
+        "duration_hours": 24,
+        "target_transactions": 3,
+        "bonus_minor": 5000,
+        "currency": "JPY",
+        "reminder_threshold_hours": 5,
+        "coupon_threshold": 1,
+        "coupon_value_minor": 300,
+        field: money.max_minor("JPY") + 1,
+    }
     assert_error_shape(api.post("/admin/channel-task-templates", body, as_user=api.admin), 422, field)
 
 
 # ---------------------------------------------------------------- dates
-@pytest.mark.parametrize("since", ["0001-01-01T00:00:00", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00",
-                                   "1999-12-31T23:59:59Z", "2024-01-01T00:00:00"])
+@pytest.mark.parametrize(
+    "since",
+    [
+        "0001-01-01T00:00:00",
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:59-14:00",
+        "1999-12-31T23:59:59Z",
+        "2024-01-01T00:00:00",
+    ],
+)
 def test_compensations_since_outside_the_date_range_or_without_offset_is_a_422(api, since):
     response = api.get("/admin/compensations", as_user=api.admin, query={"since": since})
     assert_error_shape(response, 422, "since")
@@ -146,11 +173,17 @@ def test_a_fault_window_in_any_offset_is_stored_in_utc_and_read_back(api):
 
 
 # ---------------------------------------------------------------- landing URLs
-@pytest.mark.parametrize(("given", "stored"), [
-    ("https://shop.example.com/茶具/杯?q=绿茶&x=1", "https://shop.example.com/%E8%8C%B6%E5%85%B7/%E6%9D%AF?q=%E7%BB%BF%E8%8C%B6&x=1"),
-    ("https://例子.中国/tea", "https://xn--fsqu00a.xn--fiqs8s/tea"),
-    ("https://Shop.Example.com:8443/a%20b?c=%2F", "https://shop.example.com:8443/a%20b?c=%2F"),
-])
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        (
+            "https://shop.example.com/茶具/杯?q=绿茶&x=1",
+            "https://shop.example.com/%E8%8C%B6%E5%85%B7/%E6%9D%AF?q=%E7%BB%BF%E8%8C%B6&x=1",
+        ),
+        ("https://例子.中国/tea", "https://xn--fsqu00a.xn--fiqs8s/tea"),
+        ("https://Shop.Example.com:8443/a%20b?c=%2F", "https://shop.example.com:8443/a%20b?c=%2F"),
+    ],
+)
 def test_non_ascii_landing_urls_are_stored_encoded_and_every_click_redirects(api, given, stored):
     # Given a product whose landing URL has a Chinese path or an internationalised host
     merchant = api.user("merchant")
@@ -165,20 +198,36 @@ def test_non_ascii_landing_urls_are_stored_encoded_and_every_click_redirects(api
     assert location.isascii() and location.startswith(stored.split("?")[0])
 
 
-@pytest.mark.parametrize("bad", ["https://shop.example.com/a\x00b", "https://shop.example.com/\x1b[31m",
-                                 "https://shop.example.com/a\x7f", "https://shop.example.com/a\u0085b",
-                                 "https://sh\x00op.example.com/", "https://shop.example.com:99999/",
-                                 "https://user:pw@shop.example.com/", "https://" + "a" * 64 + ".example/"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "https://shop.example.com/a\x00b",
+        "https://shop.example.com/\x1b[31m",
+        "https://shop.example.com/a\x7f",
+        "https://shop.example.com/a\u0085b",
+        "https://sh\x00op.example.com/",
+        "https://shop.example.com:99999/",
+        "https://user:pw@shop.example.com/",
+        "https://" + "a" * 64 + ".example/",
+    ],
+)
 def test_landing_urls_with_control_characters_or_bad_hosts_are_a_422(api, bad):
     response = api.post("/merchant/products", product_body(landing_url=bad), as_user=api.user("merchant"))
     assert_error_shape(response, 422, "landing_url")
 
 
 # ---------------------------------------------------------------- the public redirect
-@pytest.mark.parametrize(("query", "channel"), [
-    ("ch=wechat&ch=qq", "wechat"), ("ch=nope&ch=qq", "qq"), ("ch=&ch=weibo", "weibo"), ("ch=%FF%FE", "other"),
-    ("ch[]=x&ch=sms&limit=-1", "sms"), ("%zz=%zz&&=&ch", "direct"),
-])
+@pytest.mark.parametrize(
+    ("query", "channel"),
+    [
+        ("ch=wechat&ch=qq", "wechat"),
+        ("ch=nope&ch=qq", "qq"),
+        ("ch=&ch=weibo", "weibo"),
+        ("ch=%FF%FE", "other"),
+        ("ch[]=x&ch=sms&limit=-1", "sms"),
+        ("%zz=%zz&&=&ch", "direct"),
+    ],
+)
 def test_a_visitor_is_redirected_whatever_the_query(api, stack, query, channel):
     # Given a link
     merchant = api.user("merchant")
@@ -197,8 +246,7 @@ def test_a_visitor_is_redirected_whatever_the_query(api, stack, query, channel):
 
 
 # ---------------------------------------------------------------- the one error shape
-@pytest.mark.parametrize(("method", "path"), [("GET", "/nowhere"), ("PATCH", "/merchant/products"),
-                                              ("DELETE", "/me")])
+@pytest.mark.parametrize(("method", "path"), [("GET", "/nowhere"), ("PATCH", "/merchant/products"), ("DELETE", "/me")])
 def test_unknown_routes_and_methods_answer_the_one_shape(api, method, path):
     assert_error_shape(api.request(method, path, as_user=api.user("merchant")), 404)
 
@@ -212,8 +260,11 @@ def test_powertools_own_errors_are_answered_in_the_one_shape(stack):
         if not spec.routes:
             continue
         route = spec.routes[0]
-        for path, headers, query in (("/not/a/route", {}, {}), (route.path, {"Content-Type": "text/csv"}, {}),
-                                     (route.path, {}, {"limit": ["-1"]})):
+        for path, headers, query in (
+            ("/not/a/route", {}, {}),
+            (route.path, {"Content-Type": "text/csv"}, {}),
+            (route.path, {}, {"limit": ["-1"]}),
+        ):
             event = proxy_event(route, path, {}, query, headers, b"x", {"sub": "u", "custom:role": "admin"})
             event["resource"] = path
             result = stack.gateway.host.invoke(route.function_id, event)

@@ -70,10 +70,12 @@ STRIPE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("make", "path", "value", "field"), STRIPE_CASES,
-                         ids=[f"{'.'.join(c[1])}={c[2]!r}"[:60] for c in STRIPE_CASES])
+@pytest.mark.parametrize(
+    ("make", "path", "value", "field"), STRIPE_CASES, ids=[f"{'.'.join(c[1])}={c[2]!r}"[:60] for c in STRIPE_CASES]
+)
 def test_a_signed_malformed_stripe_event_is_acknowledged_recorded_and_moves_no_money(
-        api, payments, make, path, value, field):
+    api, payments, make, path, value, field
+):
     # Given an attributable click and a correctly signed event with one field of the wrong type or size
     seeded = payments.seed_click()
     event = _with(make() if make is _refund else _paid(seeded.click_id), path, value)
@@ -94,8 +96,12 @@ def test_a_redelivered_malformed_event_is_recorded_once(api, payments):
     event = _with(_paid(), ("created",), "soon")
     body = json.dumps(event).encode()
     for _ in range(3):
-        assert payments.post("stripe", body, {"Stripe-Signature": sign_stripe(
-            body, payments.provider.stripe_webhook_secret)}).status == 200
+        assert (
+            payments.post(
+                "stripe", body, {"Stripe-Signature": sign_stripe(body, payments.provider.stripe_webhook_secret)}
+            ).status
+            == 200
+        )
     [record] = rejected(api)
     assert record["deliveries"] == 3
 
@@ -125,7 +131,8 @@ ALIPAY_CASES = [
 
 @pytest.mark.parametrize(("change", "field"), ALIPAY_CASES, ids=[str(c[0])[:50] for c in ALIPAY_CASES])
 def test_a_signed_malformed_alipay_notification_is_answered_success_recorded_and_moves_no_money(
-        api, payments, change, field):
+    api, payments, change, field
+):
     # Given an attributable click and a correctly signed notification with one absurd value
     seeded = payments.seed_click()
     params = {**alipay_params(payments.provider.alipay_app_id, "2024050122099", "99.00", seeded.click_id), **change}
@@ -150,22 +157,36 @@ def test_an_alipay_notification_for_another_app_is_still_a_failure(api, payments
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(10**40), 10**40) | st.floats(allow_nan=False) | st.text(max_size=12),
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
-    max_leaves=8)
+    max_leaves=8,
+)
 
-STRIPE_PATHS = [("created",), ("type",), ("data",), ("data", "object"), ("data", "object", "metadata"),
-                ("data", "object", "amount_total"), ("data", "object", "currency"),
-                ("data", "object", "payment_intent"), ("data", "object", "payment_status"),
-                ("data", "object", "customer_details"), ("data", "object", "client_reference_id"),
-                ("data", "object", "amount_refunded"), ("data", "object", "refunds")]
+STRIPE_PATHS = [
+    ("created",),
+    ("type",),
+    ("data",),
+    ("data", "object"),
+    ("data", "object", "metadata"),
+    ("data", "object", "amount_total"),
+    ("data", "object", "currency"),
+    ("data", "object", "payment_intent"),
+    ("data", "object", "payment_status"),
+    ("data", "object", "customer_details"),
+    ("data", "object", "client_reference_id"),
+    ("data", "object", "amount_refunded"),
+    ("data", "object", "refunds"),
+]
 
-FUZZ = settings(max_examples=40, deadline=None, database=None, derandomize=True,
-                suppress_health_check=list(HealthCheck))
+FUZZ = settings(
+    max_examples=40, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
 
 
 @pytest.mark.slow
 @FUZZ
-@given(make=st.sampled_from([_paid, _refund]),
-       changes=st.lists(st.tuples(st.sampled_from(STRIPE_PATHS), json_values), min_size=1, max_size=3))
+@given(
+    make=st.sampled_from([_paid, _refund]),
+    changes=st.lists(st.tuples(st.sampled_from(STRIPE_PATHS), json_values), min_size=1, max_size=3),
+)
 def test_structurally_wrong_signed_stripe_events_never_fail_and_never_move_money(api, payments, make, changes):
     # Given a signed Stripe event with random parts replaced by random JSON (no click exists: nothing to pay)
     event = make()
@@ -181,11 +202,42 @@ def test_structurally_wrong_signed_stripe_events_never_fail_and_never_move_money
     assert money_state(payments)[:2] == before[:2]
 
 
-alipay_texts = st.one_of(st.text(max_size=16), st.sampled_from(
-    ["sNaN", "-Infinity", "1E+999999", "1e-999999", "0E-100000", "99.00", "-1", "0x10", "1_000", "０.５",
-     "0001-01-01 00:00:00", "2024-02-30 25:61:61", "TRADE_SUCCESS", "TRADE_FINISHED", "USD", ""]))
-ALIPAY_FIELDS = ["total_amount", "refund_fee", "gmt_payment", "gmt_refund", "trade_status", "trans_currency",
-                 "trade_no", "passback_params", "notify_id", "out_biz_no", "buyer_id"]
+alipay_texts = st.one_of(
+    st.text(max_size=16),
+    st.sampled_from(
+        [
+            "sNaN",
+            "-Infinity",
+            "1E+999999",
+            "1e-999999",
+            "0E-100000",
+            "99.00",
+            "-1",
+            "0x10",
+            "1_000",
+            "０.５",
+            "0001-01-01 00:00:00",
+            "2024-02-30 25:61:61",
+            "TRADE_SUCCESS",
+            "TRADE_FINISHED",
+            "USD",
+            "",
+        ]
+    ),
+)
+ALIPAY_FIELDS = [
+    "total_amount",
+    "refund_fee",
+    "gmt_payment",
+    "gmt_refund",
+    "trade_status",
+    "trans_currency",
+    "trade_no",
+    "passback_params",
+    "notify_id",
+    "out_biz_no",
+    "buyer_id",
+]
 
 
 @pytest.mark.slow
@@ -196,8 +248,11 @@ def test_structurally_wrong_signed_alipay_notifications_never_fail_and_never_mov
     params = {**alipay_params(payments.provider.alipay_app_id, "2024050122098", "99.00", None), **changes}
     before = money_state(payments)
     # When it is delivered
-    response = payments.post("alipay", alipay_body(params, payments.provider.alipay_private_key_pem),
-                             {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    response = payments.post(
+        "alipay",
+        alipay_body(params, payments.provider.alipay_private_key_pem),
+        {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+    )
     # Then the answer is exactly `success`, and the money is as it was
     assert (response.status, response.body) == (200, b"success"), response.body
     assert money_state(payments)[:2] == before[:2]

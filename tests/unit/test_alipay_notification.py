@@ -27,7 +27,13 @@ def test_valid_notification_parses_to_a_paid_event_in_minor_units():
     body = alipay_body(alipay_params(APP_ID, "2024050122001", "99.01", "clk_abc"), private)
     event = parse(body, APP_ID, public, NOW)
     assert (event.provider, event.payment_id, event.kind, event.amount_minor, event.currency, event.click_id) == (
-        "alipay", "2024050122001", "paid", 9901, "CNY", "clk_abc")
+        "alipay",
+        "2024050122001",
+        "paid",
+        9901,
+        "CNY",
+        "clk_abc",
+    )
     assert event.payer == "2088102177846880"
 
 
@@ -57,14 +63,14 @@ def test_notification_for_another_app_is_rejected():
 def test_missing_signature_is_rejected():
     _, public, _ = keys()
     with pytest.raises(InvalidNotification):
-        parse(b"app_id=2021000000000001&trade_no=T4&trade_status=TRADE_SUCCESS&total_amount=1.00",
-              APP_ID, public, NOW)
+        parse(b"app_id=2021000000000001&trade_no=T4&trade_status=TRADE_SUCCESS&total_amount=1.00", APP_ID, public, NOW)
 
 
 def test_refund_notification_carries_the_cumulative_refund():
     private, public, _ = keys()
-    params = alipay_params(APP_ID, "T5", "99.00", "clk_abc", refund_fee="10.50", out_biz_no="R1",
-                           gmt_refund="2024-05-02 10:00:00")
+    params = alipay_params(
+        APP_ID, "T5", "99.00", "clk_abc", refund_fee="10.50", out_biz_no="R1", gmt_refund="2024-05-02 10:00:00"
+    )
     event = parse(alipay_body(params, private), APP_ID, public, NOW)
     assert (event.kind, event.amount_minor, event.refund_id) == ("refunded", 1050, "R1")
 

@@ -12,10 +12,22 @@ from tuishou.logic.notifications import notify
 
 
 def task(target_tx=3, target_promo=None, tx=0, promo=0, threshold=2):
-    return ActiveTask(promoter_id="p", channel="wechat", task_id="ctk_1", template_id="ctt_1",
-                      accepted_at="2030-03-01T08:00:00.000Z", deadline_at="2030-03-02T08:00:00.000Z",
-                      target_transactions=target_tx, target_promotions=target_promo, bonus_minor=100, currency="CNY",
-                      coupon_threshold=threshold, coupon_value_minor=10, transactions=tx, promotions=promo)
+    return ActiveTask(
+        promoter_id="p",
+        channel="wechat",
+        task_id="ctk_1",
+        template_id="ctt_1",
+        accepted_at="2030-03-01T08:00:00.000Z",
+        deadline_at="2030-03-02T08:00:00.000Z",
+        target_transactions=target_tx,
+        target_promotions=target_promo,
+        bonus_minor=100,
+        currency="CNY",
+        coupon_threshold=threshold,
+        coupon_value_minor=10,
+        transactions=tx,
+        promotions=promo,
+    )
 
 
 @given(target=st.integers(1, 50), counted=st.integers(0, 60), threshold=st.integers(0, 50))
@@ -37,11 +49,14 @@ def test_and_quota_needs_both_targets():
     assert task(target_tx=None, target_promo=1, promo=1).met
 
 
-@pytest.mark.parametrize(("tx", "promo", "now", "text"), [
-    (1, 0, datetime(2030, 3, 2, 3, 0, tzinfo=UTC), "2 sales to go, 5 h left"),
-    (2, 0, datetime(2030, 3, 2, 3, 30, tzinfo=UTC), "1 sale to go, 4 h left"),
-    (0, 1, datetime(2030, 3, 2, 7, 30, tzinfo=UTC), "3 sales and 2 shares to go, less than 1 h left"),
-])
+@pytest.mark.parametrize(
+    ("tx", "promo", "now", "text"),
+    [
+        (1, 0, datetime(2030, 3, 2, 3, 0, tzinfo=UTC), "2 sales to go, 5 h left"),
+        (2, 0, datetime(2030, 3, 2, 3, 30, tzinfo=UTC), "1 sale to go, 4 h left"),
+        (0, 1, datetime(2030, 3, 2, 7, 30, tzinfo=UTC), "3 sales and 2 shares to go, less than 1 h left"),
+    ],
+)
 def test_reminder_text(tx, promo, now, text):
     assert reminder_text(task(target_promo=3 if promo else None, tx=tx, promo=promo), now) == text
 

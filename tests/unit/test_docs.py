@@ -18,16 +18,25 @@ TOP_LEVEL = ("layers/", "functions/", "tools/", "tests/", "docs/", "bench/", "ev
 GENERATED = (".local/", ".aws-sam/", ".venv/", ".venv-build/")  # made by make local / make build / make install
 FILE_SUFFIX = re.compile(r"\.(py|md|txt|json|ya?ml|toml|lock|sh|cfg|ini)$")
 ROUTE = re.compile(r"\b(GET|POST|PUT|DELETE|PATCH)\s+(/[^\s`|)\]\"',;<]*)")
-LOCAL_ROUTES = {("GET", "/_local/notifications"), ("POST", "/_local/users"), ("PUT", "/_local/faults"),
-                ("POST", "/_local/schedules/{function}")}  # tools/local_stack.py, make local only
+LOCAL_ROUTES = {
+    ("GET", "/_local/notifications"),
+    ("POST", "/_local/users"),
+    ("PUT", "/_local/faults"),
+    ("POST", "/_local/schedules/{function}"),
+}  # tools/local_stack.py, make local only
 OTHER_SERVICES_ROUTES = {("GET", "/{pool}/.well-known/jwks.json")}  # Cognito's, which the authorizer reads
 
 
 @cache
 def repository_files() -> tuple[str, ...]:
     ignored = ("/.git/", "/.venv", "/.aws-sam/", "/.local/", "/__pycache__/", "/.hypothesis/")
-    return tuple(sorted(str(p.relative_to(ROOT)) for p in ROOT.rglob("*")
-                        if p.is_file() and not any(part in f"/{p.relative_to(ROOT)}" for part in ignored)))
+    return tuple(
+        sorted(
+            str(p.relative_to(ROOT))
+            for p in ROOT.rglob("*")
+            if p.is_file() and not any(part in f"/{p.relative_to(ROOT)}" for part in ignored)
+        )
+    )
 
 
 def _pattern(path: str) -> re.Pattern[str]:
@@ -79,7 +88,8 @@ def test_every_path_a_doc_names_exists(doc: Path):
 def _segments_match(documented: str, declared: str) -> bool:
     ours, theirs = documented.strip("/").split("/"), declared.strip("/").split("/")
     return len(ours) == len(theirs) and all(
-        a == b or a.startswith("{") or b.startswith("{") for a, b in zip(ours, theirs, strict=True))
+        a == b or a.startswith("{") or b.startswith("{") for a, b in zip(ours, theirs, strict=True)
+    )
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=_doc_id)

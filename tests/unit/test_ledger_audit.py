@@ -21,13 +21,31 @@ NOW = "2030-01-01T00:00:00.000Z"
 def _sale(amount: int, rule_type: str, value: int, fee_bps: int) -> tuple[RewardableEvent, dict[str, Any]]:
     split = money.split_payment(amount, rule_type, value, fee_bps)
     event = RewardableEvent(
-        event_id="sale_commission:stripe:pi_1", kind=SALE_COMMISSION, user_id="promoter",
-        amount_minor=split.commission_minor, currency="CNY", occurred_at=datetime(2030, 1, 1, tzinfo=UTC),
-        details={"provider": "stripe", "payment_id": "pi_1", "merchant_id": "merchant", "amount_minor": amount,
-                 "merchant_minor": split.merchant_minor, "platform_fee_minor": split.platform_fee_minor})
-    terms = {"provider": "stripe", "payment_id": "pi_1", "currency": "CNY", "amount_minor": amount,
-             "commission_minor": split.commission_minor, "platform_fee_minor": split.platform_fee_minor,
-             "promoter_id": "promoter", "merchant_id": "merchant"}
+        event_id="sale_commission:stripe:pi_1",
+        kind=SALE_COMMISSION,
+        user_id="promoter",
+        amount_minor=split.commission_minor,
+        currency="CNY",
+        occurred_at=datetime(2030, 1, 1, tzinfo=UTC),
+        details={
+            "provider": "stripe",
+            "payment_id": "pi_1",
+            "merchant_id": "merchant",
+            "amount_minor": amount,
+            "merchant_minor": split.merchant_minor,
+            "platform_fee_minor": split.platform_fee_minor,
+        },
+    )
+    terms = {
+        "provider": "stripe",
+        "payment_id": "pi_1",
+        "currency": "CNY",
+        "amount_minor": amount,
+        "commission_minor": split.commission_minor,
+        "platform_fee_minor": split.platform_fee_minor,
+        "promoter_id": "promoter",
+        "merchant_id": "merchant",
+    }
     return event, terms
 
 
@@ -45,16 +63,25 @@ def _items(*transactions: LedgerTransaction) -> list[dict[str, Any]]:
     items, balances = [], defaultdict(int)
     for txn in transactions:
         for posting in txn.postings:
-            items.append({"sk": "ENTRY#", "account_id": posting.account_id, "currency": txn.currency,
-                          "amount_minor": posting.amount_minor, "transaction_id": txn.transaction_id,
-                          "reference": txn.reference})
+            items.append(
+                {
+                    "sk": "ENTRY#",
+                    "account_id": posting.account_id,
+                    "currency": txn.currency,
+                    "amount_minor": posting.amount_minor,
+                    "transaction_id": txn.transaction_id,
+                    "reference": txn.reference,
+                }
+            )
             balances[(posting.account_id, txn.currency)] += posting.amount_minor
-    return items + [{"sk": f"BALANCE#{c}", "account_id": a, "currency": c, "balance_minor": b}
-                    for (a, c), b in balances.items()]
+    return items + [
+        {"sk": f"BALANCE#{c}", "account_id": a, "currency": c, "balance_minor": b} for (a, c), b in balances.items()
+    ]
 
 
-sales = st.tuples(st.integers(1, 10**7), st.sampled_from(["percent", "fixed"]), st.integers(0, 10_000),
-                  st.integers(0, 2_000))
+sales = st.tuples(
+    st.integers(1, 10**7), st.sampled_from(["percent", "fixed"]), st.integers(0, 10_000), st.integers(0, 2_000)
+)
 
 
 @given(sale=sales, shares=st.lists(st.fractions(0, 1), max_size=5))

@@ -48,8 +48,11 @@ def test_ties_break_by_higher_commission_then_product_id():
     assert [c.product_id[-1] for _, _, c in ranking.rank(candidates, "global", W)] == ["c", "a", "b"]
 
 
-@given(st.lists(st.tuples(st.integers(0, 10**15), st.integers(0, 10**12), st.sampled_from("abcdef")),
-                min_size=2, max_size=20))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 10**15), st.integers(0, 10**12), st.sampled_from("abcdef")), min_size=2, max_size=20
+    )
+)
 def test_sort_key_order_is_score_desc_commission_desc_id_asc(entries):
     ids = [f"prd_{'0' * 19}{letter}" for _, _, letter in entries]
     by_key = sorted(zip(entries, ids, strict=True), key=lambda e: ranking.sort_key(e[0][0], e[0][1], e[1]))
@@ -111,8 +114,9 @@ def test_counter_updates_add_to_product_shard_task_history_and_channel(monkeypat
     for short in ("CATALOG", "TRACKING"):
         monkeypatch.setenv(f"TUISHOU_{short}_TABLE", short.lower())
     updates = counter_updates("u1", "prd_1", "qq", "transactions", 2, shard=3)
-    targets = [(u["Update"]["TableName"], u["Update"]["Key"]["pk"]["S"], u["Update"]["Key"]["sk"]["S"])
-               for u in updates]
+    targets = [
+        (u["Update"]["TableName"], u["Update"]["Key"]["pk"]["S"], u["Update"]["Key"]["sk"]["S"]) for u in updates
+    ]
     assert targets == [
         ("catalog", *keys.product_counters("prd_1", 3)),
         ("tracking", *keys.promoter_task_history("u1", "prd_1")),

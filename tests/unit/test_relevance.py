@@ -15,20 +15,32 @@ from tuishou.logic.product_stats import conversion
 from tuishou.logic.relevance import as_decimal_text, coefficient, first_category
 
 # A small category tree: beauty/{skincare/{serum,cream},makeup}, home/{kitchen,garden}, toys
-TREE = ["beauty", "beauty/skincare", "beauty/skincare/serum", "beauty/skincare/cream", "beauty/makeup",
-        "home", "home/kitchen", "home/garden", "toys"]
+TREE = [
+    "beauty",
+    "beauty/skincare",
+    "beauty/skincare/serum",
+    "beauty/skincare/cream",
+    "beauty/makeup",
+    "home",
+    "home/kitchen",
+    "home/garden",
+    "toys",
+]
 
 
-@pytest.mark.parametrize(("a", "b", "expected"), [
-    ("beauty/skincare", "beauty/skincare", Fraction(1)),
-    ("beauty/skincare", "beauty/makeup", Fraction(1, 2)),
-    ("beauty/skincare/serum", "beauty/skincare/cream", Fraction(2, 3)),
-    ("beauty/skincare/serum", "beauty/makeup", Fraction(1, 3)),
-    ("beauty", "beauty/skincare", Fraction(1, 2)),
-    ("beauty", "beauty/skincare/serum", Fraction(1, 3)),
-    ("beauty/skincare", "home/kitchen", Fraction(0)),
-    ("toys", "home", Fraction(0)),
-])
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("beauty/skincare", "beauty/skincare", Fraction(1)),
+        ("beauty/skincare", "beauty/makeup", Fraction(1, 2)),
+        ("beauty/skincare/serum", "beauty/skincare/cream", Fraction(2, 3)),
+        ("beauty/skincare/serum", "beauty/makeup", Fraction(1, 3)),
+        ("beauty", "beauty/skincare", Fraction(1, 2)),
+        ("beauty", "beauty/skincare/serum", Fraction(1, 3)),
+        ("beauty/skincare", "home/kitchen", Fraction(0)),
+        ("toys", "home", Fraction(0)),
+    ],
+)
 def test_coefficient_on_a_category_tree(a, b, expected):
     # Given two categories of the tree / When compared / Then shared prefix depth / max depth
     assert coefficient(a, b) == expected

@@ -33,13 +33,20 @@ def test_parts_sum_to_the_amount_each_within_one_minor_unit_and_deterministic(am
     assert split_payment(amount, rule_type, value, fee_bps) == split
 
 
-@given(amount=st.integers(min_value=1, max_value=10**9), bps=st.integers(min_value=1, max_value=10_000),
-       fee_bps=st.integers(min_value=0, max_value=2000), data=st.data())
+@given(
+    amount=st.integers(min_value=1, max_value=10**9),
+    bps=st.integers(min_value=1, max_value=10_000),
+    fee_bps=st.integers(min_value=0, max_value=2000),
+    data=st.data(),
+)
 def test_successive_partial_refunds_never_claw_back_more_than_was_paid(amount, bps, fee_bps, data):
     # Given a settled payment
     split = split_payment(amount, "percent", bps, fee_bps)
-    settlement = {"amount_minor": amount, "commission_minor": split.commission_minor,
-                  "platform_fee_minor": split.platform_fee_minor}
+    settlement = {
+        "amount_minor": amount,
+        "commission_minor": split.commission_minor,
+        "platform_fee_minor": split.platform_fee_minor,
+    }
     # When any increasing sequence of cumulative refunds arrives, ending (maybe) with the full amount
     totals = sorted(data.draw(st.lists(st.integers(min_value=1, max_value=amount), max_size=6)))
     previous = clawback_for(settlement, 0)
@@ -53,4 +60,7 @@ def test_successive_partial_refunds_never_claw_back_more_than_was_paid(amount, b
         previous = claw
     # And a full refund takes back exactly what the sale paid
     assert (previous.commission_minor, previous.fee_minor, previous.merchant_minor) == (
-        split.commission_minor, split.platform_fee_minor, split.merchant_minor)
+        split.commission_minor,
+        split.platform_fee_minor,
+        split.merchant_minor,
+    )

@@ -42,10 +42,16 @@ def cases(now: int) -> dict[str, tuple[bytes, str | None, bool]]:
         "wrong secret": (BODY, sign_stripe(BODY, "whsec_other", now), False),
         "stale timestamp": (BODY, sign_stripe(BODY, SECRET, now - 301), False),
         "just within tolerance": (BODY, sign_stripe(BODY, SECRET, now - 290), True),
-        "two v1, second matches": (BODY, sign_stripe(BODY, "whsec_old", now) + ","
-                                   + sign_stripe(BODY, SECRET, now).split(",")[1], True),
-        "two v1, none matches": (BODY, sign_stripe(BODY, "whsec_a", now) + ","
-                                 + sign_stripe(BODY, "whsec_b", now).split(",")[1], False),
+        "two v1, second matches": (
+            BODY,
+            sign_stripe(BODY, "whsec_old", now) + "," + sign_stripe(BODY, SECRET, now).split(",")[1],
+            True,
+        ),
+        "two v1, none matches": (
+            BODY,
+            sign_stripe(BODY, "whsec_a", now) + "," + sign_stripe(BODY, "whsec_b", now).split(",")[1],
+            False,
+        ),
         "missing header": (BODY, None, False),
         "no v1": (BODY, f"t={now},v0=abc", False),
         "no timestamp": (BODY, sign_stripe(BODY, SECRET, now).split(",")[1], False),

@@ -2,8 +2,12 @@
 
 from tools import template
 
-SCHEDULED_IDS = {"RankingRecalculationFunction", "DeadlineReminderFunction", "MerchantInsightsFunction",
-                 "CompensationScanFunction"}
+SCHEDULED_IDS = {
+    "RankingRecalculationFunction",
+    "DeadlineReminderFunction",
+    "MerchantInsightsFunction",
+    "CompensationScanFunction",
+}
 
 
 def test_every_function_traces_has_log_retention_and_alarms():
@@ -105,8 +109,9 @@ def test_every_scheduled_function_keeps_its_failed_async_invocations_with_an_ala
         # Then a handler error that outlives Lambda's retries lands in a queue, and that queue has an alarm
         assert destination["Type"] == "SQS", spec.logical_id
         queue = destination["Destination"]["Fn::GetAtt"][0]
-        assert any(a["Properties"]["Dimensions"][0]["Value"] == {"Fn::GetAtt": [queue, "QueueName"]}
-                   for a in alarms), queue
+        assert any(a["Properties"]["Dimensions"][0]["Value"] == {"Fn::GetAtt": [queue, "QueueName"]} for a in alarms), (
+            queue
+        )
 
 
 def test_alarms_can_reach_the_topic():
@@ -138,8 +143,12 @@ def test_every_table_is_used_and_no_stream_lacks_a_consumer():
     import json
 
     environment = json.dumps([spec.environment for spec in template.functions()])
-    consumed = {json.dumps(e["Properties"].get("Stream")) for spec in template.functions()
-                for e in spec.properties.get("Events", {}).values() if e["Type"] == "DynamoDB"}
+    consumed = {
+        json.dumps(e["Properties"].get("Stream"))
+        for spec in template.functions()
+        for e in spec.properties.get("Events", {}).values()
+        if e["Type"] == "DynamoDB"
+    }
     for logical_id, resource in template.resources("AWS::DynamoDB::Table").items():
         assert json.dumps({"Ref": logical_id}) in environment, f"{logical_id} is used by no function"
         if "StreamSpecification" in resource["Properties"]:
@@ -150,8 +159,9 @@ def test_the_scan_parks_a_run_on_the_receive_the_queue_dead_letters_after():
     # Given the scan queue's redrive policy and the handler's idea of the last receive
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("compensation_scan_app",
-                                                  template.ROOT / "functions/compensation_scan/app.py")
+    spec = importlib.util.spec_from_file_location(
+        "compensation_scan_app", template.ROOT / "functions/compensation_scan/app.py"
+    )
     app = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(app)
     redrive = template.resources("AWS::SQS::Queue")["CompensationScanQueue"]["Properties"]["RedrivePolicy"]

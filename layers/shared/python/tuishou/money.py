@@ -16,9 +16,29 @@ BPS_DENOMINATOR = 10_000
 
 # ISO 4217 codes accepted, with their minor-unit exponent.
 CURRENCY_EXPONENT: dict[str, int] = {
-    "CNY": 2, "USD": 2, "EUR": 2, "GBP": 2, "HKD": 2, "TWD": 2, "SGD": 2, "AUD": 2, "CAD": 2, "CHF": 2,
-    "MYR": 2, "THB": 2, "INR": 2, "MOP": 2, "NZD": 2, "SEK": 2, "NOK": 2, "DKK": 2, "PHP": 2, "IDR": 2,
-    "JPY": 0, "KRW": 0, "VND": 0,
+    "CNY": 2,
+    "USD": 2,
+    "EUR": 2,
+    "GBP": 2,
+    "HKD": 2,
+    "TWD": 2,
+    "SGD": 2,
+    "AUD": 2,
+    "CAD": 2,
+    "CHF": 2,
+    "MYR": 2,
+    "THB": 2,
+    "INR": 2,
+    "MOP": 2,
+    "NZD": 2,
+    "SEK": 2,
+    "NOK": 2,
+    "DKK": 2,
+    "PHP": 2,
+    "IDR": 2,
+    "JPY": 0,
+    "KRW": 0,
+    "VND": 0,
 }
 
 # The largest amount of money any field takes, in major units (10 billion yuan, dollars, yen...). In minor units
@@ -34,8 +54,9 @@ def max_minor(currency: str) -> int:
 MAX_MINOR = max(max_minor(code) for code in CURRENCY_EXPONENT)
 """The largest amount in minor units of any currency: the bound of a money field before its currency is known."""
 
-MinorUnits = Annotated[int, Field(strict=True, ge=0, le=MAX_MINOR,
-                                  description="Integer minor units; at most `money.max_minor(currency)`.")]
+MinorUnits = Annotated[
+    int, Field(strict=True, ge=0, le=MAX_MINOR, description="Integer minor units; at most `money.max_minor(currency)`.")
+]
 """Every money field of every request model: an exact integer (never a float or a string), bounded."""
 
 

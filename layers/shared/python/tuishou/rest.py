@@ -124,25 +124,51 @@ class TuishouResolver(APIGatewayRestResolver):
         remember_request_base_url(f"https://{domain}/{stage}" if domain and stage else None)
         if isinstance(event, dict) and body_bytes(event) > MAX_BODY_BYTES:
             logger.warning("request body too large", extra={"bytes": body_bytes(event)})
-            body = {"error": {"code": "payload_too_large", "field": "body",
-                              "message": f"body larger than {MAX_BODY_BYTES} bytes"}}
-            return {"statusCode": 413, "headers": {"Content-Type": content_types.APPLICATION_JSON},
-                    "multiValueHeaders": {}, "body": json.dumps(body), "isBase64Encoded": False}
+            body = {
+                "error": {
+                    "code": "payload_too_large",
+                    "field": "body",
+                    "message": f"body larger than {MAX_BODY_BYTES} bytes",
+                }
+            }
+            return {
+                "statusCode": 413,
+                "headers": {"Content-Type": content_types.APPLICATION_JSON},
+                "multiValueHeaders": {},
+                "body": json.dumps(body),
+                "isBase64Encoded": False,
+            }
         return super().resolve(event, context)
 
 
-_CODE_OF_STATUS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                   408: "request_timeout", 413: "payload_too_large", 500: "internal_error",
-                   503: "service_unavailable"}
+_CODE_OF_STATUS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    408: "request_timeout",
+    413: "payload_too_large",
+    500: "internal_error",
+    503: "service_unavailable",
+}
 
 
-def error_response(status: int, code: str, message: str | dict[str, Any], field: str | None = None,
-                   headers: dict[str, str] | None = None) -> Response:
+def error_response(
+    status: int,
+    code: str,
+    message: str | dict[str, Any],
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     error: dict[str, Any] = {"code": code, "message": message}
     if field:
         error["field"] = field
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
-                    body=json.dumps({"error": error}, ensure_ascii=False), headers=headers)
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps({"error": error}, ensure_ascii=False),
+        headers=headers,
+    )
 
 
 def _field_of(location: tuple[Any, ...] | list[Any]) -> str:
@@ -204,18 +230,18 @@ def principal(app: APIGatewayRestResolver, *roles: Role) -> Principal:
         raise Unauthorized("missing or invalid token")
     if role not in _ROLES:
         # Self sign-up is open; roles are granted, never chosen (docs/operations.md, "Accounts and roles").
-        raise Forbidden("this account has no role yet: ask a Tuishou administrator to make it a merchant or "
-                        "promoter account, then sign in again")
+        raise Forbidden(
+            "this account has no role yet: ask a Tuishou administrator to make it a merchant or "
+            "promoter account, then sign in again"
+        )
     if roles and role not in roles:
         raise Forbidden(f"this route is for {' or '.join(roles)} accounts")
     return Principal(user_id=user_id, role=role, username=claims.get("cognito:username"), email=claims.get("email"))
 
 
 def created(body: BaseModel) -> Response:
-    return Response(status_code=201, content_type=content_types.APPLICATION_JSON,
-                    body=body.model_dump_json())
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=body.model_dump_json())
 
 
 def ok(body: BaseModel) -> Response:
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON,
-                    body=body.model_dump_json())
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body.model_dump_json())

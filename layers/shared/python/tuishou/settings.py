@@ -82,8 +82,15 @@ class InsightsSettings(_Concern):
     hint_sales_above: int = Field(5, alias="TUISHOU_INSIGHTS_HINT_SALES_ABOVE", ge=0, le=10**9)
     hint_uplift_bps: int = Field(2000, alias="TUISHOU_INSIGHTS_HINT_UPLIFT_BPS", ge=1, le=10_000)
 
-    @field_validator("window_days", "period_days", "low_transactions_below", "low_promotions_below",
-                     "hint_sales_above", "hint_uplift_bps", mode="before")
+    @field_validator(
+        "window_days",
+        "period_days",
+        "low_transactions_below",
+        "low_promotions_below",
+        "hint_sales_above",
+        "hint_uplift_bps",
+        mode="before",
+    )
     @classmethod
     def _digits_only(cls, raw: Any) -> Any:
         if isinstance(raw, str) and not raw.strip().isdigit():
@@ -160,9 +167,18 @@ class SiteSettings(_Concern):
 
 
 Concern = TypeVar("Concern", bound=_Concern)
-CONCERNS: tuple[type[_Concern], ...] = (TableSettings, RankingSettings, TaskListSettings, InsightsSettings,
-                                        CompensationSettings, PaymentSettings, NotificationSettings,
-                                        ProviderSettings, FaultSettings, SiteSettings)
+CONCERNS: tuple[type[_Concern], ...] = (
+    TableSettings,
+    RankingSettings,
+    TaskListSettings,
+    InsightsSettings,
+    CompensationSettings,
+    PaymentSettings,
+    NotificationSettings,
+    ProviderSettings,
+    FaultSettings,
+    SiteSettings,
+)
 
 
 def tables() -> TableSettings:

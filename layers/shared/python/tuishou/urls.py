@@ -30,8 +30,15 @@ def canonical_https_url(value: str) -> str:
     netloc = _ascii_host(parts.hostname)
     if parts.port is not None:  # reading .port raises ValueError for a port out of 0..65535
         netloc += f":{parts.port}"
-    return urlunsplit(("https", netloc, quote(parts.path, safe=_PATH_SAFE), quote(parts.query, safe=_QUERY_SAFE),
-                       quote(parts.fragment, safe=_QUERY_SAFE)))
+    return urlunsplit(
+        (
+            "https",
+            netloc,
+            quote(parts.path, safe=_PATH_SAFE),
+            quote(parts.query, safe=_QUERY_SAFE),
+            quote(parts.fragment, safe=_QUERY_SAFE),
+        )
+    )
 
 
 def _ascii_host(hostname: str) -> str:

@@ -35,16 +35,24 @@ _BATCH_GET_MAX = 100
 
 def _product_item(product: dict[str, Any]) -> dict[str, Any]:
     pk, sk = keys.product(product["product_id"])
-    return to_item({**product, "pk": pk, "sk": sk, "gsi1pk": keys.merchant_products(product["merchant_id"]),
-                    "gsi1sk": f"PRODUCT#{product['created_at']}#{product['product_id']}"})
+    return to_item(
+        {
+            **product,
+            "pk": pk,
+            "sk": sk,
+            "gsi1pk": keys.merchant_products(product["merchant_id"]),
+            "gsi1sk": f"PRODUCT#{product['created_at']}#{product['product_id']}",
+        }
+    )
 
 
 def _entry_item(entry: dict[str, Any]) -> dict[str, Any]:
     """``entry``: product_id, promoter_tag, sort_key and the denormalised task fields."""
     pk, sk = keys.task_entry(entry["product_id"], entry["promoter_tag"])
     fields = {k: v for k, v in entry.items() if k != "sort_key"}
-    return to_item({**fields, "pk": pk, "sk": sk, "gsi1pk": keys.tag_tasks(entry["promoter_tag"]),
-                    "gsi1sk": entry["sort_key"]})
+    return to_item(
+        {**fields, "pk": pk, "sk": sk, "gsi1pk": keys.tag_tasks(entry["promoter_tag"]), "gsi1sk": entry["sort_key"]}
+    )
 
 
 def _put_entry(entry: dict[str, Any]) -> dict[str, Any]:
@@ -66,10 +74,16 @@ def _transact(items: list[dict[str, Any]], conflict_message: str) -> None:
 
 def create_product(product: dict[str, Any], entries: list[dict[str, Any]]) -> None:
     """The product and its task-index entries, all or nothing (1 TransactWriteItems)."""
-    put_product = {"Put": {"TableName": table("catalog"), "Item": _product_item(product),
-                           "ConditionExpression": "attribute_not_exists(pk)"}}
-    _transact([put_product, *(_put_entry(e) for e in entries), insights.active_task_item(product)],
-              "product already exists")
+    put_product = {
+        "Put": {
+            "TableName": table("catalog"),
+            "Item": _product_item(product),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+    _transact(
+        [put_product, *(_put_entry(e) for e in entries), insights.active_task_item(product)], "product already exists"
+    )
 
 
 def get_product(product_id: str) -> dict[str, Any] | None:
@@ -81,16 +95,20 @@ def product_partition(product_id: str) -> tuple[dict[str, Any] | None, dict[str,
     """The product, its summed counters and its task-index entries in one Query (bounded: 1 + shards +
     rules items)."""
     pk, _ = keys.product(product_id)
-    items = list(query_all(TableName=table("catalog"), KeyConditionExpression="pk = :pk",
-                           ExpressionAttributeValues={":pk": {"S": pk}}))
+    items = list(
+        query_all(
+            TableName=table("catalog"), KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": pk}}
+        )
+    )
     product = next((_strip(i) for i in items if i["sk"] == keys.product(product_id)[1]), None)
     shard_items = [i for i in items if i["sk"].startswith(keys.COUNTERS_PREFIX)]
     entries = [i for i in items if i["sk"].startswith(keys.TASK_PREFIX)]
     return product, counters.sum_counters(shard_items), entries
 
 
-def save_product(product: dict[str, Any], expected_version: int | None, put_entries: list[dict[str, Any]],
-                 delete_tags: list[str]) -> None:
+def save_product(
+    product: dict[str, Any], expected_version: int | None, put_entries: list[dict[str, Any]], delete_tags: list[str]
+) -> None:
     """Replace the product (only if nobody changed it since it was read: optimistic concurrency) and
     adjust its task-index entries in the same transaction."""
     values = {":merchant": to_value(product["merchant_id"])}
@@ -99,13 +117,21 @@ def save_product(product: dict[str, Any], expected_version: int | None, put_entr
     else:
         version_condition = "#version = :seen"
         values[":seen"] = to_value(expected_version)
-    put_product = {"Put": {
-        "TableName": table("catalog"), "Item": _product_item(product),
-        "ConditionExpression": f"merchant_id = :merchant AND {version_condition}",
-        "ExpressionAttributeNames": {"#version": "version"}, "ExpressionAttributeValues": values,
-    }}
-    items = [put_product, *(_put_entry(e) for e in put_entries),
-             *(_delete_entry(product["product_id"], tag) for tag in delete_tags), insights.active_task_item(product)]
+    put_product = {
+        "Put": {
+            "TableName": table("catalog"),
+            "Item": _product_item(product),
+            "ConditionExpression": f"merchant_id = :merchant AND {version_condition}",
+            "ExpressionAttributeNames": {"#version": "version"},
+            "ExpressionAttributeValues": values,
+        }
+    }
+    items = [
+        put_product,
+        *(_put_entry(e) for e in put_entries),
+        *(_delete_entry(product["product_id"], tag) for tag in delete_tags),
+        insights.active_task_item(product),
+    ]
     _transact(items, "the product changed meanwhile; retry")
 
 
@@ -115,7 +141,10 @@ def list_merchant_products(merchant_id: str, limit: int, cursor: str | None) -> 
     if start is not None and start["gsi1pk"]["S"] != keys.merchant_products(merchant_id):
         raise BadRequest("malformed cursor", field="cursor")
     request: dict[str, Any] = {
-        "TableName": table("catalog"), "IndexName": "GSI1", "Limit": limit, "ScanIndexForward": False,
+        "TableName": table("catalog"),
+        "IndexName": "GSI1",
+        "Limit": limit,
+        "ScanIndexForward": False,
         "KeyConditionExpression": "gsi1pk = :pk AND begins_with(gsi1sk, :prefix)",
         "ExpressionAttributeValues": {":pk": {"S": keys.merchant_products(merchant_id)}, ":prefix": {"S": "PRODUCT#"}},
     }
@@ -132,7 +161,7 @@ def counters_of(product_ids: list[str]) -> dict[str, dict[str, int]]:
     totals = {pid: counters.zero() for pid in product_ids}
     owner = {shard_key: pid for pid, shard_key in wanted}
     for start in range(0, len(wanted), _BATCH_GET_MAX):
-        chunk = wanted[start:start + _BATCH_GET_MAX]
+        chunk = wanted[start : start + _BATCH_GET_MAX]
         found = batch_get({"catalog": [shard_key for _, shard_key in chunk]})
         for (_, pk, sk), item in found.items():
             pid = owner[(pk, sk)]
@@ -149,8 +178,13 @@ def query_tag_tasks(tag: str, after: str | None, limit: int) -> list[dict[str, A
     if after:
         condition += " AND gsi1sk > :after"
         values[":after"] = {"S": after}
-    items, _ = query_page(TableName=table("catalog"), IndexName="GSI1", Limit=limit,
-                          KeyConditionExpression=condition, ExpressionAttributeValues=values)
+    items, _ = query_page(
+        TableName=table("catalog"),
+        IndexName="GSI1",
+        Limit=limit,
+        KeyConditionExpression=condition,
+        ExpressionAttributeValues=values,
+    )
     return items
 
 
@@ -163,12 +197,20 @@ def scan_catalog(page_size: int = 500) -> Iterator[dict[str, Any]]:
 def rerank_entry(product_id: str, tag: str, seen_sort_key: str, new_sort_key: str, global_micros: int) -> bool:
     """Move one task-index entry to its new rank, unless it changed or vanished since it was read
     (paused, rules replaced): then the newer write wins and this returns False."""
-    return conditional_update(
-        TableName=table("catalog"), Key=key(*keys.task_entry(product_id, tag)),
-        UpdateExpression="SET gsi1sk = :new, global_score_micros = :score",
-        ConditionExpression="attribute_exists(pk) AND gsi1sk = :seen",
-        ExpressionAttributeValues={":new": {"S": new_sort_key}, ":seen": {"S": seen_sort_key},
-                                   ":score": {"N": str(global_micros)}}) is not None
+    return (
+        conditional_update(
+            TableName=table("catalog"),
+            Key=key(*keys.task_entry(product_id, tag)),
+            UpdateExpression="SET gsi1sk = :new, global_score_micros = :score",
+            ConditionExpression="attribute_exists(pk) AND gsi1sk = :seen",
+            ExpressionAttributeValues={
+                ":new": {"S": new_sort_key},
+                ":seen": {"S": seen_sort_key},
+                ":score": {"N": str(global_micros)},
+            },
+        )
+        is not None
+    )
 
 
 def _strip(item: dict[str, Any]) -> dict[str, Any]:
@@ -176,12 +218,14 @@ def _strip(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k not in {"pk", "sk", "gsi1pk", "gsi1sk"}}
 
 
-
 def active_product_check(product_id: str) -> dict[str, Any]:
     """A TransactWriteItems ``ConditionCheck`` that fails unless the product exists and is active."""
-    return {"ConditionCheck": {
-        "TableName": table("catalog"), "Key": key(*keys.product(product_id)),
-        "ConditionExpression": "#status = :active",
-        "ExpressionAttributeNames": {"#status": "status"},
-        "ExpressionAttributeValues": {":active": {"S": "active"}},
-    }}
+    return {
+        "ConditionCheck": {
+            "TableName": table("catalog"),
+            "Key": key(*keys.product(product_id)),
+            "ConditionExpression": "#status = :active",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {":active": {"S": "active"}},
+        }
+    }

@@ -40,16 +40,33 @@ def put_template(record: dict[str, Any]) -> None:
     """The template and its channel's offer (the newest template per channel) in one transaction."""
     template_pk, template_sk = keys.channel_task_template(record["template_id"])
     offer_pk, offer_sk = keys.channel_offer(record["channel"])
-    template_item = {"pk": template_pk, "sk": template_sk, "gsi1pk": keys.CHANNEL_TEMPLATES_INDEX,
-                     "gsi1sk": f"{record['created_at']}#{record['template_id']}", **record}
-    offer_item = {"pk": offer_pk, "sk": offer_sk, "gsi1pk": keys.CHANNEL_OFFERS_INDEX, "gsi1sk": record["channel"],
-                  **record}
+    template_item = {
+        "pk": template_pk,
+        "sk": template_sk,
+        "gsi1pk": keys.CHANNEL_TEMPLATES_INDEX,
+        "gsi1sk": f"{record['created_at']}#{record['template_id']}",
+        **record,
+    }
+    offer_item = {
+        "pk": offer_pk,
+        "sk": offer_sk,
+        "gsi1pk": keys.CHANNEL_OFFERS_INDEX,
+        "gsi1sk": record["channel"],
+        **record,
+    }
     catalog = dynamo.table("catalog")
-    dynamo.transact([
-        {"Put": {"TableName": catalog, "Item": dynamo.to_item(template_item),
-                 "ConditionExpression": "attribute_not_exists(pk)"}},
-        {"Put": {"TableName": catalog, "Item": dynamo.to_item(offer_item)}},
-    ])
+    dynamo.transact(
+        [
+            {
+                "Put": {
+                    "TableName": catalog,
+                    "Item": dynamo.to_item(template_item),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {"Put": {"TableName": catalog, "Item": dynamo.to_item(offer_item)}},
+        ]
+    )
 
 
 def get_template(template_id: str) -> dict[str, Any] | None:
@@ -58,17 +75,23 @@ def get_template(template_id: str) -> dict[str, Any] | None:
 
 def list_templates() -> list[dict[str, Any]]:
     """Newest first; one Query per page of GSI1 ``CHTEMPLATES`` (templates are few: an admin writes them)."""
-    return _all(TableName=dynamo.table("catalog"), IndexName="GSI1",
-                      KeyConditionExpression="gsi1pk = :pk",
-                      ExpressionAttributeValues={":pk": {"S": keys.CHANNEL_TEMPLATES_INDEX}},
-                      ScanIndexForward=False)
+    return _all(
+        TableName=dynamo.table("catalog"),
+        IndexName="GSI1",
+        KeyConditionExpression="gsi1pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": keys.CHANNEL_TEMPLATES_INDEX}},
+        ScanIndexForward=False,
+    )
 
 
 def list_offers() -> list[dict[str, Any]]:
     """The current offer of each channel (at most one per channel): one Query of GSI1 ``CHOFFERS``."""
-    return _all(TableName=dynamo.table("catalog"), IndexName="GSI1",
-                      KeyConditionExpression="gsi1pk = :pk",
-                      ExpressionAttributeValues={":pk": {"S": keys.CHANNEL_OFFERS_INDEX}})
+    return _all(
+        TableName=dynamo.table("catalog"),
+        IndexName="GSI1",
+        KeyConditionExpression="gsi1pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": keys.CHANNEL_OFFERS_INDEX}},
+    )
 
 
 def get_offer(channel: str) -> dict[str, Any] | None:
@@ -79,16 +102,22 @@ def get_offer(channel: str) -> dict[str, Any] | None:
 # ---------------------------------------------------------------- tasks
 def list_tasks(promoter_id: str) -> list[dict[str, Any]]:
     pk = keys.channel_task(promoter_id, "")[0]
-    return _all(TableName=dynamo.table("users"),
-                      KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-                      ExpressionAttributeValues={":pk": {"S": pk}, ":prefix": {"S": keys.CHANNEL_TASK_PREFIX}})
+    return _all(
+        TableName=dynamo.table("users"),
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues={":pk": {"S": pk}, ":prefix": {"S": keys.CHANNEL_TASK_PREFIX}},
+    )
 
 
 def get_pointer(promoter_id: str, channel: str) -> dict[str, Any] | None:
     """The promoter×channel counter item's task attributes (one strongly consistent GetItem)."""
-    response = dynamo.call("get_item", TableName=dynamo.table("tracking"),
-                     Key=dynamo.key(*keys.promoter_channel(promoter_id, channel)),
-                     ProjectionExpression=POINTER_PROJECTION, ConsistentRead=True)
+    response = dynamo.call(
+        "get_item",
+        TableName=dynamo.table("tracking"),
+        Key=dynamo.key(*keys.promoter_channel(promoter_id, channel)),
+        ProjectionExpression=POINTER_PROJECTION,
+        ConsistentRead=True,
+    )
     return dynamo.from_item(response.get("Item"))
 
 
@@ -109,8 +138,10 @@ def start_task(task: dict[str, Any], pointer_terms: dict[str, Any], now: str, re
     users, tracking = dynamo.table("users"), dynamo.table("tracking")
     pk, sk = keys.channel_task(task["promoter_id"], task["template_id"])
     remind_at = task["remind_at"]
-    reminder_index = {"gsi1pk": keys.reminder_bucket(clock.hour_bucket(clock.parse_iso(remind_at))),
-                      "gsi1sk": f"{remind_at}#{task['task_id']}"}
+    reminder_index = {
+        "gsi1pk": keys.reminder_bucket(clock.hour_bucket(clock.parse_iso(remind_at))),
+        "gsi1sk": f"{remind_at}#{task['task_id']}",
+    }
     pointer_values: dict[str, Any] = {":terms": dynamo.to_value(pointer_terms), ":zero": {"N": "0"}}
     if replaced:
         pointer_condition = f"{POINTER}.task_id = :previous AND {POINTER}.deadline_at <= :now"
@@ -118,25 +149,44 @@ def start_task(task: dict[str, Any], pointer_terms: dict[str, Any], now: str, re
     else:
         pointer_condition = f"attribute_not_exists({POINTER})"
     items: list[dict[str, Any]] = [
-        {"Put": {"TableName": users, "Item": dynamo.to_item({"pk": pk, "sk": sk, **task, **reminder_index}),
-                 "ConditionExpression": "attribute_not_exists(pk) OR (task_status = :active AND deadline_at <= :now)",
-                 "ExpressionAttributeValues": {":active": {"S": "active"}, ":now": {"S": now}}}},
-        {"Update": {"TableName": tracking, "Key": dynamo.key(*keys.promoter_channel(task["promoter_id"],
-                                                                                    task["channel"])),
-                    "UpdateExpression": f"SET {POINTER} = :terms, {POINTER_TX} = :zero, {POINTER_PROMO} = :zero "
-                                        f"REMOVE {POINTER_REFS}",
-                    "ConditionExpression": pointer_condition, "ExpressionAttributeValues": pointer_values}},
+        {
+            "Put": {
+                "TableName": users,
+                "Item": dynamo.to_item({"pk": pk, "sk": sk, **task, **reminder_index}),
+                "ConditionExpression": "attribute_not_exists(pk) OR (task_status = :active AND deadline_at <= :now)",
+                "ExpressionAttributeValues": {":active": {"S": "active"}, ":now": {"S": now}},
+            }
+        },
+        {
+            "Update": {
+                "TableName": tracking,
+                "Key": dynamo.key(*keys.promoter_channel(task["promoter_id"], task["channel"])),
+                "UpdateExpression": f"SET {POINTER} = :terms, {POINTER_TX} = :zero, {POINTER_PROMO} = :zero "
+                f"REMOVE {POINTER_REFS}",
+                "ConditionExpression": pointer_condition,
+                "ExpressionAttributeValues": pointer_values,
+            }
+        },
     ]
     if replaced and replaced["template_id"] != task["template_id"]:
-        items.append({"Update": {
-            "TableName": users, "Key": dynamo.key(*keys.channel_task(task["promoter_id"], replaced["template_id"])),
-            "UpdateExpression": "SET task_status = :expired, progress_transactions = :tx, progress_promotions = :pr "
-                                "REMOVE gsi1pk, gsi1sk",
-            "ConditionExpression": "task_id = :previous AND task_status = :active",
-            "ExpressionAttributeValues": {":expired": {"S": "expired"}, ":active": {"S": "active"},
-                                          ":previous": {"S": replaced["task_id"]},
-                                          ":tx": {"N": str(replaced["transactions"])},
-                                          ":pr": {"N": str(replaced["promotions"])}}}})
+        items.append(
+            {
+                "Update": {
+                    "TableName": users,
+                    "Key": dynamo.key(*keys.channel_task(task["promoter_id"], replaced["template_id"])),
+                    "UpdateExpression": "SET task_status = :expired, progress_transactions = :tx, progress_promotions = :pr "
+                    "REMOVE gsi1pk, gsi1sk",
+                    "ConditionExpression": "task_id = :previous AND task_status = :active",
+                    "ExpressionAttributeValues": {
+                        ":expired": {"S": "expired"},
+                        ":active": {"S": "active"},
+                        ":previous": {"S": replaced["task_id"]},
+                        ":tx": {"N": str(replaced["transactions"])},
+                        ":pr": {"N": str(replaced["promotions"])},
+                    },
+                }
+            }
+        )
     try:
         dynamo.transact(items)
     except dynamo.Cancelled as cancelled:
@@ -147,46 +197,77 @@ def start_task(task: dict[str, Any], pointer_terms: dict[str, Any], now: str, re
         raise
 
 
-def count_progress(promoter_id: str, channel: str, task_id: str, dimension: str, target: int, at: str,
-                   ref: str | None) -> dict[str, Any] | None:
+def count_progress(
+    promoter_id: str, channel: str, task_id: str, dimension: str, target: int, at: str, ref: str | None
+) -> dict[str, Any] | None:
     """Count one transaction or promotion for the active task: one conditional UpdateItem that holds only
     inside the task's window, below the target, and for a ref not counted before. Returns the new pointer
     attributes, or None when nothing was counted."""
     counter = _PROGRESS_ATTRIBUTE[dimension]
     update = f"ADD {counter} :one"
-    condition = (f"{POINTER}.task_id = :tid AND {POINTER}.accepted_at <= :at AND {POINTER}.deadline_at > :at "
-                 f"AND {counter} < :target")
-    values: dict[str, Any] = {":one": {"N": "1"}, ":tid": {"S": task_id}, ":at": {"S": at},
-                              ":target": {"N": str(target)}}
+    condition = (
+        f"{POINTER}.task_id = :tid AND {POINTER}.accepted_at <= :at AND {POINTER}.deadline_at > :at "
+        f"AND {counter} < :target"
+    )
+    values: dict[str, Any] = {
+        ":one": {"N": "1"},
+        ":tid": {"S": task_id},
+        ":at": {"S": at},
+        ":target": {"N": str(target)},
+    }
     if ref:
         update += f", {POINTER_REFS} :refs"
         condition += f" AND NOT contains({POINTER_REFS}, :ref)"
         values.update({":refs": {"SS": [ref]}, ":ref": {"S": ref}})
     return dynamo.conditional_update(
-        TableName=dynamo.table("tracking"), Key=dynamo.key(*keys.promoter_channel(promoter_id, channel)),
-        UpdateExpression=update, ConditionExpression=condition, ExpressionAttributeValues=values,
-        ReturnValues="ALL_NEW")
+        TableName=dynamo.table("tracking"),
+        Key=dynamo.key(*keys.promoter_channel(promoter_id, channel)),
+        UpdateExpression=update,
+        ConditionExpression=condition,
+        ExpressionAttributeValues=values,
+        ReturnValues="ALL_NEW",
+    )
 
 
-def complete_task(promoter_id: str, template_id: str, channel: str, task_id: str, progress: dict[str, int],
-                  completed_at: str, event_put: dict[str, Any]) -> bool:
+def complete_task(
+    promoter_id: str,
+    template_id: str,
+    channel: str,
+    task_id: str,
+    progress: dict[str, int],
+    completed_at: str,
+    event_put: dict[str, Any],
+) -> bool:
     """Exactly once: the task active→completed, the channel pointer cleared and the ``channel_bonus``
     rewardable event (``event_put``: the ledger's one event item, ``tuishou.dal.ledger.event_put``) written
     in one transaction. False when another caller completed it first."""
     items = [
-        {"Update": {"TableName": dynamo.table("users"), "Key": dynamo.key(*keys.channel_task(promoter_id, template_id)),
-                    "UpdateExpression": "SET task_status = :completed, completed_at = :at, "
-                                        "progress_transactions = :tx, progress_promotions = :pr REMOVE gsi1pk, gsi1sk",
-                    "ConditionExpression": "task_id = :tid AND task_status = :active",
-                    "ExpressionAttributeValues": {
-                        ":completed": {"S": "completed"}, ":active": {"S": "active"}, ":at": {"S": completed_at},
-                        ":tid": {"S": task_id}, ":tx": {"N": str(progress["transactions"])},
-                        ":pr": {"N": str(progress["promotions"])}}}},
-        {"Update": {"TableName": dynamo.table("tracking"),
-                    "Key": dynamo.key(*keys.promoter_channel(promoter_id, channel)),
-                    "UpdateExpression": f"REMOVE {POINTER}, {POINTER_TX}, {POINTER_PROMO}, {POINTER_REFS}",
-                    "ConditionExpression": f"{POINTER}.task_id = :tid",
-                    "ExpressionAttributeValues": {":tid": {"S": task_id}}}},
+        {
+            "Update": {
+                "TableName": dynamo.table("users"),
+                "Key": dynamo.key(*keys.channel_task(promoter_id, template_id)),
+                "UpdateExpression": "SET task_status = :completed, completed_at = :at, "
+                "progress_transactions = :tx, progress_promotions = :pr REMOVE gsi1pk, gsi1sk",
+                "ConditionExpression": "task_id = :tid AND task_status = :active",
+                "ExpressionAttributeValues": {
+                    ":completed": {"S": "completed"},
+                    ":active": {"S": "active"},
+                    ":at": {"S": completed_at},
+                    ":tid": {"S": task_id},
+                    ":tx": {"N": str(progress["transactions"])},
+                    ":pr": {"N": str(progress["promotions"])},
+                },
+            }
+        },
+        {
+            "Update": {
+                "TableName": dynamo.table("tracking"),
+                "Key": dynamo.key(*keys.promoter_channel(promoter_id, channel)),
+                "UpdateExpression": f"REMOVE {POINTER}, {POINTER_TX}, {POINTER_PROMO}, {POINTER_REFS}",
+                "ConditionExpression": f"{POINTER}.task_id = :tid",
+                "ExpressionAttributeValues": {":tid": {"S": task_id}},
+            }
+        },
         event_put,
     ]
     return _transact_unless_failed(items)
@@ -195,28 +276,43 @@ def complete_task(promoter_id: str, template_id: str, channel: str, task_id: str
 # ---------------------------------------------------------------- reminders
 def due_reminders(bucket: str, upper: str) -> list[dict[str, Any]]:
     """Tasks of one reminder-hour bucket whose reminder time is at or before ``upper``."""
-    return _all(TableName=dynamo.table("users"), IndexName="GSI1",
-                      KeyConditionExpression="gsi1pk = :pk AND gsi1sk <= :upper",
-                      ExpressionAttributeValues={":pk": {"S": keys.reminder_bucket(bucket)}, ":upper": {"S": upper}})
+    return _all(
+        TableName=dynamo.table("users"),
+        IndexName="GSI1",
+        KeyConditionExpression="gsi1pk = :pk AND gsi1sk <= :upper",
+        ExpressionAttributeValues={":pk": {"S": keys.reminder_bucket(bucket)}, ":upper": {"S": upper}},
+    )
 
 
 def claim_reminder(promoter_id: str, template_id: str, task_id: str, threshold_hours: int, now: str) -> bool:
     """Claim the task's one reminder before sending it: the winner of this conditional update sends."""
-    return dynamo.conditional_update(
-        TableName=dynamo.table("users"), Key=dynamo.key(*keys.channel_task(promoter_id, template_id)),
-        UpdateExpression="SET reminded_at = :now, reminded_threshold_hours = :threshold REMOVE gsi1pk, gsi1sk",
-        ConditionExpression="task_id = :tid AND task_status = :active AND deadline_at > :now "
-                            "AND attribute_exists(gsi1pk) AND attribute_not_exists(reminded_at)",
-        ExpressionAttributeValues={":now": {"S": now}, ":tid": {"S": task_id}, ":active": {"S": "active"},
-                                   ":threshold": {"N": str(threshold_hours)}}) is not None
+    return (
+        dynamo.conditional_update(
+            TableName=dynamo.table("users"),
+            Key=dynamo.key(*keys.channel_task(promoter_id, template_id)),
+            UpdateExpression="SET reminded_at = :now, reminded_threshold_hours = :threshold REMOVE gsi1pk, gsi1sk",
+            ConditionExpression="task_id = :tid AND task_status = :active AND deadline_at > :now "
+            "AND attribute_exists(gsi1pk) AND attribute_not_exists(reminded_at)",
+            ExpressionAttributeValues={
+                ":now": {"S": now},
+                ":tid": {"S": task_id},
+                ":active": {"S": "active"},
+                ":threshold": {"N": str(threshold_hours)},
+            },
+        )
+        is not None
+    )
 
 
 def drop_from_reminders(promoter_id: str, template_id: str, task_id: str) -> None:
     """A task past its deadline leaves the reminder index unreminded."""
     dynamo.conditional_update(
-        TableName=dynamo.table("users"), Key=dynamo.key(*keys.channel_task(promoter_id, template_id)),
-        UpdateExpression="REMOVE gsi1pk, gsi1sk", ConditionExpression="task_id = :tid",
-        ExpressionAttributeValues={":tid": {"S": task_id}})
+        TableName=dynamo.table("users"),
+        Key=dynamo.key(*keys.channel_task(promoter_id, template_id)),
+        UpdateExpression="REMOVE gsi1pk, gsi1sk",
+        ConditionExpression="task_id = :tid",
+        ExpressionAttributeValues={":tid": {"S": task_id}},
+    )
 
 
 # ---------------------------------------------------------------- coupons
@@ -225,18 +321,33 @@ def put_coupon(coupon: dict[str, Any]) -> bool:
     click_pk, click_sk = keys.click_coupon(coupon["click_id"])
     code_pk, code_sk = keys.coupon_code(coupon["code"])
     tracking = dynamo.table("tracking")
-    return _transact_unless_failed([
-        {"Put": {"TableName": tracking, "Item": dynamo.to_item({"pk": click_pk, "sk": click_sk, **coupon}),
-                 "ConditionExpression": "attribute_not_exists(pk)"}},
-        {"Put": {"TableName": tracking, "Item": dynamo.to_item({"pk": code_pk, "sk": code_sk,
-                                                                "click_id": coupon["click_id"]}),
-                 "ConditionExpression": "attribute_not_exists(pk)"}},
-    ])
+    return _transact_unless_failed(
+        [
+            {
+                "Put": {
+                    "TableName": tracking,
+                    "Item": dynamo.to_item({"pk": click_pk, "sk": click_sk, **coupon}),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": tracking,
+                    "Item": dynamo.to_item({"pk": code_pk, "sk": code_sk, "click_id": coupon["click_id"]}),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+    )
 
 
 def get_click_coupon(click_id: str) -> dict[str, Any] | None:
-    response = dynamo.call("get_item", TableName=dynamo.table("tracking"), Key=dynamo.key(*keys.click_coupon(click_id)),
-                     ConsistentRead=True)
+    response = dynamo.call(
+        "get_item",
+        TableName=dynamo.table("tracking"),
+        Key=dynamo.key(*keys.click_coupon(click_id)),
+        ConsistentRead=True,
+    )
     return dynamo.from_item(response.get("Item"))
 
 
@@ -248,6 +359,10 @@ def redeem_coupon(click_id: str, redeemed_at: str, payment_ref: str | None) -> d
         update += ", payment_ref = :ref"
         values[":ref"] = {"S": payment_ref}
     return dynamo.conditional_update(
-        TableName=dynamo.table("tracking"), Key=dynamo.key(*keys.click_coupon(click_id)),
-        UpdateExpression=update, ConditionExpression="coupon_status = :issued",
-        ExpressionAttributeValues=values, ReturnValues="ALL_NEW")
+        TableName=dynamo.table("tracking"),
+        Key=dynamo.key(*keys.click_coupon(click_id)),
+        UpdateExpression=update,
+        ConditionExpression="coupon_status = :issued",
+        ExpressionAttributeValues=values,
+        ReturnValues="ALL_NEW",
+    )

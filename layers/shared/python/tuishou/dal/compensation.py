@@ -18,8 +18,11 @@ COUNTS = ("examined", "already_granted", "compensated", "flagged", "errors", "no
 # ---------------------------------------------------------------- scan runs
 def create_scan(record: dict[str, Any]) -> None:
     pk, sk = keys.scan_run(record["scan_id"])
-    dynamo.put("ledger", {"pk": pk, "sk": sk, "page": 0, **{c: 0 for c in COUNTS}, **record},
-               ConditionExpression="attribute_not_exists(pk)")
+    dynamo.put(
+        "ledger",
+        {"pk": pk, "sk": sk, "page": 0, **{c: 0 for c in COUNTS}, **record},
+        ConditionExpression="attribute_not_exists(pk)",
+    )
 
 
 def get_scan(scan_id: str) -> dict[str, Any] | None:
@@ -29,9 +32,13 @@ def get_scan(scan_id: str) -> dict[str, Any] | None:
 def commit_page(scan_id: str, page: int, next_bucket: int, done: bool, counts: dict[str, int], now: str) -> bool:
     """Advance the run from ``page`` (conditional: a duplicate runner of the same page loses) and add the
     page's counts. False when another runner committed this page first."""
-    values: dict[str, Any] = {":page": {"N": str(page)}, ":next": {"N": str(page + 1)},
-                              ":bucket": {"N": str(next_bucket)}, ":now": {"S": now},
-                              ":status": {"S": "done" if done else "running"}}
+    values: dict[str, Any] = {
+        ":page": {"N": str(page)},
+        ":next": {"N": str(page + 1)},
+        ":bucket": {"N": str(next_bucket)},
+        ":now": {"S": now},
+        ":status": {"S": "done" if done else "running"},
+    }
     adds = []
     for name, value in counts.items():
         adds.append(f"{name} :{name}")
@@ -39,27 +46,49 @@ def commit_page(scan_id: str, page: int, next_bucket: int, done: bool, counts: d
     update = "SET page = :next, next_bucket = :bucket, updated_at = :now, #status = :status"
     if adds:
         update += " ADD " + ", ".join(adds)
-    return dynamo.conditional_update(
-        TableName=dynamo.table("ledger"), Key=dynamo.key(*keys.scan_run(scan_id)), UpdateExpression=update,
-        ConditionExpression="page = :page", ExpressionAttributeNames={"#status": "status"},
-        ExpressionAttributeValues=values) is not None
+    return (
+        dynamo.conditional_update(
+            TableName=dynamo.table("ledger"),
+            Key=dynamo.key(*keys.scan_run(scan_id)),
+            UpdateExpression=update,
+            ConditionExpression="page = :page",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=values,
+        )
+        is not None
+    )
 
 
 def fail_scan(scan_id: str, reason: str, now: str) -> bool:
     """``running`` -> ``failed`` with the reason (conditional: a run that finished stays done)."""
-    return dynamo.conditional_update(
-        TableName=dynamo.table("ledger"), Key=dynamo.key(*keys.scan_run(scan_id)),
-        UpdateExpression="SET #status = :failed, failure_reason = :reason, updated_at = :now",
-        ConditionExpression="#status = :running", ExpressionAttributeNames={"#status": "status"},
-        ExpressionAttributeValues={":failed": {"S": "failed"}, ":running": {"S": "running"},
-                                   ":reason": {"S": reason[:500]}, ":now": {"S": now}}) is not None
+    return (
+        dynamo.conditional_update(
+            TableName=dynamo.table("ledger"),
+            Key=dynamo.key(*keys.scan_run(scan_id)),
+            UpdateExpression="SET #status = :failed, failure_reason = :reason, updated_at = :now",
+            ConditionExpression="#status = :running",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":failed": {"S": "failed"},
+                ":running": {"S": "running"},
+                ":reason": {"S": reason[:500]},
+                ":now": {"S": now},
+            },
+        )
+        is not None
+    )
 
 
 def scan_count_update(scan_id: str, counter: str) -> dict[str, Any]:
     """+1 on a scan's counter, inside the transaction that made it true (so it is exact under retries)."""
-    return {"Update": {"TableName": dynamo.table("ledger"), "Key": dynamo.key(*keys.scan_run(scan_id)),
-                       "UpdateExpression": f"ADD {counter} :one",
-                       "ExpressionAttributeValues": {":one": {"N": "1"}}}}
+    return {
+        "Update": {
+            "TableName": dynamo.table("ledger"),
+            "Key": dynamo.key(*keys.scan_run(scan_id)),
+            "UpdateExpression": f"ADD {counter} :one",
+            "ExpressionAttributeValues": {":one": {"N": "1"}},
+        }
+    }
 
 
 def enqueue(message: dict[str, Any]) -> None:
@@ -83,9 +112,15 @@ def record_puts(record: dict[str, Any]) -> list[dict[str, Any]]:
         condition = "attribute_not_exists(pk) OR (#status = :flagged AND scan_id <> :scan)"
         values = {":flagged": {"S": "flagged"}, ":scan": {"S": record["scan_id"]}}
     return [
-        {"Put": {"TableName": ledger, "Item": dynamo.to_item({"pk": pk, "sk": sk, **index, **record}),
-                 "ConditionExpression": condition, "ExpressionAttributeNames": {"#status": "status"},
-                 "ExpressionAttributeValues": values}},
+        {
+            "Put": {
+                "TableName": ledger,
+                "Item": dynamo.to_item({"pk": pk, "sk": sk, **index, **record}),
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": values,
+            }
+        },
         {"Put": {"TableName": ledger, "Item": dynamo.to_item({"pk": user_pk, "sk": user_sk, **record})}},
     ]
 
@@ -101,10 +136,12 @@ def list_all(since: str, limit: int, cursor: str | None) -> tuple[list[dict[str,
     if start and start["gsi1pk"]["S"] != keys.COMPENSATIONS_INDEX:
         raise BadRequest("cursor belongs to another listing", field="cursor")
     args: dict[str, Any] = {
-        "TableName": dynamo.table("ledger"), "IndexName": "GSI1",
+        "TableName": dynamo.table("ledger"),
+        "IndexName": "GSI1",
         "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk >= :since",
         "ExpressionAttributeValues": {":pk": {"S": keys.COMPENSATIONS_INDEX}, ":since": {"S": since}},
-        "Limit": limit}
+        "Limit": limit,
+    }
     if start:
         args["ExclusiveStartKey"] = start
     return dynamo.query_page(**args)
@@ -117,9 +154,12 @@ def list_for_user(user_id: str, limit: int, cursor: str | None) -> tuple[list[di
     if start and (start["pk"]["S"] != partition or not start["sk"]["S"].startswith(keys.COMPENSATION_PREFIX)):
         raise BadRequest("cursor belongs to another listing", field="cursor")
     args: dict[str, Any] = {
-        "TableName": dynamo.table("ledger"), "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+        "TableName": dynamo.table("ledger"),
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
         "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": keys.COMPENSATION_PREFIX}},
-        "ScanIndexForward": False, "Limit": limit}
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
     if start:
         args["ExclusiveStartKey"] = start
     return dynamo.query_page(**args)
@@ -144,7 +184,7 @@ def granted_and_blocked(event_ids: list[str], user_ids: list[str]) -> tuple[set[
     granted, blocked = set(), set()
     for start in range(0, len(wanted), _BATCH_KEYS):
         requests: dict[str, list[tuple[str, str]]] = {}
-        for table, item_key in wanted[start:start + _BATCH_KEYS]:
+        for table, item_key in wanted[start : start + _BATCH_KEYS]:
             requests.setdefault(table, []).append(item_key)
         for (table, pk, _sk), _item in dynamo.batch_get(requests, projection="pk, sk").items():
             if table == "ledger":

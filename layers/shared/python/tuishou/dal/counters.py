@@ -25,17 +25,20 @@ PRODUCT_COUNTER_SHARDS = 10
 
 
 def _add(table_short_name: str, pk: str, sk: str, field: CounterField, amount: int) -> dict[str, Any]:
-    return {"Update": {
-        "TableName": table(table_short_name),
-        "Key": key(pk, sk),
-        "UpdateExpression": "ADD #field :amount",
-        "ExpressionAttributeNames": {"#field": field},
-        "ExpressionAttributeValues": {":amount": {"N": str(amount)}},
-    }}
+    return {
+        "Update": {
+            "TableName": table(table_short_name),
+            "Key": key(pk, sk),
+            "UpdateExpression": "ADD #field :amount",
+            "ExpressionAttributeNames": {"#field": field},
+            "ExpressionAttributeValues": {":amount": {"N": str(amount)}},
+        }
+    }
 
 
-def counter_updates(promoter_id: str, product_id: str, channel: str, field: CounterField,
-                    amount: int = 1, *, shard: int | None = None) -> list[dict[str, Any]]:
+def counter_updates(
+    promoter_id: str, product_id: str, channel: str, field: CounterField, amount: int = 1, *, shard: int | None = None
+) -> list[dict[str, Any]]:
     """TransactWriteItems ``Update`` items adding ``amount`` to ``field`` of the product (one random
     shard), the promoter's task history and the promoter's channel. Put them in the same transaction as
     the event they count (a click, a share, a settlement) so the count is exactly-once with it."""

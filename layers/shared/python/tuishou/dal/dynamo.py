@@ -26,7 +26,6 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
-
 def client() -> Any:
     """The process's DynamoDB client (``clients.dynamodb``)."""
     return clients.dynamodb()
@@ -132,16 +131,22 @@ def transact(items: list[dict[str, Any]]) -> None:
     call("transact_write_items", TransactItems=items)
 
 
-def batch_get(requests: dict[str, list[tuple[str, str]]],
-              projection: str | None = None) -> dict[tuple[str, str, str], dict[str, Any]]:
+def batch_get(
+    requests: dict[str, list[tuple[str, str]]], projection: str | None = None
+) -> dict[tuple[str, str, str], dict[str, Any]]:
     """One BatchGetItem across tables (``{"ledger": [(pk, sk), ...]}``), strongly consistent, keyed by
     (table short name, pk, sk). Unprocessed keys (throttling) are retried with backoff, then 503.
     A ``projection`` must name ``pk`` and ``sk``."""
     names = {table(short): short for short in requests}
     pending: dict[str, Any] = {
-        table(short): {"Keys": [key(pk, sk) for pk, sk in pairs], "ConsistentRead": True,
-                       **({"ProjectionExpression": projection} if projection else {})}
-        for short, pairs in requests.items() if pairs}
+        table(short): {
+            "Keys": [key(pk, sk) for pk, sk in pairs],
+            "ConsistentRead": True,
+            **({"ProjectionExpression": projection} if projection else {}),
+        }
+        for short, pairs in requests.items()
+        if pairs
+    }
     found: dict[tuple[str, str, str], dict[str, Any]] = {}
     for attempt in range(_BATCH_ATTEMPTS):
         result = call("batch_get_item", RequestItems=pending)

@@ -30,8 +30,13 @@ def write_parameter(name: str, value: str) -> int:
 def claim(fault: str, version: int, budget: int) -> bool:
     """Take one firing of ``fault`` from the budget of this parameter version: one conditional UpdateItem,
     so k concurrent callers and more get exactly ``budget`` True answers."""
-    return dynamo.conditional_update(
-        TableName=dynamo.table("ledger"), Key=dynamo.key(*keys.fault_counter(fault, version)),
-        UpdateExpression="ADD fired :one SET budget = :budget",
-        ConditionExpression="attribute_not_exists(fired) OR fired < :budget",
-        ExpressionAttributeValues={":one": {"N": "1"}, ":budget": {"N": str(budget)}}) is not None
+    return (
+        dynamo.conditional_update(
+            TableName=dynamo.table("ledger"),
+            Key=dynamo.key(*keys.fault_counter(fault, version)),
+            UpdateExpression="ADD fired :one SET budget = :budget",
+            ConditionExpression="attribute_not_exists(fired) OR fired < :budget",
+            ExpressionAttributeValues={":one": {"N": "1"}, ":budget": {"N": str(budget)}},
+        )
+        is not None
+    )

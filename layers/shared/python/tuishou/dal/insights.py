@@ -43,15 +43,28 @@ _BATCH_KEYS = 100
 def _add(table_short_name: str, pk_sk: tuple[str, str], amounts: dict[str, int]) -> dict[str, Any]:
     names = {f"#f{i}": name for i, name in enumerate(amounts)}
     values = {f":v{i}": {"N": str(amount)} for i, amount in enumerate(amounts.values())}
-    return {"Update": {
-        "TableName": table(table_short_name), "Key": key(*pk_sk),
-        "UpdateExpression": "ADD " + ", ".join(f"#f{i} :v{i}" for i in range(len(amounts))),
-        "ExpressionAttributeNames": names, "ExpressionAttributeValues": values,
-    }}
+    return {
+        "Update": {
+            "TableName": table(table_short_name),
+            "Key": key(*pk_sk),
+            "UpdateExpression": "ADD " + ", ".join(f"#f{i} :v{i}" for i in range(len(amounts))),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+    }
 
 
-def window_updates(promoter_id: str, product_id: str, channel: str, field: str, at: datetime, *,
-                   shard: int | None = None, revenue_minor: int = 0, commission_minor: int = 0) -> list[dict[str, Any]]:
+def window_updates(
+    promoter_id: str,
+    product_id: str,
+    channel: str,
+    field: str,
+    at: datetime,
+    *,
+    shard: int | None = None,
+    revenue_minor: int = 0,
+    commission_minor: int = 0,
+) -> list[dict[str, Any]]:
     """TransactWriteItems ``Update`` items adding one ``field`` event (clicks | promotions | transactions)
     on ``at``'s UTC day to the product x day shard, channel x product x day and promoter x product x day
     aggregates (+3 items). A sale also adds its revenue and commission."""
@@ -64,19 +77,33 @@ def window_updates(promoter_id: str, product_id: str, channel: str, field: str, 
     if commission_minor:
         amounts["commission_minor"] = commission_minor
     chosen = secrets.randbelow(PRODUCT_COUNTER_SHARDS) if shard is None else shard
-    return [_add("tracking", keys.day_totals(product_id, day, chosen), amounts),
-            _add("tracking", keys.day_channel(product_id, day, channel), amounts),
-            _add("tracking", keys.day_promoter(product_id, day, promoter_id), amounts)]
+    return [
+        _add("tracking", keys.day_totals(product_id, day, chosen), amounts),
+        _add("tracking", keys.day_channel(product_id, day, channel), amounts),
+        _add("tracking", keys.day_promoter(product_id, day, promoter_id), amounts),
+    ]
 
 
-def sale_updates(promoter_id: str, product: dict[str, Any], channel: str, at: datetime,
-                 amount_minor: int, commission_minor: int) -> list[dict[str, Any]]:
+def sale_updates(
+    promoter_id: str, product: dict[str, Any], channel: str, at: datetime, amount_minor: int, commission_minor: int
+) -> list[dict[str, Any]]:
     """What a settlement adds for insights (+4 items): the three per-day aggregates with the sale's
     revenue and commission, and one more transaction in the promoter's count for the product's category."""
-    category = _add("tracking", keys.promoter_categories(promoter_id),
-                    {f"{keys.CATEGORY_ATTRIBUTE_PREFIX}{product['category']}": 1})
-    return [*window_updates(promoter_id, product["product_id"], channel, "transactions", at,
-                            revenue_minor=amount_minor, commission_minor=commission_minor), category]
+    category = _add(
+        "tracking", keys.promoter_categories(promoter_id), {f"{keys.CATEGORY_ATTRIBUTE_PREFIX}{product['category']}": 1}
+    )
+    return [
+        *window_updates(
+            promoter_id,
+            product["product_id"],
+            channel,
+            "transactions",
+            at,
+            revenue_minor=amount_minor,
+            commission_minor=commission_minor,
+        ),
+        category,
+    ]
 
 
 # ---------------------------------------------------------------- active-task index (CatalogTable)
@@ -86,30 +113,64 @@ def active_task_item(product: dict[str, Any]) -> dict[str, Any]:
     pk, sk = keys.active_task(product["product_id"])
     if product["status"] != "active":
         return {"Delete": {"TableName": table("catalog"), "Key": key(pk, sk)}}
-    fields = {name: product.get(name) for name in ("product_id", "merchant_id", "title", "category", "price_minor",
-                                                    "currency", "reward_rules", "created_at")}
-    return {"Put": {"TableName": table("catalog"), "Item": to_item({
-        **fields, "pk": pk, "sk": sk, "gsi1pk": keys.ACTIVE_TASKS_INDEX,
-        "gsi1sk": f"{product['merchant_id']}#{product['product_id']}"})}}
+    fields = {
+        name: product.get(name)
+        for name in (
+            "product_id",
+            "merchant_id",
+            "title",
+            "category",
+            "price_minor",
+            "currency",
+            "reward_rules",
+            "created_at",
+        )
+    }
+    return {
+        "Put": {
+            "TableName": table("catalog"),
+            "Item": to_item(
+                {
+                    **fields,
+                    "pk": pk,
+                    "sk": sk,
+                    "gsi1pk": keys.ACTIVE_TASKS_INDEX,
+                    "gsi1sk": f"{product['merchant_id']}#{product['product_id']}",
+                }
+            ),
+        }
+    }
 
 
 def active_tasks() -> Iterator[dict[str, Any]]:
     """Every active product, grouped by merchant (GSI1 ``ACTIVETASKS``; one item per active task, pages of 1 MB)."""
-    yield from query_all(**{"TableName": table("catalog"), "IndexName": "GSI1",
-                           "KeyConditionExpression": "gsi1pk = :pk",
-                           "ExpressionAttributeValues": {":pk": {"S": keys.ACTIVE_TASKS_INDEX}}})
+    yield from query_all(
+        **{
+            "TableName": table("catalog"),
+            "IndexName": "GSI1",
+            "KeyConditionExpression": "gsi1pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": keys.ACTIVE_TASKS_INDEX}},
+        }
+    )
 
 
 # ---------------------------------------------------------------- reading aggregates
 def window_items(product_id: str, first_day: str, last_day: str) -> list[dict[str, Any]]:
     """Every per-day aggregate item of the product from ``first_day`` to ``last_day`` (UTC days,
     inclusive): one Query; items read = days x (shards + channels + promoters active that day)."""
-    return list(query_all(**{
-        "TableName": table("tracking"),
-        "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
-        "ExpressionAttributeValues": {":pk": {"S": keys.product_stats(product_id)}, ":first": {"S": first_day},
-                                      ":last": {"S": f"{last_day}#~"}},
-    }))
+    return list(
+        query_all(
+            **{
+                "TableName": table("tracking"),
+                "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
+                "ExpressionAttributeValues": {
+                    ":pk": {"S": keys.product_stats(product_id)},
+                    ":first": {"S": first_day},
+                    ":last": {"S": f"{last_day}#~"},
+                },
+            }
+        )
+    )
 
 
 def promoters_context(promoter_ids: list[str]) -> dict[str, tuple[dict[str, Any] | None, dict[str, int]]]:
@@ -119,15 +180,21 @@ def promoters_context(promoter_ids: list[str]) -> dict[str, tuple[dict[str, Any]
     found: dict[tuple[str, str, str], dict[str, Any]] = {}
     per_request = _BATCH_KEYS // 2
     for start in range(0, len(wanted), per_request):
-        chunk = wanted[start:start + per_request]
-        found.update(batch_get({"users": [keys.profile(p) for p in chunk],
-                                "tracking": [keys.promoter_categories(p) for p in chunk]}))
+        chunk = wanted[start : start + per_request]
+        found.update(
+            batch_get(
+                {"users": [keys.profile(p) for p in chunk], "tracking": [keys.promoter_categories(p) for p in chunk]}
+            )
+        )
     result = {}
     for promoter_id in wanted:
         profile = found.get(("users", *keys.profile(promoter_id)))
         counts_item = found.get(("tracking", *keys.promoter_categories(promoter_id))) or {}
-        counts = {name[len(keys.CATEGORY_ATTRIBUTE_PREFIX):]: int(value) for name, value in counts_item.items()
-                  if name.startswith(keys.CATEGORY_ATTRIBUTE_PREFIX)}
+        counts = {
+            name[len(keys.CATEGORY_ATTRIBUTE_PREFIX) :]: int(value)
+            for name, value in counts_item.items()
+            if name.startswith(keys.CATEGORY_ATTRIBUTE_PREFIX)
+        }
         result[promoter_id] = (profile, counts)
     return result
 
@@ -139,11 +206,21 @@ def claim_marker(merchant_id: str, period: str, signal: str, subject: str, now: 
     False when it was sent, or another run holds a fresh claim."""
     pk, sk = keys.insight_marker(merchant_id, period, signal, subject)
     try:
-        put("users", {"pk": pk, "sk": sk, "status": "claimed", "claimed_at": now, "signal": signal,
-                      "subject": subject, "period": period},
+        put(
+            "users",
+            {
+                "pk": pk,
+                "sk": sk,
+                "status": "claimed",
+                "claimed_at": now,
+                "signal": signal,
+                "subject": subject,
+                "period": period,
+            },
             ConditionExpression="attribute_not_exists(pk) OR (#status = :claimed AND claimed_at < :stale)",
             ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":claimed": {"S": "claimed"}, ":stale": {"S": stale_before}})
+            ExpressionAttributeValues={":claimed": {"S": "claimed"}, ":stale": {"S": stale_before}},
+        )
     except ConditionFailed:
         return False
     return True
@@ -151,15 +228,25 @@ def claim_marker(merchant_id: str, period: str, signal: str, subject: str, now: 
 
 def confirm_marker(merchant_id: str, period: str, signal: str, subject: str, notification_id: str, now: str) -> None:
     pk, sk = keys.insight_marker(merchant_id, period, signal, subject)
-    call("update_item", TableName=table("users"), Key=key(pk, sk),
-         UpdateExpression="SET #status = :sent, sent_at = :now, notification_id = :nid",
-         ExpressionAttributeNames={"#status": "status"},
-         ExpressionAttributeValues={":sent": {"S": "sent"}, ":now": {"S": now}, ":nid": {"S": notification_id}})
+    call(
+        "update_item",
+        TableName=table("users"),
+        Key=key(pk, sk),
+        UpdateExpression="SET #status = :sent, sent_at = :now, notification_id = :nid",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={":sent": {"S": "sent"}, ":now": {"S": now}, ":nid": {"S": notification_id}},
+    )
 
 
 def release_marker(merchant_id: str, period: str, signal: str, subject: str) -> None:
     """Drop a claim whose notification failed, so a retried run sends it (never drops a sent marker)."""
     pk, sk = keys.insight_marker(merchant_id, period, signal, subject)
     with contextlib.suppress(ConditionFailed):  # already sent (or already released): nothing to undo
-        call("delete_item", TableName=table("users"), Key=key(pk, sk), ConditionExpression="#status = :claimed",
-             ExpressionAttributeNames={"#status": "status"}, ExpressionAttributeValues={":claimed": {"S": "claimed"}})
+        call(
+            "delete_item",
+            TableName=table("users"),
+            Key=key(pk, sk),
+            ConditionExpression="#status = :claimed",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":claimed": {"S": "claimed"}},
+        )

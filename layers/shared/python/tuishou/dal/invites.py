@@ -19,13 +19,29 @@ def create_invite(promoter_id: str, code: str, created_at: str) -> bool:
     code_pk, code_sk = keys.invite(code)
     record = {"invite_code": code, "promoter_id": promoter_id, "created_at": created_at}
     items = [
-        {"ConditionCheck": {"TableName": users, "Key": dynamo.key(*keys.profile(promoter_id)),
-                            "ConditionExpression": "#role = :promoter", "ExpressionAttributeNames": {"#role": "role"},
-                            "ExpressionAttributeValues": {":promoter": {"S": "promoter"}}}},
-        {"Put": {"TableName": users, "Item": dynamo.to_item({"pk": mine_pk, "sk": mine_sk, **record}),
-                 "ConditionExpression": "attribute_not_exists(pk)"}},
-        {"Put": {"TableName": users, "Item": dynamo.to_item({"pk": code_pk, "sk": code_sk, **record}),
-                 "ConditionExpression": "attribute_not_exists(pk)"}},
+        {
+            "ConditionCheck": {
+                "TableName": users,
+                "Key": dynamo.key(*keys.profile(promoter_id)),
+                "ConditionExpression": "#role = :promoter",
+                "ExpressionAttributeNames": {"#role": "role"},
+                "ExpressionAttributeValues": {":promoter": {"S": "promoter"}},
+            }
+        },
+        {
+            "Put": {
+                "TableName": users,
+                "Item": dynamo.to_item({"pk": mine_pk, "sk": mine_sk, **record}),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+        {
+            "Put": {
+                "TableName": users,
+                "Item": dynamo.to_item({"pk": code_pk, "sk": code_sk, **record}),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
     ]
     try:
         dynamo.transact(items)

@@ -34,31 +34,63 @@ def posting_items(*transactions: LedgerTransaction) -> list[dict[str, Any]]:
         for posting in txn.postings:
             entry_id = new_id("ent")
             pk, sk = keys.account_entry(posting.account_id, txn.created_at, entry_id)
-            items.append({"Put": {"TableName": _ledger(), "Item": dynamo.to_item({
-                "pk": pk, "sk": sk, "entry_id": entry_id, "transaction_id": txn.transaction_id,
-                "account_id": posting.account_id, "kind": posting.kind, "amount_minor": posting.amount_minor,
-                "side": "credit" if posting.amount_minor > 0 else "debit", "currency": txn.currency,
-                "created_at": txn.created_at, "reference": txn.reference,
-            }), "ConditionExpression": "attribute_not_exists(pk)"}})
+            items.append(
+                {
+                    "Put": {
+                        "TableName": _ledger(),
+                        "Item": dynamo.to_item(
+                            {
+                                "pk": pk,
+                                "sk": sk,
+                                "entry_id": entry_id,
+                                "transaction_id": txn.transaction_id,
+                                "account_id": posting.account_id,
+                                "kind": posting.kind,
+                                "amount_minor": posting.amount_minor,
+                                "side": "credit" if posting.amount_minor > 0 else "debit",
+                                "currency": txn.currency,
+                                "created_at": txn.created_at,
+                                "reference": txn.reference,
+                            }
+                        ),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
             deltas[(posting.account_id, txn.currency)] += posting.amount_minor
     now = clock.iso()
     for (account_id, currency), delta in sorted(deltas.items()):
-        items.append({"Update": {
-            "TableName": _ledger(), "Key": dynamo.key(*keys.account_balance(account_id, currency)),
-            "UpdateExpression": "ADD balance_minor :delta SET account_id = :account, currency = :currency, "
-                                "updated_at = :now",
-            "ExpressionAttributeValues": {":delta": dynamo.to_value(delta), ":account": {"S": account_id},
-                                          ":currency": {"S": currency}, ":now": {"S": now}},
-        }})
+        items.append(
+            {
+                "Update": {
+                    "TableName": _ledger(),
+                    "Key": dynamo.key(*keys.account_balance(account_id, currency)),
+                    "UpdateExpression": "ADD balance_minor :delta SET account_id = :account, currency = :currency, "
+                    "updated_at = :now",
+                    "ExpressionAttributeValues": {
+                        ":delta": dynamo.to_value(delta),
+                        ":account": {"S": account_id},
+                        ":currency": {"S": currency},
+                        ":now": {"S": now},
+                    },
+                }
+            }
+        )
     return items
 
 
 def grant_put(event_id: str, transaction_id: str) -> dict[str, Any]:
     """The grant record: present iff the event's money is in the ledger. Its condition is the exactly-once."""
     pk, sk = keys.grant(event_id)
-    return {"Put": {"TableName": _ledger(), "Item": dynamo.to_item({
-        "pk": pk, "sk": sk, "event_id": event_id, "transaction_id": transaction_id, "granted_at": clock.iso()}),
-        "ConditionExpression": "attribute_not_exists(pk)"}}
+    return {
+        "Put": {
+            "TableName": _ledger(),
+            "Item": dynamo.to_item(
+                {"pk": pk, "sk": sk, "event_id": event_id, "transaction_id": transaction_id, "granted_at": clock.iso()}
+            ),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
 
 
 def event_item(event: RewardableEvent) -> dict[str, Any]:
@@ -66,18 +98,32 @@ def event_item(event: RewardableEvent) -> dict[str, Any]:
     hour on GSI1 (``EVENTS#{hour}`` / ``{occurred_at}#{event_id}``) for window scans."""
     pk, sk = keys.rewardable_event(event.event_id)
     occurred_at = clock.iso(event.occurred_at)
-    return {"pk": pk, "sk": sk, "event_id": event.event_id, "kind": event.kind, "user_id": event.user_id,
-            "amount_minor": event.amount_minor, "currency": event.currency, "occurred_at": occurred_at,
-            "recorded_at": clock.iso(), "details": event.details,
-            "gsi1pk": keys.events_in_hour(clock.hour_bucket(event.occurred_at)),
-            "gsi1sk": f"{occurred_at}#{event.event_id}"}
+    return {
+        "pk": pk,
+        "sk": sk,
+        "event_id": event.event_id,
+        "kind": event.kind,
+        "user_id": event.user_id,
+        "amount_minor": event.amount_minor,
+        "currency": event.currency,
+        "occurred_at": occurred_at,
+        "recorded_at": clock.iso(),
+        "details": event.details,
+        "gsi1pk": keys.events_in_hour(clock.hour_bucket(event.occurred_at)),
+        "gsi1sk": f"{occurred_at}#{event.event_id}",
+    }
 
 
 def event_put(event: RewardableEvent) -> dict[str, Any]:
     """The event as a transaction item (first version wins), for flows that record it atomically with
     their own state (a channel task's completion, a promoter's registration)."""
-    return {"Put": {"TableName": _ledger(), "Item": dynamo.to_item(event_item(event)),
-                    "ConditionExpression": "attribute_not_exists(pk)"}}
+    return {
+        "Put": {
+            "TableName": _ledger(),
+            "Item": dynamo.to_item(event_item(event)),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
 
 
 def put_event_if_absent(event: RewardableEvent) -> dict[str, Any]:
@@ -85,8 +131,12 @@ def put_event_if_absent(event: RewardableEvent) -> dict[str, Any]:
     stored item either way (the old one comes back with the failed condition: still one request)."""
     item = event_item(event)
     try:
-        dynamo.put("ledger", item, ConditionExpression="attribute_not_exists(pk)",
-                   ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        dynamo.put(
+            "ledger",
+            item,
+            ConditionExpression="attribute_not_exists(pk)",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
     except dynamo.ConditionFailed as failed:
         return dynamo.from_item(failed.stored) or item
     return item
@@ -95,25 +145,40 @@ def put_event_if_absent(event: RewardableEvent) -> dict[str, Any]:
 def event_granted_update(event_id: str, transaction_id: str, granted_at: str) -> dict[str, Any]:
     """Stamp the event as granted, in the grant's transaction. ``attribute_exists`` enforces that every
     grant has its event recorded first; the stamp lets a scan skip granted events without a read."""
-    return {"Update": {"TableName": _ledger(), "Key": dynamo.key(*keys.rewardable_event(event_id)),
-                       "UpdateExpression": "SET granted_at = :at, grant_transaction_id = :txn",
-                       "ConditionExpression": "attribute_exists(pk)",
-                       "ExpressionAttributeValues": {":at": {"S": granted_at}, ":txn": {"S": transaction_id}}}}
+    return {
+        "Update": {
+            "TableName": _ledger(),
+            "Key": dynamo.key(*keys.rewardable_event(event_id)),
+            "UpdateExpression": "SET granted_at = :at, grant_transaction_id = :txn",
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeValues": {":at": {"S": granted_at}, ":txn": {"S": transaction_id}},
+        }
+    }
 
 
 def event_refunded_update(event_id: str, refunded_minor: int) -> dict[str, Any]:
     """Mark an ungranted event refunded up to ``refunded_minor`` (cumulative), in the refund's transaction
     (which also checks the grant is still absent): a later grant posts only what was not refunded."""
-    return {"Update": {"TableName": _ledger(), "Key": dynamo.key(*keys.rewardable_event(event_id)),
-                       "UpdateExpression": "SET refunded_minor = :refunded",
-                       "ConditionExpression": "attribute_exists(pk)",
-                       "ExpressionAttributeValues": {":refunded": dynamo.to_value(refunded_minor)}}}
+    return {
+        "Update": {
+            "TableName": _ledger(),
+            "Key": dynamo.key(*keys.rewardable_event(event_id)),
+            "UpdateExpression": "SET refunded_minor = :refunded",
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeValues": {":refunded": dynamo.to_value(refunded_minor)},
+        }
+    }
 
 
 def grant_absent_check(event_id: str) -> dict[str, Any]:
     """A transaction item that fails once the event's grant record exists (its money is posted)."""
-    return {"ConditionCheck": {"TableName": _ledger(), "Key": dynamo.key(*keys.grant(event_id)),
-                               "ConditionExpression": "attribute_not_exists(pk)"}}
+    return {
+        "ConditionCheck": {
+            "TableName": _ledger(),
+            "Key": dynamo.key(*keys.grant(event_id)),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
 
 
 def get_event(event_id: str) -> dict[str, Any] | None:
@@ -123,18 +188,28 @@ def get_event(event_id: str) -> dict[str, Any] | None:
 def events_in_window(hour_bucket: str, start: str, end: str) -> list[dict[str, Any]]:
     """Every event of one hour bucket with ``start <= occurred_at < end`` (Query GSI1, all pages)."""
     found = dynamo.query_all(
-        TableName=_ledger(), IndexName="GSI1", KeyConditionExpression="gsi1pk = :pk AND gsi1sk BETWEEN :start AND :end",
-        ExpressionAttributeValues={":pk": {"S": keys.events_in_hour(hour_bucket)}, ":start": {"S": start},
-                                   ":end": {"S": f"{end}#"}})
+        TableName=_ledger(),
+        IndexName="GSI1",
+        KeyConditionExpression="gsi1pk = :pk AND gsi1sk BETWEEN :start AND :end",
+        ExpressionAttributeValues={
+            ":pk": {"S": keys.events_in_hour(hour_bucket)},
+            ":start": {"S": start},
+            ":end": {"S": f"{end}#"},
+        },
+    )
     return [item for item in found if item["occurred_at"] < end]
 
 
 def balances(account_id: str) -> list[dict[str, Any]]:
     """Every currency balance of an account (one Query; an account holds a handful of currencies)."""
     items, _ = dynamo.query_page(
-        TableName=_ledger(), KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-        ExpressionAttributeValues={":pk": {"S": keys.account_partition(account_id)},
-                                   ":prefix": {"S": keys.BALANCE_PREFIX}})
+        TableName=_ledger(),
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues={
+            ":pk": {"S": keys.account_partition(account_id)},
+            ":prefix": {"S": keys.BALANCE_PREFIX},
+        },
+    )
     return items
 
 
@@ -145,9 +220,12 @@ def entries(account_id: str, limit: int, cursor: str | None = None) -> tuple[lis
     if start and (start["pk"]["S"] != partition or not start["sk"]["S"].startswith(keys.ENTRY_PREFIX)):
         raise BadRequest("cursor belongs to another listing", field="cursor")
     args: dict[str, Any] = {
-        "TableName": _ledger(), "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+        "TableName": _ledger(),
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
         "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": keys.ENTRY_PREFIX}},
-        "ScanIndexForward": False, "Limit": limit}
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
     if start:
         args["ExclusiveStartKey"] = start
     return dynamo.query_page(**args)
@@ -158,6 +236,8 @@ def money_items() -> Iterator[dict[str, Any]]:
     reads, page after page). Only for the admin audit and soak checks, never on a request path: it reads
     the whole table."""
     return dynamo.scan_all(
-        TableName=_ledger(), ConsistentRead=True,
+        TableName=_ledger(),
+        ConsistentRead=True,
         FilterExpression="begins_with(sk, :entry) OR begins_with(sk, :balance)",
-        ExpressionAttributeValues={":entry": {"S": keys.ENTRY_PREFIX}, ":balance": {"S": keys.BALANCE_PREFIX}})
+        ExpressionAttributeValues={":entry": {"S": keys.ENTRY_PREFIX}, ":balance": {"S": keys.BALANCE_PREFIX}},
+    )

@@ -25,8 +25,12 @@ def recipient_settings(user_id: str) -> tuple[list[str] | None, str | None]:
 
 
 def put_preferences(user_id: str, channels: Sequence[str], updated_at: str) -> None:
-    item = {"pk": keys.notification_preferences(user_id)[0], "sk": keys.notification_preferences(user_id)[1],
-            "channels": channels, "updated_at": updated_at}
+    item = {
+        "pk": keys.notification_preferences(user_id)[0],
+        "sk": keys.notification_preferences(user_id)[1],
+        "channels": channels,
+        "updated_at": updated_at,
+    }
     dynamo.put("users", item)
 
 
@@ -39,11 +43,15 @@ def put_inbox_item(user_id: str, record: dict[str, Any]) -> None:
 def count_into_notice(key: tuple[str, str], new_notification_id: str) -> tuple[int, str]:
     """+1 on a coalescing notice item (one UpdateItem): the count so far and the notification it names —
     ``new_notification_id`` when this call created it (count 1), the first caller's otherwise."""
-    found = dynamo.call("update_item", TableName=dynamo.table("users"), Key=dynamo.key(*key),
-                        UpdateExpression="ADD #count :one SET notification_id = if_not_exists(notification_id, :id)",
-                        ExpressionAttributeNames={"#count": "count"},
-                        ExpressionAttributeValues={":one": {"N": "1"}, ":id": {"S": new_notification_id}},
-                        ReturnValues="ALL_NEW")
+    found = dynamo.call(
+        "update_item",
+        TableName=dynamo.table("users"),
+        Key=dynamo.key(*key),
+        UpdateExpression="ADD #count :one SET notification_id = if_not_exists(notification_id, :id)",
+        ExpressionAttributeNames={"#count": "count"},
+        ExpressionAttributeValues={":one": {"N": "1"}, ":id": {"S": new_notification_id}},
+        ReturnValues="ALL_NEW",
+    )
     item = dynamo.from_item(found["Attributes"])
     return int(item["count"]), item["notification_id"]
 
@@ -51,12 +59,17 @@ def count_into_notice(key: tuple[str, str], new_notification_id: str) -> tuple[i
 def revise_inbox_item(user_id: str, notification_id: str, text: str, data: dict[str, Any], at: str) -> bool:
     """Replace an inbox item's text and data (it stays unread if it was). False when it does not exist
     (yet: its first writer has not put it)."""
-    return dynamo.conditional_update(
-        TableName=dynamo.table("users"), Key=dynamo.key(*keys.notification(user_id, notification_id)),
-        UpdateExpression="SET #text = :text, #data = :data, revised_at = :at",
-        ConditionExpression="attribute_exists(pk)", ExpressionAttributeNames={"#text": "text", "#data": "data"},
-        ExpressionAttributeValues={":text": {"S": text}, ":data": dynamo.to_value(data), ":at": {"S": at}},
-    ) is not None
+    return (
+        dynamo.conditional_update(
+            TableName=dynamo.table("users"),
+            Key=dynamo.key(*keys.notification(user_id, notification_id)),
+            UpdateExpression="SET #text = :text, #data = :data, revised_at = :at",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#text": "text", "#data": "data"},
+            ExpressionAttributeValues={":text": {"S": text}, ":data": dynamo.to_value(data), ":at": {"S": at}},
+        )
+        is not None
+    )
 
 
 def list_inbox(user_id: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
@@ -69,7 +82,8 @@ def list_inbox(user_id: str, limit: int, cursor: str | None) -> tuple[list[dict[
         "TableName": dynamo.table("users"),
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
         "ExpressionAttributeValues": {":pk": {"S": pk}, ":prefix": {"S": keys.NOTIFICATION_PREFIX}},
-        "ScanIndexForward": False, "Limit": limit,
+        "ScanIndexForward": False,
+        "Limit": limit,
     }
     if start:
         args["ExclusiveStartKey"] = start
@@ -79,11 +93,13 @@ def list_inbox(user_id: str, limit: int, cursor: str | None) -> tuple[list[dict[
 def mark_read(user_id: str, notification_id: str, read_at: str) -> None:
     """One conditional UpdateItem; 404 when the user has no such notification."""
     marked = dynamo.conditional_update(
-        TableName=dynamo.table("users"), Key=dynamo.key(*keys.notification(user_id, notification_id)),
+        TableName=dynamo.table("users"),
+        Key=dynamo.key(*keys.notification(user_id, notification_id)),
         UpdateExpression="SET #read = :true, read_at = if_not_exists(read_at, :at)",
         ConditionExpression="attribute_exists(pk)",
         ExpressionAttributeNames={"#read": "read"},
-        ExpressionAttributeValues={":true": {"BOOL": True}, ":at": {"S": read_at}})
+        ExpressionAttributeValues={":true": {"BOOL": True}, ":at": {"S": read_at}},
+    )
     if marked is None:
         raise NotFound("no such notification", field="notification_id")
 
@@ -92,12 +108,17 @@ def publish(channel: str, recipient: str, kind: str, notification_id: str, text:
     """One SNS message on the notifications topic; subscribers filter on the ``channel`` attribute."""
     attributes = {"channel": channel, "recipient": recipient, "kind": kind, "notification_id": notification_id}
     response = clients.sns().publish(
-        TopicArn=settings.notifications().required("topic_arn"), Message=text,
-        MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()})
+        TopicArn=settings.notifications().required("topic_arn"),
+        Message=text,
+        MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
+    )
     return response["MessageId"]
 
 
 def send_sms(phone: str, text: str) -> None:
     """Production SMS delivery through SNS (enabled by TUISHOU_SMS_DELIVERY=sns)."""
-    clients.sns().publish(PhoneNumber=phone, Message=text,
-                   MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}})
+    clients.sns().publish(
+        PhoneNumber=phone,
+        Message=text,
+        MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
+    )

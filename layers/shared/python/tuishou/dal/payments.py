@@ -20,8 +20,7 @@ class PaymentState:
     granted: bool = False
 
 
-def load_state(provider: str, payment_id: str, click_id: str | None,
-               grant_of: str | None = None) -> PaymentState:
+def load_state(provider: str, payment_id: str, click_id: str | None, grant_of: str | None = None) -> PaymentState:
     """The payment's settlement record, a pending refund, the click and the click's quota-rescue coupon,
     and whether the event ``grant_of`` has its grant record (the sale's money is posted): one request."""
     settlement_key, pending_key = keys.settlement(provider, payment_id), keys.pending_refund(provider, payment_id)
@@ -34,10 +33,13 @@ def load_state(provider: str, payment_id: str, click_id: str | None,
     if click_key and coupon_key:
         requests["tracking"] = [click_key, coupon_key]
     found = dynamo.batch_get(requests)
-    return PaymentState(found.get(("ledger", *settlement_key)), found.get(("ledger", *pending_key)),
-                        found.get(("tracking", *click_key)) if click_key else None,
-                        found.get(("tracking", *coupon_key)) if coupon_key else None,
-                        bool(grant_key and ("ledger", *grant_key) in found))
+    return PaymentState(
+        found.get(("ledger", *settlement_key)),
+        found.get(("ledger", *pending_key)),
+        found.get(("tracking", *click_key)) if click_key else None,
+        found.get(("tracking", *coupon_key)) if coupon_key else None,
+        bool(grant_key and ("ledger", *grant_key) in found),
+    )
 
 
 def load_attribution(product_id: str, promoter_id: str, channel: str) -> tuple[dict[str, Any] | None, ...]:
@@ -46,16 +48,24 @@ def load_attribution(product_id: str, promoter_id: str, channel: str) -> tuple[d
     product_key, profile_key = keys.product(product_id), keys.profile(promoter_id)
     counter_key = keys.promoter_channel(promoter_id, channel)
     found = dynamo.batch_get({"catalog": [product_key], "users": [profile_key], "tracking": [counter_key]})
-    return (found.get(("catalog", *product_key)), found.get(("users", *profile_key)),
-            found.get(("tracking", *counter_key)))
+    return (
+        found.get(("catalog", *product_key)),
+        found.get(("users", *profile_key)),
+        found.get(("tracking", *counter_key)),
+    )
 
 
 # ---------------------------------------------------------------- transaction items
 def settlement_put(record: dict[str, Any]) -> dict[str, Any]:
     """Item 0 of every settlement transaction: the record that exists iff the payment was handled."""
     pk, sk = keys.settlement(record["provider"], record["payment_id"])
-    return {"Put": {"TableName": dynamo.table("ledger"), "Item": dynamo.to_item({"pk": pk, "sk": sk, **record}),
-                    "ConditionExpression": "attribute_not_exists(pk)"}}
+    return {
+        "Put": {
+            "TableName": dynamo.table("ledger"),
+            "Item": dynamo.to_item({"pk": pk, "sk": sk, **record}),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
 
 
 def unattributed_index(received_at: str, provider: str, payment_id: str) -> dict[str, str]:
@@ -67,72 +77,120 @@ def pending_refund_guard(provider: str, payment_id: str, seen_total: int | None)
     Together with ``settlement_absent_check`` on the refund side this serialises a refund racing its payment."""
     key = dynamo.key(*keys.pending_refund(provider, payment_id))
     if seen_total is None:
-        return {"ConditionCheck": {"TableName": dynamo.table("ledger"), "Key": key,
-                                   "ConditionExpression": "attribute_not_exists(pk)"}}
-    return {"Delete": {"TableName": dynamo.table("ledger"), "Key": key,
-                       "ConditionExpression": "refunded_minor = :seen",
-                       "ExpressionAttributeValues": {":seen": dynamo.to_value(seen_total)}}}
+        return {
+            "ConditionCheck": {
+                "TableName": dynamo.table("ledger"),
+                "Key": key,
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+    return {
+        "Delete": {
+            "TableName": dynamo.table("ledger"),
+            "Key": key,
+            "ConditionExpression": "refunded_minor = :seen",
+            "ExpressionAttributeValues": {":seen": dynamo.to_value(seen_total)},
+        }
+    }
 
 
 def settlement_absent_check(provider: str, payment_id: str) -> dict[str, Any]:
-    return {"ConditionCheck": {"TableName": dynamo.table("ledger"),
-                               "Key": dynamo.key(*keys.settlement(provider, payment_id)),
-                               "ConditionExpression": "attribute_not_exists(pk)"}}
+    return {
+        "ConditionCheck": {
+            "TableName": dynamo.table("ledger"),
+            "Key": dynamo.key(*keys.settlement(provider, payment_id)),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
 
 
-def pending_refund_raise(provider: str, payment_id: str, total: int, currency: str,
-                         refund_id: str | None) -> dict[str, Any]:
+def pending_refund_raise(
+    provider: str, payment_id: str, total: int, currency: str, refund_id: str | None
+) -> dict[str, Any]:
     """Keep the highest cumulative refund seen before the payment; a lower or equal one is a duplicate."""
-    return {"Update": {
-        "TableName": dynamo.table("ledger"), "Key": dynamo.key(*keys.pending_refund(provider, payment_id)),
-        "UpdateExpression": "SET refunded_minor = :total, currency = :currency, last_refund_id = :refund, "
-                            "updated_at = :now",
-        "ConditionExpression": "attribute_not_exists(pk) OR refunded_minor < :total",
-        "ExpressionAttributeValues": {":total": dynamo.to_value(total), ":currency": {"S": currency},
-                                      ":refund": {"S": refund_id or ""}, ":now": {"S": clock.iso()}}}}
+    return {
+        "Update": {
+            "TableName": dynamo.table("ledger"),
+            "Key": dynamo.key(*keys.pending_refund(provider, payment_id)),
+            "UpdateExpression": "SET refunded_minor = :total, currency = :currency, last_refund_id = :refund, "
+            "updated_at = :now",
+            "ConditionExpression": "attribute_not_exists(pk) OR refunded_minor < :total",
+            "ExpressionAttributeValues": {
+                ":total": dynamo.to_value(total),
+                ":currency": {"S": currency},
+                ":refund": {"S": refund_id or ""},
+                ":now": {"S": clock.iso()},
+            },
+        }
+    }
 
 
-def settlement_refund_update(provider: str, payment_id: str, previous_total: int,
-                             clawed: dict[str, int]) -> dict[str, Any]:
+def settlement_refund_update(
+    provider: str, payment_id: str, previous_total: int, clawed: dict[str, int]
+) -> dict[str, Any]:
     """Advance the cumulative refund from exactly ``previous_total``: each refund step applies once."""
     names = sorted(clawed)
-    return {"Update": {
-        "TableName": dynamo.table("ledger"), "Key": dynamo.key(*keys.settlement(provider, payment_id)),
-        "UpdateExpression": "SET " + ", ".join(f"{n} = :{n}" for n in names) + ", refund_updated_at = :now",
-        "ConditionExpression": "attribute_exists(pk) AND refunded_minor = :previous",
-        "ExpressionAttributeValues": {":previous": dynamo.to_value(previous_total), ":now": {"S": clock.iso()},
-                                      **{f":{n}": dynamo.to_value(clawed[n]) for n in names}}}}
+    return {
+        "Update": {
+            "TableName": dynamo.table("ledger"),
+            "Key": dynamo.key(*keys.settlement(provider, payment_id)),
+            "UpdateExpression": "SET " + ", ".join(f"{n} = :{n}" for n in names) + ", refund_updated_at = :now",
+            "ConditionExpression": "attribute_exists(pk) AND refunded_minor = :previous",
+            "ExpressionAttributeValues": {
+                ":previous": dynamo.to_value(previous_total),
+                ":now": {"S": clock.iso()},
+                **{f":{n}": dynamo.to_value(clawed[n]) for n in names},
+            },
+        }
+    }
 
 
 def settlement_refunded_check(provider: str, payment_id: str, refunded_minor: int) -> dict[str, Any]:
     """The payment is not settled yet, or settled with exactly ``refunded_minor`` refunded: a scan granting
     a sale net of its refunds must not miss a refund that landed after it read the event."""
-    return {"ConditionCheck": {
-        "TableName": dynamo.table("ledger"), "Key": dynamo.key(*keys.settlement(provider, payment_id)),
-        "ConditionExpression": "attribute_not_exists(pk) OR refunded_minor = :refunded",
-        "ExpressionAttributeValues": {":refunded": dynamo.to_value(refunded_minor)}}}
+    return {
+        "ConditionCheck": {
+            "TableName": dynamo.table("ledger"),
+            "Key": dynamo.key(*keys.settlement(provider, payment_id)),
+            "ConditionExpression": "attribute_not_exists(pk) OR refunded_minor = :refunded",
+            "ExpressionAttributeValues": {":refunded": dynamo.to_value(refunded_minor)},
+        }
+    }
 
 
 def refund_put(provider: str, payment_id: str, record: dict[str, Any]) -> dict[str, Any]:
     pk, sk = keys.refund(provider, payment_id, record["refunded_total_minor"])
-    return {"Put": {"TableName": dynamo.table("ledger"), "Item": dynamo.to_item({"pk": pk, "sk": sk, **record}),
-                    "ConditionExpression": "attribute_not_exists(pk)"}}
+    return {
+        "Put": {
+            "TableName": dynamo.table("ledger"),
+            "Item": dynamo.to_item({"pk": pk, "sk": sk, **record}),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
 
 
 def record_rejected(record: dict[str, Any]) -> None:
     """One UpdateItem: the first delivery's time and reason are kept, each delivery is counted."""
     pk, sk = keys.rejected_notification(record["provider"], record["notification_id"])
-    first_seen = {k: record[k] for k in ("provider", "notification_id", "reason", "field", "provider_event_id",
-                                         "received_at")}
-    first_seen.update(gsi1pk=keys.REJECTED_NOTIFICATIONS,
-                      gsi1sk=f"{record['received_at']}#{record['provider']}#{record['notification_id']}")
+    first_seen = {
+        k: record[k] for k in ("provider", "notification_id", "reason", "field", "provider_event_id", "received_at")
+    }
+    first_seen.update(
+        gsi1pk=keys.REJECTED_NOTIFICATIONS,
+        gsi1sk=f"{record['received_at']}#{record['provider']}#{record['notification_id']}",
+    )
     names = {f"#{name}": name for name in first_seen}
     values = {f":{name}": dynamo.to_value(value) for name, value in first_seen.items()}
-    dynamo.call("update_item", TableName=dynamo.table("ledger"), Key=dynamo.key(pk, sk),
-                UpdateExpression="SET " + ", ".join(f"#{n} = if_not_exists(#{n}, :{n})" for n in first_seen)
-                + ", #last = :last ADD #deliveries :one",
-                ExpressionAttributeNames={**names, "#last": "last_received_at", "#deliveries": "deliveries"},
-                ExpressionAttributeValues={**values, ":last": {"S": record["received_at"]}, ":one": {"N": "1"}})
+    dynamo.call(
+        "update_item",
+        TableName=dynamo.table("ledger"),
+        Key=dynamo.key(pk, sk),
+        UpdateExpression="SET "
+        + ", ".join(f"#{n} = if_not_exists(#{n}, :{n})" for n in first_seen)
+        + ", #last = :last ADD #deliveries :one",
+        ExpressionAttributeNames={**names, "#last": "last_received_at", "#deliveries": "deliveries"},
+        ExpressionAttributeValues={**values, ":last": {"S": record["received_at"]}, ":one": {"N": "1"}},
+    )
 
 
 # ---------------------------------------------------------------- admin listing
@@ -151,8 +209,13 @@ def _newest_first(partition: str, limit: int, cursor: str | None) -> tuple[list[
     if start and start["gsi1pk"]["S"] != partition:
         raise BadRequest("cursor belongs to another listing", field="cursor")
     args: dict[str, Any] = {
-        "TableName": dynamo.table("ledger"), "IndexName": "GSI1", "KeyConditionExpression": "gsi1pk = :pk",
-        "ExpressionAttributeValues": {":pk": {"S": partition}}, "ScanIndexForward": False, "Limit": limit}
+        "TableName": dynamo.table("ledger"),
+        "IndexName": "GSI1",
+        "KeyConditionExpression": "gsi1pk = :pk",
+        "ExpressionAttributeValues": {":pk": {"S": partition}},
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
     if start:
         args["ExclusiveStartKey"] = start
     return dynamo.query_page(**args)

@@ -45,8 +45,9 @@ def stripe() -> StripeConfig:
 
 def alipay() -> AlipayConfig:
     names = settings.providers()
-    app_id, public_key = _values(names.required("alipay_app_id_parameter"),
-                                 names.required("alipay_public_key_parameter"))
+    app_id, public_key = _values(
+        names.required("alipay_app_id_parameter"), names.required("alipay_public_key_parameter")
+    )
     return AlipayConfig(app_id.strip(), public_key)
 
 
@@ -59,7 +60,8 @@ def _provider_for(ssm_client: Any) -> SSMProvider:
 def _values(*names: str) -> list[str]:
     with clients.unavailable_on_error("provider configuration unavailable"):
         found: dict[str, Any] = _provider_for(clients.ssm()).get_parameters_by_name(
-            {name: {} for name in names}, decrypt=True, max_age=CACHE_SECONDS, raise_on_error=False)
+            {name: {} for name in names}, decrypt=True, max_age=CACHE_SECONDS, raise_on_error=False
+        )
     if found.get(_ERRORS):
         raise ConfigurationError(f"SSM parameters missing: {', '.join(found[_ERRORS])}")
     return [str(found[name]) for name in names]

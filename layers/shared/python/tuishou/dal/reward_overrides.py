@@ -10,8 +10,12 @@ from tuishou.errors import NotFound
 
 def put_override(promoter_id: str, product_id: str, override: dict[str, Any]) -> None:
     """Set the override on the promoter's profile (1 conditional UpdateItem; 404 unless a promoter)."""
-    _change_override(promoter_id, "SET #override = :override", {":override": dynamo.to_value(override)},
-                     keys.reward_override_attribute(product_id))
+    _change_override(
+        promoter_id,
+        "SET #override = :override",
+        {":override": dynamo.to_value(override)},
+        keys.reward_override_attribute(product_id),
+    )
 
 
 def remove_override(promoter_id: str, product_id: str) -> None:
@@ -21,9 +25,12 @@ def remove_override(promoter_id: str, product_id: str) -> None:
 
 def _change_override(promoter_id: str, expression: str, values: dict[str, Any], attribute: str) -> None:
     changed = dynamo.conditional_update(
-        TableName=dynamo.table("users"), Key=dynamo.key(*keys.profile(promoter_id)), UpdateExpression=expression,
+        TableName=dynamo.table("users"),
+        Key=dynamo.key(*keys.profile(promoter_id)),
+        UpdateExpression=expression,
         ConditionExpression="attribute_exists(pk) AND #role = :promoter",
         ExpressionAttributeNames={"#role": "role", "#override": attribute},
-        ExpressionAttributeValues={":promoter": {"S": "promoter"}, **values})
+        ExpressionAttributeValues={":promoter": {"S": "promoter"}, **values},
+    )
     if changed is None:
         raise NotFound("no such promoter")

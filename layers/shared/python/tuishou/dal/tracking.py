@@ -28,15 +28,19 @@ def _get(table_short_name: str, pk_sk: tuple[str, str]) -> dict[str, Any] | None
     return _plain(get(table_short_name, pk_sk))
 
 
-def link_context(promoter_id: str, product_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None,
-                                                             dict[str, Any] | None]:
+def link_context(
+    promoter_id: str, product_id: str
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None, dict[str, Any] | None]:
     """(promoter profile, product, the promoter's existing link for it) in ONE BatchGetItem over three
     tables."""
     profile, product = keys.profile(promoter_id), keys.product(product_id)
     link = keys.promoter_link(promoter_id, product_id)
     found = batch_get({"users": [profile], "catalog": [product], "tracking": [link]})
-    return (_plain(found.get(("users", *profile))), _plain(found.get(("catalog", *product))),
-            _plain(found.get(("tracking", *link))))
+    return (
+        _plain(found.get(("users", *profile))),
+        _plain(found.get(("catalog", *product))),
+        _plain(found.get(("tracking", *link))),
+    )
 
 
 def share_context(link_id: str, promoter_id: str, channel: str) -> tuple[dict[str, Any] | None, ...]:
@@ -45,8 +49,7 @@ def share_context(link_id: str, promoter_id: str, channel: str) -> tuple[dict[st
     the offer costs another read."""
     link, counter, offer = keys.link(link_id), keys.promoter_channel(promoter_id, channel), keys.channel_offer(channel)
     found = batch_get({"tracking": [link, counter], "catalog": [offer]})
-    return (_plain(found.get(("tracking", *link))), found.get(("tracking", *counter)),
-            found.get(("catalog", *offer)))
+    return (_plain(found.get(("tracking", *link))), found.get(("tracking", *counter)), found.get(("catalog", *offer)))
 
 
 def create_link(link: dict[str, Any], landing_url: str) -> None:
@@ -55,14 +58,40 @@ def create_link(link: dict[str, Any], landing_url: str) -> None:
     not_exists = "attribute_not_exists(pk)"
     tracking = table("tracking")
     items = [
-        {"Put": {"TableName": tracking, "ConditionExpression": not_exists, "Item": to_item(
-            {**link, **dict(zip(("pk", "sk"), keys.promoter_link(link["promoter_id"], link["product_id"]),
-                                strict=True))})}},
-        {"Put": {"TableName": tracking, "ConditionExpression": not_exists, "Item": to_item(
-            {**link, **dict(zip(("pk", "sk"), keys.link(link["link_id"]), strict=True))})}},
-        {"Put": {"TableName": tracking, "ConditionExpression": not_exists, "Item": to_item(
-            {**link, "landing_url": landing_url,
-             **dict(zip(("pk", "sk"), keys.link_code(link["code"]), strict=True))})}},
+        {
+            "Put": {
+                "TableName": tracking,
+                "ConditionExpression": not_exists,
+                "Item": to_item(
+                    {
+                        **link,
+                        **dict(
+                            zip(("pk", "sk"), keys.promoter_link(link["promoter_id"], link["product_id"]), strict=True)
+                        ),
+                    }
+                ),
+            }
+        },
+        {
+            "Put": {
+                "TableName": tracking,
+                "ConditionExpression": not_exists,
+                "Item": to_item({**link, **dict(zip(("pk", "sk"), keys.link(link["link_id"]), strict=True))}),
+            }
+        },
+        {
+            "Put": {
+                "TableName": tracking,
+                "ConditionExpression": not_exists,
+                "Item": to_item(
+                    {
+                        **link,
+                        "landing_url": landing_url,
+                        **dict(zip(("pk", "sk"), keys.link_code(link["code"]), strict=True)),
+                    }
+                ),
+            }
+        },
     ]
     try:
         transact(items)
@@ -82,12 +111,18 @@ def get_code(code: str) -> dict[str, Any] | None:
     return _get("tracking", keys.link_code(code))
 
 
-def _record(event_pk_sk: tuple[str, str], event: dict[str, Any], product_id: str,
-            counter_items: list[dict[str, Any]]) -> None:
+def _record(
+    event_pk_sk: tuple[str, str], event: dict[str, Any], product_id: str, counter_items: list[dict[str, Any]]
+) -> None:
     """ConditionCheck(product active) + Put(event) + counter ADDs in ONE TransactWriteItems; 410 when
     the product is paused."""
-    put = {"Put": {"TableName": table("tracking"), "ConditionExpression": "attribute_not_exists(pk)",
-                   "Item": to_item({**event, "pk": event_pk_sk[0], "sk": event_pk_sk[1]})}}
+    put = {
+        "Put": {
+            "TableName": table("tracking"),
+            "ConditionExpression": "attribute_not_exists(pk)",
+            "Item": to_item({**event, "pk": event_pk_sk[0], "sk": event_pk_sk[1]}),
+        }
+    }
     try:
         transact([active_product_check(product_id), put, *counter_items])
     except Cancelled as cancelled:
@@ -107,7 +142,10 @@ def record_click(click: dict[str, Any], counter_items: list[dict[str, Any]]) -> 
 def promoter_task_counters(promoter_id: str, limit: int) -> dict[str, dict[str, Any]]:
     """The promoter's per-task counters (history), at most ``limit`` items (1 Query)."""
     pk, _ = keys.promoter_task_history(promoter_id, "")
-    items, _ = query_page(TableName=table("tracking"), Limit=limit,
-                          KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-                          ExpressionAttributeValues={":pk": {"S": pk}, ":prefix": {"S": keys.PROMOTER_TASK_PREFIX}})
-    return {item["sk"][len(keys.PROMOTER_TASK_PREFIX):]: item for item in items}
+    items, _ = query_page(
+        TableName=table("tracking"),
+        Limit=limit,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues={":pk": {"S": pk}, ":prefix": {"S": keys.PROMOTER_TASK_PREFIX}},
+    )
+    return {item["sk"][len(keys.PROMOTER_TASK_PREFIX) :]: item for item in items}

@@ -23,20 +23,25 @@ def statement(account_id: str, limit: int, cursor: str | None) -> AccountRespons
     return AccountResponse(
         balances=[Balance(currency=b["currency"], balance_minor=int(b["balance_minor"])) for b in balances],
         entries=[Entry(**{k: e[k] for k in Entry.model_fields}) for e in items],
-        next_cursor=next_cursor)
+        next_cursor=next_cursor,
+    )
 
 
 def unattributed_payments(limit: int, cursor: str | None) -> UnattributedPaymentsResponse:
     items, next_cursor = payments_dal.unattributed(limit, cursor)
     return UnattributedPaymentsResponse(
-        items=[UnattributedPayment.model_validate({k: i.get(k) for k in UnattributedPayment.model_fields})
-               for i in items],
-        next_cursor=next_cursor)
+        items=[
+            UnattributedPayment.model_validate({k: i.get(k) for k in UnattributedPayment.model_fields}) for i in items
+        ],
+        next_cursor=next_cursor,
+    )
 
 
 def rejected_notifications(limit: int, cursor: str | None) -> RejectedNotificationsResponse:
     items, next_cursor = payments_dal.rejected(limit, cursor)
     return RejectedNotificationsResponse(
-        items=[RejectedNotification.model_validate({k: i.get(k) for k in RejectedNotification.model_fields})
-               for i in items],
-        next_cursor=next_cursor)
+        items=[
+            RejectedNotification.model_validate({k: i.get(k) for k in RejectedNotification.model_fields}) for i in items
+        ],
+        next_cursor=next_cursor,
+    )

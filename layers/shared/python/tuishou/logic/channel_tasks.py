@@ -76,12 +76,15 @@ class ActiveTask:
 
     @property
     def met(self) -> bool:
-        return ((self.target_transactions is None or self.transactions >= self.target_transactions)
-                and (self.target_promotions is None or self.promotions >= self.target_promotions))
+        return (self.target_transactions is None or self.transactions >= self.target_transactions) and (
+            self.target_promotions is None or self.promotions >= self.target_promotions
+        )
 
     def remaining(self) -> tuple[int, int]:
-        return (max(0, (self.target_transactions or 0) - self.transactions),
-                max(0, (self.target_promotions or 0) - self.promotions))
+        return (
+            max(0, (self.target_transactions or 0) - self.transactions),
+            max(0, (self.target_promotions or 0) - self.promotions),
+        )
 
 
 class Unread:
@@ -106,10 +109,11 @@ def create_template(body: ChannelTaskTemplateIn) -> ChannelTaskTemplate:
     if body.target_transactions is None and body.target_promotions is None:
         raise Unprocessable("give target_transactions and/or target_promotions", field="target_transactions")
     if body.coupon_threshold and body.target_transactions is None:
-        raise Unprocessable("coupons rescue a transaction quota: set target_transactions or coupon_threshold 0",
-                            field="coupon_threshold")
-    template = ChannelTaskTemplate(template_id=ids.new_id(TEMPLATE_PREFIX), created_at=clock.iso(),
-                                   **body.model_dump())
+        raise Unprocessable(
+            "coupons rescue a transaction quota: set target_transactions or coupon_threshold 0",
+            field="coupon_threshold",
+        )
+    template = ChannelTaskTemplate(template_id=ids.new_id(TEMPLATE_PREFIX), created_at=clock.iso(), **body.model_dump())
     store.put_template(template.model_dump())
     return template
 
@@ -123,13 +127,18 @@ def _template(item: Mapping[str, Any]) -> ChannelTaskTemplate:
 
 
 def _offer_view(template: ChannelTaskTemplate) -> ChannelTaskView:
-    return ChannelTaskView(template_id=template.template_id, channel=template.channel, status="offered",
-                           targets=Counts(transactions=template.target_transactions,
-                                          promotions=template.target_promotions),
-                           progress=Counts(transactions=_zero_if(template.target_transactions),
-                                           promotions=_zero_if(template.target_promotions)),
-                           duration_hours=template.duration_hours, bonus_minor=template.bonus_minor,
-                           currency=template.currency)
+    return ChannelTaskView(
+        template_id=template.template_id,
+        channel=template.channel,
+        status="offered",
+        targets=Counts(transactions=template.target_transactions, promotions=template.target_promotions),
+        progress=Counts(
+            transactions=_zero_if(template.target_transactions), promotions=_zero_if(template.target_promotions)
+        ),
+        duration_hours=template.duration_hours,
+        bonus_minor=template.bonus_minor,
+        currency=template.currency,
+    )
 
 
 def _zero_if(target: int | None) -> int | None:
@@ -161,34 +170,58 @@ def accept(promoter_id: str, template_id: str) -> ChannelTaskView:
     deadline = now + timedelta(hours=template.duration_hours)
     remind_at = max(now, deadline - timedelta(hours=template.reminder_threshold_hours))
     task_id = ids.new_id(TASK_PREFIX)
-    terms = {"task_id": task_id, "template_id": template_id, "accepted_at": now_iso,
-             "deadline_at": clock.iso(deadline), "target_transactions": template.target_transactions,
-             "target_promotions": template.target_promotions, "bonus_minor": template.bonus_minor,
-             "currency": template.currency, "coupon_threshold": template.coupon_threshold,
-             "coupon_value_minor": template.coupon_value_minor}
+    terms = {
+        "task_id": task_id,
+        "template_id": template_id,
+        "accepted_at": now_iso,
+        "deadline_at": clock.iso(deadline),
+        "target_transactions": template.target_transactions,
+        "target_promotions": template.target_promotions,
+        "bonus_minor": template.bonus_minor,
+        "currency": template.currency,
+        "coupon_threshold": template.coupon_threshold,
+        "coupon_value_minor": template.coupon_value_minor,
+    }
     terms = {k: v for k, v in terms.items() if v is not None}
-    task = {**terms, "promoter_id": promoter_id, "channel": template.channel, "task_status": "active",
-            "duration_hours": template.duration_hours, "reminder_threshold_hours": template.reminder_threshold_hours,
-            "remind_at": clock.iso(remind_at)}
-    replaced = _expired_holder(store.get_pointer(promoter_id, template.channel), promoter_id, template.channel,
-                               template_id, now_iso)
+    task = {
+        **terms,
+        "promoter_id": promoter_id,
+        "channel": template.channel,
+        "task_status": "active",
+        "duration_hours": template.duration_hours,
+        "reminder_threshold_hours": template.reminder_threshold_hours,
+        "remind_at": clock.iso(remind_at),
+    }
+    replaced = _expired_holder(
+        store.get_pointer(promoter_id, template.channel), promoter_id, template.channel, template_id, now_iso
+    )
     store.start_task(task, terms, now_iso, replaced)
-    logger.info("channel task accepted", extra={"task_id": task_id, "template_id": template_id,
-                                                "channel": template.channel})
+    logger.info(
+        "channel task accepted", extra={"task_id": task_id, "template_id": template_id, "channel": template.channel}
+    )
     return _task_view(task, None, now_iso)
 
 
-def _expired_holder(pointer: Mapping[str, Any] | None, promoter_id: str, channel: str, template_id: str,
-                    now: str) -> dict[str, Any] | None:
+def _expired_holder(
+    pointer: Mapping[str, Any] | None, promoter_id: str, channel: str, template_id: str, now: str
+) -> dict[str, Any] | None:
     """The task holding the channel pointer when it is past its deadline (a live one makes accept a 409)."""
     active = active_task_from(pointer, promoter_id, channel)
     if active is None:
         return None
     if active.deadline_at > now:
-        raise Conflict("this task is already active" if active.template_id == template_id
-                       else "another task is active on this channel", field="template_id")
-    return {"task_id": active.task_id, "template_id": active.template_id, "transactions": active.transactions,
-            "promotions": active.promotions}
+        raise Conflict(
+            "this task is already active"
+            if active.template_id == template_id
+            else "another task is active on this channel",
+            field="template_id",
+        )
+    return {
+        "task_id": active.task_id,
+        "template_id": active.template_id,
+        "transactions": active.transactions,
+        "promotions": active.promotions,
+    }
 
 
 def list_for_promoter(promoter_id: str) -> ChannelTaskList:
@@ -198,8 +231,10 @@ def list_for_promoter(promoter_id: str) -> ChannelTaskList:
     tasks = store.list_tasks(promoter_id)
     live_channels = [t["channel"] for t in tasks if t.get("task_status") == "active"]
     pointers = store.get_pointers(promoter_id, live_channels)
-    views = [_task_view(t, active_task_from(pointers.get(t["channel"]), promoter_id, t["channel"]), now)
-             for t in sorted(tasks, key=lambda t: t["accepted_at"], reverse=True)]
+    views = [
+        _task_view(t, active_task_from(pointers.get(t["channel"]), promoter_id, t["channel"]), now)
+        for t in sorted(tasks, key=lambda t: t["accepted_at"], reverse=True)
+    ]
     taken = {t["template_id"] for t in tasks}
     offers = sorted((_template(o) for o in store.list_offers()), key=lambda o: o.channel)
     views += [_offer_view(o) for o in offers if o.template_id not in taken]
@@ -216,12 +251,22 @@ def _task_view(task: Mapping[str, Any], live: ActiveTask | None, now: str) -> Ch
         status = "expired"
     targets = Counts(transactions=task.get("target_transactions"), promotions=task.get("target_promotions"))
     return ChannelTaskView(
-        template_id=task["template_id"], task_id=task["task_id"], channel=task["channel"], status=status,
-        targets=targets, progress=Counts(
+        template_id=task["template_id"],
+        task_id=task["task_id"],
+        channel=task["channel"],
+        status=status,
+        targets=targets,
+        progress=Counts(
             transactions=None if targets.transactions is None else transactions,
-            promotions=None if targets.promotions is None else promotions),
-        accepted_at=task["accepted_at"], deadline=task["deadline_at"], duration_hours=task["duration_hours"],
-        bonus_minor=task["bonus_minor"], currency=task["currency"], completed_at=task.get("completed_at"))
+            promotions=None if targets.promotions is None else promotions,
+        ),
+        accepted_at=task["accepted_at"],
+        deadline=task["deadline_at"],
+        duration_hours=task["duration_hours"],
+        bonus_minor=task["bonus_minor"],
+        currency=task["currency"],
+        completed_at=task.get("completed_at"),
+    )
 
 
 # ---------------------------------------------------------------- the active-task pointer
@@ -232,13 +277,21 @@ def active_task_from(counter_item: Mapping[str, Any] | None, promoter_id: str, c
     if counter_item is None or not terms:
         return None
     return ActiveTask(
-        promoter_id=promoter_id, channel=channel, task_id=terms["task_id"], template_id=terms["template_id"],
-        accepted_at=terms["accepted_at"], deadline_at=terms["deadline_at"],
-        target_transactions=terms.get("target_transactions"), target_promotions=terms.get("target_promotions"),
-        bonus_minor=terms["bonus_minor"], currency=terms["currency"],
-        coupon_threshold=terms.get("coupon_threshold", 0), coupon_value_minor=terms.get("coupon_value_minor", 0),
+        promoter_id=promoter_id,
+        channel=channel,
+        task_id=terms["task_id"],
+        template_id=terms["template_id"],
+        accepted_at=terms["accepted_at"],
+        deadline_at=terms["deadline_at"],
+        target_transactions=terms.get("target_transactions"),
+        target_promotions=terms.get("target_promotions"),
+        bonus_minor=terms["bonus_minor"],
+        currency=terms["currency"],
+        coupon_threshold=terms.get("coupon_threshold", 0),
+        coupon_value_minor=terms.get("coupon_value_minor", 0),
         transactions=int(counter_item.get(store.POINTER_TX, 0)),
-        promotions=int(counter_item.get(store.POINTER_PROMO, 0)))
+        promotions=int(counter_item.get(store.POINTER_PROMO, 0)),
+    )
 
 
 def active_task(promoter_id: str, channel: str) -> ActiveTask | None:
@@ -251,9 +304,15 @@ def resolve_active(promoter_id: str, channel: str, active: ActiveTask | Unread |
 
 
 # ---------------------------------------------------------------- progress hooks
-def record_channel_promotion(promoter_id: str, channel: str, at: datetime, *, grant: Grant = grant_bonus,
-                             event_ref: str | None = None,
-                             active: ActiveTask | Unread | None = UNREAD) -> Progress:
+def record_channel_promotion(
+    promoter_id: str,
+    channel: str,
+    at: datetime,
+    *,
+    grant: Grant = grant_bonus,
+    event_ref: str | None = None,
+    active: ActiveTask | Unread | None = UNREAD,
+) -> Progress:
     """Hook for the share flow: one promotion on ``channel`` at ``at``. ``event_ref`` (e.g. the share id)
     makes a retried call count once. Requests: 0 when ``active`` is given and no task counts promotions
     there, else ≤ 1 GetItem (only when ``active`` is not given) + 1 conditional UpdateItem; on completion
@@ -261,9 +320,15 @@ def record_channel_promotion(promoter_id: str, channel: str, at: datetime, *, gr
     return _record(promoter_id, channel, at, "promotions", f"pr:{event_ref}" if event_ref else None, grant, active)
 
 
-def record_channel_transaction(promoter_id: str, channel: str, at: datetime, event_ref: str, *,
-                               grant: Grant = grant_bonus,
-                               active: ActiveTask | Unread | None = UNREAD) -> Progress:
+def record_channel_transaction(
+    promoter_id: str,
+    channel: str,
+    at: datetime,
+    event_ref: str,
+    *,
+    grant: Grant = grant_bonus,
+    active: ActiveTask | Unread | None = UNREAD,
+) -> Progress:
     """Hook for the settlement flow: one settled sale on ``channel`` at ``at`` (the payment time).
     ``event_ref`` (provider:payment id) makes duplicate deliveries count once. Requests as for promotions."""
     if not event_ref:
@@ -271,8 +336,15 @@ def record_channel_transaction(promoter_id: str, channel: str, at: datetime, eve
     return _record(promoter_id, channel, at, "transactions", f"tx:{event_ref}", grant, active)
 
 
-def _record(promoter_id: str, channel: str, at: datetime, dimension: str, ref: str | None, grant: Grant,
-            active: ActiveTask | Unread | None) -> Progress:
+def _record(
+    promoter_id: str,
+    channel: str,
+    at: datetime,
+    dimension: str,
+    ref: str | None,
+    grant: Grant,
+    active: ActiveTask | Unread | None,
+) -> Progress:
     task = resolve_active(promoter_id, channel, active)
     at_iso = clock.iso(at)
     if task is None:
@@ -291,9 +363,14 @@ def _record(promoter_id: str, channel: str, at: datetime, dimension: str, ref: s
 
 def bonus_event(task: ActiveTask, completed_at: str) -> RewardableEvent:
     return RewardableEvent(
-        event_id=f"{CHANNEL_BONUS}:{task.task_id}", kind=CHANNEL_BONUS, user_id=task.promoter_id,
-        amount_minor=task.bonus_minor, currency=task.currency, occurred_at=clock.parse_iso(completed_at),
-        details={"task_id": task.task_id, "template_id": task.template_id, "channel": task.channel})
+        event_id=f"{CHANNEL_BONUS}:{task.task_id}",
+        kind=CHANNEL_BONUS,
+        user_id=task.promoter_id,
+        amount_minor=task.bonus_minor,
+        currency=task.currency,
+        occurred_at=clock.parse_iso(completed_at),
+        details={"task_id": task.task_id, "template_id": task.template_id, "channel": task.channel},
+    )
 
 
 def _complete(task: ActiveTask, grant: Grant) -> bool:
@@ -303,17 +380,31 @@ def _complete(task: ActiveTask, grant: Grant) -> bool:
     finds by its hour bucket and grants (docs/compensation.md)."""
     completed_at = clock.iso()
     event = bonus_event(task, completed_at)
-    won = store.complete_task(task.promoter_id, task.template_id, task.channel, task.task_id,
-                              {"transactions": task.transactions, "promotions": task.promotions}, completed_at,
-                              ledger_dal.event_put(event))
+    won = store.complete_task(
+        task.promoter_id,
+        task.template_id,
+        task.channel,
+        task.task_id,
+        {"transactions": task.transactions, "promotions": task.promotions},
+        completed_at,
+        ledger_dal.event_put(event),
+    )
     if not won:
         return False
     granted_now = grant(event)
     logger.info("channel bonus grant", extra={"event_id": event.event_id, "granted_now": granted_now})
-    notify(task.promoter_id, "channel_bonus_completed",
-           f"Channel bonus earned on {task.channel}: {format_minor(task.bonus_minor, task.currency)}",
-           {"task_id": task.task_id, "template_id": task.template_id, "channel": task.channel,
-            "bonus_minor": task.bonus_minor, "currency": task.currency})
+    notify(
+        task.promoter_id,
+        "channel_bonus_completed",
+        f"Channel bonus earned on {task.channel}: {format_minor(task.bonus_minor, task.currency)}",
+        {
+            "task_id": task.task_id,
+            "template_id": task.template_id,
+            "channel": task.channel,
+            "bonus_minor": task.bonus_minor,
+            "currency": task.currency,
+        },
+    )
     logger.info("channel task completed", extra={"task_id": task.task_id, "event_id": event.event_id})
     return True
 
@@ -330,7 +421,7 @@ class ReminderScan:
 
 
 def reminder_text(task: ActiveTask, now: datetime) -> str:
-    """"2 sales to go, 5 h left" (whole hours, rounded down)."""
+    """ "2 sales to go, 5 h left" (whole hours, rounded down)."""
     sales, shares = task.remaining()
     parts = []
     if sales:
@@ -373,7 +464,17 @@ def _remind(task: Mapping[str, Any], now: datetime, now_iso: str, result: Remind
         return
     text = reminder_text(live, now)
     sales, shares = live.remaining()
-    notify(promoter_id, "deadline_reminder", text,
-           {"task_id": task_id, "template_id": template_id, "channel": live.channel, "deadline": live.deadline_at,
-            "remaining_transactions": sales, "remaining_promotions": shares})
+    notify(
+        promoter_id,
+        "deadline_reminder",
+        text,
+        {
+            "task_id": task_id,
+            "template_id": template_id,
+            "channel": live.channel,
+            "deadline": live.deadline_at,
+            "remaining_transactions": sales,
+            "remaining_promotions": shares,
+        },
+    )
     result.sent += 1

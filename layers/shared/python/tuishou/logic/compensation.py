@@ -66,9 +66,20 @@ def start_sweep(at: datetime | None = None) -> str:
 
 def _create_run(kind: str, start: datetime, end: datetime, reason: str, requested_by: str) -> str:
     scan_id, now = ids.new_id(SCAN_PREFIX), clock.iso()
-    store.create_scan({"scan_id": scan_id, "kind": kind, "status": "running", "window_start": clock.iso(start),
-                       "window_end": clock.iso(end), "reason": reason, "requested_by": requested_by,
-                       "next_bucket": 0, "created_at": now, "updated_at": now})
+    store.create_scan(
+        {
+            "scan_id": scan_id,
+            "kind": kind,
+            "status": "running",
+            "window_start": clock.iso(start),
+            "window_end": clock.iso(end),
+            "reason": reason,
+            "requested_by": requested_by,
+            "next_bucket": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+    )
     logger.info("compensation scan started", extra={"scan_id": scan_id, "kind": kind})
     return scan_id
 
@@ -116,13 +127,22 @@ def run(scan_id: str, remaining_ms: Callable[[], int], max_pages: int | None = N
     while result.status == "running":
         if (max_pages is not None and result.pages >= max_pages) or (result.pages and remaining_ms() < safety):
             return result
-        chunk = buckets[next_bucket:next_bucket + per_page]
+        chunk = buckets[next_bucket : next_bucket + per_page]
         counts = _scan_page(scan, chunk)
         done = next_bucket + len(chunk) >= len(buckets)
-        if not store.commit_page(scan_id, page, next_bucket + len(chunk), done, {
-                "examined": counts.examined, "already_granted": counts.already_granted, "errors": counts.errors,
-                "nothing_owed": counts.nothing_owed},
-                clock.iso()):
+        if not store.commit_page(
+            scan_id,
+            page,
+            next_bucket + len(chunk),
+            done,
+            {
+                "examined": counts.examined,
+                "already_granted": counts.already_granted,
+                "errors": counts.errors,
+                "nothing_owed": counts.nothing_owed,
+            },
+            clock.iso(),
+        ):
             logger.info("another runner committed this page; stopping", extra={"scan_id": scan_id, "page": page})
             result.status = "superseded"
             return result
@@ -186,8 +206,7 @@ def _owed(item: dict[str, Any]) -> bool:
 def _grants_and_blocks(candidates: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
     """Which candidates have a grant record, and which of their users are blocked: BatchGetItem of at most
     100 keys each (only existing items come back, so items read ≈ the few that exist)."""
-    return store.granted_and_blocked([e["event_id"] for e in candidates],
-                                     sorted({e["user_id"] for e in candidates}))
+    return store.granted_and_blocked([e["event_id"] for e in candidates], sorted({e["user_id"] for e in candidates}))
 
 
 def _flag_reason(item: dict[str, Any], blocked: set[str], too_fast: set[tuple[str, str, str]]) -> str | None:
@@ -201,10 +220,20 @@ def _flag_reason(item: dict[str, Any], blocked: set[str], too_fast: set[tuple[st
 
 
 def _record(scan: dict[str, Any], item: dict[str, Any], status: str, reason: str) -> dict[str, Any]:
-    return {"event_id": item["event_id"], "user_id": item["user_id"], "type": item["kind"],
-            "amount_minor": int(item["amount_minor"]), "currency": item["currency"], "status": status,
-            "reason": reason, "occurred_at": item["occurred_at"], "created_at": clock.iso(),
-            "scan_id": scan["scan_id"], "window_start": scan["window_start"], "window_end": scan["window_end"]}
+    return {
+        "event_id": item["event_id"],
+        "user_id": item["user_id"],
+        "type": item["kind"],
+        "amount_minor": int(item["amount_minor"]),
+        "currency": item["currency"],
+        "status": status,
+        "reason": reason,
+        "occurred_at": item["occurred_at"],
+        "created_at": clock.iso(),
+        "scan_id": scan["scan_id"],
+        "window_start": scan["window_start"],
+        "window_end": scan["window_end"],
+    }
 
 
 def _settle_event(scan: dict[str, Any], item: dict[str, Any], flag: str | None, counts: PageCounts) -> None:
@@ -229,8 +258,9 @@ def _settle_event(scan: dict[str, Any], item: dict[str, Any], flag: str | None, 
                 counts.already_granted += 1  # a late normal grant or another scan won: nothing moved twice
                 return
             if not cancelled.conflicted:
-                raise Unprocessable(f"compensation transaction cancelled: {cancelled.reasons}",
-                                    field="event_id") from cancelled
+                raise Unprocessable(
+                    f"compensation transaction cancelled: {cancelled.reasons}", field="event_id"
+                ) from cancelled
             continue
         counts.compensated += 1
         _tell(event.user_id, record)
@@ -246,20 +276,30 @@ def _grant(event: RewardableEvent, refunded_minor: int) -> tuple[list[dict[str, 
 
 
 def notification_text(record: dict[str, Any]) -> str:
-    """"We credited ¥12.30 for your sale on 3 May that a system fault had held back." (UTC date)"""
+    """ "We credited ¥12.30 for your sale on 3 May that a system fault had held back." (UTC date)"""
     day = clock.parse_iso(record["occurred_at"])
     what = _WHAT.get(record["type"], "your reward")
-    return (f"We credited {format_minor(record['amount_minor'], record['currency'])} for {what} on "
-            f"{day.day} {day.strftime('%B')} that a system fault had held back.")
+    return (
+        f"We credited {format_minor(record['amount_minor'], record['currency'])} for {what} on "
+        f"{day.day} {day.strftime('%B')} that a system fault had held back."
+    )
 
 
 def _tell(user_id: str, record: dict[str, Any]) -> None:
     if not record["amount_minor"]:
         return  # a zero commission (the merchant's revenue was posted): nothing to tell the promoter
     try:
-        notify(user_id, "compensation", notification_text(record),
-               {"event_id": record["event_id"], "type": record["type"], "amount_minor": record["amount_minor"],
-                "currency": record["currency"]})
+        notify(
+            user_id,
+            "compensation",
+            notification_text(record),
+            {
+                "event_id": record["event_id"],
+                "type": record["type"],
+                "amount_minor": record["amount_minor"],
+                "currency": record["currency"],
+            },
+        )
     except Exception:  # the money and its record are committed; a lost notice must not undo or repeat them
         logger.exception("compensation notification failed", extra={"event_id": record["event_id"]})
 

@@ -34,8 +34,9 @@ def coupon_due(task: ActiveTask | None, at: str) -> bool:
     return 0 < remaining <= task.coupon_threshold
 
 
-def coupon_for_click(promoter_id: str, channel: str, click_id: str, at: datetime, *,
-                     active: ActiveTask | Unread | None = UNREAD) -> Coupon | None:
+def coupon_for_click(
+    promoter_id: str, channel: str, click_id: str, at: datetime, *, active: ActiveTask | Unread | None = UNREAD
+) -> Coupon | None:
     """Hook for ``GET /l/{code}``: the click's coupon when one is due (the caller appends ``tscoupon=code``
     to the redirect), else None. Requests: 0 when ``active`` is given and no coupon is due (≤ 1 GetItem
     when it is not given); when due, 1 TransactWriteItems + 1 UpdateItem (the task's notice for the hour)
@@ -45,9 +46,16 @@ def coupon_for_click(promoter_id: str, channel: str, click_id: str, at: datetime
     at_iso = clock.iso(at)
     if task is None or not coupon_due(task, at_iso):
         return None
-    coupon = Coupon(code=ids.new_code(COUPON_CODE_LENGTH).upper(), click_id=click_id, promoter_id=promoter_id,
-                    task_id=task.task_id, value_minor=task.coupon_value_minor, currency=task.currency,
-                    status="issued", issued_at=at_iso)
+    coupon = Coupon(
+        code=ids.new_code(COUPON_CODE_LENGTH).upper(),
+        click_id=click_id,
+        promoter_id=promoter_id,
+        task_id=task.task_id,
+        value_minor=task.coupon_value_minor,
+        currency=task.currency,
+        status="issued",
+        issued_at=at_iso,
+    )
     record = coupon.model_dump(exclude={"status"}) | {"coupon_status": "issued", "channel": channel}
     if not store.put_coupon(record):
         existing = store.get_click_coupon(click_id)
@@ -65,10 +73,19 @@ def _tell_promoter(promoter_id: str, channel: str, task: ActiveTask, coupon: Cou
     value = format_minor(coupon.value_minor, coupon.currency)
 
     def render(count: int) -> tuple[str, dict]:
-        text = (f"A shopper on {channel} got a {value} coupon: {to_go}" if count == 1 else
-                f"Shoppers on {channel} got {count} {value} coupons this hour: {to_go}")
-        return text, {"task_id": task.task_id, "channel": channel, "value_minor": coupon.value_minor,
-                      "currency": coupon.currency, "coupons": count, "hour": hour}
+        text = (
+            f"A shopper on {channel} got a {value} coupon: {to_go}"
+            if count == 1
+            else f"Shoppers on {channel} got {count} {value} coupons this hour: {to_go}"
+        )
+        return text, {
+            "task_id": task.task_id,
+            "channel": channel,
+            "value_minor": coupon.value_minor,
+            "currency": coupon.currency,
+            "coupons": count,
+            "hour": hour,
+        }
 
     notify_coalesced(promoter_id, "coupon_issued", keys.coupon_notice(promoter_id, task.task_id, hour), render)
 
@@ -88,6 +105,14 @@ def coupon_of_click(click_id: str) -> Coupon | None:
 
 
 def _coupon(item: dict) -> Coupon:
-    return Coupon(code=item["code"], click_id=item["click_id"], promoter_id=item["promoter_id"],
-                  task_id=item["task_id"], value_minor=item["value_minor"], currency=item["currency"],
-                  status=item["coupon_status"], issued_at=item["issued_at"], redeemed_at=item.get("redeemed_at"))
+    return Coupon(
+        code=item["code"],
+        click_id=item["click_id"],
+        promoter_id=item["promoter_id"],
+        task_id=item["task_id"],
+        value_minor=item["value_minor"],
+        currency=item["currency"],
+        status=item["coupon_status"],
+        issued_at=item["issued_at"],
+        redeemed_at=item.get("redeemed_at"),
+    )

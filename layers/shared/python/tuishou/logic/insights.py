@@ -94,8 +94,9 @@ def run(at: datetime, config: InsightsConfig | None = None) -> InsightsRun:
     result = InsightsRun((first_day, last_day), period_of(run_day, config.period_days))
     tasks = list(insights_dal.active_tasks())
     result.active_tasks = len(tasks)
-    activity = {t["product_id"]: _task_activity(insights_dal.window_items(t["product_id"], first_day, last_day))
-                for t in tasks}
+    activity = {
+        t["product_id"]: _task_activity(insights_dal.window_items(t["product_id"], first_day, last_day)) for t in tasks
+    }
     _low_performance(tasks, activity, config, result)
     _hints(tasks, activity, config, result)
     if result.failed:
@@ -113,19 +114,28 @@ class _Activity:
 
 def _task_activity(items: list[dict[str, Any]]) -> _Activity:
     by_day, _, by_promoter = product_stats.aggregate(items)
-    return _Activity(transactions=sum(d.get("transactions", 0) for d in by_day.values()),
-                     promotions=sum(d.get("promotions", 0) for d in by_day.values()),
-                     sales_by_promoter={p: t["transactions"] for p, t in by_promoter.items() if t.get("transactions")})
+    return _Activity(
+        transactions=sum(d.get("transactions", 0) for d in by_day.values()),
+        promotions=sum(d.get("promotions", 0) for d in by_day.values()),
+        sales_by_promoter={p: t["transactions"] for p, t in by_promoter.items() if t.get("transactions")},
+    )
 
 
-def _send_once(result: InsightsRun, merchant_id: str, signal: str, subject: str, kind: str,
-               message: Callable[[], tuple[str, dict[str, Any]]]) -> None:
+def _send_once(
+    result: InsightsRun,
+    merchant_id: str,
+    signal: str,
+    subject: str,
+    kind: str,
+    message: Callable[[], tuple[str, dict[str, Any]]],
+) -> None:
     """Claim the (merchant, period, signal, subject) marker, notify, confirm. A failed send releases its
     claim so the retry sends it; a run that dies between claim and confirm leaves a claim that turns
     stale after ``STALE_CLAIM``, and a later run re-claims it (at most one duplicate in that case)."""
     now = clock.now()
-    if not insights_dal.claim_marker(merchant_id, result.period, signal, subject, clock.iso(now),
-                                     clock.iso(now - STALE_CLAIM)):
+    if not insights_dal.claim_marker(
+        merchant_id, result.period, signal, subject, clock.iso(now), clock.iso(now - STALE_CLAIM)
+    ):
         result.already_sent += 1
         return
     text, data = message()
@@ -145,8 +155,9 @@ def _send_once(result: InsightsRun, merchant_id: str, signal: str, subject: str,
 
 
 # ---------------------------------------------------------------- low-performance alerts
-def _low_performance(tasks: list[dict[str, Any]], activity: dict[str, _Activity], config: InsightsConfig,
-                     result: InsightsRun) -> None:
+def _low_performance(
+    tasks: list[dict[str, Any]], activity: dict[str, _Activity], config: InsightsConfig, result: InsightsRun
+) -> None:
     """Per merchant: active tasks (published before the window began) whose window transactions are below
     the threshold, and separately those whose promotions are; one alert of each kind."""
     window_start = result.window[0]
@@ -154,40 +165,61 @@ def _low_performance(tasks: list[dict[str, Any]], activity: dict[str, _Activity]
     for task in tasks:
         if task["created_at"][:10] < window_start:  # a task younger than the window had no fair chance
             by_merchant[task["merchant_id"]].append(task)
-    signals = ((LOW_TRANSACTIONS, "transactions", config.low_transactions_below, "sales"),
-               (LOW_PROMOTIONS, "promotions", config.low_promotions_below, "promotions"))
+    signals = (
+        (LOW_TRANSACTIONS, "transactions", config.low_transactions_below, "sales"),
+        (LOW_PROMOTIONS, "promotions", config.low_promotions_below, "promotions"),
+    )
     for merchant_id in sorted(by_merchant):
         for signal, measure, threshold, noun in signals:
-            low = sorted(((getattr(activity[t["product_id"]], measure), t) for t in by_merchant[merchant_id]
-                          if getattr(activity[t["product_id"]], measure) < threshold),
-                         key=lambda pair: (pair[0], pair[1]["product_id"]))
+            low = sorted(
+                (
+                    (getattr(activity[t["product_id"]], measure), t)
+                    for t in by_merchant[merchant_id]
+                    if getattr(activity[t["product_id"]], measure) < threshold
+                ),
+                key=lambda pair: (pair[0], pair[1]["product_id"]),
+            )
             if not low:
                 continue
 
-            def message(low: list = low, measure: str = measure, threshold: int = threshold,
-                        noun: str = noun, signal: str = signal) -> tuple[str, dict[str, Any]]:
+            def message(
+                low: list = low,
+                measure: str = measure,
+                threshold: int = threshold,
+                noun: str = noun,
+                signal: str = signal,
+            ) -> tuple[str, dict[str, Any]]:
                 listed = ", ".join(f"{t['title']} ({count})" for count, t in low[:LISTED_IN_TEXT])
                 more = f" and {len(low) - LISTED_IN_TEXT} more" if len(low) > LISTED_IN_TEXT else ""
-                text = (f"{len(low)} of your tasks had fewer than {threshold} {noun} in the last "
-                        f"{config.window_days} days: {listed}{more}.")
-                return text, {"signal": signal, "measure": measure, "threshold": threshold,
-                              "window_days": config.window_days, "first_day": result.window[0],
-                              "last_day": result.window[1],
-                              "tasks": [{"product_id": t["product_id"], "title": t["title"], measure: count}
-                                        for count, t in low]}
+                text = (
+                    f"{len(low)} of your tasks had fewer than {threshold} {noun} in the last "
+                    f"{config.window_days} days: {listed}{more}."
+                )
+                return text, {
+                    "signal": signal,
+                    "measure": measure,
+                    "threshold": threshold,
+                    "window_days": config.window_days,
+                    "first_day": result.window[0],
+                    "last_day": result.window[1],
+                    "tasks": [{"product_id": t["product_id"], "title": t["title"], measure: count} for count, t in low],
+                }
 
             _send_once(result, merchant_id, signal, "all", LOW_PERFORMANCE, message)
 
 
 # ---------------------------------------------------------------- raise-reward hints
-def _hints(tasks: list[dict[str, Any]], activity: dict[str, _Activity], config: InsightsConfig,
-           result: InsightsRun) -> None:
+def _hints(
+    tasks: list[dict[str, Any]], activity: dict[str, _Activity], config: InsightsConfig, result: InsightsRun
+) -> None:
     """Pairs (promoter, task) with more than ``hint_sales_above`` sales in the window whose relevance
     coefficient (promoter's first category vs the task's category) is below ``hint_relevance_below``."""
-    candidates = sorted((task["merchant_id"], task["product_id"], promoter_id, sales, task)
-                        for task in tasks
-                        for promoter_id, sales in activity[task["product_id"]].sales_by_promoter.items()
-                        if sales > config.hint_sales_above)
+    candidates = sorted(
+        (task["merchant_id"], task["product_id"], promoter_id, sales, task)
+        for task in tasks
+        for promoter_id, sales in activity[task["product_id"]].sales_by_promoter.items()
+        if sales > config.hint_sales_above
+    )
     if not candidates:
         return
     context = insights_dal.promoters_context([c[2] for c in candidates])
@@ -199,32 +231,54 @@ def _hints(tasks: list[dict[str, Any]], activity: dict[str, _Activity], config: 
         coefficient = relevance.coefficient(first, task["category"])
         if coefficient >= config.hint_relevance_below:
             continue
-        current = applicable_rule(task["reward_rules"], profile.get("tags") or ["standard"], task["price_minor"],
-                                  override_for(profile, product_id))
+        current = applicable_rule(
+            task["reward_rules"],
+            profile.get("tags") or ["standard"],
+            task["price_minor"],
+            override_for(profile, product_id),
+        )
         if current is None:  # no longer eligible (tags changed): nothing to raise
             continue
         suggested = suggested_value(current.rule.type, current.rule.value, config.hint_uplift_bps)
         if suggested is None:
             continue
 
-        def message(task: dict = task, profile: dict = profile, sales: int = sales, first: str = first,
-                    coefficient: Fraction = coefficient, current: Any = current,
-                    suggested: int = suggested) -> tuple[str, dict[str, Any]]:
+        def message(
+            task: dict = task,
+            profile: dict = profile,
+            sales: int = sales,
+            first: str = first,
+            coefficient: Fraction = coefficient,
+            current: Any = current,
+            suggested: int = suggested,
+        ) -> tuple[str, dict[str, Any]]:
             currency, rule_type = task["currency"], current.rule.type
             name = profile.get("display_name") or profile["user_id"]
-            text = (f"{name} made {sales} sales of \"{task['title']}\" in the last {config.window_days} days, "
-                    f"outside their usual category ({first}). Their reward is "
-                    f"{describe_reward(rule_type, current.rule.value, currency)}; consider raising it to "
-                    f"{describe_reward(rule_type, suggested, currency)}.")
+            text = (
+                f'{name} made {sales} sales of "{task["title"]}" in the last {config.window_days} days, '
+                f"outside their usual category ({first}). Their reward is "
+                f"{describe_reward(rule_type, current.rule.value, currency)}; consider raising it to "
+                f"{describe_reward(rule_type, suggested, currency)}."
+            )
             return text, {
-                "promoter_id": profile["user_id"], "promoter_name": name, "product_id": task["product_id"],
-                "title": task["title"], "sales": sales, "window_days": config.window_days,
-                "first_category": first, "task_category": task["category"],
-                "relevance": relevance.as_decimal_text(coefficient), "currency": currency,
-                "current_reward": {"type": rule_type, "value": current.rule.value,
-                                   "source": "promoter_override" if current.overridden else "tag_rule"},
+                "promoter_id": profile["user_id"],
+                "promoter_name": name,
+                "product_id": task["product_id"],
+                "title": task["title"],
+                "sales": sales,
+                "window_days": config.window_days,
+                "first_category": first,
+                "task_category": task["category"],
+                "relevance": relevance.as_decimal_text(coefficient),
+                "currency": currency,
+                "current_reward": {
+                    "type": rule_type,
+                    "value": current.rule.value,
+                    "source": "promoter_override" if current.overridden else "tag_rule",
+                },
                 "current_commission_minor": current.commission_minor,
                 "suggested_reward": {"type": rule_type, "value": suggested},
-                "suggested_commission_minor": commission_minor(rule_type, suggested, task["price_minor"])}
+                "suggested_commission_minor": commission_minor(rule_type, suggested, task["price_minor"]),
+            }
 
         _send_once(result, merchant_id, RAISE_REWARD_HINT, f"{product_id}#{promoter_id}", RAISE_REWARD_HINT, message)

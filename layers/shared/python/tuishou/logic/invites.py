@@ -61,11 +61,27 @@ def resolve(code: str, invitee_id: str) -> str:
 def signup_events(inviter_id: str, invitee_id: str, code: str, at: datetime) -> list[RewardableEvent]:
     amount, currency = fixed_amount(INVITE_SIGNUP)
     details = {"inviter_id": inviter_id, "invitee_id": invitee_id, "invite_code": code}
-    events = [RewardableEvent(event_id=f"{INVITE_SIGNUP}:{invitee_id}", kind=INVITE_SIGNUP, user_id=inviter_id,
-                              amount_minor=amount, currency=currency, occurred_at=at,
-                              details={**details, "role": "inviter"})]
+    events = [
+        RewardableEvent(
+            event_id=f"{INVITE_SIGNUP}:{invitee_id}",
+            kind=INVITE_SIGNUP,
+            user_id=inviter_id,
+            amount_minor=amount,
+            currency=currency,
+            occurred_at=at,
+            details={**details, "role": "inviter"},
+        )
+    ]
     if settings.compensation().invitee_reward:
-        events.append(RewardableEvent(event_id=f"{INVITE_SIGNUP}:{invitee_id}:invitee", kind=INVITE_SIGNUP,
-                                      user_id=invitee_id, amount_minor=amount, currency=currency, occurred_at=at,
-                                      details={**details, "role": "invitee"}))
+        events.append(
+            RewardableEvent(
+                event_id=f"{INVITE_SIGNUP}:{invitee_id}:invitee",
+                kind=INVITE_SIGNUP,
+                user_id=invitee_id,
+                amount_minor=amount,
+                currency=currency,
+                occurred_at=at,
+                details={**details, "role": "invitee"},
+            )
+        )
     return events

@@ -56,9 +56,15 @@ def grant_transaction_id(event_id: str) -> str:
 
 
 def event_from_item(item: dict[str, Any]) -> RewardableEvent:
-    return RewardableEvent(event_id=item["event_id"], kind=item["kind"], user_id=item["user_id"],
-                           amount_minor=int(item["amount_minor"]), currency=item["currency"],
-                           occurred_at=clock.parse_iso(item["occurred_at"]), details=item.get("details") or {})
+    return RewardableEvent(
+        event_id=item["event_id"],
+        kind=item["kind"],
+        user_id=item["user_id"],
+        amount_minor=int(item["amount_minor"]),
+        currency=item["currency"],
+        occurred_at=clock.parse_iso(item["occurred_at"]),
+        details=item.get("details") or {},
+    )
 
 
 def record_event(event: RewardableEvent) -> RewardableEvent:
@@ -73,14 +79,28 @@ def money_transaction(event: RewardableEvent, created_at: str) -> LedgerTransact
     if event.kind == SALE_COMMISSION:
         d = event.details
         reference = f"{d['provider']}:{d['payment_id']}"
-        return LedgerTransaction.of(f"{SALE_TRANSACTION_PREFIX}{reference}", event.currency, created_at, reference, [
-            Posting(PAYMENT_CLEARING, -int(d["amount_minor"]), "sale_payment"),
-            Posting(event.user_id, event.amount_minor, "sale_commission"),
-            Posting(d["merchant_id"], int(d["merchant_minor"]), "sale_revenue"),
-            Posting(PLATFORM_FEES, int(d.get("platform_fee_minor", 0)), "platform_fee")])
-    return LedgerTransaction.of(grant_transaction_id(event.event_id), event.currency, created_at, event.event_id, [
-        Posting(PROMOTION_EXPENSE, -event.amount_minor, event.kind),
-        Posting(event.user_id, event.amount_minor, event.kind)])
+        return LedgerTransaction.of(
+            f"{SALE_TRANSACTION_PREFIX}{reference}",
+            event.currency,
+            created_at,
+            reference,
+            [
+                Posting(PAYMENT_CLEARING, -int(d["amount_minor"]), "sale_payment"),
+                Posting(event.user_id, event.amount_minor, "sale_commission"),
+                Posting(d["merchant_id"], int(d["merchant_minor"]), "sale_revenue"),
+                Posting(PLATFORM_FEES, int(d.get("platform_fee_minor", 0)), "platform_fee"),
+            ],
+        )
+    return LedgerTransaction.of(
+        grant_transaction_id(event.event_id),
+        event.currency,
+        created_at,
+        event.event_id,
+        [
+            Posting(PROMOTION_EXPENSE, -event.amount_minor, event.kind),
+            Posting(event.user_id, event.amount_minor, event.kind),
+        ],
+    )
 
 
 class NothingToGrant(ValueError):
@@ -94,8 +114,9 @@ def moves_money(event: RewardableEvent) -> bool:
     return bool(money_transaction(event, "").postings)
 
 
-def grant_items(event: RewardableEvent, *also: LedgerTransaction,
-                created_at: str | None = None) -> list[dict[str, Any]]:
+def grant_items(
+    event: RewardableEvent, *also: LedgerTransaction, created_at: str | None = None
+) -> list[dict[str, Any]]:
     """Item 0: the grant record (the exactly-once condition); then the event's granted stamp (which also
     requires the event to exist) and the entries and balances of the event's money plus ``also`` (netted:
     one update per balance item)."""
@@ -103,9 +124,11 @@ def grant_items(event: RewardableEvent, *also: LedgerTransaction,
     txn = money_transaction(event, now)
     if not txn.postings:
         raise NothingToGrant(event.event_id)
-    return [ledger_dal.grant_put(event.event_id, txn.transaction_id),
-            ledger_dal.event_granted_update(event.event_id, txn.transaction_id, now),
-            *ledger_dal.posting_items(txn, *also)]
+    return [
+        ledger_dal.grant_put(event.event_id, txn.transaction_id),
+        ledger_dal.event_granted_update(event.event_id, txn.transaction_id, now),
+        *ledger_dal.posting_items(txn, *also),
+    ]
 
 
 def write_grant(items: list[dict[str, Any]]) -> bool:
@@ -173,20 +196,44 @@ def audit(items: Iterable[dict[str, Any]]) -> LedgerAuditReport:
         elif transaction.startswith(REFUND_TRANSACTION_PREFIX):
             refunded[(item["reference"], item["account_id"])] += amount
     violations = [
-        *(LedgerViolation(rule="unbalanced_transaction", subject=f"{t} {c}", detail=f"entries sum to {total}")
-          for (t, c), total in sorted(by_transaction.items()) if total),
-        *(LedgerViolation(rule="balance_mismatch", subject=f"{a} {c}",
-                          detail=f"balance {balances.get((a, c), 0)}, entries sum to {by_account.get((a, c), 0)}")
-          for a, c in sorted(set(balances) | set(by_account)) if balances.get((a, c), 0) != by_account.get((a, c), 0)),
-        *(LedgerViolation(rule="posted_twice", subject=f"{t} / {a}", detail=f"{count} entries in one transaction")
-          for (t, a), count in sorted(postings.items()) if count > 1),
-        *(LedgerViolation(rule="refund_exceeds_posted", subject=f"{r} / {a}",
-                          detail=f"posted {sold.get((r, a), 0)}, refunds {total}")
-          for (r, a), total in sorted(refunded.items()) if not _within(total, sold.get((r, a), 0)))]
+        *(
+            LedgerViolation(rule="unbalanced_transaction", subject=f"{t} {c}", detail=f"entries sum to {total}")
+            for (t, c), total in sorted(by_transaction.items())
+            if total
+        ),
+        *(
+            LedgerViolation(
+                rule="balance_mismatch",
+                subject=f"{a} {c}",
+                detail=f"balance {balances.get((a, c), 0)}, entries sum to {by_account.get((a, c), 0)}",
+            )
+            for a, c in sorted(set(balances) | set(by_account))
+            if balances.get((a, c), 0) != by_account.get((a, c), 0)
+        ),
+        *(
+            LedgerViolation(rule="posted_twice", subject=f"{t} / {a}", detail=f"{count} entries in one transaction")
+            for (t, a), count in sorted(postings.items())
+            if count > 1
+        ),
+        *(
+            LedgerViolation(
+                rule="refund_exceeds_posted",
+                subject=f"{r} / {a}",
+                detail=f"posted {sold.get((r, a), 0)}, refunds {total}",
+            )
+            for (r, a), total in sorted(refunded.items())
+            if not _within(total, sold.get((r, a), 0))
+        ),
+    ]
     return LedgerAuditReport(
-        ok=not violations, transactions=len({t for t, _ in by_transaction}), entries=entries,
-        accounts=len(set(balances) | set(by_account)), payments=len({r for r, _ in [*sold, *refunded]}),
-        violation_count=len(violations), violations=violations[:MAX_REPORTED_VIOLATIONS])
+        ok=not violations,
+        transactions=len({t for t, _ in by_transaction}),
+        entries=entries,
+        accounts=len(set(balances) | set(by_account)),
+        payments=len({r for r, _ in [*sold, *refunded]}),
+        violation_count=len(violations),
+        violations=violations[:MAX_REPORTED_VIOLATIONS],
+    )
 
 
 def _within(refunds: int, posted: int) -> bool:

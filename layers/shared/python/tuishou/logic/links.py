@@ -39,8 +39,13 @@ def share_url(code: str, channel: str) -> str:
 
 
 def _link(item: dict) -> Link:
-    return Link(link_id=item["link_id"], code=item["code"], url=link_url(item["code"]),
-                product_id=item["product_id"], created_at=item["created_at"])
+    return Link(
+        link_id=item["link_id"],
+        code=item["code"],
+        url=link_url(item["code"]),
+        product_id=item["product_id"],
+        created_at=item["created_at"],
+    )
 
 
 def get_or_create_link(promoter_id: str, product_id: str) -> tuple[Link, bool]:
@@ -51,14 +56,23 @@ def get_or_create_link(promoter_id: str, product_id: str) -> tuple[Link, bool]:
     tags = tags_of(profile)
     if product is None:
         raise NotFound("no such product")
-    if product["status"] != "active" or applicable_rule(product["reward_rules"], tags, product["price_minor"],
-                                                        override_for(profile, product_id)) is None:
+    if (
+        product["status"] != "active"
+        or applicable_rule(product["reward_rules"], tags, product["price_minor"], override_for(profile, product_id))
+        is None
+    ):
         raise Forbidden("this product is not a task for your promoter tags")
     if existing is not None:
         return _link(existing), False
     for _ in range(_CODE_ATTEMPTS):
-        link = {"link_id": new_id(LINK_ID_PREFIX), "code": new_code(), "promoter_id": promoter_id,
-                "product_id": product_id, "merchant_id": product["merchant_id"], "created_at": clock.iso()}
+        link = {
+            "link_id": new_id(LINK_ID_PREFIX),
+            "code": new_code(),
+            "promoter_id": promoter_id,
+            "product_id": product_id,
+            "merchant_id": product["merchant_id"],
+            "created_at": clock.iso(),
+        }
         try:
             tracking.create_link(link, product["landing_url"])
             return _link(link), True
@@ -77,20 +91,39 @@ def record_share(promoter_id: str, link_id: str, channel: Channel) -> Share:
     link, channel_counter, offer = tracking.share_context(link_id, promoter_id, channel)
     if link is None or link["promoter_id"] != promoter_id:
         raise NotFound("no such link")
-    share = {"share_id": new_id(SHARE_ID_PREFIX), "link_id": link_id, "code": link["code"],
-             "promoter_id": promoter_id, "product_id": link["product_id"], "merchant_id": link["merchant_id"],
-             "channel": channel, "created_at": clock.iso()}
-    tracking.record_share(share, [*counter_updates(promoter_id, link["product_id"], channel, "promotions"),
-                                  *window_updates(promoter_id, link["product_id"], channel, "promotions",
-                                                  clock.parse_iso(share["created_at"]))])
+    share = {
+        "share_id": new_id(SHARE_ID_PREFIX),
+        "link_id": link_id,
+        "code": link["code"],
+        "promoter_id": promoter_id,
+        "product_id": link["product_id"],
+        "merchant_id": link["merchant_id"],
+        "channel": channel,
+        "created_at": clock.iso(),
+    }
+    tracking.record_share(
+        share,
+        [
+            *counter_updates(promoter_id, link["product_id"], channel, "promotions"),
+            *window_updates(
+                promoter_id, link["product_id"], channel, "promotions", clock.parse_iso(share["created_at"])
+            ),
+        ],
+    )
     # Channel bonus progress: the counter item read with the link says whether a task is active (no extra read).
     active = channel_tasks.active_task_from(channel_counter, promoter_id, channel)
     if active is not None:
-        channel_tasks.record_channel_promotion(promoter_id, channel, clock.parse_iso(share["created_at"]),
-                                               event_ref=share["share_id"], active=active)
-    return Share(share_id=share["share_id"], link_id=link_id, channel=channel,
-                 share_url=share_url(link["code"], channel), created_at=share["created_at"],
-                 channel_task_offer=channel_tasks.offer_from(offer))
+        channel_tasks.record_channel_promotion(
+            promoter_id, channel, clock.parse_iso(share["created_at"]), event_ref=share["share_id"], active=active
+        )
+    return Share(
+        share_id=share["share_id"],
+        link_id=link_id,
+        channel=channel,
+        share_url=share_url(link["code"], channel),
+        created_at=share["created_at"],
+        channel_task_offer=channel_tasks.offer_from(offer),
+    )
 
 
 def click_channel(markers: list[str]) -> str:
@@ -131,14 +164,28 @@ def record_click(code: str, markers: list[str]) -> str:
     if target is None:
         raise NotFound("no such link")
     channel = click_channel(markers)
-    click = {"click_id": new_id(CLICK_ID_PREFIX), "link_id": target["link_id"], "code": code,
-             "promoter_id": target["promoter_id"], "product_id": target["product_id"],
-             "merchant_id": target["merchant_id"], "channel": channel, "created_at": clock.iso()}
-    tracking.record_click(click, [*counter_updates(target["promoter_id"], target["product_id"], channel, "clicks"),
-                                  *window_updates(target["promoter_id"], target["product_id"], channel, "clicks",
-                                                  clock.parse_iso(click["created_at"]))])
+    click = {
+        "click_id": new_id(CLICK_ID_PREFIX),
+        "link_id": target["link_id"],
+        "code": code,
+        "promoter_id": target["promoter_id"],
+        "product_id": target["product_id"],
+        "merchant_id": target["merchant_id"],
+        "channel": channel,
+        "created_at": clock.iso(),
+    }
+    tracking.record_click(
+        click,
+        [
+            *counter_updates(target["promoter_id"], target["product_id"], channel, "clicks"),
+            *window_updates(
+                target["promoter_id"], target["product_id"], channel, "clicks", clock.parse_iso(click["created_at"])
+            ),
+        ],
+    )
     coupon = None
     if channel in CHANNELS:  # only a share URL's click can rescue a channel task's quota
-        coupon = coupons.coupon_for_click(target["promoter_id"], channel, click["click_id"],
-                                          clock.parse_iso(click["created_at"]))
+        coupon = coupons.coupon_for_click(
+            target["promoter_id"], channel, click["click_id"], clock.parse_iso(click["created_at"])
+        )
     return with_click_id(target["landing_url"], click["click_id"], coupon.code if coupon else None)

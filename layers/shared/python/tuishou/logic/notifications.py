@@ -59,8 +59,9 @@ def typed_data(kind: str, data: dict[str, Any] | None) -> dict[str, Any]:
     return DATA_MODELS[kind].model_validate(data).model_dump(mode="json", exclude_none=True)
 
 
-def notify(user_id: str, kind: str, text: str, data: dict[str, Any] | None = None, *,
-           notification_id: str | None = None) -> Sent:
+def notify(
+    user_id: str, kind: str, text: str, data: dict[str, Any] | None = None, *, notification_id: str | None = None
+) -> Sent:
     """Write the inbox item, then publish one message per channel. Requests: 1 BatchGetItem, 1 PutItem,
     one SNS Publish per channel (plus a direct SMS publish when TUISHOU_SMS_DELIVERY=sns). ``data`` must
     have its kind's shape (``models.notifications.DATA_MODELS``): a bad one fails here, in the feature
@@ -69,19 +70,31 @@ def notify(user_id: str, kind: str, text: str, data: dict[str, Any] | None = Non
     chosen, phone = store.recipient_settings(user_id)
     channels = [c for c in delivery_channels(chosen, phone) if not (c == "sms" and kind in NO_SMS_KINDS)]
     notification_id, created_at = notification_id or ids.new_id("ntf"), clock.iso()
-    store.put_inbox_item(user_id, {"notification_id": notification_id, "kind": kind, "text": text,
-                                   "created_at": created_at, "read": False, "data": details})
+    store.put_inbox_item(
+        user_id,
+        {
+            "notification_id": notification_id,
+            "kind": kind,
+            "text": text,
+            "created_at": created_at,
+            "read": False,
+            "data": details,
+        },
+    )
     for channel in channels:
         store.publish(channel, user_id, kind, notification_id, text)
     if "sms" in channels and phone and settings.notifications().sms_delivery == "sns":
         store.send_sms(phone, text)
-    logger.info("notification sent", extra={"recipient": user_id, "kind": kind, "channels": channels,
-                                            "notification_id": notification_id})
+    logger.info(
+        "notification sent",
+        extra={"recipient": user_id, "kind": kind, "channels": channels, "notification_id": notification_id},
+    )
     return Sent(notification_id, channels, created_at, details)
 
 
-def notify_coalesced(user_id: str, kind: str, notice_key: tuple[str, str],
-                     render: Callable[[int], tuple[str, dict[str, Any]]]) -> Sent | None:
+def notify_coalesced(
+    user_id: str, kind: str, notice_key: tuple[str, str], render: Callable[[int], tuple[str, dict[str, Any]]]
+) -> Sent | None:
     """One notification per ``notice_key`` (e.g. per task and hour), counting what it coalesces: the
     first occurrence notifies as usual, every later one only raises the count and rewrites the inbox
     item's text and data from ``render(count)`` — no new publish, so a burst is told once. Requests: 1
@@ -107,11 +120,19 @@ def _inbox_item(item: dict[str, Any]) -> NotificationItem:
         try:
             data = DATA_MODELS[item["kind"]].model_validate(data)
         except ValidationError:
-            logger.warning("notification data does not fit its kind", extra={
-                "notification_id": item["notification_id"], "kind": item["kind"]})
+            logger.warning(
+                "notification data does not fit its kind",
+                extra={"notification_id": item["notification_id"], "kind": item["kind"]},
+            )
             data = None
-    return NotificationItem(notification_id=item["notification_id"], kind=item["kind"], text=item["text"],
-                            created_at=item["created_at"], read=bool(item.get("read")), data=data)
+    return NotificationItem(
+        notification_id=item["notification_id"],
+        kind=item["kind"],
+        text=item["text"],
+        created_at=item["created_at"],
+        read=bool(item.get("read")),
+        data=data,
+    )
 
 
 def mark_read(user_id: str, notification_id: str) -> None:
@@ -123,9 +144,12 @@ def mark_read(user_id: str, notification_id: str) -> None:
 def preferences(user_id: str) -> NotificationPreferencesView:
     chosen, phone = store.recipient_settings(user_id)
     # The stored choice is plain strings: validated into the view's channel literals like any input.
-    return NotificationPreferencesView.model_validate({
-        "channels": list(chosen if chosen is not None else DEFAULT_CHANNELS),
-        "effective_channels": delivery_channels(chosen, phone)})
+    return NotificationPreferencesView.model_validate(
+        {
+            "channels": list(chosen if chosen is not None else DEFAULT_CHANNELS),
+            "effective_channels": delivery_channels(chosen, phone),
+        }
+    )
 
 
 def set_preferences(user_id: str, channels: list[str]) -> NotificationPreferencesView:

@@ -34,8 +34,10 @@ def _activity(totals: dict[str, int]) -> dict[str, Any]:
 
 
 def _top(groups: dict[str, dict[str, int]]) -> list[tuple[str, dict[str, Any]]]:
-    ranked = sorted(groups.items(), key=lambda kv: (-kv[1].get("transactions", 0), -kv[1].get("revenue_minor", 0),
-                                                    -kv[1].get("clicks", 0), kv[0]))
+    ranked = sorted(
+        groups.items(),
+        key=lambda kv: (-kv[1].get("transactions", 0), -kv[1].get("revenue_minor", 0), -kv[1].get("clicks", 0), kv[0]),
+    )
     return [(name, _activity(totals)) for name, totals in ranked[:TOP]]
 
 
@@ -43,8 +45,9 @@ def window_days(days: int, today: date) -> list[str]:
     return [(today - timedelta(days=offset)).isoformat() for offset in range(days - 1, -1, -1)]
 
 
-def aggregate(items: list[dict[str, Any]]) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]],
-                                                     dict[str, dict[str, int]]]:
+def aggregate(
+    items: list[dict[str, Any]],
+) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]], dict[str, dict[str, int]]]:
     """Per-day aggregate items -> (by day, by channel, by promoter) sums."""
     by_day: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     by_channel: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -73,8 +76,13 @@ def product_stats(merchant_id: str, product_id: str, days: int = DEFAULT_DAYS) -
     by_day, by_channel, by_promoter = aggregate(insights_dal.window_items(product_id, day_list[0], day_list[-1]))
     totals = {f: sum(d.get(f, 0) for d in by_day.values()) for f in COUNT_FIELDS}
     return ProductStats(
-        product_id=product_id, currency=product["currency"], days=days, first_day=day_list[0], last_day=day_list[-1],
+        product_id=product_id,
+        currency=product["currency"],
+        days=days,
+        first_day=day_list[0],
+        last_day=day_list[-1],
         totals=Activity(**_activity(totals)),
         per_day=[DayActivity(day=day, **_activity(by_day.get(day, {}))) for day in day_list],
         top_promoters=[PromoterActivity(promoter_id=p, **a) for p, a in _top(by_promoter)],
-        top_channels=[ChannelActivity(channel=c, **a) for c, a in _top(by_channel)])
+        top_channels=[ChannelActivity(channel=c, **a) for c, a in _top(by_channel)],
+    )

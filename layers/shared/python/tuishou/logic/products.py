@@ -28,14 +28,22 @@ def task_entries(product: dict[str, Any], global_micros: int) -> list[dict[str, 
     entries = []
     for rule in product["reward_rules"]:
         commission = commission_minor(rule["type"], rule["value"], product["price_minor"])
-        entries.append({
-            "product_id": product["product_id"], "merchant_id": product["merchant_id"],
-            "title": product["title"], "category": product["category"], "price_minor": product["price_minor"],
-            "currency": product["currency"], "image_url": product.get("image_url"),
-            "promoter_tag": rule["promoter_tag"], "reward_rules": product["reward_rules"],
-            "estimated_commission_minor": commission, "global_score_micros": global_micros,
-            "sort_key": ranking.sort_key(global_micros, commission, product["product_id"]),
-        })
+        entries.append(
+            {
+                "product_id": product["product_id"],
+                "merchant_id": product["merchant_id"],
+                "title": product["title"],
+                "category": product["category"],
+                "price_minor": product["price_minor"],
+                "currency": product["currency"],
+                "image_url": product.get("image_url"),
+                "promoter_tag": rule["promoter_tag"],
+                "reward_rules": product["reward_rules"],
+                "estimated_commission_minor": commission,
+                "global_score_micros": global_micros,
+                "sort_key": ranking.sort_key(global_micros, commission, product["product_id"]),
+            }
+        )
     return entries
 
 
@@ -60,8 +68,15 @@ def check_fixed_values(rules: Sequence[RewardTerms], currency: str, field: str =
 
 def create_product(merchant_id: str, body: ProductCreate) -> Product:
     now = clock.iso()
-    product = {**body.model_dump(mode="json"), "product_id": new_id(PRODUCT_ID_PREFIX), "merchant_id": merchant_id,
-               "status": "active", "created_at": now, "updated_at": now, "version": 1}
+    product = {
+        **body.model_dump(mode="json"),
+        "product_id": new_id(PRODUCT_ID_PREFIX),
+        "merchant_id": merchant_id,
+        "status": "active",
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+    }
     catalog.create_product(product, task_entries(product, global_micros=0))
     return Product.model_validate(product)
 
@@ -83,8 +98,9 @@ def _owned(merchant_id: str, product_id: str) -> tuple[dict[str, Any], dict[str,
     return product, counters, entries
 
 
-def _save(before: dict[str, Any], after: dict[str, Any], counters: dict[str, int],
-          entries: list[dict[str, Any]]) -> Product:
+def _save(
+    before: dict[str, Any], after: dict[str, Any], counters: dict[str, int], entries: list[dict[str, Any]]
+) -> Product:
     after["updated_at"] = clock.iso()
     after["version"] = int(before.get("version", 0)) + 1
     new_entries = task_entries(after, ranking.activity_score_micros(counters, ranking.weights()))

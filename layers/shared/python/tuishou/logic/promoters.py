@@ -20,9 +20,16 @@ def register(user_id: str, body: ProfileCreate, email: str | None = None) -> Pro
     With an ``invite_code``: the inviter is resolved first (unknown -> 422, nothing written), and the
     ``invite_signup`` events are recorded in the same transaction as the profile, then granted."""
     now = clock.now()
-    profile = {"user_id": user_id, "role": "promoter", "display_name": body.display_name, "phone": body.phone,
-               "tags": list(DEFAULT_TAGS), "invite_code": body.invite_code, "created_at": clock.iso(now),
-               "email": email.strip().lower() if email else None}
+    profile = {
+        "user_id": user_id,
+        "role": "promoter",
+        "display_name": body.display_name,
+        "phone": body.phone,
+        "tags": list(DEFAULT_TAGS),
+        "invite_code": body.invite_code,
+        "created_at": clock.iso(now),
+        "email": email.strip().lower() if email else None,
+    }
     if not body.invite_code:
         users.create_profile(profile)
         return Profile.model_validate(profile)

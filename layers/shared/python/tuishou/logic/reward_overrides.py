@@ -33,8 +33,9 @@ def set_override(merchant_id: str, product_id: str, promoter_id: str, body: Rewa
     updated_at = clock.iso()
     override = {"type": body.type, "value": body.value, "merchant_id": merchant_id, "updated_at": updated_at}
     overrides_dal.put_override(promoter_id, product_id, override)
-    return RewardOverride(product_id=product_id, promoter_id=promoter_id, type=body.type, value=body.value,
-                          updated_at=updated_at)
+    return RewardOverride(
+        product_id=product_id, promoter_id=promoter_id, type=body.type, value=body.value, updated_at=updated_at
+    )
 
 
 def remove_override(merchant_id: str, product_id: str, promoter_id: str) -> None:

@@ -26,8 +26,12 @@ def _as_rule(rule: RewardRule | Mapping[str, Any]) -> RewardRule:
     return rule if isinstance(rule, RewardRule) else RewardRule.model_validate(dict(rule))
 
 
-def applicable_rule(rules: Iterable[RewardRule | Mapping[str, Any]], tags: Iterable[str],
-                    price_minor: int, override: Mapping[str, Any] | None = None) -> ApplicableRule | None:
+def applicable_rule(
+    rules: Iterable[RewardRule | Mapping[str, Any]],
+    tags: Iterable[str],
+    price_minor: int,
+    override: Mapping[str, Any] | None = None,
+) -> ApplicableRule | None:
     """The rule for one of ``tags`` that pays most on ``price_minor``; ``None`` if no rule matches a tag
     (the product is then not a task for this promoter). Equal pay: the alphabetically first tag wins,
     so the choice is deterministic. With an ``override`` (``{type, value}``) for this promoter, an
@@ -49,11 +53,12 @@ def override_for(profile: Mapping[str, Any] | None, product_id: str) -> dict[str
 def overrides_of(profile: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
     """Every override on the profile, by product id."""
     prefix = REWARD_OVERRIDE_ATTRIBUTE_PREFIX
-    return {name[len(prefix):]: value for name, value in (profile or {}).items() if name.startswith(prefix)}
+    return {name[len(prefix) :]: value for name, value in (profile or {}).items() if name.startswith(prefix)}
 
 
-def _best_tag_rule(rules: Iterable[RewardRule | Mapping[str, Any]], tags: Iterable[str],
-                   price_minor: int) -> ApplicableRule | None:
+def _best_tag_rule(
+    rules: Iterable[RewardRule | Mapping[str, Any]], tags: Iterable[str], price_minor: int
+) -> ApplicableRule | None:
     wanted = set(tags)
     best: ApplicableRule | None = None
     for raw in rules:
@@ -62,6 +67,8 @@ def _best_tag_rule(rules: Iterable[RewardRule | Mapping[str, Any]], tags: Iterab
             continue
         candidate = ApplicableRule(rule, commission_minor(rule.type, rule.value, price_minor))
         if best is None or (candidate.commission_minor, best.rule.promoter_tag) > (
-                best.commission_minor, candidate.rule.promoter_tag):
+            best.commission_minor,
+            candidate.rule.promoter_tag,
+        ):
             best = candidate
     return best

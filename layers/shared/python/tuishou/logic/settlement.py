@@ -53,12 +53,19 @@ class Outcome(StrEnum):
 def record_rejected(provider: str, body: bytes, problem: UnreadableNotification) -> Outcome:
     """A verified notification that does not parse: recorded for admins (``GET /admin/payments/rejected``) and
     acknowledged, since the provider would resend it forever; no money moves."""
-    record = {"provider": provider, "notification_id": hashlib.sha256(body).hexdigest()[:32],
-              "reason": problem.message[:300], "field": (problem.field or "body")[:100],
-              "provider_event_id": problem.provider_event_id, "received_at": clock.iso()}
+    record = {
+        "provider": provider,
+        "notification_id": hashlib.sha256(body).hexdigest()[:32],
+        "reason": problem.message[:300],
+        "field": (problem.field or "body")[:100],
+        "provider_event_id": problem.provider_event_id,
+        "received_at": clock.iso(),
+    }
     payments_dal.record_rejected(record)
-    logger.warning("unreadable payment notification", extra={"provider": provider, "field": record["field"],
-                                                             "notification_id": record["notification_id"]})
+    logger.warning(
+        "unreadable payment notification",
+        extra={"provider": provider, "field": record["field"], "notification_id": record["notification_id"]},
+    )
     return Outcome.REJECTED
 
 
@@ -145,22 +152,28 @@ def settle(event: PaymentEvent) -> Outcome:
     raise ServiceUnavailable("payment is being processed concurrently, retry")
 
 
-def _attribute(event: PaymentEvent, click: dict[str, Any] | None,
-               coupon: dict[str, Any] | None = None) -> Attribution | Unattributed:
+def _attribute(
+    event: PaymentEvent, click: dict[str, Any] | None, coupon: dict[str, Any] | None = None
+) -> Attribution | Unattributed:
     if not event.click_id:
         return Unattributed("missing_click_id")
     if click is None:
         return Unattributed("unknown_click")
     product, profile, channel_counter = payments_dal.load_attribution(
-        click["product_id"], click["promoter_id"], click.get("channel") or DIRECT_CHANNEL)
+        click["product_id"], click["promoter_id"], click.get("channel") or DIRECT_CHANNEL
+    )
     if product is None:
         return Unattributed("unknown_product")
     if product.get("currency") != event.currency:
         return Unattributed("currency_mismatch", flagged=True)
     if profile is None or profile.get("role") != "promoter":
         return Unattributed("unknown_promoter")
-    applicable = applicable_rule(product.get("reward_rules") or [], profile.get("tags") or ["standard"],
-                                 event.amount_minor, override_for(profile, product["product_id"]))
+    applicable = applicable_rule(
+        product.get("reward_rules") or [],
+        profile.get("tags") or ["standard"],
+        event.amount_minor,
+        override_for(profile, product["product_id"]),
+    )
     if applicable is None:
         return Unattributed("no_reward_rule")
     rule = {**applicable.rule.model_dump(), **({"source": "promoter_override"} if applicable.overridden else {})}
@@ -168,10 +181,19 @@ def _attribute(event: PaymentEvent, click: dict[str, Any] | None,
 
 
 def _base_record(event: PaymentEvent, status: str, received_at: str) -> dict[str, Any]:
-    return {"provider": event.provider, "payment_id": event.payment_id, "status": status,
-            "amount_minor": event.amount_minor, "currency": event.currency, "click_id": event.click_id,
-            "payer": event.payer, "provider_event_id": event.provider_event_id,
-            "occurred_at": clock.iso(event.occurred_at), "received_at": received_at, "refunded_minor": 0}
+    return {
+        "provider": event.provider,
+        "payment_id": event.payment_id,
+        "status": status,
+        "amount_minor": event.amount_minor,
+        "currency": event.currency,
+        "click_id": event.click_id,
+        "payer": event.payer,
+        "provider_event_id": event.provider_event_id,
+        "occurred_at": clock.iso(event.occurred_at),
+        "received_at": received_at,
+        "refunded_minor": 0,
+    }
 
 
 def _pending_total(event: PaymentEvent, pending: dict[str, Any] | None) -> int:
@@ -179,19 +201,26 @@ def _pending_total(event: PaymentEvent, pending: dict[str, Any] | None) -> int:
     if not pending:
         return 0
     if pending.get("currency") != event.currency:
-        logger.warning("pending refund currency differs from the payment; not applied",
-                       extra={"provider": event.provider, "payment_id": event.payment_id})
+        logger.warning(
+            "pending refund currency differs from the payment; not applied",
+            extra={"provider": event.provider, "payment_id": event.payment_id},
+        )
         return 0
     return min(int(pending["refunded_minor"]), event.amount_minor)
 
 
 def _record_unattributed(event: PaymentEvent, why: Unattributed, pending: dict[str, Any] | None) -> None:
     now = clock.iso()
-    record = {**_base_record(event, "unattributed", now), "reason": why.reason, "flagged": why.flagged,
-              "refunded_minor": _pending_total(event, pending),
-              **payments_dal.unattributed_index(now, event.provider, event.payment_id)}
-    logger.warning("unattributed payment", extra={"provider": event.provider, "payment_id": event.payment_id,
-                                                  "reason": why.reason})
+    record = {
+        **_base_record(event, "unattributed", now),
+        "reason": why.reason,
+        "flagged": why.flagged,
+        "refunded_minor": _pending_total(event, pending),
+        **payments_dal.unattributed_index(now, event.provider, event.payment_id),
+    }
+    logger.warning(
+        "unattributed payment", extra={"provider": event.provider, "payment_id": event.payment_id, "reason": why.reason}
+    )
     ledger_dal.write([payments_dal.settlement_put(record), _pending_guard(event, pending)])
 
 
@@ -200,33 +229,65 @@ def _pending_guard(event: PaymentEvent, pending: dict[str, Any] | None) -> dict[
     return payments_dal.pending_refund_guard(event.provider, event.payment_id, seen)
 
 
-def _settle_attributed(event: PaymentEvent, attribution: Attribution, pending: dict[str, Any] | None,
-                       mover: _Money) -> None:
+def _settle_attributed(
+    event: PaymentEvent, attribution: Attribution, pending: dict[str, Any] | None, mover: _Money
+) -> None:
     click, product, rule = attribution.click, attribution.product, attribution.rule
     promoter_id, merchant_id = click["promoter_id"], product["merchant_id"]
-    split = money.split_payment(event.amount_minor, rule["type"], int(rule["value"]),
-                                settings.payments().platform_fee_bps)
+    split = money.split_payment(
+        event.amount_minor, rule["type"], int(rule["value"]), settings.payments().platform_fee_bps
+    )
     event_id = sale_event_id(event.provider, event.payment_id)
     # The rewardable event comes first: the compensation scan finds every sale, settled or not yet. The
     # first recorded version wins, so every path (and a scan) moves the same amounts.
-    sale_event = record_event(RewardableEvent(
-        event_id=event_id, kind=SALE_COMMISSION, user_id=promoter_id, amount_minor=split.commission_minor,
-        currency=event.currency, occurred_at=event.occurred_at,
-        details={"provider": event.provider, "payment_id": event.payment_id, "product_id": product["product_id"],
-                 "merchant_id": merchant_id, "click_id": event.click_id, "channel": click.get("channel"),
-                 "amount_minor": split.amount_minor, "merchant_minor": split.merchant_minor,
-                 "platform_fee_minor": split.platform_fee_minor, "payer": event.payer,
-                 "self_purchase": is_self_purchase(event.payer, attribution.profile)}))
+    sale_event = record_event(
+        RewardableEvent(
+            event_id=event_id,
+            kind=SALE_COMMISSION,
+            user_id=promoter_id,
+            amount_minor=split.commission_minor,
+            currency=event.currency,
+            occurred_at=event.occurred_at,
+            details={
+                "provider": event.provider,
+                "payment_id": event.payment_id,
+                "product_id": product["product_id"],
+                "merchant_id": merchant_id,
+                "click_id": event.click_id,
+                "channel": click.get("channel"),
+                "amount_minor": split.amount_minor,
+                "merchant_minor": split.merchant_minor,
+                "platform_fee_minor": split.platform_fee_minor,
+                "payer": event.payer,
+                "self_purchase": is_self_purchase(event.payer, attribution.profile),
+            },
+        )
+    )
     recorded = sale_event.details
-    split = money.Split(int(recorded["amount_minor"]), sale_event.amount_minor,
-                        int(recorded.get("platform_fee_minor", 0)), int(recorded["merchant_minor"]))
+    split = money.Split(
+        int(recorded["amount_minor"]),
+        sale_event.amount_minor,
+        int(recorded.get("platform_fee_minor", 0)),
+        int(recorded["merchant_minor"]),
+    )
     now = clock.iso()
     sale = money_transaction(sale_event, now)
-    record = {**_base_record(event, "settled", now), "promoter_id": promoter_id, "merchant_id": merchant_id,
-              "product_id": product["product_id"], "channel": click.get("channel"), "link_id": click.get("link_id"),
-              "rule": rule, "commission_minor": split.commission_minor, "merchant_minor": split.merchant_minor,
-              "platform_fee_minor": split.platform_fee_minor, "transaction_id": sale.transaction_id,
-              "event_id": event_id, "settled_at": now, **_clawed_fields(Clawback(0, 0, 0, 0))}
+    record = {
+        **_base_record(event, "settled", now),
+        "promoter_id": promoter_id,
+        "merchant_id": merchant_id,
+        "product_id": product["product_id"],
+        "channel": click.get("channel"),
+        "link_id": click.get("link_id"),
+        "rule": rule,
+        "commission_minor": split.commission_minor,
+        "merchant_minor": split.merchant_minor,
+        "platform_fee_minor": split.platform_fee_minor,
+        "transaction_id": sale.transaction_id,
+        "event_id": event_id,
+        "settled_at": now,
+        **_clawed_fields(Clawback(0, 0, 0, 0)),
+    }
     grant_here = moves_money(sale_event) and mover.grant_here()
     record["money_by"] = mover.how if moves_money(sale_event) else "nothing"
     refunds, extra_items = [], []
@@ -239,27 +300,52 @@ def _settle_attributed(event: PaymentEvent, attribution: Attribution, pending: d
         refund_txn = _refund_transaction(record, Clawback(0, 0, 0, 0), claw, now) if posted else None
         refunds += [refund_txn] if refund_txn else []
         record.update(_clawed_fields(claw))
-        extra_items.append(payments_dal.refund_put(event.provider, event.payment_id, _refund_record(
-            record, refund_txn, claw, 0, pending.get("last_refund_id") if pending else None, now)))
+        extra_items.append(
+            payments_dal.refund_put(
+                event.provider,
+                event.payment_id,
+                _refund_record(record, refund_txn, claw, 0, pending.get("last_refund_id") if pending else None, now),
+            )
+        )
     if grant_here:
         money_items = grant_items(sale_event, *refunds, created_at=now)
     elif mover.granted_elsewhere:
         money_items = ledger_dal.posting_items(*refunds)
     else:  # nothing posted: the scan may grant later, net of what is refunded by then
-        money_items = [ledger_dal.grant_absent_check(event_id),
-                       *([ledger_dal.event_refunded_update(event_id, refunded)] if refunded else [])]
-    ledger_dal.write([
-        payments_dal.settlement_put(record),  # item 0: the exactly-once condition of the payment
-        _pending_guard(event, pending),       # item 1: no refund slipped in since the read
-        *money_items,                         # item 2 (GRANT_ITEM): the grant record, the sale's money
-        *counter_updates(promoter_id, product["product_id"], click.get("channel") or DIRECT_CHANNEL, "transactions"),
-        *insights_dal.sale_updates(promoter_id, product, click.get("channel") or DIRECT_CHANNEL, event.occurred_at,
-                                   split.amount_minor, split.commission_minor),
-        *extra_items])
+        money_items = [
+            ledger_dal.grant_absent_check(event_id),
+            *([ledger_dal.event_refunded_update(event_id, refunded)] if refunded else []),
+        ]
+    ledger_dal.write(
+        [
+            payments_dal.settlement_put(record),  # item 0: the exactly-once condition of the payment
+            _pending_guard(event, pending),  # item 1: no refund slipped in since the read
+            *money_items,  # item 2 (GRANT_ITEM): the grant record, the sale's money
+            *counter_updates(
+                promoter_id, product["product_id"], click.get("channel") or DIRECT_CHANNEL, "transactions"
+            ),
+            *insights_dal.sale_updates(
+                promoter_id,
+                product,
+                click.get("channel") or DIRECT_CHANNEL,
+                event.occurred_at,
+                split.amount_minor,
+                split.commission_minor,
+            ),
+            *extra_items,
+        ]
+    )
     _after_settlement(event, attribution)
-    logger.info("payment settled", extra={"provider": event.provider, "payment_id": event.payment_id,
-                                          "commission_minor": split.commission_minor, "refunded_minor": refunded,
-                                          "money_by": mover.how})
+    logger.info(
+        "payment settled",
+        extra={
+            "provider": event.provider,
+            "payment_id": event.payment_id,
+            "commission_minor": split.commission_minor,
+            "refunded_minor": refunded,
+            "money_by": mover.how,
+        },
+    )
 
 
 # ---------------------------------------------------------------- refunds
@@ -285,44 +371,73 @@ def clawback_for(settlement: dict[str, Any], refunded_minor: int) -> Clawback:
     amount = int(settlement["amount_minor"])
     refunded = min(refunded_minor, amount)
     commission = money.proportional_minor(refunded, int(settlement["commission_minor"]), amount)
-    fee = min(money.proportional_minor(refunded, int(settlement["platform_fee_minor"]), amount),
-              refunded - commission)
+    fee = min(money.proportional_minor(refunded, int(settlement["platform_fee_minor"]), amount), refunded - commission)
     return Clawback(refunded, commission, fee, refunded - commission - fee)
 
 
 def _clawed_fields(claw: Clawback) -> dict[str, int]:
-    return {"refunded_minor": claw.refunded_minor, "clawed_commission_minor": claw.commission_minor,
-            "clawed_fee_minor": claw.fee_minor, "clawed_merchant_minor": claw.merchant_minor}
+    return {
+        "refunded_minor": claw.refunded_minor,
+        "clawed_commission_minor": claw.commission_minor,
+        "clawed_fee_minor": claw.fee_minor,
+        "clawed_merchant_minor": claw.merchant_minor,
+    }
 
 
 def _clawed_so_far(settlement: dict[str, Any]) -> Clawback:
-    return Clawback(int(settlement.get("refunded_minor", 0)), int(settlement.get("clawed_commission_minor", 0)),
-                    int(settlement.get("clawed_fee_minor", 0)), int(settlement.get("clawed_merchant_minor", 0)))
+    return Clawback(
+        int(settlement.get("refunded_minor", 0)),
+        int(settlement.get("clawed_commission_minor", 0)),
+        int(settlement.get("clawed_fee_minor", 0)),
+        int(settlement.get("clawed_merchant_minor", 0)),
+    )
 
 
 def _refund_transaction(settlement: dict[str, Any], before: Clawback, after: Clawback, now: str) -> LedgerTransaction:
     reference = f"{settlement['provider']}:{settlement['payment_id']}"
     transaction_id = f"{REFUND_TRANSACTION_PREFIX}{reference}:{after.refunded_minor}"
-    return LedgerTransaction.of(transaction_id, settlement["currency"], now, reference, [
-        Posting(PAYMENT_CLEARING, after.refunded_minor - before.refunded_minor, "refund_payment"),
-        Posting(settlement["promoter_id"], -(after.commission_minor - before.commission_minor), "refund_commission"),
-        Posting(settlement["merchant_id"], -(after.merchant_minor - before.merchant_minor), "refund_revenue"),
-        Posting(PLATFORM_FEES, -(after.fee_minor - before.fee_minor), "refund_platform_fee")])
+    return LedgerTransaction.of(
+        transaction_id,
+        settlement["currency"],
+        now,
+        reference,
+        [
+            Posting(PAYMENT_CLEARING, after.refunded_minor - before.refunded_minor, "refund_payment"),
+            Posting(
+                settlement["promoter_id"], -(after.commission_minor - before.commission_minor), "refund_commission"
+            ),
+            Posting(settlement["merchant_id"], -(after.merchant_minor - before.merchant_minor), "refund_revenue"),
+            Posting(PLATFORM_FEES, -(after.fee_minor - before.fee_minor), "refund_platform_fee"),
+        ],
+    )
 
 
-def _refund_record(settlement: dict[str, Any], txn: LedgerTransaction | None, after: Clawback,
-                   previous_total: int, refund_id: str | None, now: str) -> dict[str, Any]:
+def _refund_record(
+    settlement: dict[str, Any],
+    txn: LedgerTransaction | None,
+    after: Clawback,
+    previous_total: int,
+    refund_id: str | None,
+    now: str,
+) -> dict[str, Any]:
     """One refund step; ``transaction_id`` is absent when the sale's money was not posted (nothing clawed)."""
-    return {"provider": settlement["provider"], "payment_id": settlement["payment_id"],
-            "refunded_total_minor": after.refunded_minor, "refund_minor": after.refunded_minor - previous_total,
-            "refund_id": refund_id, "transaction_id": txn.transaction_id if txn else None,
-            "currency": settlement["currency"], "applied_at": now}
+    return {
+        "provider": settlement["provider"],
+        "payment_id": settlement["payment_id"],
+        "refunded_total_minor": after.refunded_minor,
+        "refund_minor": after.refunded_minor - previous_total,
+        "refund_id": refund_id,
+        "transaction_id": txn.transaction_id if txn else None,
+        "currency": settlement["currency"],
+        "applied_at": now,
+    }
 
 
 def apply_refund(event: PaymentEvent) -> Outcome:
     for attempt in range(MAX_ATTEMPTS):
-        state = payments_dal.load_state(event.provider, event.payment_id, None,
-                                        grant_of=sale_event_id(event.provider, event.payment_id))
+        state = payments_dal.load_state(
+            event.provider, event.payment_id, None, grant_of=sale_event_id(event.provider, event.payment_id)
+        )
         try:
             if state.settlement is None:
                 return _keep_pending(event, state.pending_refund)
@@ -338,44 +453,66 @@ def _keep_pending(event: PaymentEvent, pending: dict[str, Any] | None) -> Outcom
     if pending and int(pending["refunded_minor"]) >= event.amount_minor:
         return Outcome.DUPLICATE
     try:
-        ledger_dal.write([payments_dal.settlement_absent_check(event.provider, event.payment_id),
-                          payments_dal.pending_refund_raise(event.provider, event.payment_id, event.amount_minor,
-                                                            event.currency, event.refund_id)])
+        ledger_dal.write(
+            [
+                payments_dal.settlement_absent_check(event.provider, event.payment_id),
+                payments_dal.pending_refund_raise(
+                    event.provider, event.payment_id, event.amount_minor, event.currency, event.refund_id
+                ),
+            ]
+        )
     except ledger_dal.Cancelled as cancelled:
         if cancelled.failed(1) and not cancelled.failed(0):
             return Outcome.DUPLICATE  # an equal or larger refund is already pending
         raise
-    logger.info("refund before its payment kept pending", extra={"provider": event.provider,
-                                                                  "payment_id": event.payment_id})
+    logger.info(
+        "refund before its payment kept pending", extra={"provider": event.provider, "payment_id": event.payment_id}
+    )
     return Outcome.REFUND_PENDING
 
 
 def _refund_settled(event: PaymentEvent, settlement: dict[str, Any], granted: bool) -> Outcome:
     if event.currency != settlement["currency"]:
-        logger.warning("refund currency differs from the payment; ignored",
-                       extra={"provider": event.provider, "payment_id": event.payment_id})
+        logger.warning(
+            "refund currency differs from the payment; ignored",
+            extra={"provider": event.provider, "payment_id": event.payment_id},
+        )
         return Outcome.IGNORED
     before = _clawed_so_far(settlement)
     if min(event.amount_minor, int(settlement["amount_minor"])) <= before.refunded_minor:
         return Outcome.DUPLICATE
     if settlement["status"] != "settled":
         total = min(event.amount_minor, int(settlement["amount_minor"]))
-        ledger_dal.write([payments_dal.settlement_refund_update(event.provider, event.payment_id,
-                                                                before.refunded_minor, {"refunded_minor": total})])
+        ledger_dal.write(
+            [
+                payments_dal.settlement_refund_update(
+                    event.provider, event.payment_id, before.refunded_minor, {"refunded_minor": total}
+                )
+            ]
+        )
         return Outcome.REFUND_RECORDED
     if not granted:
         return _refund_unposted(event, settlement, before)
     after = clawback_for(settlement, event.amount_minor)
     now = clock.iso()
     txn = _refund_transaction(settlement, before, after, now)
-    ledger_dal.write([
-        payments_dal.settlement_refund_update(event.provider, event.payment_id, before.refunded_minor,
-                                              _clawed_fields(after)),
-        payments_dal.refund_put(event.provider, event.payment_id, _refund_record(
-            settlement, txn, after, before.refunded_minor, event.refund_id, now)),
-        *ledger_dal.posting_items(txn)])
-    logger.info("refund applied", extra={"provider": event.provider, "payment_id": event.payment_id,
-                                         "refunded_minor": after.refunded_minor})
+    ledger_dal.write(
+        [
+            payments_dal.settlement_refund_update(
+                event.provider, event.payment_id, before.refunded_minor, _clawed_fields(after)
+            ),
+            payments_dal.refund_put(
+                event.provider,
+                event.payment_id,
+                _refund_record(settlement, txn, after, before.refunded_minor, event.refund_id, now),
+            ),
+            *ledger_dal.posting_items(txn),
+        ]
+    )
+    logger.info(
+        "refund applied",
+        extra={"provider": event.provider, "payment_id": event.payment_id, "refunded_minor": after.refunded_minor},
+    )
     return Outcome.REFUND_APPLIED
 
 
@@ -388,15 +525,23 @@ def _refund_unposted(event: PaymentEvent, settlement: dict[str, Any], before: Cl
     total = min(event.amount_minor, int(settlement["amount_minor"]))
     after = Clawback(total, 0, 0, 0)
     event_id = sale_event_id(event.provider, event.payment_id)
-    ledger_dal.write([
-        payments_dal.settlement_refund_update(event.provider, event.payment_id, before.refunded_minor,
-                                              {"refunded_minor": total}),
-        ledger_dal.grant_absent_check(event_id),
-        ledger_dal.event_refunded_update(event_id, total),
-        payments_dal.refund_put(event.provider, event.payment_id, _refund_record(
-            settlement, None, after, before.refunded_minor, event.refund_id, clock.iso()))])
-    logger.info("refund of a sale never posted recorded", extra={"provider": event.provider,
-                                                                  "payment_id": event.payment_id})
+    ledger_dal.write(
+        [
+            payments_dal.settlement_refund_update(
+                event.provider, event.payment_id, before.refunded_minor, {"refunded_minor": total}
+            ),
+            ledger_dal.grant_absent_check(event_id),
+            ledger_dal.event_refunded_update(event_id, total),
+            payments_dal.refund_put(
+                event.provider,
+                event.payment_id,
+                _refund_record(settlement, None, after, before.refunded_minor, event.refund_id, clock.iso()),
+            ),
+        ]
+    )
+    logger.info(
+        "refund of a sale never posted recorded", extra={"provider": event.provider, "payment_id": event.payment_id}
+    )
     return Outcome.REFUND_RECORDED
 
 
@@ -407,17 +552,24 @@ def sale_grant_items(event: RewardableEvent, refunded_minor: int, created_at: st
     ``refunded_minor`` are posted together (netted per balance); the settlement's clawback fields are set in
     the same transaction, conditional on its refunded amount still being ``refunded_minor``."""
     d = event.details
-    terms = {"provider": d["provider"], "payment_id": d["payment_id"], "currency": event.currency,
-             "amount_minor": int(d["amount_minor"]), "commission_minor": event.amount_minor,
-             "platform_fee_minor": int(d.get("platform_fee_minor", 0)), "promoter_id": event.user_id,
-             "merchant_id": d["merchant_id"]}
+    terms = {
+        "provider": d["provider"],
+        "payment_id": d["payment_id"],
+        "currency": event.currency,
+        "amount_minor": int(d["amount_minor"]),
+        "commission_minor": event.amount_minor,
+        "platform_fee_minor": int(d.get("platform_fee_minor", 0)),
+        "promoter_id": event.user_id,
+        "merchant_id": d["merchant_id"],
+    }
     if not refunded_minor:
-        return [*grant_items(event, created_at=created_at),
-                payments_dal.settlement_refunded_check(d["provider"], d["payment_id"], 0)], event.amount_minor
+        return [
+            *grant_items(event, created_at=created_at),
+            payments_dal.settlement_refunded_check(d["provider"], d["payment_id"], 0),
+        ], event.amount_minor
     claw = clawback_for(terms, refunded_minor)
     refund_txn = _refund_transaction(terms, Clawback(0, 0, 0, 0), claw, created_at)
-    update = payments_dal.settlement_refund_update(d["provider"], d["payment_id"], refunded_minor,
-                                                   _clawed_fields(claw))
+    update = payments_dal.settlement_refund_update(d["provider"], d["payment_id"], refunded_minor, _clawed_fields(claw))
     return [*grant_items(event, refund_txn, created_at=created_at), update], event.amount_minor - claw.commission_minor
 
 

@@ -72,14 +72,22 @@ def _best_per_product(entries: list[dict[str, Any]], tags: list[str]) -> BestEnt
 
 
 def _task(entry: dict[str, Any], rule: ApplicableRule, score_micros: int) -> Task:
-    return Task(product_id=entry["product_id"], title=entry["title"], category=entry["category"],
-                price_minor=entry["price_minor"], currency=entry["currency"], image_url=entry.get("image_url"),
-                reward=rule.rule, estimated_commission_minor=rule.commission_minor,
-                score=ranking.score_value(score_micros))
+    return Task(
+        product_id=entry["product_id"],
+        title=entry["title"],
+        category=entry["category"],
+        price_minor=entry["price_minor"],
+        currency=entry["currency"],
+        image_url=entry.get("image_url"),
+        reward=rule.rule,
+        estimated_commission_minor=rule.commission_minor,
+        score=ranking.score_value(score_micros),
+    )
 
 
-def _paid(entry: dict[str, Any], rule: ApplicableRule, tags: list[str],
-          overrides: dict[str, dict[str, Any]]) -> ApplicableRule:
+def _paid(
+    entry: dict[str, Any], rule: ApplicableRule, tags: list[str], overrides: dict[str, dict[str, Any]]
+) -> ApplicableRule:
     """What this promoter is paid: the tag rule, or the merchant's override for them on this product."""
     override = overrides.get(entry["product_id"])
     if override is None:
@@ -121,19 +129,25 @@ def _global_page(tags: list[str], overrides: dict[str, dict[str, Any]], limit: i
     return TaskPage(items=items, next_cursor=_encode("global", next_after))
 
 
-def _ranked_page(promoter_id: str, tags: list[str], overrides: dict[str, dict[str, Any]], sort: str, limit: int,
-                 after: str | None) -> TaskPage:
+def _ranked_page(
+    promoter_id: str, tags: list[str], overrides: dict[str, dict[str, Any]], sort: str, limit: int, after: str | None
+) -> TaskPage:
     entries: list[dict[str, Any]] = []
     for tag in tags:
         entries.extend(catalog.query_tag_tasks(tag, None, candidate_limit()))
-    best = {pid: (entry, _paid(entry, rule, tags, overrides))
-            for pid, (entry, rule) in _best_per_product(entries, tags).items()}
+    best = {
+        pid: (entry, _paid(entry, rule, tags, overrides))
+        for pid, (entry, rule) in _best_per_product(entries, tags).items()
+    }
     history = tracking.promoter_task_counters(promoter_id, history_limit()) if best else {}
     w = ranking.weights()
     candidates = [
-        ranking.Candidate(product_id=pid, commission_minor=rule.commission_minor,
-                          global_micros=entry["global_score_micros"],
-                          personal_micros=ranking.activity_score_micros(history.get(pid, {}), w))
+        ranking.Candidate(
+            product_id=pid,
+            commission_minor=rule.commission_minor,
+            global_micros=entry["global_score_micros"],
+            personal_micros=ranking.activity_score_micros(history.get(pid, {}), w),
+        )
         for pid, (entry, rule) in best.items()
     ]
     ranked = [r for r in ranking.rank(candidates, sort, w) if after is None or r[0] > after]

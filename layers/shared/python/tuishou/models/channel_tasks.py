@@ -21,10 +21,16 @@ class ChannelTaskTemplateIn(BaseModel):
     target_promotions: int | None = Field(default=None, ge=1, le=MAX_TARGET, strict=True)
     bonus_minor: MinorUnits = Field(gt=0, description="Bonus in minor units of `currency`.")
     currency: str = Field(description="ISO 4217 code, e.g. CNY.")
-    reminder_threshold_hours: int = Field(ge=1, le=24 * 90, strict=True,
-                                          description="Remind when less than this is left and the quota is unmet.")
-    coupon_threshold: int = Field(default=0, ge=0, le=MAX_TARGET, strict=True,
-                                  description="Coupons when target_transactions - counted <= this (0: none).")
+    reminder_threshold_hours: int = Field(
+        ge=1, le=24 * 90, strict=True, description="Remind when less than this is left and the quota is unmet."
+    )
+    coupon_threshold: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_TARGET,
+        strict=True,
+        description="Coupons when target_transactions - counted <= this (0: none).",
+    )
     coupon_value_minor: MinorUnits = Field(default=1, gt=0)
 
     @field_validator("currency")
@@ -34,8 +40,11 @@ class ChannelTaskTemplateIn(BaseModel):
 
     @model_validator(mode="after")
     def _amounts_within_the_currency_maximum(self) -> ChannelTaskTemplateIn:
-        check_amounts(self, self.currency, [(("bonus_minor",), self.bonus_minor),
-                                            (("coupon_value_minor",), self.coupon_value_minor)])
+        check_amounts(
+            self,
+            self.currency,
+            [(("bonus_minor",), self.bonus_minor), (("coupon_value_minor",), self.coupon_value_minor)],
+        )
         return self
 
 

@@ -38,8 +38,9 @@ def check_amounts(model: BaseModel, currency: str, amounts: Iterable[tuple[tuple
         try:
             money.check_amount(value, currency)
         except ValueError as exc:
-            errors.append(InitErrorDetails(type=PydanticCustomError("money_maximum", str(exc)), loc=location,
-                                           input=value))
+            errors.append(
+                InitErrorDetails(type=PydanticCustomError("money_maximum", str(exc)), loc=location, input=value)
+            )
     if errors:
         raise ValidationError.from_exception_data(type(model).__name__, errors)
 

@@ -34,10 +34,16 @@ class ScanSummary(BaseModel):
     compensated: int = Field(description="Events this scan granted.")
     flagged: int = Field(description="Events held back for admin review (blocked, self_purchase, velocity).")
     errors: int
-    failure_reason: str | None = Field(None, description="Why a `failed` run was parked (its message went to "
-                                                          "the dead-letter queue); a later scan covers its window.")
-    nothing_owed: int = Field(0, description="Ungranted events that move no money: a zero amount, or a sale "
-                                             "refunded in full before its money was posted.")
+    failure_reason: str | None = Field(
+        None,
+        description="Why a `failed` run was parked (its message went to "
+        "the dead-letter queue); a later scan covers its window.",
+    )
+    nothing_owed: int = Field(
+        0,
+        description="Ungranted events that move no money: a zero amount, or a sale "
+        "refunded in full before its money was posted.",
+    )
     created_at: str
     updated_at: str
 
@@ -49,8 +55,9 @@ class CompensationItem(BaseModel):
     amount_minor: int
     currency: str
     status: CompensationStatus
-    reason: str = Field(description="compensated: the fault window's reason; flagged: blocked, self_purchase "
-                                    "or velocity.")
+    reason: str = Field(
+        description="compensated: the fault window's reason; flagged: blocked, self_purchase or velocity."
+    )
     created_at: str
     occurred_at: str | None = None
     scan_id: str | None = None

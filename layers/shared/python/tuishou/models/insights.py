@@ -20,12 +20,15 @@ class Activity(BaseModel):
     promotions: int = 0
     transactions: int = 0
     revenue_minor: int = Field(default=0, description="Sales amount (before refunds), minor units.")
-    commission_minor: int = Field(default=0,
-                                  description="Commission paid to promoters (before clawbacks), minor units.")
+    commission_minor: int = Field(
+        default=0, description="Commission paid to promoters (before clawbacks), minor units."
+    )
     conversion_rate: str | None = Field(
-        default=None, description="transactions / clicks as a decimal string with 4 places (null without clicks).")
+        default=None, description="transactions / clicks as a decimal string with 4 places (null without clicks)."
+    )
     conversion_rate_bps: int | None = Field(
-        default=None, description="The same in basis points, rounded half-even (null without clicks).")
+        default=None, description="The same in basis points, rounded half-even (null without clicks)."
+    )
 
 
 class DayActivity(Activity):

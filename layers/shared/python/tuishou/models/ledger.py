@@ -37,8 +37,9 @@ class LedgerTransaction:
             raise ValueError(f"transaction {self.transaction_id} does not balance")
 
     @classmethod
-    def of(cls, transaction_id: str, currency: str, created_at: str, reference: str,
-           postings: list[Posting]) -> LedgerTransaction:
+    def of(
+        cls, transaction_id: str, currency: str, created_at: str, reference: str, postings: list[Posting]
+    ) -> LedgerTransaction:
         """Zero postings are dropped: an entry that moves nothing is noise in a statement."""
         return cls(transaction_id, currency, created_at, reference, tuple(p for p in postings if p.amount_minor))
 

@@ -6,8 +6,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-NotificationKind = Literal["deadline_reminder", "channel_bonus_completed", "coupon_issued", "low_performance",
-                           "raise_reward_hint", "compensation"]
+NotificationKind = Literal[
+    "deadline_reminder",
+    "channel_bonus_completed",
+    "coupon_issued",
+    "low_performance",
+    "raise_reward_hint",
+    "compensation",
+]
 DeliveryChannel = Literal["inapp", "push", "sms"]
 DELIVERY_CHANNELS: tuple[DeliveryChannel, ...] = ("inapp", "push", "sms")
 DEFAULT_CHANNELS: tuple[DeliveryChannel, ...] = ("inapp", "push")
@@ -97,12 +103,22 @@ class CompensationData(_Data):
     currency: str
 
 
-NotificationData = (DeadlineReminderData | ChannelBonusCompletedData | CouponIssuedData | LowPerformanceData
-                    | RaiseRewardHintData | CompensationData)
+NotificationData = (
+    DeadlineReminderData
+    | ChannelBonusCompletedData
+    | CouponIssuedData
+    | LowPerformanceData
+    | RaiseRewardHintData
+    | CompensationData
+)
 DATA_MODELS: dict[str, type[NotificationData]] = {
-    "deadline_reminder": DeadlineReminderData, "channel_bonus_completed": ChannelBonusCompletedData,
-    "coupon_issued": CouponIssuedData, "low_performance": LowPerformanceData,
-    "raise_reward_hint": RaiseRewardHintData, "compensation": CompensationData}
+    "deadline_reminder": DeadlineReminderData,
+    "channel_bonus_completed": ChannelBonusCompletedData,
+    "coupon_issued": CouponIssuedData,
+    "low_performance": LowPerformanceData,
+    "raise_reward_hint": RaiseRewardHintData,
+    "compensation": CompensationData,
+}
 
 
 class NotificationItem(BaseModel):
@@ -121,9 +137,11 @@ class NotificationPage(BaseModel):
 
 class NotificationPreferences(BaseModel):
     channels: list[DeliveryChannel] = Field(
-        min_length=1, max_length=3,
+        min_length=1,
+        max_length=3,
         description="Delivery channels. `inapp` (the inbox) is always on; `push` goes to registered devices; "
-                    "`sms` (opt-in) to the phone on the profile.")
+        "`sms` (opt-in) to the phone on the profile.",
+    )
 
     @field_validator("channels")
     @classmethod
@@ -135,8 +153,9 @@ class NotificationPreferences(BaseModel):
 
 class NotificationPreferencesView(BaseModel):
     channels: list[DeliveryChannel] = Field(description="What the user chose (default inapp + push).")
-    effective_channels: list[DeliveryChannel] = Field(description="Channels used now: inapp always; sms only "
-                                                                  "with a phone on the profile.")
+    effective_channels: list[DeliveryChannel] = Field(
+        description="Channels used now: inapp always; sms only with a phone on the profile."
+    )
 
 
 class MarkedRead(BaseModel):

@@ -11,15 +11,19 @@ ACCOUNT_ID_PATTERN = r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 
 class Balance(BaseModel):
     currency: str
-    balance_minor: int = Field(description="Sum of the account's entries in this currency; may be negative "
-                                           "after a refund claws back commission already paid out.")
+    balance_minor: int = Field(
+        description="Sum of the account's entries in this currency; may be negative "
+        "after a refund claws back commission already paid out."
+    )
 
 
 class Entry(BaseModel):
     entry_id: str
     transaction_id: str = Field(description="Entries of one transaction sum to zero (credits minus debits).")
-    kind: str = Field(description="sale_commission, sale_revenue, sale_payment, platform_fee, refund_commission, "
-                                  "refund_revenue, refund_payment, refund_platform_fee, or a granted event kind.")
+    kind: str = Field(
+        description="sale_commission, sale_revenue, sale_payment, platform_fee, refund_commission, "
+        "refund_revenue, refund_payment, refund_platform_fee, or a granted event kind."
+    )
     amount_minor: int = Field(description="Signed: positive credits the account, negative debits it.")
     currency: str
     created_at: str
@@ -34,8 +38,10 @@ class AccountResponse(BaseModel):
 class UnattributedPayment(BaseModel):
     provider: str
     payment_id: str
-    reason: str = Field(description="missing_click_id, unknown_click, unknown_product, currency_mismatch, "
-                                    "unknown_promoter or no_reward_rule.")
+    reason: str = Field(
+        description="missing_click_id, unknown_click, unknown_product, currency_mismatch, "
+        "unknown_promoter or no_reward_rule."
+    )
     flagged: bool = Field(description="True when the payment contradicts its attribution (currency mismatch).")
     amount_minor: int
     currency: str
@@ -67,6 +73,8 @@ class RejectedNotificationsResponse(BaseModel):
 
 class WebhookAck(BaseModel):
     received: bool = True
-    outcome: str = Field(description="settled, duplicate, unattributed, refund_applied, refund_pending, "
-                                     "refund_recorded, ignored, or rejected (verified but unreadable: recorded "
-                                     "for admins, no money moved).")
+    outcome: str = Field(
+        description="settled, duplicate, unattributed, refund_applied, refund_pending, "
+        "refund_recorded, ignored, or rejected (verified but unreadable: recorded "
+        "for admins, no money moved)."
+    )

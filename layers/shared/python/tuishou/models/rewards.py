@@ -15,8 +15,13 @@ class RewardTerms(BaseModel):
     """What a reward pays: a percent in basis points or a fixed amount, range-checked."""
 
     type: Literal["percent", "fixed"]
-    value: int = Field(description="percent: basis points 1..10000; fixed: minor units of the product currency "
-                                   "(1..`money.max_minor(currency)`).", strict=True, ge=1, le=MAX_MINOR)
+    value: int = Field(
+        description="percent: basis points 1..10000; fixed: minor units of the product currency "
+        "(1..`money.max_minor(currency)`).",
+        strict=True,
+        ge=1,
+        le=MAX_MINOR,
+    )
 
     @field_validator("value")
     @classmethod

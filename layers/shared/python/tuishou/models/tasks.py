@@ -33,8 +33,9 @@ def _unique_tags(rules: list[RewardRule]) -> list[RewardRule]:
 
 
 class RewardRulesBody(BaseModel):
-    reward_rules: list[RewardRule] = Field(min_length=1, max_length=MAX_RULES,
-                                           description="What the product pays each promoter tag (one rule per tag).")
+    reward_rules: list[RewardRule] = Field(
+        min_length=1, max_length=MAX_RULES, description="What the product pays each promoter tag (one rule per tag)."
+    )
 
     @field_validator("reward_rules")
     @classmethod
@@ -44,14 +45,21 @@ class RewardRulesBody(BaseModel):
 
 class ProductCreate(RewardRulesBody):
     title: str = Field(min_length=1, max_length=200)
-    category: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}(/[a-z0-9][a-z0-9-]{0,39}){0,4}$", max_length=200,
-                          description="A category path such as `beauty/skincare`.")
+    category: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9-]{0,39}(/[a-z0-9][a-z0-9-]{0,39}){0,4}$",
+        max_length=200,
+        description="A category path such as `beauty/skincare`.",
+    )
     price_minor: MinorUnits = Field(gt=0, description="List price in minor units.")
     currency: str = Field(description=f"ISO 4217 code; one of {', '.join(sorted(CURRENCY_EXPONENT))}.")
-    landing_url: str = Field(max_length=2048, description="Where a click lands (https). Stored in canonical "
-                                                          "ASCII form: IDNA host, percent-encoded path and query.")
-    image_url: str | None = Field(default=None, max_length=2048, description="Product image (https), stored "
-                                                                              "like `landing_url`.")
+    landing_url: str = Field(
+        max_length=2048,
+        description="Where a click lands (https). Stored in canonical "
+        "ASCII form: IDNA host, percent-encoded path and query.",
+    )
+    image_url: str | None = Field(
+        default=None, max_length=2048, description="Product image (https), stored like `landing_url`."
+    )
     description: str | None = Field(default=None, max_length=2000)
 
     @field_validator("title")
@@ -68,8 +76,11 @@ class ProductCreate(RewardRulesBody):
 
     @model_validator(mode="after")
     def _amounts_within_the_currency_maximum(self) -> ProductCreate:
-        check_amounts(self, self.currency, [(("price_minor",), self.price_minor),
-                                            *fixed_amounts(self.reward_rules, "reward_rules")])
+        check_amounts(
+            self,
+            self.currency,
+            [(("price_minor",), self.price_minor), *fixed_amounts(self.reward_rules, "reward_rules")],
+        )
         return self
 
     @field_validator("landing_url", "image_url")
@@ -125,8 +136,11 @@ class ProductList(BaseModel):
 class ProfileCreate(BaseModel):
     display_name: str = Field(min_length=1, max_length=64)
     phone: str = Field(pattern=r"^\+?[1-9][0-9]{5,14}$", description="E.164-style phone number.")
-    invite_code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{4,32}$",
-                                    description="Invite code of whoever invited this promoter (kept as given).")
+    invite_code: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{4,32}$",
+        description="Invite code of whoever invited this promoter (kept as given).",
+    )
 
     @field_validator("display_name")
     @classmethod
@@ -193,4 +207,5 @@ class Share(BaseModel):
     share_url: str = Field(description="The tracking URL with the channel marker: `{base}/l/{code}?ch={channel}`.")
     created_at: str
     channel_task_offer: ChannelTaskView | None = Field(
-        default=None, description="The channel bonus task offered on this channel, if an admin defined one.")
+        default=None, description="The channel bonus task offered on this channel, if an admin defined one."
+    )

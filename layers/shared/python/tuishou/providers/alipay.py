@@ -39,8 +39,7 @@ MAX_FIELDS = 100
 def form_params(body: bytes) -> dict[str, str]:
     """The form body as a dict; a repeated parameter is ambiguous and rejected."""
     try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True,
-                          max_num_fields=MAX_FIELDS)
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=True, max_num_fields=MAX_FIELDS)
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidNotification("body is not a form-encoded notification", field="body") from exc
     params = dict(pairs)
@@ -131,8 +130,10 @@ class AlipayNotification(BaseModel):
                 try:
                     money.to_minor(text, self.trans_currency)
                 except ValueError as exc:
-                    raise ValidationError.from_exception_data(type(self).__name__, [InitErrorDetails(
-                        type=PydanticCustomError("money", str(exc)), loc=(field,), input=text)]) from exc
+                    raise ValidationError.from_exception_data(
+                        type(self).__name__,
+                        [InitErrorDetails(type=PydanticCustomError("money", str(exc)), loc=(field,), input=text)],
+                    ) from exc
         return self
 
     def minor(self, field: str) -> int:
@@ -152,19 +153,32 @@ def parse(body: bytes, app_id: str, public_key_pem: str, now: int) -> PaymentEve
     click_id = _click_id(notification.passback_params)
     if notification.refund_fee:
         return PaymentEvent(
-            provider=NAME, payment_id=notification.trade_no, kind="refunded",
-            amount_minor=notification.minor("refund_fee"), currency=notification.trans_currency,
-            occurred_at=notification.time("gmt_refund", now), click_id=click_id,
-            refund_id=notification.out_biz_no or notification.notify_id, provider_event_id=notification.notify_id)
+            provider=NAME,
+            payment_id=notification.trade_no,
+            kind="refunded",
+            amount_minor=notification.minor("refund_fee"),
+            currency=notification.trans_currency,
+            occurred_at=notification.time("gmt_refund", now),
+            click_id=click_id,
+            refund_id=notification.out_biz_no or notification.notify_id,
+            provider_event_id=notification.notify_id,
+        )
     if notification.trade_status not in PAID_STATUSES or not notification.total_amount:
         return None  # WAIT_BUYER_PAY, TRADE_CLOSED without a refund: nothing to settle
     amount = notification.minor("total_amount")
     if amount == 0:
         return None
     return PaymentEvent(
-        provider=NAME, payment_id=notification.trade_no, kind="paid", amount_minor=amount,
-        currency=notification.trans_currency, occurred_at=notification.time("gmt_payment", now), click_id=click_id,
-        payer=notification.buyer_id or notification.buyer_logon_id or None, provider_event_id=notification.notify_id)
+        provider=NAME,
+        payment_id=notification.trade_no,
+        kind="paid",
+        amount_minor=amount,
+        currency=notification.trans_currency,
+        occurred_at=notification.time("gmt_payment", now),
+        click_id=click_id,
+        payer=notification.buyer_id or notification.buyer_logon_id or None,
+        provider_event_id=notification.notify_id,
+    )
 
 
 def _read(params: Mapping[str, str]) -> AlipayNotification:

@@ -40,8 +40,9 @@ _ModelT = TypeVar("_ModelT", bound=BaseModel)
 _Currency = Annotated[str, AfterValidator(lambda code: money.check_currency(code.upper()))]
 
 
-def verify_signature(payload: bytes, header: str | None, secrets: Sequence[str], now: int,
-                     tolerance: int = TOLERANCE_SECONDS) -> None:
+def verify_signature(
+    payload: bytes, header: str | None, secrets: Sequence[str], now: int, tolerance: int = TOLERANCE_SECONDS
+) -> None:
     """Raise ``InvalidNotification`` unless ``header`` signs ``payload`` with one of ``secrets`` recently."""
     if not header:
         raise InvalidNotification("missing Stripe-Signature header", field="Stripe-Signature")
@@ -186,18 +187,30 @@ def _paid(event: _SessionEvent) -> PaymentEvent | None:
     if not session.amount_total or session.currency is None:
         return None
     return PaymentEvent(
-        provider=NAME, payment_id=session.payment_intent, kind="paid", amount_minor=session.amount_total,
-        currency=session.currency, occurred_at=datetime.fromtimestamp(event.created, UTC),
+        provider=NAME,
+        payment_id=session.payment_intent,
+        kind="paid",
+        amount_minor=session.amount_total,
+        currency=session.currency,
+        occurred_at=datetime.fromtimestamp(event.created, UTC),
         click_id=click_id_or_none((session.metadata or {}).get("tsclid"))
         or click_id_or_none(session.client_reference_id),
-        payer=session.customer_details.email if session.customer_details else None, provider_event_id=event.id)
+        payer=session.customer_details.email if session.customer_details else None,
+        provider_event_id=event.id,
+    )
 
 
 def _refunded(event: _ChargeEvent) -> PaymentEvent:
     charge = event.data.object
     refunds = charge.refunds.data if charge.refunds else []
     return PaymentEvent(
-        provider=NAME, payment_id=charge.payment_intent, kind="refunded", amount_minor=charge.amount_refunded,
-        currency=charge.currency, occurred_at=datetime.fromtimestamp(event.created, UTC),
+        provider=NAME,
+        payment_id=charge.payment_intent,
+        kind="refunded",
+        amount_minor=charge.amount_refunded,
+        currency=charge.currency,
+        occurred_at=datetime.fromtimestamp(event.created, UTC),
         click_id=click_id_or_none((charge.metadata or {}).get("tsclid")),
-        refund_id=(refunds[0].id if refunds and refunds[0].id else None) or event.id, provider_event_id=event.id)
+        refund_id=(refunds[0].id if refunds and refunds[0].id else None) or event.id,
+        provider_event_id=event.id,
+    )
