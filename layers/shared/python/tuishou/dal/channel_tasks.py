@@ -174,8 +174,10 @@ def start_task(task: dict[str, Any], pointer_terms: dict[str, Any], now: str, re
                 "Update": {
                     "TableName": users,
                     "Key": dynamo.key(*keys.channel_task(task["promoter_id"], replaced["template_id"])),
-                    "UpdateExpression": "SET task_status = :expired, progress_transactions = :tx, progress_promotions = :pr "
-                    "REMOVE gsi1pk, gsi1sk",
+                    "UpdateExpression": (
+                        "SET task_status = :expired, progress_transactions = :tx, progress_promotions = :pr "
+                        "REMOVE gsi1pk, gsi1sk"
+                    ),
                     "ConditionExpression": "task_id = :previous AND task_status = :active",
                     "ExpressionAttributeValues": {
                         ":expired": {"S": "expired"},
