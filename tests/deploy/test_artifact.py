@@ -42,11 +42,18 @@ def _python312() -> str:
 
 
 def _lambda_environment(spec: template.FunctionSpec) -> dict[str, str]:
-    """What Lambda sets, plus the function's own variables (values resolved to placeholders)."""
-    variables = {
-        name: value if isinstance(value, str) else f"placeholder-{name.lower()}"
-        for name, value in spec.environment.items()
-    }
+    """What Lambda sets, plus the function's own variables as CloudFormation resolves them: a parameter to its
+    default (the settings are validated at import), a resource to a placeholder name."""
+    defaults = template.parameter_defaults()
+
+    def resolved(name: str, value: object) -> str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, dict) and value.get("Ref") in defaults:
+            return defaults[value["Ref"]]
+        return f"placeholder-{name.lower()}"
+
+    variables = {name: resolved(name, value) for name, value in spec.environment.items()}
     return {
         **variables,
         "AWS_REGION": "us-east-1",
