@@ -219,4 +219,4 @@ def test_job_reads_depend_on_active_tasks_and_window_activity_not_on_catalogue_o
 def _window_items(products: list[dict]) -> int:
     from tuishou.dal import insights as insights_dal
 
-    return sum(len(insights_dal.window_items(p["product_id"], "2030-01-02", "2030-01-08")) for p in products)
+    return sum(len(insights_dal.window_aggregates(p["product_id"], "2030-01-02", "2030-01-08")) for p in products)

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from tuishou import clock
 from tuishou.dal import keys
@@ -155,22 +156,50 @@ def active_tasks() -> Iterator[dict[str, Any]]:
 
 
 # ---------------------------------------------------------------- reading aggregates
-def window_items(product_id: str, first_day: str, last_day: str) -> list[dict[str, Any]]:
-    """Every per-day aggregate item of the product from ``first_day`` to ``last_day`` (UTC days,
-    inclusive): one Query; items read = days x (shards + channels + promoters active that day)."""
-    return list(
-        query_all(
-            **{
-                "TableName": table("tracking"),
-                "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
-                "ExpressionAttributeValues": {
-                    ":pk": {"S": keys.product_stats(product_id)},
-                    ":first": {"S": first_day},
-                    ":last": {"S": f"{last_day}#~"},
-                },
-            }
-        )
+DayScope = Literal["totals", "channel", "promoter"]
+_SCOPES: dict[str, DayScope] = {
+    keys.DAY_TOTALS_MARK: "totals",
+    keys.DAY_CHANNEL_MARK: "channel",
+    keys.DAY_PROMOTER_MARK: "promoter",
+}
+
+
+@dataclass(frozen=True)
+class DayAggregate:
+    """One per-day aggregate of a product: a totals shard (``name`` = the shard), a channel's or a
+    promoter's counts for one UTC ``day``."""
+
+    day: str
+    scope: DayScope
+    name: str
+    counts: Mapping[str, int]
+
+
+def _day_aggregate(item: dict[str, Any]) -> DayAggregate | None:
+    sk = item["sk"]
+    scope = _SCOPES.get(sk[10:13])
+    if scope is None:
+        return None
+    return DayAggregate(
+        day=sk[:10], scope=scope, name=sk[13:], counts={f: int(item.get(f, 0)) for f in AGGREGATE_FIELDS}
     )
+
+
+def window_aggregates(product_id: str, first_day: str, last_day: str) -> list[DayAggregate]:
+    """Every per-day aggregate of the product from ``first_day`` to ``last_day`` (UTC days, inclusive):
+    one Query; items read = days x (shards + channels + promoters active that day)."""
+    items = query_all(
+        **{
+            "TableName": table("tracking"),
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": keys.product_stats(product_id)},
+                ":first": {"S": first_day},
+                ":last": {"S": f"{last_day}#~"},
+            },
+        }
+    )
+    return [a for a in map(_day_aggregate, items) if a is not None]
 
 
 def promoters_context(promoter_ids: list[str]) -> dict[str, tuple[dict[str, Any] | None, dict[str, int]]]:

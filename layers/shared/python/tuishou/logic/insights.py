@@ -95,7 +95,8 @@ def run(at: datetime, config: InsightsConfig | None = None) -> InsightsRun:
     tasks = list(insights_dal.active_tasks())
     result.active_tasks = len(tasks)
     activity = {
-        t["product_id"]: _task_activity(insights_dal.window_items(t["product_id"], first_day, last_day)) for t in tasks
+        t["product_id"]: _task_activity(insights_dal.window_aggregates(t["product_id"], first_day, last_day))
+        for t in tasks
     }
     _low_performance(tasks, activity, config, result)
     _hints(tasks, activity, config, result)
@@ -112,8 +113,8 @@ class _Activity:
     sales_by_promoter: dict[str, int] = field(default_factory=dict)
 
 
-def _task_activity(items: list[dict[str, Any]]) -> _Activity:
-    by_day, _, by_promoter = product_stats.aggregate(items)
+def _task_activity(aggregates: list[insights_dal.DayAggregate]) -> _Activity:
+    by_day, _, by_promoter = product_stats.aggregate(aggregates)
     return _Activity(
         transactions=sum(d.get("transactions", 0) for d in by_day.values()),
         promotions=sum(d.get("promotions", 0) for d in by_day.values()),

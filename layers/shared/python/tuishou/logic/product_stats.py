@@ -9,7 +9,7 @@ from fractions import Fraction
 from typing import Any
 
 from tuishou import clock
-from tuishou.dal import catalog, keys
+from tuishou.dal import catalog
 from tuishou.dal import insights as insights_dal
 from tuishou.errors import NotFound
 from tuishou.logic.products import check_product_id
@@ -46,24 +46,21 @@ def window_days(days: int, today: date) -> list[str]:
 
 
 def aggregate(
-    items: list[dict[str, Any]],
+    aggregates: list[insights_dal.DayAggregate],
 ) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]], dict[str, dict[str, int]]]:
-    """Per-day aggregate items -> (by day, by channel, by promoter) sums."""
+    """Per-day aggregates -> (by day, by channel, by promoter) sums."""
     by_day: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     by_channel: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     by_promoter: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for item in items:
-        day, mark, name = item["sk"][:10], item["sk"][10:13], item["sk"][13:]
-        if mark == keys.DAY_TOTALS_MARK:
-            target = by_day[day]
-        elif mark == keys.DAY_CHANNEL_MARK:
-            target = by_channel[name]
-        elif mark == keys.DAY_PROMOTER_MARK:
-            target = by_promoter[name]
+    for day_aggregate in aggregates:
+        if day_aggregate.scope == "totals":
+            target = by_day[day_aggregate.day]
+        elif day_aggregate.scope == "channel":
+            target = by_channel[day_aggregate.name]
         else:
-            continue
+            target = by_promoter[day_aggregate.name]
         for field in COUNT_FIELDS:
-            target[field] += int(item.get(field, 0))
+            target[field] += day_aggregate.counts.get(field, 0)
     return by_day, by_channel, by_promoter
 
 
@@ -73,7 +70,7 @@ def product_stats(merchant_id: str, product_id: str, days: int = DEFAULT_DAYS) -
     if product is None or product["merchant_id"] != merchant_id:
         raise NotFound("no such product")
     day_list = window_days(days, clock.now().date())
-    by_day, by_channel, by_promoter = aggregate(insights_dal.window_items(product_id, day_list[0], day_list[-1]))
+    by_day, by_channel, by_promoter = aggregate(insights_dal.window_aggregates(product_id, day_list[0], day_list[-1]))
     totals = {f: sum(d.get(f, 0) for d in by_day.values()) for f in COUNT_FIELDS}
     return ProductStats(
         product_id=product_id,
