@@ -8,7 +8,8 @@ entry per rule tag while the product is active; GSI1 = ``TAG#{tag}`` / ranking s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from tuishou.dal import counters, insights, keys
@@ -188,10 +189,48 @@ def query_tag_tasks(tag: str, after: str | None, limit: int) -> list[dict[str, A
     return items
 
 
-def scan_catalog(page_size: int = 500) -> Iterator[dict[str, Any]]:
-    """Every catalog item, page by page. Only for the scheduled ranking recalculation (a batch job,
-    never a request path)."""
-    return scan_all(TableName=table("catalog"), Limit=page_size)
+@dataclass(frozen=True)
+class RankedEntry:
+    """One task-index entry as the ranking recalculation sees it: where it ranks now (``sort_key``)."""
+
+    product_id: str
+    promoter_tag: str
+    estimated_commission_minor: int
+    global_score_micros: int | None
+    sort_key: str
+
+
+@dataclass(frozen=True)
+class ProductRanking:
+    """A product's summed counter shards and its task-index entries."""
+
+    counters: dict[str, int]
+    entries: tuple[RankedEntry, ...]
+
+
+def scan_rankings(page_size: int = 500) -> list[ProductRanking]:
+    """Every product that has task-index entries, with its counters: the whole catalogue, page by page
+    (Scan). Only for the scheduled ranking recalculation (a batch job, never a request path)."""
+    shards: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    entries: dict[str, list[RankedEntry]] = defaultdict(list)
+    for item in scan_all(TableName=table("catalog"), Limit=page_size):
+        sk = item.get("sk", "")
+        if sk.startswith(keys.COUNTERS_PREFIX):
+            shards[item["pk"]].append(item)
+        elif sk.startswith(keys.TASK_PREFIX):
+            entries[item["pk"]].append(
+                RankedEntry(
+                    product_id=item["product_id"],
+                    promoter_tag=item["promoter_tag"],
+                    estimated_commission_minor=item["estimated_commission_minor"],
+                    global_score_micros=item.get("global_score_micros"),
+                    sort_key=item["gsi1sk"],
+                )
+            )
+    return [
+        ProductRanking(counters=counters.sum_counters(shards.get(pk, [])), entries=tuple(found))
+        for pk, found in entries.items()
+    ]
 
 
 def rerank_entry(product_id: str, tag: str, seen_sort_key: str, new_sort_key: str, global_micros: int) -> bool:

@@ -7,11 +7,9 @@ was read (a product paused or re-ruled meanwhile keeps the newer write)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
 
-from tuishou.dal import catalog, counters, keys
+from tuishou.dal import catalog
 from tuishou.logic import ranking
 
 
@@ -25,23 +23,16 @@ class RecalculationResult:
 
 def recalculate() -> RecalculationResult:
     w = ranking.weights()
-    shards: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    entries: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for item in catalog.scan_catalog():
-        sk = item.get("sk", "")
-        if sk.startswith(keys.COUNTERS_PREFIX):
-            shards[item["pk"]].append(item)
-        elif sk.startswith(keys.TASK_PREFIX):
-            entries[item["pk"]].append(item)
-    result = RecalculationResult(products=len(entries))
-    for pk, product_entries in entries.items():
-        g = ranking.activity_score_micros(counters.sum_counters(shards.get(pk, [])), w)
-        for entry in product_entries:
+    products = catalog.scan_rankings()
+    result = RecalculationResult(products=len(products))
+    for product in products:
+        g = ranking.activity_score_micros(product.counters, w)
+        for entry in product.entries:
             result.entries += 1
-            new_key = ranking.sort_key(g, entry["estimated_commission_minor"], entry["product_id"])
-            if new_key == entry["gsi1sk"] and entry.get("global_score_micros") == g:
+            new_key = ranking.sort_key(g, entry.estimated_commission_minor, entry.product_id)
+            if new_key == entry.sort_key and entry.global_score_micros == g:
                 continue
-            if catalog.rerank_entry(entry["product_id"], entry["promoter_tag"], entry["gsi1sk"], new_key, g):
+            if catalog.rerank_entry(entry.product_id, entry.promoter_tag, entry.sort_key, new_key, g):
                 result.reranked += 1
             else:
                 result.skipped += 1
