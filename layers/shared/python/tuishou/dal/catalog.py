@@ -171,9 +171,17 @@ def counters_of(product_ids: list[str]) -> dict[str, dict[str, int]]:
     return totals
 
 
-def query_tag_tasks(tag: str, after: str | None, limit: int) -> list[dict[str, Any]]:
-    """Up to ``limit`` task-index entries of one tag in ranking order, strictly after sort key ``after``
-    (1 Query on GSI1; reads at most ``limit`` items whatever the catalogue size)."""
+@dataclass(frozen=True)
+class TagTasks:
+    """Task-index entries of one tag in ranking order, and the ranking position of the last one read."""
+
+    entries: list[dict[str, Any]]
+    last_position: str | None
+
+
+def query_tag_tasks(tag: str, after: str | None, limit: int) -> TagTasks:
+    """Up to ``limit`` task-index entries of one tag in ranking order, strictly after ranking position
+    ``after`` (1 Query on GSI1; reads at most ``limit`` items whatever the catalogue size)."""
     condition = "gsi1pk = :pk"
     values: dict[str, Any] = {":pk": {"S": keys.tag_tasks(tag)}}
     if after:
@@ -186,7 +194,7 @@ def query_tag_tasks(tag: str, after: str | None, limit: int) -> list[dict[str, A
         KeyConditionExpression=condition,
         ExpressionAttributeValues=values,
     )
-    return items
+    return TagTasks(entries=[_strip(i) for i in items], last_position=items[-1]["gsi1sk"] if items else None)
 
 
 @dataclass(frozen=True)

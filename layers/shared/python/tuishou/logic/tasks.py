@@ -5,7 +5,7 @@ Reads (docs/data-model.md): 1 GetItem (profile) + 1 Query per promoter tag on th
 GSI1 partition (+ 1 Query of the promoter's task history for personal/combined). Nothing here depends on
 the catalogue size: every Query has a Limit.
 
-- ``global``: keyset pagination straight over the index (sort key = gsi1sk), any depth.
+- ``global``: keyset pagination straight over the index (by its ranking position), any depth.
 - ``personal`` / ``combined``: ranked in memory over the promoter's *candidate set* = the top
   ``TUISHOU_TASK_CANDIDATES`` (default 100) tasks of each of the promoter's tags by global rank; the
   promoter's own counters come from up to ``TUISHOU_TASK_HISTORY`` (default 200) task-history items.
@@ -112,9 +112,9 @@ def _global_page(tags: list[str], overrides: dict[str, dict[str, Any]], limit: i
     complete_upto: str | None = None
     for tag in tags:
         batch = catalog.query_tag_tasks(tag, after, limit + 1)
-        entries.extend(batch)
-        if len(batch) > limit:  # this partition has more beyond its last key read
-            last = batch[-1]["gsi1sk"]
+        entries.extend(batch.entries)
+        last = batch.last_position
+        if len(batch.entries) > limit and last is not None:  # this partition has more beyond its last read
             complete_upto = last if complete_upto is None else min(complete_upto, last)
     ranked = []
     for entry, rule in _best_per_product(entries, tags).values():
@@ -134,7 +134,7 @@ def _ranked_page(
 ) -> TaskPage:
     entries: list[dict[str, Any]] = []
     for tag in tags:
-        entries.extend(catalog.query_tag_tasks(tag, None, candidate_limit()))
+        entries.extend(catalog.query_tag_tasks(tag, None, candidate_limit()).entries)
     best = {
         pid: (entry, _paid(entry, rule, tags, overrides))
         for pid, (entry, rule) in _best_per_product(entries, tags).items()
