@@ -217,9 +217,10 @@ def check_ledger(items: list[dict[str, Any]]) -> dict[str, Any]:
     refunds within what was posted) plus the settlement cross-check: every sale transaction is the one its
     settlement record names, and every settlement that moved money has its entries."""
     from tuishou.dal import keys
+    from tuishou.dal.ledger import money_records
     from tuishou.logic.ledger import SALE_TRANSACTION_PREFIX, audit
 
-    report = audit(i for i in items if i["sk"].startswith((keys.ENTRY_PREFIX, keys.BALANCE_PREFIX)))
+    report = audit(money_records(items))
     settlements = [i for i in items if i["sk"] == "SETTLEMENT"]
     entries = [i for i in items if i["sk"].startswith(keys.ENTRY_PREFIX)]
     sale_transactions = {t for t in (e["transaction_id"] for e in entries) if t.startswith(SALE_TRANSACTION_PREFIX)}

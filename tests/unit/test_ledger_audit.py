@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tuishou import money
+from tuishou.dal.ledger import money_records
 from tuishou.logic import settlement
 from tuishou.logic.ledger import SALE_COMMISSION, audit, money_transaction
 from tuishou.models.ledger import LedgerTransaction, RewardableEvent
@@ -90,7 +91,7 @@ def test_a_posted_sale_with_any_partial_refunds_passes_the_audit(sale, shares):
     event, terms = _sale(*sale)
     totals = sorted({max(1, int(sale[0] * share)) for share in shares})
     # When the audit reads their entries
-    report = audit(_items(money_transaction(event, NOW), *_refunds(terms, totals)))
+    report = audit(money_records(_items(money_transaction(event, NOW), *_refunds(terms, totals))))
     # Then every rule holds
     assert report.ok, report.violations
 
@@ -99,7 +100,7 @@ def test_a_posted_sale_with_any_partial_refunds_passes_the_audit(sale, shares):
 def test_a_refund_of_a_sale_never_posted_is_named(sale, share):
     # Given refund entries for a sale whose own entries were never posted
     _event, terms = _sale(*sale)
-    report = audit(_items(*_refunds(terms, [max(1, int(sale[0] * share))])))
+    report = audit(money_records(_items(*_refunds(terms, [max(1, int(sale[0] * share))]))))
     # Then the audit names every account it took from
     assert not report.ok
     assert {v.rule for v in report.violations} == {"refund_exceeds_posted"}
@@ -110,7 +111,7 @@ def test_a_drifting_balance_and_a_double_posting_are_named():
     event, _terms = _sale(9900, "percent", 1000, 0)
     sale = money_transaction(event, NOW)
     entries = [i for i in _items(sale) if i["sk"] == "ENTRY#"]
-    report = audit([*entries, *_items(sale)])
+    report = audit(money_records([*entries, *_items(sale)]))
     # Then both rules name it
     assert {v.rule for v in report.violations} == {"balance_mismatch", "posted_twice"}
     assert report.violation_count == 6

@@ -4,7 +4,8 @@ the one ``TransactWriteItems`` call every money movement goes through."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from tuishou import clock
@@ -231,13 +232,55 @@ def entries(account_id: str, limit: int, cursor: str | None = None) -> tuple[lis
     return dynamo.query_page(**args)
 
 
-def money_items() -> Iterator[dict[str, Any]]:
-    """Every entry and balance item of the ledger: a full-table Scan (filtered server-side, consistent
-    reads, page after page). Only for the admin audit and soak checks, never on a request path: it reads
-    the whole table."""
-    return dynamo.scan_all(
-        TableName=_ledger(),
-        ConsistentRead=True,
-        FilterExpression="begins_with(sk, :entry) OR begins_with(sk, :balance)",
-        ExpressionAttributeValues={":entry": {"S": keys.ENTRY_PREFIX}, ":balance": {"S": keys.BALANCE_PREFIX}},
+@dataclass(frozen=True)
+class EntryRecord:
+    """One immutable ledger entry: an amount posted to an account by a transaction."""
+
+    account_id: str
+    currency: str
+    amount_minor: int
+    transaction_id: str
+    reference: str | None
+
+
+@dataclass(frozen=True)
+class BalanceRecord:
+    """An account's balance in one currency."""
+
+    account_id: str
+    currency: str
+    balance_minor: int
+
+
+MoneyRecord = EntryRecord | BalanceRecord
+
+
+def money_records(items: Iterable[dict[str, Any]]) -> Iterator[MoneyRecord]:
+    """The entry and balance items among ``items`` (ledger items as stored), as typed records; any other
+    item is left out."""
+    for item in items:
+        sk = item["sk"]
+        if sk.startswith(keys.BALANCE_PREFIX):
+            yield BalanceRecord(item["account_id"], item["currency"], int(item["balance_minor"]))
+        elif sk.startswith(keys.ENTRY_PREFIX):
+            yield EntryRecord(
+                item["account_id"],
+                item["currency"],
+                int(item["amount_minor"]),
+                item["transaction_id"],
+                item.get("reference"),
+            )
+
+
+def scan_money_records() -> Iterator[MoneyRecord]:
+    """Every entry and balance of the ledger: a full-table Scan (filtered server-side, consistent reads,
+    page after page). Only for the admin audit and soak checks, never on a request path: it reads the
+    whole table."""
+    return money_records(
+        dynamo.scan_all(
+            TableName=_ledger(),
+            ConsistentRead=True,
+            FilterExpression="begins_with(sk, :entry) OR begins_with(sk, :balance)",
+            ExpressionAttributeValues={":entry": {"S": keys.ENTRY_PREFIX}, ":balance": {"S": keys.BALANCE_PREFIX}},
+        )
     )

@@ -17,7 +17,6 @@ from enum import StrEnum
 from typing import Any
 
 from tuishou import clock
-from tuishou.dal import keys
 from tuishou.dal import ledger as ledger_dal
 from tuishou.errors import ServiceUnavailable
 from tuishou.logic import faults
@@ -167,34 +166,34 @@ MAX_REPORTED_VIOLATIONS = 100
 
 def audit_ledger() -> LedgerAuditReport:
     """Check the whole ledger (a full Scan: admin and soak use only, see docs/payments.md)."""
-    return audit(ledger_dal.money_items())
+    return audit(ledger_dal.scan_money_records())
 
 
-def audit(items: Iterable[dict[str, Any]]) -> LedgerAuditReport:
-    """The ledger's invariants over entry and balance items: every transaction sums to zero per currency;
+def audit(records: Iterable[ledger_dal.MoneyRecord]) -> LedgerAuditReport:
+    """The ledger's invariants over entries and balances: every transaction sums to zero per currency;
     every balance equals the sum of its entries; no transaction posts twice to one account (so no payment
     is posted twice); per payment and account, refunds never take back more than the sale posted."""
     by_transaction: dict[tuple[str, str], int] = defaultdict(int)
     postings: dict[tuple[str, str], int] = defaultdict(int)
     by_account: dict[tuple[str, str], int] = defaultdict(int)
     balances: dict[tuple[str, str], int] = {}
-    sold: dict[tuple[str, str], int] = defaultdict(int)
-    refunded: dict[tuple[str, str], int] = defaultdict(int)
+    sold: dict[tuple[str | None, str], int] = defaultdict(int)
+    refunded: dict[tuple[str | None, str], int] = defaultdict(int)
     entries = 0
-    for item in items:
-        account = (item["account_id"], item["currency"])
-        if item["sk"].startswith(keys.BALANCE_PREFIX):
-            balances[account] = int(item["balance_minor"])
+    for record in records:
+        account = (record.account_id, record.currency)
+        if isinstance(record, ledger_dal.BalanceRecord):
+            balances[account] = record.balance_minor
             continue
         entries += 1
-        amount, transaction = int(item["amount_minor"]), item["transaction_id"]
-        by_transaction[(transaction, item["currency"])] += amount
-        postings[(transaction, item["account_id"])] += 1
+        amount, transaction = record.amount_minor, record.transaction_id
+        by_transaction[(transaction, record.currency)] += amount
+        postings[(transaction, record.account_id)] += 1
         by_account[account] += amount
         if transaction.startswith(SALE_TRANSACTION_PREFIX):
-            sold[(item["reference"], item["account_id"])] += amount
+            sold[(record.reference, record.account_id)] += amount
         elif transaction.startswith(REFUND_TRANSACTION_PREFIX):
-            refunded[(item["reference"], item["account_id"])] += amount
+            refunded[(record.reference, record.account_id)] += amount
     violations = [
         *(
             LedgerViolation(rule="unbalanced_transaction", subject=f"{t} {c}", detail=f"entries sum to {total}")
