@@ -4,6 +4,7 @@ publish of one message per delivery channel."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from tuishou import settings
@@ -40,13 +41,25 @@ def put_inbox_item(user_id: str, record: dict[str, Any]) -> None:
     dynamo.put("users", item, ConditionExpression="attribute_not_exists(pk)")
 
 
-def count_into_notice(key: tuple[str, str], new_notification_id: str) -> tuple[int, str]:
+@dataclass(frozen=True)
+class CoalescingNotice:
+    """Where one coalescing notification counts what it coalesces (built here from domain values)."""
+
+    key: tuple[str, str]
+
+
+def coupon_notice(promoter_id: str, task_id: str, hour_bucket: str) -> CoalescingNotice:
+    """The one ``coupon_issued`` notice of a promoter's task in a UTC hour."""
+    return CoalescingNotice(keys.coupon_notice(promoter_id, task_id, hour_bucket))
+
+
+def count_into_notice(notice: CoalescingNotice, new_notification_id: str) -> tuple[int, str]:
     """+1 on a coalescing notice item (one UpdateItem): the count so far and the notification it names —
     ``new_notification_id`` when this call created it (count 1), the first caller's otherwise."""
     found = dynamo.call(
         "update_item",
         TableName=dynamo.table("users"),
-        Key=dynamo.key(*key),
+        Key=dynamo.key(*notice.key),
         UpdateExpression="ADD #count :one SET notification_id = if_not_exists(notification_id, :id)",
         ExpressionAttributeNames={"#count": "count"},
         ExpressionAttributeValues={":one": {"N": "1"}, ":id": {"S": new_notification_id}},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from tuishou.dal import dynamo, keys
@@ -34,3 +35,16 @@ def _change_override(promoter_id: str, expression: str, values: dict[str, Any], 
     )
     if changed is None:
         raise NotFound("no such promoter")
+
+
+def override_on(profile: Mapping[str, Any] | None, product_id: str) -> dict[str, Any] | None:
+    """The override for ``product_id`` on a promoter's profile (as read), if any."""
+    if not profile:
+        return None
+    return profile.get(keys.reward_override_attribute(product_id))
+
+
+def overrides_on(profile: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """Every override on a promoter's profile (as read), by product id."""
+    prefix = keys.REWARD_OVERRIDE_ATTRIBUTE_PREFIX
+    return {name[len(prefix) :]: value for name, value in (profile or {}).items() if name.startswith(prefix)}

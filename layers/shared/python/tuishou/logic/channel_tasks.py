@@ -2,7 +2,7 @@
 bonus, and the at-risk reminder scan.
 
 Where progress lives: while a task is active, its terms and counts sit on the promoter×channel counter
-item (``keys.promoter_channel``, TrackingTable) that the share and settlement flows already update. A flow
+item (TrackingTable, see ``tuishou.dal.channel_tasks``) that the share and settlement flows already update. A flow
 that updates that item with ``ReturnValues=ALL_NEW`` passes the result to ``active_task_from`` and knows,
 with zero extra requests, whether a task is active on the channel.
 

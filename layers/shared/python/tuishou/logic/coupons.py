@@ -9,7 +9,7 @@ from datetime import datetime
 
 from tuishou import clock, ids
 from tuishou.dal import channel_tasks as store
-from tuishou.dal import keys
+from tuishou.dal import notifications as notifications_dal
 from tuishou.errors import Unprocessable
 from tuishou.logic.channel_tasks import UNREAD, ActiveTask, Unread, resolve_active
 from tuishou.logic.notifications import notify_coalesced
@@ -87,7 +87,9 @@ def _tell_promoter(promoter_id: str, channel: str, task: ActiveTask, coupon: Cou
             "hour": hour,
         }
 
-    notify_coalesced(promoter_id, "coupon_issued", keys.coupon_notice(promoter_id, task.task_id, hour), render)
+    notify_coalesced(
+        promoter_id, "coupon_issued", notifications_dal.coupon_notice(promoter_id, task.task_id, hour), render
+    )
 
 
 def redeem_coupon_for_click(click_id: str, at: datetime | None = None, payment_ref: str | None = None) -> Coupon | None:

@@ -93,13 +93,13 @@ def notify(
 
 
 def notify_coalesced(
-    user_id: str, kind: str, notice_key: tuple[str, str], render: Callable[[int], tuple[str, dict[str, Any]]]
+    user_id: str, kind: str, notice: store.CoalescingNotice, render: Callable[[int], tuple[str, dict[str, Any]]]
 ) -> Sent | None:
-    """One notification per ``notice_key`` (e.g. per task and hour), counting what it coalesces: the
+    """One notification per ``notice`` (e.g. per task and hour), counting what it coalesces: the
     first occurrence notifies as usual, every later one only raises the count and rewrites the inbox
     item's text and data from ``render(count)`` — no new publish, so a burst is told once. Requests: 1
     UpdateItem, then ``notify``'s (first) or 1 UpdateItem (later)."""
-    count, notification_id = store.count_into_notice(notice_key, ids.new_id("ntf"))
+    count, notification_id = store.count_into_notice(notice, ids.new_id("ntf"))
     text, data = render(count)
     if count == 1:
         return notify(user_id, kind, text, data, notification_id=notification_id)

@@ -6,7 +6,7 @@
 
 Every order is "higher score first, then higher estimated commission, then product id", expressed as one
 string sort key ``{inverted score}#{inverted commission}#{product id}`` that sorts ascending. The same key
-is the ``gsi1sk`` of the pre-ranked task index and the position a cursor remembers.
+is the ranking position in the pre-ranked task index and the position a cursor remembers.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Per-promoter reward overrides: a merchant pays one promoter differently on one product.
 
-Stored as an attribute of the promoter's profile item (``keys.reward_override_attribute``), so the task
+Stored on the promoter's profile item (see ``tuishou.dal.reward_overrides``), so the task
 list, link eligibility and settlement -- which all read the profile already -- pick it up through
 ``tuishou.logic.rewards.applicable_rule`` with no extra request. Settlement uses the override in force
 when the payment is settled."""

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tuishou.dal.keys import REWARD_OVERRIDE_ATTRIBUTE_PREFIX, reward_override_attribute
+from tuishou.dal import reward_overrides as overrides_dal
 from tuishou.models.rewards import RewardRule
 from tuishou.money import commission_minor
 
@@ -45,15 +45,12 @@ def applicable_rule(
 
 def override_for(profile: Mapping[str, Any] | None, product_id: str) -> dict[str, Any] | None:
     """The merchant's override for this promoter on ``product_id``, denormalised on the promoter's profile."""
-    if not profile:
-        return None
-    return profile.get(reward_override_attribute(product_id))
+    return overrides_dal.override_on(profile, product_id)
 
 
 def overrides_of(profile: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
     """Every override on the profile, by product id."""
-    prefix = REWARD_OVERRIDE_ATTRIBUTE_PREFIX
-    return {name[len(prefix) :]: value for name, value in (profile or {}).items() if name.startswith(prefix)}
+    return overrides_dal.overrides_on(profile)
 
 
 def _best_tag_rule(
