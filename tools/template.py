@@ -112,11 +112,16 @@ def routes() -> list[Route]:
 
 
 class Resolver:
-    """Resolves ``Ref``, ``Fn::GetAtt`` and ``Fn::Sub`` against a map of physical values."""
+    """Resolves ``Ref``, ``Fn::GetAtt``, ``Fn::Sub``, ``Fn::Join`` and ``Fn::If`` against a map of physical
+    values (``{LogicalId: value, "LogicalId.Attr": value}``); ``conditions`` are the template's, evaluated
+    with the parameter values (defaults, overridden by ``pseudo``)."""
 
-    def __init__(self, physical: dict[str, Any], pseudo: dict[str, str]) -> None:
+    def __init__(
+        self, physical: dict[str, Any], pseudo: dict[str, str], conditions: dict[str, Any] | None = None
+    ) -> None:
         self.physical = physical
         self.values = {**parameter_defaults(), **pseudo}
+        self.conditions = load().get("Conditions", {}) if conditions is None else conditions
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, dict) and len(value) == 1:
@@ -127,20 +132,52 @@ class Resolver:
                 resource, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
                 return self.physical[f"{resource}.{attribute}"]
             if name == "Fn::Sub":
-                return re.sub(r"\$\{([^}]+)}", lambda m: str(self._sub_name(m.group(1))), arg)
+                return self._sub(arg)
+            if name == "Fn::Join":
+                return arg[0].join(str(v) for v in self.resolve(arg[1]))
+            if name == "Fn::If":
+                condition, if_true, if_false = arg
+                return self.resolve(if_true if self.condition(condition) else if_false)
         if isinstance(value, dict):
             return {k: self.resolve(v) for k, v in value.items()}
         if isinstance(value, list):
-            return [self.resolve(v) for v in value]
+            return [r for r in (self.resolve(v) for v in value) if r is not None]  # AWS::NoValue drops out
         return str(value) if value is not None else None
 
+    def condition(self, name: str) -> bool:
+        return bool(self._evaluate(self.conditions[name]))
+
+    def _evaluate(self, expression: Any) -> Any:
+        if isinstance(expression, dict) and len(expression) == 1:
+            ((name, args),) = expression.items()
+            if name == "Fn::Equals":
+                return str(self._evaluate(args[0])) == str(self._evaluate(args[1]))
+            if name == "Fn::Not":
+                return not self._evaluate(args[0])
+            if name == "Fn::And":
+                return all(self._evaluate(a) for a in args)
+            if name == "Fn::Or":
+                return any(self._evaluate(a) for a in args)
+            if name == "Condition":
+                return self.condition(args)
+        return self.resolve(expression)
+
     def _ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return None
         if name in self.values:
             return self.values[name]
         return self.physical[name]
 
-    def _sub_name(self, name: str) -> Any:
-        return self.physical[name] if "." in name else self._ref(name)
+    def _sub(self, arg: str | list[Any]) -> str:
+        text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], self.resolve(arg[1]))
+
+        def value_of(name: str) -> str:
+            if name in variables:
+                return str(variables[name])
+            return str(self.physical[name] if "." in name else self._ref(name))
+
+        return re.sub(r"\$\{([^}!]+)}", lambda m: value_of(m.group(1)), text)
 
 
 TRANSLATED_PATH = ROOT / ".aws-sam" / "translated-template.json"

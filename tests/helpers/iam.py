@@ -7,7 +7,6 @@ resource named by its logical id (the local stack names them ``tuishou-local-<Lo
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -19,14 +18,6 @@ from tools.gateway import RUNNING_FUNCTION
 from tools.local_stack import LOCAL_PREFIX
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
-PSEUDO = {
-    "AWS::Region": REGION,
-    "AWS::AccountId": ACCOUNT,
-    "AWS::Partition": "aws",
-    "AWS::URLSuffix": "amazonaws.com",
-    "AWS::StackName": "tuishou",
-    "AWS::NoValue": None,
-}
 # Actions a function must not hold on a table unless it uses them: writes, deletes and whole-table reads.
 GUARDED_TABLE_ACTIONS = (
     "dynamodb:PutItem",
@@ -163,97 +154,29 @@ class CallRecorder:
 
 
 # ---------------------------------------------------------------- the translated template's policies
-class _Intrinsics:
-    """Resolves the intrinsic functions found in the translated policies to canonical ARNs."""
+PSEUDO = {
+    "AWS::Region": REGION,
+    "AWS::AccountId": ACCOUNT,
+    "AWS::Partition": "aws",
+    "AWS::URLSuffix": "amazonaws.com",
+    "AWS::StackName": "tuishou",
+}
 
-    def __init__(self, document: dict[str, Any], overrides: dict[str, str]) -> None:
-        self.resources = document["Resources"]
-        self.parameters = {k: v.get("Default", "") for k, v in document.get("Parameters", {}).items()} | overrides
-        self.conditions = document.get("Conditions", {})
 
-    def resolve(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [r for r in (self.resolve(v) for v in value) if r is not None]
-        if not isinstance(value, dict):
-            return value
-        if len(value) == 1:
-            ((name, arg),) = value.items()
-            handler = {
-                "Ref": self._ref,
-                "Fn::GetAtt": self._get_att,
-                "Fn::Sub": self._sub,
-                "Fn::If": self._if,
-                "Fn::Join": self._join,
-            }.get(name)
-            if handler:
-                return handler(arg)
-        return {k: self.resolve(v) for k, v in value.items()}
-
-    def condition(self, name: str) -> bool:
-        return bool(self._evaluate(self.conditions[name]))
-
-    def _evaluate(self, expression: Any) -> Any:
-        if isinstance(expression, dict) and len(expression) == 1:
-            ((name, args),) = expression.items()
-            if name == "Fn::Equals":
-                left, right = (self._evaluate(a) for a in args)
-                return str(left) == str(right)
-            if name == "Fn::Not":
-                return not self._evaluate(args[0])
-            if name == "Fn::And":
-                return all(self._evaluate(a) for a in args)
-            if name == "Fn::Or":
-                return any(self._evaluate(a) for a in args)
-            if name == "Condition":
-                return self.condition(args)
-        return self.resolve(expression)
-
-    def _ref(self, name: str) -> Any:
-        if name in PSEUDO:
-            return PSEUDO[name]
-        if name in self.parameters:
-            return self.parameters[name]
-        kind = self.resources[name]["Type"]
-        if kind == "AWS::SNS::Topic":
-            return f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"
-        if kind == "AWS::SQS::Queue":
-            return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
-        return name
-
-    def _get_att(self, arg: Any) -> str:
-        name, attribute = arg if isinstance(arg, list) else arg.split(".", 1)
-        kind = self.resources[name]["Type"]
-        if kind == "AWS::DynamoDB::Table" and attribute == "Arn":
-            return table_arn(name)
-        if kind == "AWS::DynamoDB::Table" and attribute == "StreamArn":
-            return f"{table_arn(name)}/stream/*"
-        if kind == "AWS::SQS::Queue":
-            return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}" if attribute == "Arn" else name
-        if kind == "AWS::SNS::Topic":
-            return f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}" if attribute == "TopicArn" else name
-        return f"arn:aws:{kind.split('::')[1].lower()}:{REGION}:{ACCOUNT}:{name}"
-
-    def _sub(self, arg: Any) -> str:
-        text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
-        resolved = {k: self.resolve(v) for k, v in variables.items()}
-
-        def substitute(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name in resolved:
-                return str(resolved[name])
-            if "." in name:
-                return str(self._get_att(name))
-            return str(self._ref(name))
-
-        return re.sub(r"\$\{([^}!]+)}", substitute, text)
-
-    def _if(self, arg: list[Any]) -> Any:
-        name, if_true, if_false = arg
-        return self.resolve(if_true if self.condition(name) else if_false)
-
-    def _join(self, arg: list[Any]) -> str:
-        separator, values = arg
-        return separator.join(str(v) for v in self.resolve(values))
+def _canonical_physical(resources: dict[str, Any]) -> dict[str, str]:
+    """What ``Ref`` and ``Fn::GetAtt`` of each resource resolve to, in the canonical form of recorded calls."""
+    physical: dict[str, str] = {}
+    for name, resource in resources.items():
+        service = resource["Type"].split("::")[1].lower()
+        arn = f"arn:aws:{service}:{REGION}:{ACCOUNT}:{name}"
+        physical.update({name: name, f"{name}.Arn": arn})
+        if resource["Type"] == "AWS::DynamoDB::Table":
+            physical.update({f"{name}.Arn": table_arn(name), f"{name}.StreamArn": f"{table_arn(name)}/stream/*"})
+        elif resource["Type"] == "AWS::SNS::Topic":
+            physical.update({name: arn, f"{name}.TopicArn": arn, f"{name}.TopicName": name})
+        elif resource["Type"] == "AWS::SQS::Queue":
+            physical.update({name: f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}", f"{name}.QueueName": name})
+    return physical
 
 
 @dataclass(frozen=True)
@@ -270,8 +193,8 @@ class Statement:
         return not matched if self.not_resource else matched
 
 
-def _statements(document: dict[str, Any], intrinsics: _Intrinsics) -> Iterator[Statement]:
-    for raw in _as_list(intrinsics.resolve(document.get("Statement", []))):
+def _statements(document: dict[str, Any], resolver: template.Resolver) -> Iterator[Statement]:
+    for raw in _as_list(resolver.resolve(document.get("Statement", []))):
         if not isinstance(raw, dict):
             continue
         not_resource = "NotResource" in raw
@@ -288,17 +211,19 @@ def policies(parameters: tuple[tuple[str, str], ...] = ()) -> dict[str, tuple[St
     """Every function's IAM statements: its role's inline policies and the standalone policies on that role,
     for the template's parameter defaults overridden by ``parameters``."""
     document = template.translated()
-    intrinsics = _Intrinsics(document, dict(parameters))
+    resolver = template.Resolver(
+        _canonical_physical(document["Resources"]), {**PSEUDO, **dict(parameters)}, document.get("Conditions", {})
+    )
     by_role: dict[str, list[Statement]] = {}
     for logical_id, resource in document["Resources"].items():
         props = resource.get("Properties", {})
-        if "Condition" in resource and not intrinsics.condition(resource["Condition"]):
+        if "Condition" in resource and not resolver.condition(resource["Condition"]):
             continue
         if resource["Type"] == "AWS::IAM::Role":
-            for policy in intrinsics.resolve(props.get("Policies", [])):
-                by_role.setdefault(logical_id, []).extend(_statements(policy["PolicyDocument"], intrinsics))
+            for policy in resolver.resolve(props.get("Policies", [])):
+                by_role.setdefault(logical_id, []).extend(_statements(policy["PolicyDocument"], resolver))
         elif resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
-            statements = list(_statements(props["PolicyDocument"], intrinsics))
+            statements = list(_statements(props["PolicyDocument"], resolver))
             for role in props.get("Roles", []):
                 by_role.setdefault(role["Ref"], []).extend(statements)
     functions = {}
