@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import Any, Literal
 
 from tuishou.dal import keys
-from tuishou.dal.dynamo import key, table
+from tuishou.dal.dynamo import Cancelled, key, table, to_item, transact
 
 CounterField = Literal["clicks", "promotions", "transactions"]
 COUNTER_FIELDS: tuple[CounterField, ...] = ("clicks", "promotions", "transactions")
@@ -67,3 +67,24 @@ def sum_counters(items: Iterable[dict[str, Any]]) -> dict[str, int]:
 
 def shard_keys(product_id: str) -> list[tuple[str, str]]:
     return [keys.product_counters(product_id, shard) for shard in range(PRODUCT_COUNTER_SHARDS)]
+
+
+def count_once(event_id: str, expires_at: int, updates: list[dict[str, Any]]) -> bool:
+    """``updates`` (counter ADDs, aggregates, dirty marks) with the fact's ``counted`` marker, in ONE
+    TransactWriteItems conditional on the marker being new. False when the fact was counted before (a
+    replayed stream record): nothing is added twice."""
+    pk, sk = keys.counted(event_id)
+    marker = {
+        "Put": {
+            "TableName": table("tracking"),
+            "ConditionExpression": "attribute_not_exists(pk)",
+            "Item": to_item({"pk": pk, "sk": sk, "expires_at": expires_at}),
+        }
+    }
+    try:
+        transact([marker, *updates])
+    except Cancelled as cancelled:
+        if cancelled.failed(0):
+            return False
+        raise
+    return True

@@ -90,9 +90,7 @@ def sale_updates(
 ) -> list[dict[str, Any]]:
     """What a settlement adds for insights (+4 items): the three per-day aggregates with the sale's
     revenue and commission, and one more transaction in the promoter's count for the product's category."""
-    category = _add(
-        "tracking", keys.promoter_categories(promoter_id), {f"{keys.CATEGORY_ATTRIBUTE_PREFIX}{product['category']}": 1}
-    )
+    category = category_update(promoter_id, product["category"])
     return [
         *window_updates(
             promoter_id,
@@ -105,6 +103,11 @@ def sale_updates(
         ),
         category,
     ]
+
+
+def category_update(promoter_id: str, category: str) -> dict[str, Any]:
+    """One more sale in the promoter's count for ``category`` (the outside-usual-category hint)."""
+    return _add("tracking", keys.promoter_categories(promoter_id), {f"{keys.CATEGORY_ATTRIBUTE_PREFIX}{category}": 1})
 
 
 # ---------------------------------------------------------------- active-task index (CatalogTable)

@@ -60,6 +60,16 @@ def active_task(product_id: str) -> tuple[str, str]:
     return f"PRODUCT#{product_id}", "ACTIVE"
 
 
+def ranking_dirty(hour_bucket: str, product_id: str) -> tuple[str, str]:
+    """A product whose counters changed in ``hour_bucket`` (UTC): the ranking job re-ranks only these."""
+    return f"RANKDIRTY#{hour_bucket}", product_id
+
+
+def ranking_state() -> tuple[str, str]:
+    """The ranking job's checkpoint: the last hour bucket it finished, and a running re-rank's cursor."""
+    return "RANKING", "STATE"
+
+
 # ---------------------------------------------------------------- UsersTable
 # Profiles, channel tasks and reminders, notifications, insight markers, blocks, invites.
 def profile(user_id: str) -> tuple[str, str]:
@@ -204,6 +214,12 @@ def promoter_categories(promoter_id: str) -> tuple[str, str]:
 
 
 CATEGORY_ATTRIBUTE_PREFIX = "cat#"
+
+
+def counted(event_id: str) -> tuple[str, str]:
+    """Marker that a fact (click, share, sale) was counted: makes a replayed stream record count once.
+    Expires after the stream's 24-hour retention (``expires_at``)."""
+    return f"COUNTED#{event_id}", "COUNTED"
 
 
 # ---------------------------------------------------------------- LedgerTable
