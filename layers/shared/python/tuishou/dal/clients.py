@@ -47,8 +47,11 @@ def ssm() -> Any:
     return boto3.client("ssm")
 
 
+FACTORIES = (dynamodb, sns, sqs, ssm)  # every client of the package (SnapStart priming creates them all)
+
+
 def reset() -> None:
-    for factory in (dynamodb, sns, sqs, ssm):
+    for factory in FACTORIES:
         factory.cache_clear()
 
 
