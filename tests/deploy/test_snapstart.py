@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from tests.helpers.artifact import RUNTIME_PACKAGES as RUNTIME
 from tests.helpers.artifact import require
 from tools import template
 
@@ -101,3 +104,72 @@ def test_every_trigger_invokes_the_alias_never_the_bare_function():
     assert configs
     for name, config in configs.items():
         assert config["Properties"]["Qualifier"] == ALIAS, name
+
+
+# Runs in a fresh python3.12 laid out as Lambda lays out the function: imports the handler, then runs the hooks
+# the runtime's snapshot_restore_py collected, as Lambda does around a snapshot, with every AWS request refused.
+PRIME_AND_RESTORE = """
+import importlib, json, sys
+sys.path[:0] = sys.argv[1:4]
+import botocore.endpoint
+
+def refuse(*args, **kwargs):
+    raise AssertionError("a SnapStart hook sent an AWS request")
+
+botocore.endpoint.Endpoint.make_request = refuse
+importlib.import_module(sys.argv[4])
+import snapshot_restore_py as runtime
+imported = set(sys.modules)
+for func, args, kwargs in reversed(runtime.get_before_snapshot()):
+    func(*args, **kwargs)
+for func, args, kwargs in runtime.get_after_restore():
+    func(*args, **kwargs)
+print(json.dumps({"runtime": runtime.__file__, "primed": sorted(set(sys.modules) - imported),
+                  "hooks": [f.__name__ for f, _, _ in runtime.get_before_snapshot() + runtime.get_after_restore()]}))
+"""
+
+
+def _prime_and_restore(python: str, spec: template.FunctionSpec) -> dict[str, Any]:
+    from tools import import_time
+
+    function_dir = import_time.BUILD / spec.logical_id
+    layer = import_time.BUILD / "SharedLayer" / "python"
+    env = import_time.lambda_environment(spec) | {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    module = spec.handler.rsplit(".", 1)[0]
+    result = subprocess.run(
+        [python, "-I", "-S", "-B", "-c", PRIME_AND_RESTORE, str(function_dir), str(layer), str(RUNTIME), module],
+        cwd=function_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, (spec.logical_id, result.stderr[-2000:])
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def test_every_function_primes_and_restores_from_the_artifact_without_calling_aws():
+    # Given the built artifact, the runtime's own snapshot_restore_py, and python3.12
+    from tools import import_time
+
+    require(import_time.BUILD / "template.yaml", RUNTIME)
+    python = import_time.python312()
+    specs = template.functions()
+    # When each function's handler is imported and the runtime runs its hooks (any AWS request refused)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = dict(
+            zip([s.logical_id for s in specs], pool.map(lambda s: _prime_and_restore(python, s), specs), strict=True)
+        )
+    # Then every function registered both hooks with the runtime's library, and both ran without an AWS call
+    for name, outcome in outcomes.items():
+        assert outcome["hooks"] == ["prime", "restore"], name
+        assert outcome["runtime"].startswith(str(RUNTIME)), name
+    # And priming put what request paths import late into the snapshot: Alipay's RSA verification, the scan's
+    # settlement
+    assert "cryptography.hazmat.primitives.asymmetric.padding" in outcomes["WebhookFunction"]["primed"]
+    assert "tuishou.logic.settlement" in outcomes["CompensationScanFunction"]["primed"]

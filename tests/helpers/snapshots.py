@@ -37,7 +37,6 @@ before = [f"{f.__module__}.{f.__name__}" for f, _, _ in runtime.get_before_snaps
 after = [f"{f.__module__}.{f.__name__}" for f, _, _ in runtime.get_after_restore()]
 for func, args, kwargs in reversed(runtime.get_before_snapshot()):
     func(*args, **kwargs)
-primed = sorted(name for name in sys.modules if name.startswith("cryptography"))
 snapshot_random = random.getstate()
 
 def draw(source, restore):
@@ -82,7 +81,8 @@ def restored(source, restore):
 
 scenarios = {f"{source}/{'restore' if restore else 'no-restore'}": restored(source, restore)
              for source, restore in (("os", True), ("seeded", False), ("seeded", True))}
-print(json.dumps({"runtime": runtime.__file__, "before_snapshot": before, "after_restore": after, "primed": primed, "scenarios": scenarios}))
+report = {"runtime": runtime.__file__, "before_snapshot": before, "after_restore": after, "scenarios": scenarios}
+print(json.dumps(report))
 """
 
 
@@ -106,7 +106,6 @@ class Simulation:
     runtime: str  # the snapshot_restore_py used: the installed package, or the stand-in
     before_snapshot: list[str]  # the hooks the runtime would run, as module.name
     after_restore: list[str]
-    primed: list[str]  # cryptography modules loaded once the snapshot was primed
     scenarios: dict[str, list[dict[str, list]]]
 
     def restores(self, source: str, *, restore_hooks: bool) -> Restores:
@@ -123,6 +122,11 @@ def simulate(*, children: int, draws: int) -> Simulation:
         ),
         "AWS_REGION": "us-east-1",
         "AWS_DEFAULT_REGION": "us-east-1",
+        # priming creates clients: credentials as Lambda provides them, never a metadata endpoint
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_EC2_METADATA_DISABLED": "true",
     }
     result = subprocess.run(
         [sys.executable, "-c", _SIMULATION, str(children), str(draws), str(RUNTIME_STANDIN)],

@@ -8,5 +8,13 @@ from tuishou import snapstart  # noqa: F401 - registers the before-snapshot and 
 SERVICE = "tuishou"
 
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
+# Tracing patches botocore alone, when the dal creates its first client (``trace_aws_calls``): X-Ray's
+# patch-everything default would import botocore into functions that never call AWS, and patch sqlite3,
+# http.client and other libraries nothing here calls through (docs/performance.md, "Cold start").
+tracer = Tracer(service=SERVICE, auto_patch=False)
 metrics = Metrics(service=SERVICE)
+
+
+def trace_aws_calls() -> None:
+    """Every AWS call becomes an X-Ray subsegment from now on (once per process; nothing with tracing off)."""
+    tracer.patch(["botocore"])
