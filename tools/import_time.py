@@ -150,6 +150,21 @@ def measure_all(runs: int = 5, source: bool = False, build: Path = BUILD) -> dic
     }
 
 
+def compare(before: Path, runs: int = 5, build: Path = BUILD) -> dict[str, object]:
+    """Two builds side by side, measured in turns: for each function ``import boto3``, then the handler of each
+    build, so that a change in the machine's load touches the three figures of a row alike."""
+    python = python312()
+    rows: dict[str, dict[str, float]] = {}
+    for spec in template.functions():
+        boto3_ms, _ = median_ms(python, spec, BOTO3, runs, build=build)
+        row: dict[str, float] = {"boto3_ms": round(boto3_ms, 1)}
+        for label, root in (("before", before), ("after", build)):
+            handler_ms, _ = median_ms(python, spec, HANDLER, runs, build=root)
+            row[f"{label}_ms"], row[f"{label}_ratio"] = round(handler_ms, 1), round(handler_ms / boto3_ms, 2)
+        rows[spec.logical_id] = row
+    return {"runs": runs, "before": str(before), "functions": rows}
+
+
 def render(cold: dict) -> list[str]:
     lines = [
         f"Cold start (handler import from the artifact, python3.12, tracing on, {cold['measure']}; "
@@ -191,6 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.importtime:
         print("\n".join(importtime(args.importtime, args.top, args.build)))
+        return 0
+    if args.compare:
+        print(json.dumps(compare(args.compare, args.runs, args.build), indent=2))
         return 0
     cold = measure_all(args.runs, args.source, args.build)
     print(json.dumps(cold, indent=2) if args.json else "\n".join(render(cold)))
