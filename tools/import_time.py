@@ -193,6 +193,10 @@ def importtime(logical_id: str, top: int = 25, build: Path = BUILD) -> list[str]
     return ["cumulative us | self us | module"] + [f"{c:>13} | {s:>7} | {m}" for c, s, m in rows[:top]]
 
 
+def _path(text: str) -> Path:
+    return Path(text).resolve()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
@@ -200,9 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--importtime", metavar="FUNCTION", help="a function's slowest imports (-X importtime)")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--source", action="store_true", help="time compiling from source (no bytecode)")
-    parser.add_argument(
-        "--build", type=lambda p: Path(p).resolve(), default=BUILD, help="another `sam build` output to measure"
-    )
+    parser.add_argument("--build", type=_path, default=BUILD, help="another `sam build` output to measure")
+    parser.add_argument("--compare", type=_path, metavar="BEFORE", help="a build to compare with, row by row")
     args = parser.parse_args(argv)
     if args.importtime:
         print("\n".join(importtime(args.importtime, args.top, args.build)))
