@@ -111,21 +111,23 @@ def test_every_trigger_invokes_the_alias_never_the_bare_function():
 PRIME_AND_RESTORE = """
 import importlib, json, sys
 sys.path[:0] = sys.argv[1:4]
+importlib.import_module(sys.argv[4])
+imported = set(sys.modules)
 import botocore.endpoint
+import snapshot_restore_py as runtime
+from aws_xray_sdk.core import patcher
 
 def refuse(*args, **kwargs):
     raise AssertionError("a SnapStart hook sent an AWS request")
 
 botocore.endpoint.Endpoint.make_request = refuse
-importlib.import_module(sys.argv[4])
-import snapshot_restore_py as runtime
-imported = set(sys.modules)
 for func, args, kwargs in reversed(runtime.get_before_snapshot()):
     func(*args, **kwargs)
 for func, args, kwargs in runtime.get_after_restore():
     func(*args, **kwargs)
-print(json.dumps({"runtime": runtime.__file__, "primed": sorted(set(sys.modules) - imported),
-                  "hooks": [f.__name__ for f, _, _ in runtime.get_before_snapshot() + runtime.get_after_restore()]}))
+hooks = [f.__name__ for f, _, _ in runtime.get_before_snapshot() + runtime.get_after_restore()]
+print(json.dumps({"runtime": runtime.__file__, "hooks": hooks, "primed": sorted(set(sys.modules) - imported),
+                  "patched": sorted(patcher._PATCHED_MODULES), "client_at_import": "botocore.client" in imported}))
 """
 
 
@@ -169,6 +171,10 @@ def test_every_function_primes_and_restores_from_the_artifact_without_calling_aw
     for name, outcome in outcomes.items():
         assert outcome["hooks"] == ["prime", "restore"], name
         assert outcome["runtime"].startswith(str(RUNTIME)), name
+        # And tracing (on, as on Lambda) patched botocore alone, once the primed clients existed
+        assert outcome["patched"] == ["botocore"], name
+    # And a function that never calls AWS does not load botocore's client machinery for tracing's sake
+    assert not outcomes["MeFunction"]["client_at_import"]
     # And priming put what request paths import late into the snapshot: Alipay's RSA verification, the scan's
     # settlement
     assert "cryptography.hazmat.primitives.asymmetric.padding" in outcomes["WebhookFunction"]["primed"]
