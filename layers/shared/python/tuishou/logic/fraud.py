@@ -16,7 +16,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from tuishou import settings
+from tuishou import clock, settings
+from tuishou.models.ledger import RewardableEvent
 
 BLOCKED, SELF_PURCHASE, VELOCITY = "blocked", "self_purchase", "velocity"
 
@@ -38,7 +39,12 @@ def velocity_limit() -> int:
     return settings.compensation().velocity_max_per_hour
 
 
-def over_velocity(events: Iterable[Mapping[str, Any]], limit: int) -> set[tuple[str, str, str]]:
+def velocity_group(event: RewardableEvent) -> tuple[str, str, str]:
+    """(user, kind, UTC hour): what the velocity rule counts events by."""
+    return event.user_id, event.kind, clock.hour_bucket(event.occurred_at)
+
+
+def over_velocity(events: Iterable[RewardableEvent], limit: int) -> set[tuple[str, str, str]]:
     """(user, kind, hour) groups with more than ``limit`` events among ``events``."""
-    counts = Counter((e["user_id"], e["kind"], e["occurred_at"][:13]) for e in events)
+    counts = Counter(velocity_group(e) for e in events)
     return {group for group, count in counts.items() if count > limit}
