@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from tuishou import clock, settings
+from tuishou.dal import users
+from tuishou.dal.users import ProfileRecord
 from tuishou.models.ledger import RewardableEvent
 
 BLOCKED, SELF_PURCHASE, VELOCITY = "blocked", "self_purchase", "velocity"
@@ -27,11 +29,12 @@ def _normal(identity: str | None) -> str:
     return text if "@" in text else re.sub(r"[\s\-()]", "", text)
 
 
-def is_self_purchase(payer: str | None, profile: Mapping[str, Any] | None) -> bool:
+def is_self_purchase(payer: str | None, profile: ProfileRecord | Mapping[str, Any] | None) -> bool:
     payer_id = _normal(payer)
-    if not payer_id or not profile:
+    record = users.as_profile_record(profile)
+    if not payer_id or record is None:
         return False
-    own = {_normal(profile.get("email")), _normal(profile.get("phone"))} - {""}
+    own = {_normal(record.email), _normal(record.phone)} - {""}
     return payer_id in own
 
 
