@@ -96,5 +96,5 @@ get_before_snapshot
 get_after_restore
 DEFERRED_IMPORTS  # read by name by tuishou.snapstart.prime (a module's imports deferred to a request path)
 
-# ---------------------------------------------------------------- stream contracts whose users are still being built
-ranking_state  # dal.keys: the ranking job's checkpoint key
+# ---------------------------------------------------------------- stream contracts whose consumers are being built
+ranking_state
