@@ -150,18 +150,28 @@ def measure_all(runs: int = 5, source: bool = False, build: Path = BUILD) -> dic
     }
 
 
-def compare(before: Path, runs: int = 5, build: Path = BUILD) -> dict[str, object]:
-    """Two builds side by side, measured in turns: for each function ``import boto3``, then the handler of each
-    build, so that a change in the machine's load touches the three figures of a row alike."""
+def compare(before: Path, runs: int = 9, build: Path = BUILD) -> dict[str, object]:
+    """Two builds side by side, sampled in turns: for each function, each run imports boto3, then the handler
+    of each build, so that the machine's load touches the three medians of a row alike."""
     python = python312()
+    flags = _flags(False)
     rows: dict[str, dict[str, float]] = {}
     for spec in template.functions():
-        boto3_ms, _ = median_ms(python, spec, BOTO3, runs, build=build)
-        row: dict[str, float] = {"boto3_ms": round(boto3_ms, 1)}
-        for label, root in (("before", before), ("after", build)):
-            handler_ms, _ = median_ms(python, spec, HANDLER, runs, build=root)
-            row[f"{label}_ms"], row[f"{label}_ratio"] = round(handler_ms, 1), round(handler_ms / boto3_ms, 2)
-        rows[spec.logical_id] = row
+        turn = (("boto3", BOTO3, build), ("before", HANDLER, before), ("after", HANDLER, build))
+        for _, statement, root in turn:
+            _seconds(python, spec, statement, flags, root)  # bytecode into the pycache prefix; not timed
+        samples: dict[str, list[float]] = {label: [] for label, _, _ in turn}
+        for _ in range(runs):
+            for label, statement, root in turn:
+                samples[label].append(_seconds(python, spec, statement, flags, root)[0] * 1000)
+        ms = {label: statistics.median(values) for label, values in samples.items()}
+        rows[spec.logical_id] = {
+            "boto3_ms": round(ms["boto3"], 1),
+            "before_ms": round(ms["before"], 1),
+            "before_ratio": round(ms["before"] / ms["boto3"], 2),
+            "after_ms": round(ms["after"], 1),
+            "after_ratio": round(ms["after"] / ms["boto3"], 2),
+        }
     return {"runs": runs, "before": str(before), "functions": rows}
 
 
