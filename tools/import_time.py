@@ -4,16 +4,18 @@ made, laid out as Lambda lays it out (the function's folder, the layer's ``pytho
 packages in ``.aws-sam/lambda-runtime``), with tracing configured as on Lambda: Powertools tracing on
 (``POWERTOOLS_TRACE_DISABLED`` unset), ``AWS_XRAY_CONTEXT_MISSING=LOG_ERROR``, and ``LAMBDA_TASK_ROOT`` set so
 that the X-Ray SDK takes its Lambda path (its local sampler). Each figure is the median of several fresh
-interpreters; the ratio is against ``import boto3`` alone in the same setting.
+interpreters; the ratio is against ``import boto3`` alone in the same setting, sampled in turns with it (one
+boto3 import, one handler import, run after run) so that a change in the machine's load touches both alike.
 
-The time is the importing process's CPU time (``time.process_time``; wall time is reported beside it): the
-machines this runs on are shared, and CPU time hardly moves with their load while wall time does. Bytecode is
+The time is the importing process's CPU time (``time.process_time``): the machines this runs on are shared,
+and CPU time moves much less with their load than wall time (the probe prints both). Bytecode is
 compiled once into ``.local/pycache-312`` (``-X pycache_prefix``, never into the artifact) before the timed
 runs, so every figure is an import from bytecode; ``--source`` times compiling from source instead, which
 is what a layer without ``.pyc`` files costs a cold start that no snapshot saves.
 
-    python -m tools.import_time                      # the table (and JSON with --json)
-    python -m tools.import_time --importtime Redirect # -X importtime of one function, slowest imports first
+    python -m tools.import_time                                # the table (JSON with --json)
+    python -m tools.import_time --importtime RedirectFunction  # its slowest imports (-X importtime)
+    python -m tools.import_time --compare DIR                  # another build (DIR) against this one
 
 `make bench` runs it (bench/results.json, "cold_start"); docs/performance.md keeps the table."""
 
@@ -109,62 +111,52 @@ def _seconds(
     return float(cpu), float(wall)
 
 
-def median_ms(
-    python: str, spec: template.FunctionSpec, statement: str, runs: int, source: bool = False, build: Path = BUILD
-) -> tuple[float, float]:
-    """(CPU, wall) milliseconds of ``statement``, medians of ``runs`` fresh interpreters."""
+def _in_turns(
+    python: str, spec: template.FunctionSpec, turn: list[tuple[str, str, Path]], runs: int, source: bool = False
+) -> dict[str, float]:
+    """CPU ms medians of each (label, statement, build) of ``turn``, sampled one after the other, run by run, so
+    that a change in the machine's load touches them alike."""
     flags = _flags(source)
-    if not source:
-        _seconds(python, spec, statement, flags, build)  # compiles into the pycache prefix; not timed
-    samples = [_seconds(python, spec, statement, flags, build) for _ in range(runs)]
-    return (
-        statistics.median(cpu for cpu, _ in samples) * 1000,
-        statistics.median(wall for _, wall in samples) * 1000,
-    )
+    for _, statement, root in [] if source else turn:
+        _seconds(python, spec, statement, flags, root)  # bytecode into the pycache prefix; not timed
+    samples: dict[str, list[float]] = {label: [] for label, _, _ in turn}
+    for _ in range(runs):
+        for label, statement, root in turn:
+            samples[label].append(_seconds(python, spec, statement, flags, root)[0] * 1000)
+    return {label: statistics.median(values) for label, values in samples.items()}
 
 
-def measure_all(runs: int = 5, source: bool = False, build: Path = BUILD) -> dict[str, object]:
-    """``{"baseline_import_boto3_ms", "runs", "functions": {id: {import_ms, wall_ms, ratio_vs_boto3}}, ...}``."""
+def measure_all(runs: int = 5, build: Path = BUILD, source: bool = False) -> dict[str, object]:
+    """Per function: the handler's import and ``import boto3``, in turns; the ratio of the two."""
     missing = [str(p) for p in (build / "template.yaml", RUNTIME_PACKAGES) if not p.exists()]
     if missing:
         raise SystemExit(f"not built: {', '.join(missing)} (run `make build`)")
     python = python312()
-    specs = template.functions()
-    baseline, baseline_wall = median_ms(python, specs[0], BOTO3, 2 * runs, source, build)
     functions = {}
-    for spec in specs:
-        cpu, wall = median_ms(python, spec, HANDLER, runs, source, build)
+    for spec in template.functions():
+        ms = _in_turns(python, spec, [("boto3", BOTO3, build), ("handler", HANDLER, build)], runs, source)
         functions[spec.logical_id] = {
-            "import_ms": round(cpu, 1),
-            "wall_ms": round(wall, 1),
-            "ratio_vs_boto3": round(cpu / baseline, 2),
+            "import_ms": round(ms["handler"], 1),
+            "boto3_ms": round(ms["boto3"], 1),
+            "ratio_vs_boto3": round(ms["handler"] / ms["boto3"], 2),
         }
     return {
-        "baseline_import_boto3_ms": round(baseline, 1),
-        "baseline_import_boto3_wall_ms": round(baseline_wall, 1),
+        "baseline_import_boto3_ms": round(statistics.median(f["boto3_ms"] for f in functions.values()), 1),
         "runs": runs,
-        "measure": "CPU ms of the import, median of fresh python3.12 processes, "
-        + ("compiling from source" if source else "from bytecode"),
+        "measure": f"CPU ms of the import from {'source' if source else 'bytecode'}, medians of fresh python3.12 "
+        "processes, each function in turns with `import boto3`",
         "tracing": "on: X-Ray SDK local sampler (LAMBDA_TASK_ROOT set), AWS_XRAY_CONTEXT_MISSING=LOG_ERROR",
         "functions": functions,
     }
 
 
 def compare(before: Path, runs: int = 9, build: Path = BUILD) -> dict[str, object]:
-    """Two builds side by side, sampled in turns: for each function, each run imports boto3, then the handler
-    of each build, so that the machine's load touches the three medians of a row alike."""
+    """Two builds side by side: each function's handler from each build and ``import boto3``, in turns."""
     python = python312()
-    flags = _flags(False)
     rows: dict[str, dict[str, float]] = {}
     for spec in template.functions():
-        turn = (("boto3", BOTO3, build), ("before", HANDLER, before), ("after", HANDLER, build))
-        for _, statement, root in turn:
-            _seconds(python, spec, statement, flags, root)  # bytecode into the pycache prefix; not timed
-        samples: dict[str, list[float]] = {label: [] for label, _, _ in turn}
-        for _ in range(runs):
-            for label, statement, root in turn:
-                samples[label].append(_seconds(python, spec, statement, flags, root)[0] * 1000)
-        ms = {label: statistics.median(values) for label, values in samples.items()}
+        turn = [("boto3", BOTO3, build), ("before", HANDLER, before), ("after", HANDLER, build)]
+        ms = _in_turns(python, spec, turn, runs)
         rows[spec.logical_id] = {
             "boto3_ms": round(ms["boto3"], 1),
             "before_ms": round(ms["before"], 1),
@@ -177,14 +169,14 @@ def compare(before: Path, runs: int = 9, build: Path = BUILD) -> dict[str, objec
 
 def render(cold: dict) -> list[str]:
     lines = [
-        f"Cold start (handler import from the artifact, python3.12, tracing on, {cold['measure']}; "
-        f"`import boto3` alone = {cold['baseline_import_boto3_ms']} ms):",
+        f"Cold start (handler import from the artifact, python3.12, tracing on; {cold['measure']}; "
+        f"median `import boto3` = {cold['baseline_import_boto3_ms']} ms):",
         "",
-        "| function | import CPU ms | wall ms | x boto3 |",
+        "| function | import CPU ms | import boto3 ms | x boto3 |",
         "|---|---|---|---|",
     ]
     for name, value in cold["functions"].items():
-        lines.append(f"| {name} | {value['import_ms']} | {value['wall_ms']} | {value['ratio_vs_boto3']} |")
+        lines.append(f"| {name} | {value['import_ms']} | {value['boto3_ms']} | {value['ratio_vs_boto3']} |")
     return lines
 
 
@@ -223,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.compare:
         print(json.dumps(compare(args.compare, args.runs, args.build), indent=2))
         return 0
-    cold = measure_all(args.runs, args.source, args.build)
+    cold = measure_all(args.runs, args.build, args.source)
     print(json.dumps(cold, indent=2) if args.json else "\n".join(render(cold)))
     return 0
 
