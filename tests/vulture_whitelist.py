@@ -91,3 +91,4 @@ rounds  # parametrize: the same test run several times
 
 # ---------------------------------------------------------------- stream contracts whose consumers are being built
 ranking_state
+event_from_item  # logic.ledger: the ledger stream consumer reads recorded-event images through it
