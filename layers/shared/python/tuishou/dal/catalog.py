@@ -9,8 +9,7 @@ entry per rule tag while the product is active; GSI1 = ``TAG#{tag}`` / ranking s
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from tuishou.dal import counters, insights, keys
@@ -59,7 +58,7 @@ class ProductRecord:
     version: int | None = None
 
 
-def as_product_record(product: ProductRecord | Mapping[str, Any]) -> ProductRecord:
+def as_product_record(product: ProductRecord | dict[str, Any]) -> ProductRecord:
     """``product`` as a record: a record as it is, a product item (or its plain fields) read into one."""
     if isinstance(product, ProductRecord):
         return product
@@ -88,10 +87,10 @@ class TaskIndexEntry:
 
 def _fields(record: ProductRecord | TaskIndexEntry) -> dict[str, Any]:
     """A record's attributes as stored (reward rules as plain maps)."""
-    return {**asdict(record), "reward_rules": [rule.model_dump(mode="json") for rule in record.reward_rules]}
+    return {**vars(record), "reward_rules": [rule.model_dump(mode="json") for rule in record.reward_rules]}
 
 
-def _product_item(product: ProductRecord | Mapping[str, Any]) -> dict[str, Any]:
+def _product_item(product: ProductRecord | dict[str, Any]) -> dict[str, Any]:
     """The product item; ``product`` is a record or its plain fields (as bulk seeding builds them)."""
     product = _fields(product) if isinstance(product, ProductRecord) else product
     pk, sk = keys.product(product["product_id"])

@@ -6,7 +6,7 @@ a paused product or a stale rule."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -23,7 +23,7 @@ from tuishou.money import commission_minor
 PRODUCT_ID_PREFIX = "prd"
 
 
-def task_entries(product: ProductRecord | Mapping[str, Any], global_micros: int) -> list[TaskIndexEntry]:
+def task_entries(product: ProductRecord | dict[str, Any], global_micros: int) -> list[TaskIndexEntry]:
     """One pre-ranked task-index entry per rule tag; empty unless the product is active. ``product`` is a
     record or a product's plain fields (as bulk seeding builds them)."""
     product = catalog.as_product_record(product)
