@@ -87,15 +87,15 @@ _OPERATORS = {"prefix", "exists"}
 
 
 def matches(pattern: dict[str, Any], value: Any) -> bool:
-    """Lambda's event filtering of one pattern against a record (a JSON object)."""
-    if not isinstance(value, dict):
-        return False
-    return all(_field_matches(rule, value.get(key), key in value) for key, rule in pattern.items())
+    """Lambda's event filtering of one pattern against a record (a JSON object). A nested pattern under a
+    field that is missing (or no object) sees every field below it missing: only ``exists: false`` matches."""
+    fields = value if isinstance(value, dict) else {}
+    return all(_field_matches(rule, fields.get(key), key in fields) for key, rule in pattern.items())
 
 
 def _field_matches(rule: Any, value: Any, present: bool) -> bool:
     if isinstance(rule, dict):
-        return present and matches(rule, value)
+        return matches(rule, value)
     return any(_accepts(accepted, value, present) for accepted in rule)
 
 
