@@ -29,6 +29,7 @@ from tools.gateway import RUNNING_FUNCTION, FunctionHost
 
 Record = dict[str, Any]
 MAX_READ = 1000  # GetRecords' limit
+MAX_RETRIES = 10_000  # MaximumRetryAttempts -1 (until the record expires): bounded here, as Lambda bounds the value
 
 
 # ---------------------------------------------------------------- the template's stream event sources
@@ -248,7 +249,7 @@ class StreamPoller:
                 pending.extendleft([(records[half:], attempt), (records[:half], attempt)])
                 continue
             remaining = records[retry_from or 0 :]
-            if source.max_retries != -1 and attempt >= source.max_retries:
+            if attempt >= (source.max_retries if source.max_retries != -1 else MAX_RETRIES):
                 self._send_failure(shard, remaining, "RetryAttemptsExhausted", attempt + 1, error)
                 continue
             pending.appendleft((remaining, attempt + 1))
