@@ -77,9 +77,6 @@ http_response
 # ---------------------------------------------------------------- the local stack's public state (make local, soak)
 _.failed_deliveries
 
-# ---------------------------------------------------------------- dal.keys: the ranking job's checkpoint
-ranking_state
-
 # ---------------------------------------------------------------- settings fields read by name (_Concern.required)
 _.topic_arn
 _.stripe_secret_parameter
