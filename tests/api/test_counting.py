@@ -15,11 +15,13 @@ from tuishou.logic.counting import CountedEvent, count
 T0 = datetime(2030, 3, 1, 8, 0, tzinfo=UTC)
 
 
-def click(n: int, product: str = "prd_a", visitor: str | None = None, minutes: int = 0) -> CountedEvent:
+def click(
+    n: int, product: str = "prd_a", visitor: str | None = None, minutes: int = 0, promoter: str = "promoter-1"
+) -> CountedEvent:
     return CountedEvent(
         event_id=f"clk_{n}",
         field="clicks",
-        promoter_id="promoter-1",
+        promoter_id=promoter,
         product_id=product,
         channel="wechat",
         at=T0 + timedelta(minutes=minutes),
@@ -40,7 +42,7 @@ def transactions(dynamo_calls) -> int:
 def test_a_chunk_on_one_product_is_one_transaction_and_counts_once(stack, dynamo_calls):
     # Given 25 clicks of different visitors on one link
     events = [click(n, visitor=f"v{n}") for n in range(25)]
-    # When the chunk is counted: one transaction (25 markers + 7 merged items)
+    # When the chunk is counted: one transaction (25 markers + 6 merged items)
     dynamo_calls.clear()
     assert count(events) == 25
     assert transactions(dynamo_calls) == 1
@@ -51,10 +53,10 @@ def test_a_chunk_on_one_product_is_one_transaction_and_counts_once(stack, dynamo
 
 
 def test_a_chunk_over_the_transaction_limit_is_split_and_counts_everything(stack, dynamo_calls):
-    # Given 30 clicks on 30 products (8 items each: 240 items)
-    events = [click(n, product=f"prd_{n:02d}") for n in range(30)]
+    # Given 30 clicks of 30 promoters on 30 products (a marker + 6 items each: 210 items)
+    events = [click(n, product=f"prd_{n:02d}", promoter=f"promoter-{n}") for n in range(30)]
     dynamo_calls.clear()
-    # Then they are counted in ⌈240 / 100⌉ = 3 transactions
+    # Then they are counted in 3 transactions of at most 100 items (14 facts = 98 items each)
     assert count(events) == 30
     assert transactions(dynamo_calls) == 3
     assert all(product_clicks(f"prd_{n:02d}") == 1 for n in range(30))

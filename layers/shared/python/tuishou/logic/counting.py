@@ -1,13 +1,14 @@
 """Counting facts, derived from the streams: clicks, promotions (shares) and transactions (sales) add to
 the product's counter shards, the promoter's task history and channel, the per-day aggregates, and mark the
-product dirty for the ranking job. Each fact counts once by its own id, however often a stream record is
+product dirty for the ranking job (promotions and transactions only: no score reads clicks, so a click
+saves that item). Each fact counts once by its own id, however often a stream record is
 delivered: a conditional marker in the same transaction as its counts (``tuishou.dal.counters``).
 
 A click with a visitor counts at most once per visitor, link and ``REPEAT_WINDOW``: its marker is the
 visitor's last counted click on the link (``keys.visit``), which also makes the click itself count once.
 
 A chunk of events is counted together: a marker per fact and the chunk's ADDs merged per item, in as few
-transactions as the 100-item limit allows (25 clicks on one link: one transaction of 25 markers + 7 items)."""
+transactions as the 100-item limit allows (25 clicks on one link: one transaction of 25 markers + 6 items)."""
 
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ def _fact(event: CountedEvent, shard: int) -> Fact:
             commission_minor=event.commission_minor,
             category=event.category,
         ),
-        puts=rankings.dirty_marks([event.product_id], event.at),
+        puts=[] if event.field == "clicks" else rankings.dirty_marks([event.product_id], event.at),
         visit=event.visit,
         repeat_window=REPEAT_WINDOW,
     )
