@@ -29,6 +29,7 @@ from tools.gateway import RUNNING_FUNCTION, FunctionHost
 
 Record = dict[str, Any]
 MAX_READ = 1000  # GetRecords' limit
+MAX_RETRIES = 10_000  # MaximumRetryAttempts -1 (until the record expires): bounded here, as Lambda bounds the value
 
 
 # ---------------------------------------------------------------- the template's stream event sources
@@ -87,15 +88,15 @@ _OPERATORS = {"prefix", "exists"}
 
 
 def matches(pattern: dict[str, Any], value: Any) -> bool:
-    """Lambda's event filtering of one pattern against a record (a JSON object)."""
-    if not isinstance(value, dict):
-        return False
-    return all(_field_matches(rule, value.get(key), key in value) for key, rule in pattern.items())
+    """Lambda's event filtering of one pattern against a record (a JSON object). A nested pattern under a
+    field that is missing (or no object) sees every field below it missing: only ``exists: false`` matches."""
+    fields = value if isinstance(value, dict) else {}
+    return all(_field_matches(rule, fields.get(key), key in fields) for key, rule in pattern.items())
 
 
 def _field_matches(rule: Any, value: Any, present: bool) -> bool:
     if isinstance(rule, dict):
-        return present and matches(rule, value)
+        return matches(rule, value)
     return any(_accepts(accepted, value, present) for accepted in rule)
 
 
@@ -248,7 +249,7 @@ class StreamPoller:
                 pending.extendleft([(records[half:], attempt), (records[:half], attempt)])
                 continue
             remaining = records[retry_from or 0 :]
-            if source.max_retries != -1 and attempt >= source.max_retries:
+            if attempt >= (source.max_retries if source.max_retries != -1 else MAX_RETRIES):
                 self._send_failure(shard, remaining, "RetryAttemptsExhausted", attempt + 1, error)
                 continue
             pending.appendleft((remaining, attempt + 1))
