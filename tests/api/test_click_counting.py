@@ -277,3 +277,29 @@ def _get(stack, pk_sk):
 
     found = boto3.client("dynamodb").get_item(TableName=stack.physical["TrackingTable"], Key=key(*pk_sk))
     return from_item(found.get("Item"))
+
+
+# ---------------------------------------------------------------- share → channel progress → bonus
+def test_shares_counted_by_the_stream_complete_a_promotions_task_and_credit_the_bonus_once(api, stack, payments):
+    # Given a promoter who accepted a wechat task of 2 promotions
+    template = api.post(
+        "/admin/channel-task-templates",
+        {**COUPON_TEMPLATE, "target_transactions": None, "target_promotions": 2, "coupon_threshold": 0},
+        as_user=api.admin,
+    ).json()
+    merchant = api.user("merchant")
+    product = create_product(api, merchant)
+    seller = promoter(api)
+    assert api.post(f"/promoter/channel-tasks/{template['template_id']}/accept", as_user=seller).status == 201
+    link = link_for(api, seller, product["product_id"])
+    # When the promoter shares twice on wechat (and once elsewhere), and the stream derives the shares
+    for channel in ("wechat", "qq", "wechat"):
+        assert api.post(f"/promoter/links/{link['link_id']}/shares", {"channel": channel}, as_user=seller).status == 201
+    stack.drain_streams()
+    # Then the task is completed and its bonus credited once, also after the streams are replayed
+    [task] = [i for i in api.get("/promoter/channel-tasks", as_user=seller).json()["items"] if i["channel"] == "wechat"]
+    assert (task["status"], task["progress"]["promotions"]) == ("completed", 2)
+    stack.replay_streams()
+    bonus = [e for e in payments.entries() if e.get("kind") == "channel_bonus" and e["amount_minor"] > 0]
+    assert [e["amount_minor"] for e in bonus] == [5000]
+    payments.assert_ledger_consistent()
