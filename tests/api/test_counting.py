@@ -42,7 +42,7 @@ def transactions(dynamo_calls) -> int:
 def test_a_chunk_on_one_product_is_one_transaction_and_counts_once(stack, dynamo_calls):
     # Given 25 clicks of different visitors on one link
     events = [click(n, visitor=f"v{n}") for n in range(25)]
-    # When the chunk is counted: one transaction (25 markers + 6 merged items)
+    # When the chunk is counted: one transaction (25 markers + 4 merged items)
     dynamo_calls.clear()
     assert count(events) == 25
     assert transactions(dynamo_calls) == 1
@@ -53,12 +53,12 @@ def test_a_chunk_on_one_product_is_one_transaction_and_counts_once(stack, dynamo
 
 
 def test_a_chunk_over_the_transaction_limit_is_split_and_counts_everything(stack, dynamo_calls):
-    # Given 30 clicks of 30 promoters on 30 products (a marker + 6 items each: 210 items)
+    # Given 30 clicks of 30 promoters on 30 products (a marker + 4 items each: 150 items)
     events = [click(n, product=f"prd_{n:02d}", promoter=f"promoter-{n}") for n in range(30)]
     dynamo_calls.clear()
-    # Then they are counted in 3 transactions of at most 100 items (14 facts = 98 items each)
+    # Then they are counted in 2 transactions of at most 100 items (20 facts = 100 items, then 10)
     assert count(events) == 30
-    assert transactions(dynamo_calls) == 3
+    assert transactions(dynamo_calls) == 2
     assert all(product_clicks(f"prd_{n:02d}") == 1 for n in range(30))
 
 

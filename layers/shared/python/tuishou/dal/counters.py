@@ -99,7 +99,7 @@ def event_additions(
     category: str | None = None,
 ) -> list[Addition]:
     """What one counted event adds: the product's counters (a random shard), the promoter's task history
-    and channel, the per-day aggregates of ``at``'s UTC day (product shard, channel, promoter; a sale adds
+    (not for a click), the per-day aggregates of ``at``'s UTC day (product shard, channel, promoter; a sale adds
     its revenue and commission) and, for a sale of a categorised product, the promoter's category count.
     ``shard``: the product's counter and day-total shard (one per chunk, so a chunk's ADDs merge)."""
     if field not in COUNTER_FIELDS:
@@ -108,10 +108,13 @@ def event_additions(
     day_amounts: dict[str, int] = {field: 1} | ({"revenue_minor": revenue_minor} if revenue_minor else {})
     day_amounts |= {"commission_minor": commission_minor} if commission_minor else {}
     one: dict[str, int] = {field: 1}
+    # The promoter's task history feeds the personal score, which reads promotions and transactions only: a
+    # click does not write it. Nothing reads per-promoter channel counts, so none are kept (the channel item
+    # holds the channel-task pointer, and a counter ADD there would also wake the tracking stream).
+    history = [] if field == "clicks" else [Addition("tracking", keys.promoter_task_history(promoter_id, product_id), one)]
     additions = [
         Addition("catalog", keys.product_counters(product_id, shard), one),
-        Addition("tracking", keys.promoter_task_history(promoter_id, product_id), one),
-        Addition("tracking", keys.promoter_channel(promoter_id, channel), one),
+        *history,
         *(
             Addition("tracking", aggregate, day_amounts, aggregate_expires_at)
             for aggregate in (

@@ -8,7 +8,7 @@ A click with a visitor counts at most once per visitor, link and ``REPEAT_WINDOW
 visitor's last counted click on the link (``keys.visit``), which also makes the click itself count once.
 
 A chunk of events is counted together: a marker per fact and the chunk's ADDs merged per item, in as few
-transactions as the 100-item limit allows (25 clicks on one link: one transaction of 25 markers + 6 items)."""
+transactions as the 100-item limit allows (25 clicks on one link: one transaction of 25 markers + 4 items)."""
 
 from __future__ import annotations
 
