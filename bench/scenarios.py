@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -957,6 +958,79 @@ def _stream_batch(function_id: str) -> Callable[[BenchContext], Prepared]:
     return setup
 
 
+CLICK_MIX_PRODUCTS, CLICK_MIX_PROMOTERS = 100_000, 50_000  # the cost model's scale (docs/performance.md)
+CLICK_MIX_CHANNELS = (("wechat", 50), ("douyin", 20), ("weibo", 15), ("direct", 15))
+CLICK_MIX_REPEATS = 0.10  # share of clicks repeating a visitor's click on the same link within the hour
+
+
+def _zipf_index(rng: random.Random, n: int) -> int:
+    """An index in [0, n) with Zipf(1) popularity: the cumulative weight of rank k is ~ln(k)/ln(n)."""
+    return min(n - 1, int(n ** rng.random()) - 1)
+
+
+def _click_mix(batch: int) -> Callable[[BenchContext], Prepared]:
+    """A batch of click INSERTs as the redirect writes them, drawn as a day's traffic is: products and
+    promoters by Zipf popularity over the cost model's catalogue, channels by share, 10 % repeat visits.
+    Each run draws new clicks (an idempotent consumer does its full work every time)."""
+    rng = random.Random(20261201)
+    runs = itertools.count()
+
+    def click(run: int, n: int, previous: list[dict[str, Any]]) -> dict[str, Any]:
+        from tuishou import clock
+
+        if previous and rng.random() < CLICK_MIX_REPEATS:
+            seen = rng.choice(previous)
+            return {**seen, "click_id": f"clk_mix{run:06d}{n:04d}"}
+        product, promoter = _zipf_index(rng, CLICK_MIX_PRODUCTS), _zipf_index(rng, CLICK_MIX_PROMOTERS)
+        channel = rng.choices([c for c, _ in CLICK_MIX_CHANNELS], [w for _, w in CLICK_MIX_CHANNELS])[0]
+        return {
+            "click_id": f"clk_mix{run:06d}{n:04d}",
+            "link_id": f"lnk_mix{product:06d}{promoter:05d}",
+            "code": f"mix{product:06d}{promoter:05d}",
+            "promoter_id": f"promoter-{promoter:05d}",
+            "product_id": f"prd_mix{product:06d}",
+            "merchant_id": f"merchant-{product % 5_000:04d}",
+            "channel": channel,
+            "visitor": f"{rng.getrandbits(128):032x}",
+            "created_at": clock.iso(),
+        }
+
+    def record(item: dict[str, Any], sequence: str) -> dict[str, Any]:
+        from tuishou.dal import keys
+        from tuishou.dal.dynamo import to_item
+
+        image = to_item({**item, "pk": keys.click(item["click_id"])[0], "sk": keys.click(item["click_id"])[1]})
+        return {
+            "eventID": uuid.uuid4().hex,
+            "eventName": "INSERT",
+            "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb",
+            "awsRegion": "us-east-1",
+            "dynamodb": {
+                "Keys": {"pk": image["pk"], "sk": image["sk"]},
+                "NewImage": image,
+                "SequenceNumber": sequence,
+                "SizeBytes": 300,
+                "StreamViewType": "NEW_AND_OLD_IMAGES",
+            },
+        }
+
+    def setup(ctx: BenchContext) -> Prepared:
+        def call() -> Any:
+            run, clicks = next(runs), []
+            for n in range(batch):
+                clicks.append(click(run, n, clicks))
+            event = {"Records": [record(c, f"{run:010d}{n:06d}") for n, c in enumerate(clicks)]}
+            result = ctx.functions.invoke("TrackingStreamFunction", event)
+            if result != {"batchItemFailures": []}:
+                raise RuntimeError(f"the click mix failed: {result}")
+            return result
+
+        return Prepared(call)
+
+    return setup
+
+
 ALL: list[Scenario] = [
     Scenario("GET /me", "route", "GET /me", _me, "0 requests", lambda c: c["requests"] == 0),
     Scenario("GET /swagger", "route", "GET /swagger", _swagger, "0 requests", lambda c: c["requests"] == 0),
@@ -1349,6 +1423,24 @@ ALL: list[Scenario] = [
         f"<= {STREAM_BATCH} requests (one per record)",
         lambda c: c["requests"] <= STREAM_BATCH,
         notes="a full batch of the events/ sample's record with fresh ids",
+    ),
+    Scenario(
+        "stream: TrackingStreamFunction, a day's click mix (12 clicks: one 1-second batch)",
+        "job",
+        "stream:TrackingStreamFunction",
+        _click_mix(12),
+        "cost model input: write units per counted click",
+        lambda c: c["scans"] == 0,
+        notes="Zipf products (100,000) and promoters (50,000), channels by share, 10 % repeat visits",
+    ),
+    Scenario(
+        "stream: TrackingStreamFunction, a day's click mix (100 clicks: a full batch)",
+        "job",
+        "stream:TrackingStreamFunction",
+        _click_mix(STREAM_BATCH),
+        "cost model input: write units per counted click",
+        lambda c: c["scans"] == 0,
+        notes="as above, a full batch (traffic peaks)",
     ),
     Scenario(
         f"stream: LedgerStreamFunction ({STREAM_BATCH} records)",
