@@ -10,6 +10,7 @@ import time_machine
 
 from tests.helpers.insights import click, inbox, pay, record_activity, run_job
 from tests.helpers.tasks import create_product, link_for, promoter
+from tuishou.dal.keys import ACTIVE_TASK_SHARDS
 
 
 def at(text: str) -> datetime:
@@ -205,15 +206,17 @@ def test_job_reads_depend_on_active_tasks_and_window_activity_not_on_catalogue_o
         for day in range(2, 6):
             record_activity(product, p.sub, at(f"2029-12-{day * 5:02d}T12:00:00"), sales=2, clicks=2)
     large = _job_reads(stack, dynamo_calls, at("2030-01-09T03:00:00"))
-    # Then the job reads exactly as much: 1 index Query (one item per active task) + 1 Query per active
-    # task returning its window's aggregate items (3..5 per task here: shards are random)
-    assert small == large == (1 + 5, 5 + _window_items(active))
+    # Then the job reads exactly as much: 1 index Query per merchant shard (one item per active task; the
+    # job fans out one invocation per shard) + 1 Query per active task returning its window's aggregate
+    # items (3..5 per task here: shards are random)
+    assert small == large == (ACTIVE_TASK_SHARDS + 5, 5 + _window_items(active))
     # And doubling the active tasks doubles the per-task reads
     for i in range(5):
         product = publish(f"More {i}")
         active.append(product)
         record_activity(product, p.sub, IN_WINDOW, sales=1, clicks=1, promotions=1)
-    assert _job_reads(stack, dynamo_calls, at("2030-01-09T04:00:00")) == (1 + 10, 10 + _window_items(active))
+    doubled = (ACTIVE_TASK_SHARDS + 10, 10 + _window_items(active))
+    assert _job_reads(stack, dynamo_calls, at("2030-01-09T04:00:00")) == doubled
 
 
 def _window_items(products: list[dict]) -> int:

@@ -95,37 +95,34 @@ def _marks_expired(state: rankings.RankingState, at: datetime) -> bool:
 def _dirty_pass(run: _Run, state: rankings.RankingState, until: str, *, skip_to_now: bool) -> None:
     """Products dirty from the checkpoint to ``until``, as many as the budget allows; saves the position
     after each page, and the checkpoint at the end. Continues by queue when the budget runs out."""
-    if skip_to_now or state.next_hour is None:  # a full re-rank covers everything before this hour
-        position = rankings.DirtyPass(until, None, until)
-    elif state.dirty is not None:
-        position = rankings.DirtyPass(state.dirty.hour, state.dirty.after, max(state.dirty.until, until))
-    else:
-        position = rankings.DirtyPass(state.next_hour, None, until)
-    version = state.dirty_version
-    if run.budget <= 0:  # a re-rank page used this invocation's budget
-        if rankings.save_dirty(version, position, state.next_hour or position.hour):
-            rankings.enqueue({"kind": "dirty", "until": position.until})
-        return
-    while True:
+    position = _dirty_start(state, until, skip_to_now=skip_to_now)
+    version, started_at = state.dirty_version, state.next_hour or position.hour
+    while run.budget > 0:
         page = rankings.dirty_products(position.hour, position.after, run.budget)
         for product_id in page.product_ids:
             _rerank_product(run, product_id)
         run.budget -= len(page.product_ids)
-        after = page.product_ids[-1] if page.product_ids else position.after
         if not page.more and position.hour >= position.until:
-            rankings.save_dirty(version, None, position.until)
+            rankings.save_dirty(version, None, position.until)  # done: the next pass starts at this hour
             return
         if page.more:
-            position = rankings.DirtyPass(position.hour, after, position.until)
+            position = rankings.DirtyPass(position.hour, page.product_ids[-1], position.until)
         else:
             position = rankings.DirtyPass(_next_hour(position.hour), None, position.until)
-        if page.product_ids or run.budget <= 0:
-            if not rankings.save_dirty(version, position, state.next_hour or position.hour):
+        if page.product_ids and run.budget > 0:
+            if not rankings.save_dirty(version, position, started_at):
                 return  # another invocation saved first: it carries on from its own position
             version += 1
-        if run.budget <= 0:
-            rankings.enqueue({"kind": "dirty", "until": position.until})
-            return
+    if rankings.save_dirty(version, position, started_at):
+        rankings.enqueue({"kind": "dirty", "until": position.until})
+
+
+def _dirty_start(state: rankings.RankingState, until: str, *, skip_to_now: bool) -> rankings.DirtyPass:
+    if skip_to_now or state.next_hour is None:  # a full re-rank covers everything before this hour
+        return rankings.DirtyPass(until, None, until)
+    if state.dirty is not None:
+        return rankings.DirtyPass(state.dirty.hour, state.dirty.after, max(state.dirty.until, until))
+    return rankings.DirtyPass(state.next_hour, None, until)
 
 
 # ---------------------------------------------------------------- the full re-rank
