@@ -223,3 +223,52 @@ def _window_items(products: list[dict]) -> int:
     from tuishou.dal import insights as insights_dal
 
     return sum(len(insights_dal.window_aggregates(p["product_id"], "2030-01-02", "2030-01-08")) for p in products)
+
+
+def _signals(notifications: list[dict]) -> list[tuple[str, str, str, str]]:
+    return sorted((n["merchant_id"], n["kind"], n["signal"], n["subject"]) for n in notifications)
+
+
+def test_the_fanned_out_job_adds_up_to_one_run_over_every_task(api, stack, monkeypatch):
+    from tuishou.logic import insights
+
+    # Given three merchants with three tasks each and a promoter whose first category is home/kitchen
+    with time_machine.travel("2029-12-20T10:00:00Z", tick=True):
+        merchants = [api.user("merchant") for _ in range(3)]
+        seller = promoter(api)
+        catalogue = {
+            m.sub: [
+                create_product(api, m, title=f"{n}-{c}", category=c)
+                for c in ("home/kitchen", "beauty/skincare", "home/garden")
+            ]
+            for n, m in enumerate(merchants)
+        }
+    # And the same activity in two consecutive weekly windows: few sales (alerts), and 6 skincare sales
+    # outside the promoter's category (a hint)
+    for when in (IN_WINDOW, at("2030-01-15T12:00:00")):
+        for n, (kitchen, skincare, garden) in enumerate(catalogue.values()):
+            record_activity(kitchen, seller.sub, when, sales=20, promotions=10)
+            record_activity(skincare, seller.sub, when, sales=6 - n, promotions=n)
+            record_activity(garden, seller.sub, when, sales=n)
+    # When one run reads every shard in this process for one week, and the job fans out the next week, in
+    # pages of two tasks (a page never splits a merchant, so each page here holds one merchant's three)
+    monkeypatch.setenv("TUISHOU_INSIGHTS_TASKS_PER_INVOCATION", "2")
+    single = insights.run(RUN)
+    fanned = run_job(stack, at("2030-01-16T02:00:00"))
+    # Then the fanned-out pages add up to the single run: same tasks, same signals to the same merchants
+    assert fanned["shards"] == ACTIVE_TASK_SHARDS and fanned["pages"] == ACTIVE_TASK_SHARDS
+    assert (fanned["active_tasks"], fanned["alerts_sent"], fanned["hints_sent"]) == (
+        single.active_tasks,
+        single.alerts_sent,
+        single.hints_sent,
+    )
+    assert _signals(fanned["notifications"]) == _signals(single.notifications)
+    assert single.active_tasks == 9 and single.alerts_sent > 0 and single.hints_sent > 0
+    # And each merchant's alert lists the same tasks both weeks
+    for merchant in merchants:
+        weeks = {}
+        for alert in inbox(merchant.sub, "low_performance"):
+            weeks.setdefault(alert["data"]["first_day"], []).append(
+                (alert["data"]["signal"], [t["product_id"] for t in alert["data"]["tasks"]])
+            )
+        assert len(weeks) == 2 and sorted(weeks["2030-01-02"]) == sorted(weeks["2030-01-09"])

@@ -166,8 +166,7 @@ def active_tasks_page(shard: int, start: str | None, limit: int, *, whole_mercha
     """Up to about ``limit`` active products of one merchant shard (GSI1 ``ACTIVETASKS#{shard}``), in merchant
     order from position ``start``. With ``whole_merchants`` a page never splits a merchant: the last merchant
     of a full page is left for the next page, unless it fills the page alone, when the rest of its tasks are
-    read too (1 Query, or 2 for a merchant with more than ``limit`` active tasks). Without, exactly ``limit``
-    (1 Query)."""
+    read too (one more Query per ``limit`` tasks). Without, exactly ``limit`` (1 Query)."""
     index = keys.active_tasks_index(shard)
     condition, values = "gsi1pk = :pk", {":pk": {"S": index}}
     if start:
@@ -189,17 +188,29 @@ def active_tasks_page(shard: int, start: str | None, limit: int, *, whole_mercha
     whole = [t for t in tasks if t["merchant_id"] != last]
     if whole:
         return ActiveTasksPage(whole, f"{last}#")
-    rest = query_all(
-        TableName=table("catalog"),
-        IndexName="GSI1",
-        KeyConditionExpression="gsi1pk = :pk AND gsi1sk BETWEEN :after AND :end",
-        ExpressionAttributeValues={
-            ":pk": {"S": index},
-            ":after": {"S": f"{items[-1]['gsi1sk']}#"},  # strictly after the last item read
-            ":end": {"S": f"{last}#~"},
-        },
-    )
-    return ActiveTasksPage(tasks + [_strip_index(i) for i in rest], f"{last}#~")
+    return _rest_of_merchant(index, last, tasks, items[-1]["gsi1sk"], limit)
+
+
+def _rest_of_merchant(
+    index: str, merchant_id: str, tasks: list[dict[str, Any]], after: str, limit: int
+) -> ActiveTasksPage:
+    """A merchant filling a whole page: the rest of its tasks, stopping at the first task of the next
+    merchant (read again by the next page: one item more than needed, no empty continuation)."""
+    while True:
+        items, more = query_page(
+            TableName=table("catalog"),
+            IndexName="GSI1",
+            Limit=limit,
+            KeyConditionExpression="gsi1pk = :pk AND gsi1sk > :after",
+            ExpressionAttributeValues={":pk": {"S": index}, ":after": {"S": after}},
+        )
+        for item in items:
+            if item["merchant_id"] != merchant_id:
+                return ActiveTasksPage(tasks, f"{item['merchant_id']}#")
+            tasks.append(_strip_index(item))
+        if not more:
+            return ActiveTasksPage(tasks, None)
+        after = items[-1]["gsi1sk"]
 
 
 def enqueue(messages: list[dict[str, Any]]) -> None:
