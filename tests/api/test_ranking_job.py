@@ -18,9 +18,7 @@ T2 = datetime(2030, 1, 9, 12, 5, tzinfo=UTC)
 def _products(api, n: int) -> list[str]:
     """``n`` standard products, commission falling with the index (ties in score break by commission)."""
     merchant = api.user("merchant")
-    return [
-        create_product(api, merchant, title=f"P{i}", price_minor=10_000 - 100 * i)["product_id"] for i in range(n)
-    ]
+    return [create_product(api, merchant, title=f"P{i}", price_minor=10_000 - 100 * i)["product_id"] for i in range(n)]
 
 
 def test_only_products_marked_dirty_are_read_and_moved(api, stack, monkeypatch, dynamo_calls):
@@ -54,9 +52,7 @@ def _counter_shards(product_id: str) -> list[str]:
     return [sk for _, _, sk in found]
 
 
-def test_a_second_run_in_the_same_hour_moves_nothing_and_the_next_hour_reads_only_new_marks(
-    api, stack, monkeypatch
-):
+def test_a_second_run_in_the_same_hour_moves_nothing_and_the_next_hour_reads_only_new_marks(api, stack, monkeypatch):
     # Given a product counted and ranked in 11:00
     a, b = _products(api, 2)
     stack.run_schedule(JOB, T0)

@@ -5,7 +5,6 @@ reads, the global order a promoter sees, and the job's checkpoint."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -83,7 +82,3 @@ def checkpoint() -> Any:
 
     return rankings.state()
 
-
-def ids_in_mark_order(products: list[dict[str, Any]]) -> Iterator[str]:
-    """The job reads an hour's dirty products in product-id order."""
-    return iter(sorted(p["product_id"] for p in products))
