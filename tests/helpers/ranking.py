@@ -81,4 +81,3 @@ def checkpoint() -> Any:
     from tuishou.dal import rankings
 
     return rankings.state()
-
