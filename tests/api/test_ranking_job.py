@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+import time_machine
 
 from tests.helpers.ranking import JOB, ContinuationLog, ReadLog, checkpoint, count, global_order
 from tests.helpers.tasks import create_product, promoter
@@ -66,6 +67,16 @@ def test_a_second_run_in_the_same_hour_moves_nothing_and_the_next_hour_reads_onl
     count(b, "transactions", 2, T2)
     assert stack.run_schedule(JOB, T2) == {"products": 2, "entries": 2, "reranked": 1, "skipped": 0}
     assert reads.read == [a, a, b]
+
+
+def test_a_fact_counted_late_is_marked_in_the_hour_it_is_counted(api, stack):
+    # Given a checkpoint past 10:00 (the job ran at 11:05)
+    (a,) = _products(api, 1)
+    stack.run_schedule(JOB, T1)
+    # When a sale made at 10:15 is counted only at 12:05 (a stream retry), then the 12:05 run re-ranks it
+    with time_machine.travel(T2, tick=False):
+        count(a, "transactions", 1, T0)
+    assert stack.run_schedule(JOB, T2)["reranked"] == 1
 
 
 def test_a_failed_continuation_resumes_from_the_saved_checkpoint(api, stack, monkeypatch):

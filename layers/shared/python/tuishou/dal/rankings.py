@@ -32,10 +32,13 @@ DIRTY_MARK_TTL = timedelta(days=2)
 
 
 def dirty_marks(product_ids: Iterable[str], at: datetime) -> list[dict[str, Any]]:
-    """TransactWriteItems ``Put`` items marking each product dirty in ``at``'s hour (idempotent: a repeat
-    writes the same item)."""
-    hour = clock.hour_bucket(at)
-    expires = int((at + DIRTY_MARK_TTL).timestamp())
+    """TransactWriteItems ``Put`` items marking each product dirty in the hour it is counted (idempotent: a
+    repeat writes the same item). That hour is the later of ``at`` (the fact's time) and now: a fact counted
+    late (a stream retry an hour on) must land in an hour the job has not finished, never behind its
+    checkpoint."""
+    marked_at = max(at, clock.now())
+    hour = clock.hour_bucket(marked_at)
+    expires = int((marked_at + DIRTY_MARK_TTL).timestamp())
     puts = []
     for product_id in sorted(set(product_ids)):
         pk, sk = keys.ranking_dirty(hour, product_id)
