@@ -83,6 +83,9 @@ _.stripe_secret_parameter
 _.alipay_app_id_parameter
 _.alipay_public_key_parameter
 
+# ---------------------------------------------------------------- read by the ledger stream consumer (settlement)
+event_from_item  # logic.ledger: the ledger stream consumer reads recorded-event images through it
+
 # ---------------------------------------------------------------- pytest and hypothesis
 pytest_collection_modifyitems  # pytest hook
 pytest_configure_node  # pytest-xdist hook
