@@ -91,3 +91,10 @@ pytest_collection_modifyitems  # pytest hook
 pytest_configure_node  # pytest-xdist hook
 _.teardown  # RuleBasedStateMachine.teardown
 rounds  # parametrize: the same test run several times
+
+# ---------------------------------------------------------------- Lambda's runtime: SnapStart hooks and their registry
+prime
+restore
+get_before_snapshot
+get_after_restore
+DEFERRED_IMPORTS  # read by name by tuishou.snapstart.prime (a module's imports deferred to a request path)
