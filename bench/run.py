@@ -109,13 +109,15 @@ def apply_scale_checks(rows: list, all_scenarios: list) -> None:
 
 def render_table(rows: list) -> str:
     lines = [
-        "| scenario | DynamoDB requests | items read | scans | p50 ms | p95 ms | x baseline | budget | ok |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| scenario | DynamoDB requests | items read | scans | write units | largest item B | p50 ms | p95 ms "
+        "| x baseline | budget | ok |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         ok = {True: "yes", False: "NO", None: "-"}[r.within_budget]
         lines.append(
-            f"| {r.name} | {r.requests:g} | {r.items_read:g} | {r.scans} | {r.p50_ms:.2f} | {r.p95_ms:.2f} "
+            f"| {r.name} | {r.requests:g} | {r.items_read:g} | {r.scans} | {r.write_units} | {r.largest_item_written} "
+            f"| {r.p50_ms:.2f} | {r.p95_ms:.2f} "
             f"| {r.ratio if r.ratio is not None else '-'} | {r.budget or '-'} | {ok} |"
         )
     return "\n".join(lines)

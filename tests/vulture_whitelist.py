@@ -82,6 +82,7 @@ _.topic_arn
 _.stripe_secret_parameter
 _.alipay_app_id_parameter
 _.alipay_public_key_parameter
+_.visitor_key_parameter
 
 # ---------------------------------------------------------------- read by the ledger stream consumer (settlement)
 event_from_item  # logic.ledger: the ledger stream consumer reads recorded-event images through it

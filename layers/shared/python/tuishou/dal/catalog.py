@@ -9,7 +9,7 @@ entry per rule tag while the product is active; GSI1 = ``TAG#{tag}`` / ranking s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tuishou.dal import counters, insights, keys
 from tuishou.dal.dynamo import (
@@ -30,6 +30,9 @@ from tuishou.dal.dynamo import (
 from tuishou.errors import BadRequest, Conflict
 from tuishou.models.rewards import RewardRule
 from tuishou.models.tasks import ProductStatus
+
+if TYPE_CHECKING:
+    from tuishou.dal.streams import Change
 
 MERCHANT_CURSOR_KEYS = {"pk", "sk", "gsi1pk", "gsi1sk"}
 _BATCH_GET_MAX = 100
@@ -354,3 +357,12 @@ def active_product_check(product_id: str) -> dict[str, Any]:
             "ExpressionAttributeValues": {":active": {"S": "active"}},
         }
     }
+
+
+def product_status_change(change: Change) -> tuple[str, str] | None:
+    """(product id, new status) when a catalog stream record changed a product's status, else None."""
+    new, old = change.new or {}, change.old or {}
+    product_id = str(new.get("product_id", ""))
+    if change.name != "MODIFY" or change.key != keys.product(product_id) or new.get("status") == old.get("status"):
+        return None
+    return product_id, str(new["status"])
