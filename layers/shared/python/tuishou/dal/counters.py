@@ -111,7 +111,9 @@ def event_additions(
     # The promoter's task history feeds the personal score, which reads promotions and transactions only: a
     # click does not write it. Nothing reads per-promoter channel counts, so none are kept (the channel item
     # holds the channel-task pointer, and a counter ADD there would also wake the tracking stream).
-    history = [] if field == "clicks" else [Addition("tracking", keys.promoter_task_history(promoter_id, product_id), one)]
+    history = (
+        [] if field == "clicks" else [Addition("tracking", keys.promoter_task_history(promoter_id, product_id), one)]
+    )
     additions = [
         Addition("catalog", keys.product_counters(product_id, shard), one),
         *history,
