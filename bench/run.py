@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Tuishou")  # as the template's Globals set it
 
     from moto.server import ThreadedMotoServer
 

@@ -410,12 +410,128 @@ def _click(
 BROWSER = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
 
 
-def _ranking(products: int) -> Callable[[BenchContext], Prepared]:
+RANKING_CHANGED = 100  # products whose counters changed since the ranking job's checkpoint
+RANKING_SMALL, RANKING_LARGE = 10_000, 100_000
+RERANK_PRODUCTS, RERANK_PER_INVOCATION = 2_000, 500
+RANKING_JOB = "RankingRecalculationFunction"
+
+
+def bulk_ranked_catalogue(count: int, merchants: int = 20) -> list[str]:
+    """``count`` active products as the create route leaves them (product, task-index entry, active-task
+    index item) plus one counter shard each; returns their ids. The final items go straight into the
+    in-process moto backend (``bench.moto_speed``): BatchWriteItem would take half an hour at 100,000."""
+    from bench.moto_speed import partition_queries, put_final_items
+    from tuishou import clock
+    from tuishou.dal import catalog, counters, dynamo, insights
+    from tuishou.ids import new_id
+    from tuishou.logic.products import task_entries
+
+    partition_queries()  # moto's base-table Query would sort the whole table: same results, table-size time
+    now, ids, items = clock.iso(), [], []
+    for n in range(count):
+        product = {
+            **product_body(),
+            "product_id": new_id("prd"),
+            "merchant_id": f"bench-merchant-{n % merchants:02d}",
+            "status": "active",
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+            "price_minor": 1000 + n % 5000,
+        }
+        ids.append(product["product_id"])
+        items.append(catalog._product_item(product))
+        items += [catalog._entry_item(entry) for entry in task_entries(product, global_micros=0)]
+        items.append(insights.active_task_item(product)["Put"]["Item"])
+        pk, sk = counters.shard_keys(product["product_id"])[0]
+        items.append(dynamo.to_item({"pk": pk, "sk": sk, "promotions": 1 + n % 7}))
+    put_final_items(dynamo.table("catalog"), items)
+    return ids
+
+
+def _checkpoint(at: datetime, weights: str | None = None) -> Callable[[], None]:
+    """Puts back the ranking job's checkpoint: this hour next, and the weights the index reflects (the
+    current ones unless ``weights``), so every timed run does the same work."""
+    from tuishou import clock
+    from tuishou.dal import dynamo, keys
+    from tuishou.logic import ranking
+
+    def prepare() -> None:
+        pk, sk = keys.ranking_state()
+        fingerprint = weights or ranking.fingerprint(ranking.weights())
+        dynamo.put("catalog", {"pk": pk, "sk": sk, "next_hour": clock.hour_bucket(at), "weights": fingerprint})
+
+    return prepare
+
+
+def _ranking_dirty(products: int) -> Callable[[BenchContext], Prepared]:
+    """The hourly pass with RANKING_CHANGED products counted (counters and dirty mark folded into final
+    items, as the counting consumer leaves them) in a catalogue of ``products``."""
+
     def setup(ctx: BenchContext) -> Prepared:
-        bulk_products(products)
-        return Prepared(lambda: ctx.stack.run_schedule("RankingRecalculationFunction"))
+        from tests.helpers.seeding import BatchSeeder
+        from tuishou.dal import counters, rankings
+
+        at = datetime.now(UTC)
+        ids = bulk_ranked_catalogue(products)
+        with BatchSeeder() as seeder:
+            for product_id in ids[:: products // RANKING_CHANGED][:RANKING_CHANGED]:
+                seeder.transact(
+                    counters.counter_updates("bench-promoter", product_id, "wechat", "transactions", shard=0)
+                )
+                seeder.transact(rankings.dirty_marks([product_id], at))
+
+        def call() -> None:
+            ctx.stack.run_schedule(RANKING_JOB, at)
+            ctx.stack.drain_queues()
+
+        return Prepared(call, _checkpoint(at))
 
     return setup
+
+
+def _ranking_rerank(ctx: BenchContext) -> Prepared:
+    """A weight change: the checkpoint says the index reflects other weights; the schedule re-ranks its
+    first page and queued continuations the rest, RERANK_PER_INVOCATION products each."""
+    import os
+
+    os.environ["TUISHOU_RANKING_PRODUCTS_PER_INVOCATION"] = str(RERANK_PER_INVOCATION)
+    at = datetime.now(UTC)
+    bulk_ranked_catalogue(RERANK_PRODUCTS)
+
+    def call() -> None:
+        ctx.stack.run_schedule(RANKING_JOB, at)
+        ctx.stack.drain_queues()
+
+    return Prepared(call, _checkpoint(at, weights="w_tx=0;w_promo=0"))
+
+
+def _ranking_rerank_page(ctx: BenchContext) -> Prepared:
+    """One continuation of a full re-rank: one page of RERANK_PER_INVOCATION active products."""
+    import os
+
+    from tuishou.dal import rankings
+    from tuishou.logic import ranking
+
+    os.environ["TUISHOU_RANKING_PRODUCTS_PER_INVOCATION"] = str(RERANK_PER_INVOCATION)
+    at = datetime.now(UTC)
+    bulk_ranked_catalogue(RERANK_PRODUCTS, merchants=1)
+    fingerprint = ranking.fingerprint(ranking.weights())
+    shard = _shard_of("bench-merchant-00")
+    reset = _checkpoint(at, weights="w_tx=0;w_promo=0")
+
+    def prepare() -> None:
+        reset()
+        rankings.save_rerank(0, rankings.Rerank(fingerprint, shard, None), None)
+
+    record = {"messageId": "bench", "body": json.dumps({"kind": "rerank", "weights": fingerprint}), "attributes": {}}
+    return Prepared(lambda: ctx.stack.host.invoke(RANKING_JOB, {"Records": [record]}), prepare)
+
+
+def _shard_of(merchant_id: str) -> int:
+    from tuishou.dal import keys
+
+    return keys.merchant_shard(merchant_id)
 
 
 # ---------------------------------------------------------------- payments
@@ -745,7 +861,7 @@ def bulk_paused_products(count: int, merchant_id: str) -> None:
             pending = db.batch_write_item(RequestItems=pending).get("UnprocessedItems") or None
 
 
-def _insights_job(scale: int) -> Callable[[BenchContext], Prepared]:
+def _insights_job(scale: int, *, shard_only: bool = False) -> Callable[[BenchContext], Prepared]:
     """INSIGHTS_ACTIVE_TASKS active products, each with one click, share and sale yesterday (3 aggregate items);
     ×``scale`` paused products and days of older history. The run at the same time reads the same."""
 
@@ -759,19 +875,35 @@ def _insights_job(scale: int) -> Callable[[BenchContext], Prepared]:
             for day in range(INSIGHTS_HISTORY_DAYS_X20 * scale // 20):
                 add_activity(product, promoter["sub"], now - timedelta(days=10 + day), "transactions")
         bulk_paused_products(INSIGHTS_PAUSED_X20 * scale // 20, merchant["sub"])
-        return Prepared(lambda: ctx.stack.run_schedule("MerchantInsightsFunction", at=now))
+        if shard_only:  # one queued page: the merchant's shard
+            body = json.dumps({"shard": _shard_of(merchant["sub"]), "time": now.strftime("%Y-%m-%dT%H:%M:%SZ")})
+            record = {"messageId": "bench", "body": body, "attributes": {}}
+            return Prepared(lambda: ctx.stack.host.invoke("MerchantInsightsFunction", {"Records": [record]}))
+
+        def call() -> None:  # the schedule fans out one message per shard; each is one invocation
+            ctx.stack.run_schedule("MerchantInsightsFunction", at=now)
+            ctx.stack.drain_queues()
+
+        return Prepared(call)
 
     return setup
 
 
 def _insights_check(c: dict[str, Any]) -> bool:
-    # 1 index Query + 1 window Query per active task; items: the index entries + 3 aggregate items per task
-    # (+ at most 2 per promoter for hints: profile and category counts)
+    # 1 index Query per merchant shard + 1 window Query per active task; items: the index entries + 3
+    # aggregate items per task (+ at most 2 per promoter for hints: profile and category counts)
+    from tuishou.dal.keys import ACTIVE_TASK_SHARDS
+
     return (
         c["scans"] == 0
-        and c["operations"].get("Query", 0) == 1 + INSIGHTS_ACTIVE_TASKS
+        and c["operations"].get("Query", 0) == ACTIVE_TASK_SHARDS + INSIGHTS_ACTIVE_TASKS
         and c["items_read"] <= 4 * INSIGHTS_ACTIVE_TASKS + 2
     )
+
+
+def _insights_shard_check(c: dict[str, Any]) -> bool:
+    # the shard's index page (1 Query) + 1 window Query per active task of the shard
+    return c["scans"] == 0 and c["operations"].get("Query", 0) == 1 + INSIGHTS_ACTIVE_TASKS
 
 
 # ---------------------------------------------------------------- compensation (issue 7)
@@ -1161,13 +1293,48 @@ ALL: list[Scenario] = [
         notes="the redirect draws the coupon code onto the click; the stream records the coupon and the notice",
     ),
     Scenario(
-        f"job: ranking recalculation ({X1:,} products)",
+        f"job: ranking hourly pass ({RANKING_CHANGED} changed of {RANKING_SMALL:,} products)",
+        "scale",
+        "job:RankingRecalculationFunction",
+        _ranking_dirty(RANKING_SMALL),
+        f"items read ~ {RANKING_CHANGED} x items per product + c, no Scan (was a Scan: 68,000 items)",
+        no_scan,
+        runs=2,
+        baseline=False,
+        notes="dirty marks of the hours since the checkpoint + 1 Query per changed product",
+    ),
+    Scenario(
+        f"job: ranking hourly pass ({RANKING_CHANGED} changed of {RANKING_LARGE:,} products)",
+        "scale",
+        "job:RankingRecalculationFunction",
+        _ranking_dirty(RANKING_LARGE),
+        f"same as {RANKING_SMALL:,} products",
+        no_scan,
+        same_as=f"job: ranking hourly pass ({RANKING_CHANGED} changed of {RANKING_SMALL:,} products)",
+        runs=2,
+        baseline=False,
+    ),
+    Scenario(
+        f"job: ranking full re-rank after a weight change ({RERANK_PRODUCTS:,} products, all invocations)",
         "job",
         "job:RankingRecalculationFunction",
-        _ranking(X1),
-        "off the request path; reads the catalogue once",
-        None,
+        _ranking_rerank,
+        f"no Scan; {RERANK_PER_INVOCATION} products per invocation, continued through RankingQueue",
+        no_scan,
+        runs=1,
+        baseline=False,
+        notes="6 invocations (1 GetItem of the checkpoint each): the schedule's first page, 4 queued re-rank pages "
+        f"(at most {RERANK_PER_INVOCATION} products each; the last finds the remaining shards empty), 1 hourly pass",
+    ),
+    Scenario(
+        f"job: ranking re-rank continuation (one page of {RERANK_PER_INVOCATION} products)",
+        "job",
+        "job:RankingRecalculationFunction",
+        _ranking_rerank_page,
+        "no Scan; 1 index Query + 1 Query per product",
+        no_scan,
         runs=2,
+        baseline=False,
     ),
     # issue 4: payments, ledger, accounts
     Scenario(
@@ -1343,7 +1510,7 @@ ALL: list[Scenario] = [
         "scale",
         "job:MerchantInsightsFunction",
         _insights_job(1),
-        f"Queries = 1 + active tasks ({INSIGHTS_ACTIVE_TASKS}), no Scan",
+        f"Queries = shards + active tasks ({INSIGHTS_ACTIVE_TASKS}), no Scan",
         _insights_check,
         runs=10,
     ),
@@ -1352,9 +1519,18 @@ ALL: list[Scenario] = [
         "scale",
         "job:MerchantInsightsFunction",
         _insights_job(20),
-        f"Queries = 1 + active tasks ({INSIGHTS_ACTIVE_TASKS}), same as x1",
+        f"Queries = shards + active tasks ({INSIGHTS_ACTIVE_TASKS}), same as x1",
         _insights_check,
         same_as=f"job: merchant insights x1 ({I1} paused, {H1} days history)",
+        runs=10,
+    ),
+    Scenario(
+        f"job: merchant insights, one shard invocation ({INSIGHTS_ACTIVE_TASKS} active tasks in it)",
+        "job",
+        "job:MerchantInsightsFunction",
+        _insights_job(1, shard_only=True),
+        f"Queries = 1 + active tasks of the shard ({INSIGHTS_ACTIVE_TASKS}), no Scan",
+        _insights_shard_check,
         runs=10,
     ),
     # issue 7: compensation

@@ -99,6 +99,3 @@ restore
 get_before_snapshot
 get_after_restore
 DEFERRED_IMPORTS  # read by name by tuishou.snapstart.prime (a module's imports deferred to a request path)
-
-# ---------------------------------------------------------------- stream contracts whose consumers are being built
-ranking_state

@@ -14,7 +14,11 @@ SCHEDULE_SAMPLES = {
     "insights_schedule.json": "MerchantInsightsFunction",
     "compensation_schedule.json": "CompensationScanFunction",
 }
-QUEUE_SAMPLES = {"compensation_scan_queue.json": "CompensationScanFunction"}
+QUEUE_SAMPLES = {
+    "compensation_scan_queue.json": "CompensationScanFunction",
+    "ranking_queue.json": "RankingRecalculationFunction",
+    "insights_queue.json": "MerchantInsightsFunction",
+}
 STREAM_SAMPLES = {
     "tracking_stream.json": "TrackingStreamFunction",
     "ledger_stream.json": "LedgerStreamFunction",
@@ -73,6 +77,14 @@ def test_queue_sample_is_consumed_as_a_batch(stack):
     result = stack.host.invoke("CompensationScanFunction", event)
     # Then it answers in the partial-batch shape Lambda's event source reads
     assert set(result) == {"batchItemFailures"}
+
+
+@pytest.mark.parametrize("name", ["ranking_queue.json", "insights_queue.json"])
+def test_job_queue_samples_are_consumed_without_failures(stack, name):
+    # Given a continuation of a re-rank that is not running, or one merchant shard holding no active task
+    event = json.loads((EVENTS / name).read_text())
+    # When the consumer gets it, then it succeeds and reports no failed message
+    assert stack.host.invoke(QUEUE_SAMPLES[name], event)["batchItemFailures"] == []
 
 
 @pytest.mark.parametrize(("name", "function_id"), sorted(STREAM_SAMPLES.items()))

@@ -10,6 +10,7 @@ import time_machine
 
 from tests.helpers.insights import click, inbox, pay, record_activity, run_job
 from tests.helpers.tasks import create_product, link_for, promoter
+from tuishou.dal.keys import ACTIVE_TASK_SHARDS
 
 
 def at(text: str) -> datetime:
@@ -205,18 +206,69 @@ def test_job_reads_depend_on_active_tasks_and_window_activity_not_on_catalogue_o
         for day in range(2, 6):
             record_activity(product, p.sub, at(f"2029-12-{day * 5:02d}T12:00:00"), sales=2, clicks=2)
     large = _job_reads(stack, dynamo_calls, at("2030-01-09T03:00:00"))
-    # Then the job reads exactly as much: 1 index Query (one item per active task) + 1 Query per active
-    # task returning its window's aggregate items (3..5 per task here: shards are random)
-    assert small == large == (1 + 5, 5 + _window_items(active))
+    # Then the job reads exactly as much: 1 index Query per merchant shard (one item per active task; the
+    # job fans out one invocation per shard) + 1 Query per active task returning its window's aggregate
+    # items (3..5 per task here: shards are random)
+    assert small == large == (ACTIVE_TASK_SHARDS + 5, 5 + _window_items(active))
     # And doubling the active tasks doubles the per-task reads
     for i in range(5):
         product = publish(f"More {i}")
         active.append(product)
         record_activity(product, p.sub, IN_WINDOW, sales=1, clicks=1, promotions=1)
-    assert _job_reads(stack, dynamo_calls, at("2030-01-09T04:00:00")) == (1 + 10, 10 + _window_items(active))
+    doubled = (ACTIVE_TASK_SHARDS + 10, 10 + _window_items(active))
+    assert _job_reads(stack, dynamo_calls, at("2030-01-09T04:00:00")) == doubled
 
 
 def _window_items(products: list[dict]) -> int:
     from tuishou.dal import insights as insights_dal
 
     return sum(len(insights_dal.window_aggregates(p["product_id"], "2030-01-02", "2030-01-08")) for p in products)
+
+
+def _signals(notifications: list[dict]) -> list[tuple[str, str, str, str]]:
+    return sorted((n["merchant_id"], n["kind"], n["signal"], n["subject"]) for n in notifications)
+
+
+def test_the_fanned_out_job_adds_up_to_one_run_over_every_task(api, stack, monkeypatch):
+    from tuishou.logic import insights
+
+    # Given three merchants with three tasks each and a promoter whose first category is home/kitchen
+    with time_machine.travel("2029-12-20T10:00:00Z", tick=True):
+        merchants = [api.user("merchant") for _ in range(3)]
+        seller = promoter(api)
+        catalogue = {
+            m.sub: [
+                create_product(api, m, title=f"{n}-{c}", category=c)
+                for c in ("home/kitchen", "beauty/skincare", "home/garden")
+            ]
+            for n, m in enumerate(merchants)
+        }
+    # And the same activity in two consecutive weekly windows: few sales (alerts), and 6 skincare sales
+    # outside the promoter's category (a hint)
+    for when in (IN_WINDOW, at("2030-01-15T12:00:00")):
+        for n, (kitchen, skincare, garden) in enumerate(catalogue.values()):
+            record_activity(kitchen, seller.sub, when, sales=20, promotions=10)
+            record_activity(skincare, seller.sub, when, sales=6 - n, promotions=n)
+            record_activity(garden, seller.sub, when, sales=n)
+    # When one run reads every shard in this process for one week, and the job fans out the next week, in
+    # pages of two tasks (a page never splits a merchant, so each page here holds one merchant's three)
+    monkeypatch.setenv("TUISHOU_INSIGHTS_TASKS_PER_INVOCATION", "2")
+    single = insights.run(RUN)
+    fanned = run_job(stack, at("2030-01-16T02:00:00"))
+    # Then the fanned-out pages add up to the single run: same tasks, same signals to the same merchants
+    assert fanned["shards"] == ACTIVE_TASK_SHARDS and fanned["pages"] == ACTIVE_TASK_SHARDS
+    assert (fanned["active_tasks"], fanned["alerts_sent"], fanned["hints_sent"]) == (
+        single.active_tasks,
+        single.alerts_sent,
+        single.hints_sent,
+    )
+    assert _signals(fanned["notifications"]) == _signals(single.notifications)
+    assert single.active_tasks == 9 and single.alerts_sent > 0 and single.hints_sent > 0
+    # And each merchant's alert lists the same tasks both weeks
+    for merchant in merchants:
+        weeks = {}
+        for alert in inbox(merchant.sub, "low_performance"):
+            weeks.setdefault(alert["data"]["first_day"], []).append(
+                (alert["data"]["signal"], [t["product_id"] for t in alert["data"]["tasks"]])
+            )
+        assert len(weeks) == 2 and sorted(weeks["2030-01-02"]) == sorted(weeks["2030-01-09"])

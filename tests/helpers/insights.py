@@ -64,7 +64,36 @@ def record_activity(
 
 
 def run_job(stack: LocalStack, at: datetime) -> dict[str, Any]:
-    return stack.run_schedule("MerchantInsightsFunction", at)
+    """The daily schedule (one message per merchant shard), then every queued page delivered: the pages'
+    summaries added up, as one run reported them before the job fanned out."""
+    fanned_out = stack.run_schedule("MerchantInsightsFunction", at)
+    pages = deliver_pages(stack)
+    total: dict[str, Any] = {"active_tasks": 0, "alerts_sent": 0, "hints_sent": 0, "already_sent": 0}
+    total["notifications"] = []
+    for page in pages:
+        for name in ("active_tasks", "alerts_sent", "hints_sent", "already_sent"):
+            total[name] += page[name]
+        total["notifications"] += page["notifications"]
+    return {**total, "shards": fanned_out["shards"], "pages": len(pages)}
+
+
+def deliver_pages(stack: LocalStack) -> list[dict[str, Any]]:
+    """``stack.drain_queues()``, keeping what each insights page invocation reported."""
+    pages: list[dict[str, Any]] = []
+    invoke = stack.host.invoke
+
+    def recording(logical_id: str, event: dict[str, Any]) -> Any:
+        result = invoke(logical_id, event)
+        if logical_id == "MerchantInsightsFunction" and "Records" in event:
+            pages.extend(result["pages"])
+        return result
+
+    stack.host.invoke = recording  # type: ignore[method-assign]
+    try:
+        stack.drain_queues()
+    finally:
+        del stack.host.invoke
+    return pages
 
 
 def inbox(user_id: str, kind: str | None = None) -> list[dict[str, Any]]:

@@ -64,6 +64,14 @@ class RankingSettings(_Concern):
     lam: Decimal = Field(Decimal("0.5"), alias="TUISHOU_RANK_LAMBDA", ge=0, le=1, allow_inf_nan=False)
 
 
+class RankingJobSettings(_Concern):
+    """How much one ranking-job invocation does (changed products, or active products of a full re-rank)
+    before it continues through its queue."""
+
+    products_per_invocation: int = Field(500, alias="TUISHOU_RANKING_PRODUCTS_PER_INVOCATION", ge=1, le=10_000)
+    queue_url: str | None = Field(None, alias="TUISHOU_RANKING_QUEUE_URL")
+
+
 class TaskListSettings(_Concern):
     """How much the personal task list reads: candidates per tag, and task-history items."""
 
@@ -81,6 +89,8 @@ class InsightsSettings(_Concern):
     hint_relevance_below: Fraction = Field(Fraction(1, 2), alias="TUISHOU_INSIGHTS_HINT_RELEVANCE_BELOW")
     hint_sales_above: int = Field(5, alias="TUISHOU_INSIGHTS_HINT_SALES_ABOVE", ge=0, le=10**9)
     hint_uplift_bps: int = Field(2000, alias="TUISHOU_INSIGHTS_HINT_UPLIFT_BPS", ge=1, le=10_000)
+    tasks_per_invocation: int = Field(500, alias="TUISHOU_INSIGHTS_TASKS_PER_INVOCATION", ge=1, le=10_000)
+    queue_url: str | None = Field(None, alias="TUISHOU_INSIGHTS_QUEUE_URL")
 
     @field_validator(
         "window_days",
@@ -178,6 +188,7 @@ Concern = TypeVar("Concern", bound=_Concern)
 CONCERNS: tuple[type[_Concern], ...] = (
     TableSettings,
     RankingSettings,
+    RankingJobSettings,
     TaskListSettings,
     InsightsSettings,
     CompensationSettings,
@@ -196,6 +207,10 @@ def tables() -> TableSettings:
 
 def ranking() -> RankingSettings:
     return _current(RankingSettings)
+
+
+def ranking_job() -> RankingJobSettings:
+    return _current(RankingJobSettings)
 
 
 def task_list() -> TaskListSettings:

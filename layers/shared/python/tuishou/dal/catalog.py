@@ -8,7 +8,6 @@ entry per rule tag while the product is active; GSI1 = ``TAG#{tag}`` / ranking s
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +22,6 @@ from tuishou.dal.dynamo import (
     key,
     query_all,
     query_page,
-    scan_all,
     table,
     to_item,
     to_value,
@@ -293,17 +291,26 @@ class ProductRanking:
     entries: tuple[RankedEntry, ...]
 
 
-def scan_rankings(page_size: int = 500) -> list[ProductRanking]:
-    """Every product that has task-index entries, with its counters: the whole catalogue, page by page
-    (Scan). Only for the scheduled ranking recalculation (a batch job, never a request path)."""
-    shards: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    entries: dict[str, list[RankedEntry]] = defaultdict(list)
-    for item in scan_all(TableName=table("catalog"), Limit=page_size):
-        sk = item.get("sk", "")
+def product_ranking(product_id: str) -> ProductRanking:
+    """A product's summed counter shards and its task-index entries: one Query of the product's partition
+    from its counter shards to its entries (reads shards + 1 + tags items; none when the product is gone)."""
+    pk, _ = keys.product(product_id)
+    shards: list[dict[str, Any]] = []
+    entries: list[RankedEntry] = []
+    for item in query_all(
+        TableName=table("catalog"),
+        KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
+        ExpressionAttributeValues={
+            ":pk": {"S": pk},
+            ":first": {"S": keys.COUNTERS_PREFIX},
+            ":last": {"S": f"{keys.TASK_PREFIX}~"},
+        },
+    ):
+        sk = item["sk"]
         if sk.startswith(keys.COUNTERS_PREFIX):
-            shards[item["pk"]].append(item)
+            shards.append(item)
         elif sk.startswith(keys.TASK_PREFIX):
-            entries[item["pk"]].append(
+            entries.append(
                 RankedEntry(
                     product_id=item["product_id"],
                     promoter_tag=item["promoter_tag"],
@@ -312,10 +319,7 @@ def scan_rankings(page_size: int = 500) -> list[ProductRanking]:
                     sort_key=item["gsi1sk"],
                 )
             )
-    return [
-        ProductRanking(counters=counters.sum_counters(shards.get(pk, [])), entries=tuple(found))
-        for pk, found in entries.items()
-    ]
+    return ProductRanking(counters=counters.sum_counters(shards), entries=tuple(entries))
 
 
 def rerank_entry(product_id: str, tag: str, seen_sort_key: str, new_sort_key: str, global_micros: int) -> bool:

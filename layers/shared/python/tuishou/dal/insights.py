@@ -16,14 +16,15 @@ aggregate is exactly-once with its event and costs no extra request:
 from __future__ import annotations
 
 import contextlib
+import json
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from tuishou import clock
-from tuishou.dal import keys
+from tuishou import clock, settings
+from tuishou.dal import clients, keys
 from tuishou.dal.counters import PRODUCT_COUNTER_SHARDS
 from tuishou.dal.dynamo import (
     ConditionFailed,
@@ -32,6 +33,7 @@ from tuishou.dal.dynamo import (
     key,
     put,
     query_all,
+    query_page,
     table,
     to_item,
 )
@@ -138,7 +140,7 @@ def active_task_item(product: dict[str, Any]) -> dict[str, Any]:
                     **fields,
                     "pk": pk,
                     "sk": sk,
-                    "gsi1pk": keys.ACTIVE_TASKS_INDEX,
+                    "gsi1pk": keys.active_tasks_index(keys.merchant_shard(product["merchant_id"])),
                     "gsi1sk": f"{product['merchant_id']}#{product['product_id']}",
                 }
             ),
@@ -146,16 +148,84 @@ def active_task_item(product: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def active_tasks() -> Iterator[dict[str, Any]]:
-    """Every active product, grouped by merchant (GSI1 ``ACTIVETASKS``; one item per active task, pages of 1 MB)."""
-    yield from query_all(
-        **{
-            "TableName": table("catalog"),
-            "IndexName": "GSI1",
-            "KeyConditionExpression": "gsi1pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": keys.ACTIVE_TASKS_INDEX}},
-        }
+def active_task_shards() -> range:
+    """The merchant shards of the active-task index (the daily job's unit of fan-out)."""
+    return range(keys.ACTIVE_TASK_SHARDS)
+
+
+@dataclass(frozen=True)
+class ActiveTasksPage:
+    """Active products of one merchant shard, whole merchants only, and where the next page starts
+    (None: the shard is done)."""
+
+    tasks: list[dict[str, Any]]
+    next_from: str | None
+
+
+def active_tasks_page(shard: int, start: str | None, limit: int, *, whole_merchants: bool = True) -> ActiveTasksPage:
+    """Up to about ``limit`` active products of one merchant shard (GSI1 ``ACTIVETASKS#{shard}``), in merchant
+    order from position ``start``. With ``whole_merchants`` a page never splits a merchant: the last merchant
+    of a full page is left for the next page, unless it fills the page alone, when the rest of its tasks are
+    read too (one more Query per ``limit`` tasks). Without, exactly ``limit`` (1 Query)."""
+    index = keys.active_tasks_index(shard)
+    condition, values = "gsi1pk = :pk", {":pk": {"S": index}}
+    if start:
+        condition += " AND gsi1sk >= :start"
+        values[":start"] = {"S": start}
+    items, more = query_page(
+        TableName=table("catalog"),
+        IndexName="GSI1",
+        Limit=limit,
+        KeyConditionExpression=condition,
+        ExpressionAttributeValues=values,
     )
+    tasks = [_strip_index(i) for i in items]
+    if not more:
+        return ActiveTasksPage(tasks, None)
+    if not whole_merchants:
+        return ActiveTasksPage(tasks, f"{items[-1]['gsi1sk']}#")  # strictly after the last item read
+    last = tasks[-1]["merchant_id"]
+    whole = [t for t in tasks if t["merchant_id"] != last]
+    if whole:
+        return ActiveTasksPage(whole, f"{last}#")
+    return _rest_of_merchant(index, last, tasks, items[-1]["gsi1sk"], limit)
+
+
+def _rest_of_merchant(
+    index: str, merchant_id: str, tasks: list[dict[str, Any]], after: str, limit: int
+) -> ActiveTasksPage:
+    """A merchant filling a whole page: the rest of its tasks, stopping at the first task of the next
+    merchant (read again by the next page: one item more than needed, no empty continuation)."""
+    while True:
+        items, more = query_page(
+            TableName=table("catalog"),
+            IndexName="GSI1",
+            Limit=limit,
+            KeyConditionExpression="gsi1pk = :pk AND gsi1sk > :after",
+            ExpressionAttributeValues={":pk": {"S": index}, ":after": {"S": after}},
+        )
+        for item in items:
+            if item["merchant_id"] != merchant_id:
+                return ActiveTasksPage(tasks, f"{item['merchant_id']}#")
+            tasks.append(_strip_index(item))
+        if not more:
+            return ActiveTasksPage(tasks, None)
+        after = items[-1]["gsi1sk"]
+
+
+def enqueue(messages: list[dict[str, Any]]) -> None:
+    """Messages for the insights queue (SendMessageBatch, ten a request): one per shard, or a continuation."""
+    queue_url = settings.insights().required("queue_url")
+    for start in range(0, len(messages), 10):
+        chunk = messages[start : start + 10]
+        clients.sqs().send_message_batch(
+            QueueUrl=queue_url,
+            Entries=[{"Id": str(n), "MessageBody": json.dumps(m)} for n, m in enumerate(chunk)],
+        )
+
+
+def _strip_index(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k not in {"pk", "sk", "gsi1pk", "gsi1sk"}}
 
 
 # ---------------------------------------------------------------- reading aggregates

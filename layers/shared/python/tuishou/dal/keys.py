@@ -5,6 +5,8 @@ Tables use generic ``pk``/``sk`` keys and an overloaded ``GSI1`` (``gsi1pk``/``g
 
 from __future__ import annotations
 
+import hashlib
+
 
 # ---------------------------------------------------------------- CatalogTable
 # Products, counter shards, the task index, channel bonus templates and offers.
@@ -51,8 +53,20 @@ def channel_offer(channel: str) -> tuple[str, str]:
     return f"CHOFFER#{channel}", "CHOFFER"
 
 
-ACTIVE_TASKS_INDEX = "ACTIVETASKS"
-"""GSI1 partition of every active product (gsi1sk = ``{merchant_id}#{product_id}``): the daily job's task list."""
+ACTIVE_TASK_SHARDS = 16
+"""Merchant shards of the active-task index: the daily insights job runs one invocation per shard. Changing it
+moves every ``ACTIVE`` item to another partition (rewrite them before readers use the new count)."""
+
+
+def merchant_shard(merchant_id: str) -> int:
+    """The merchant's shard of the active-task index: stable across processes (a hash, not Python's ``hash``)."""
+    return int.from_bytes(hashlib.sha256(merchant_id.encode()).digest()[:4], "big") % ACTIVE_TASK_SHARDS
+
+
+def active_tasks_index(shard: int) -> str:
+    """GSI1 partition of the active products of one merchant shard (gsi1sk = ``{merchant_id}#{product_id}``):
+    the insights job's and the full re-rank's task list, read one shard (and one page) per invocation."""
+    return f"ACTIVETASKS#{shard:02d}"
 
 
 def active_task(product_id: str) -> tuple[str, str]:
@@ -61,12 +75,19 @@ def active_task(product_id: str) -> tuple[str, str]:
 
 
 def ranking_dirty(hour_bucket: str, product_id: str) -> tuple[str, str]:
-    """A product whose counters changed in ``hour_bucket`` (UTC): the ranking job re-ranks only these."""
-    return f"RANKDIRTY#{hour_bucket}", product_id
+    """A product whose counters changed in ``hour_bucket`` (UTC): the ranking job re-ranks only these. One
+    partition per hour, one item per product (a repeat mark rewrites it), so the job reads each changed
+    product once per hour in product-id order and can resume after the last product it finished."""
+    return ranking_dirty_hour(hour_bucket), product_id
+
+
+def ranking_dirty_hour(hour_bucket: str) -> str:
+    return f"RANKDIRTY#{hour_bucket}"
 
 
 def ranking_state() -> tuple[str, str]:
-    """The ranking job's checkpoint: the last hour bucket it finished, and a running re-rank's cursor."""
+    """The ranking job's checkpoint: the next dirty hour to read (and a running pass's position), the
+    fingerprint of the weights the index reflects, and a running full re-rank's position."""
     return "RANKING", "STATE"
 
 

@@ -1,7 +1,9 @@
 """The daily merchant-insights job: low-performance alerts and raise-reward hints (docs/insights.md).
 
-Reads (never the whole history): the ``ACTIVETASKS`` index (one item per active task), one Query per
-active task over its per-day aggregates for the window, and one BatchGetItem per 50 promoters who passed
+Fanned out by merchant shard: the schedule sends one message per shard of the ``ACTIVETASKS#{shard}``
+index, and each invocation handles one page of one shard (whole merchants; a large shard continues in a
+further message). Reads (never the whole history): the shard's index page (one item per active task), one
+Query per active task over its per-day aggregates for the window, and one BatchGetItem per 50 promoters who passed
 the sales threshold (profile + category counts). Writes: one conditional marker Put (+ one Update after
 sending) per notification, so every signal goes out once per merchant (or pair) per period, under
 retried and concurrent runs alike.
@@ -28,7 +30,7 @@ from tuishou.observability import logger
 
 LOW_PERFORMANCE, RAISE_REWARD_HINT = "low_performance", "raise_reward_hint"
 LOW_TRANSACTIONS, LOW_PROMOTIONS = "low_transactions", "low_promotions"
-STALE_CLAIM = timedelta(minutes=20)  # longer than the job's 15-minute timeout: a claim older than this died
+STALE_CLAIM = timedelta(minutes=20)  # longer than a page invocation's 5-minute timeout: a claim older than this died
 LISTED_IN_TEXT = 5
 
 
@@ -59,6 +61,22 @@ class InsightsRun:
     failed: int = 0
     notifications: list[dict[str, Any]] = field(default_factory=list)
 
+    def add(self, other: InsightsRun) -> None:
+        for name in ("active_tasks", "alerts_sent", "hints_sent", "already_sent", "failed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.notifications.extend(other.notifications)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "window": list(self.window),
+            "period": self.period,
+            "active_tasks": self.active_tasks,
+            "alerts_sent": self.alerts_sent,
+            "hints_sent": self.hints_sent,
+            "already_sent": self.already_sent,
+            "notifications": self.notifications,
+        }
+
 
 def window_of(run_day: date, window_days: int) -> tuple[str, str]:
     """The ``window_days`` complete UTC days before ``run_day`` (first, last), inclusive."""
@@ -87,12 +105,38 @@ def describe_reward(rule_type: str, value: int, currency: str) -> str:
 
 
 # ---------------------------------------------------------------- the run
-def run(at: datetime, config: InsightsConfig | None = None) -> InsightsRun:
+def run_shard(
+    shard: int, at: datetime, start: str | None = None, config: InsightsConfig | None = None
+) -> tuple[InsightsRun, str | None]:
+    """One page of one merchant shard's active tasks (whole merchants: a merchant's alert lists all its
+    tasks): its signals, and where the shard's next page starts (None when the shard is done)."""
     config = config or InsightsConfig.from_env()
+    page = insights_dal.active_tasks_page(shard, start, settings.insights().tasks_per_invocation)
+    return _run_tasks(page.tasks, at, config), page.next_from
+
+
+def run(at: datetime, config: InsightsConfig | None = None) -> InsightsRun:
+    """Every shard, page after page, in this one process: what the fanned-out job adds up to."""
+    config = config or InsightsConfig.from_env()
+    total = InsightsRun(*_window_and_period(at, config))
+    for shard in insights_dal.active_task_shards():
+        start: str | None = None
+        while True:
+            part, start = run_shard(shard, at, start, config)
+            total.add(part)
+            if start is None:
+                break
+    return total
+
+
+def _window_and_period(at: datetime, config: InsightsConfig) -> tuple[tuple[str, str], str]:
     run_day = at.astimezone(UTC).date()
-    first_day, last_day = window_of(run_day, config.window_days)
-    result = InsightsRun((first_day, last_day), period_of(run_day, config.period_days))
-    tasks = list(insights_dal.active_tasks())
+    return window_of(run_day, config.window_days), period_of(run_day, config.period_days)
+
+
+def _run_tasks(tasks: list[dict[str, Any]], at: datetime, config: InsightsConfig) -> InsightsRun:
+    result = InsightsRun(*_window_and_period(at, config))
+    first_day, last_day = result.window
     result.active_tasks = len(tasks)
     activity = {
         t["product_id"]: _task_activity(insights_dal.window_aggregates(t["product_id"], first_day, last_day))
@@ -102,7 +146,7 @@ def run(at: datetime, config: InsightsConfig | None = None) -> InsightsRun:
     _hints(tasks, activity, config, result)
     if result.failed:
         # Sent signals are marked; the failed ones were released: a retry sends exactly those.
-        raise RuntimeError(f"{result.failed} insight notification(s) failed; the schedule will retry")
+        raise RuntimeError(f"{result.failed} insight notification(s) failed; the job will retry")
     return result
 
 

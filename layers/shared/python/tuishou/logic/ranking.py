@@ -42,6 +42,12 @@ def weights() -> Weights:
     return Weights(configured.w_tx, configured.w_promo, configured.lam)
 
 
+def fingerprint(w: Weights) -> str:
+    """What the stored global scores depend on (g's weights; lambda only mixes scores at read time): the
+    ranking job re-ranks everything when it differs from the one the index reflects."""
+    return f"w_tx={w.w_tx.normalize()};w_promo={w.w_promo.normalize()}"
+
+
 def _to_micros(value: Decimal) -> int:
     return min(int((value * MICROS).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)), _MAX_SCORE)
 
