@@ -1,0 +1,123 @@
+"""The daily cost model at the scale the platform is built for, from the units `make bench` measured.
+
+``python -m bench.cost`` reads bench/results.json and prints the model as a Markdown table (docs/performance.md
+quotes it). Every DynamoDB figure is a measured row: requests, items read and write units per call. Prices
+are AWS's public on-demand list prices (us-east-1); volumes are the scale of a busy day. Reads are priced as
+eventually consistent item reads of under 4 KB (0.5 read unit per item read), an upper bound for Queries,
+which DynamoDB bills per 4 KB read rather than per item."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+
+from tools.template import ROOT
+
+RESULTS = ROOT / "bench" / "results.json"
+
+# Prices (USD), on-demand, us-east-1.
+WRITE_UNIT = 0.625 / 1_000_000
+READ_UNIT = 0.125 / 1_000_000
+API_REQUEST = 3.50 / 1_000_000  # REST API, first 333 million a month
+LAMBDA_REQUEST = 0.20 / 1_000_000
+LAMBDA_GB_SECOND = 0.0000166667  # x86_64
+STORAGE_GB_MONTH = 0.25
+
+# A busy day.
+CLICKS, SALES, PRODUCTS, PROMOTERS = 1_000_000, 20_000, 100_000, 50_000
+SHARES = 2 * PROMOTERS  # each active promoter shares twice
+TASK_LISTS = 2 * PROMOTERS  # and opens the task list twice
+DIRTY_PRODUCTS_PER_HOUR = 5_000  # products whose promotions or sales changed in an hour
+LAMBDA_GB, LAMBDA_SECONDS = 0.5, 0.05  # MemorySize 512 (Globals), ~50 ms a warm invocation
+STREAM_BATCH_CLICKS = 12  # clicks per consumer invocation at the average rate with a 1-second window
+CLICK_BYTES, CLICK_DAYS = 350, 30  # a click item, kept for the attribution window (TTL)
+
+ROWS = {
+    "click": "GET /l/{code}",
+    "click_consumer": "stream: TrackingStreamFunction, a day's click mix (12 clicks: one 1-second batch)",
+    "share": "POST /promoter/links/{id}/shares (no channel task)",
+    "sale": "POST /webhooks/stripe (first delivery)",
+    "sale_consumer": "stream: LedgerStreamFunction (100 records)",
+    "task_list": "GET /promoter/tasks x1 (500 products)",
+    "ranking": "job: ranking hourly pass (100 changed of 100,000 products)",
+}
+
+
+@dataclass(frozen=True)
+class Line:
+    what: str
+    per_day: int
+    requests: float
+    read_units: float
+    write_units: float
+    api: bool
+    lambda_invocations: float
+
+    @property
+    def dollars(self) -> float:
+        dynamo = self.per_day * (self.read_units * READ_UNIT + self.write_units * WRITE_UNIT)
+        api = self.per_day * API_REQUEST if self.api else 0.0
+        invocations = self.per_day * self.lambda_invocations
+        compute = invocations * (LAMBDA_REQUEST + LAMBDA_GB * LAMBDA_SECONDS * LAMBDA_GB_SECOND)
+        return dynamo + api + compute
+
+
+def _rows() -> dict[str, dict]:
+    scenarios = {r["name"]: r for r in json.loads(RESULTS.read_text())["scenarios"]}
+    missing = [name for name in ROWS.values() if name not in scenarios]
+    if missing:
+        raise SystemExit(f"run `make bench` first: bench/results.json lacks {missing}")
+    return {key: scenarios[name] for key, name in ROWS.items()}
+
+
+def _per(row: dict, calls: float) -> tuple[float, float, float]:
+    """(requests, read units, write units) per unit of work, from a row measured over ``calls`` of it."""
+    return row["requests"] / calls, row["items_read"] * 0.5 / calls, (row.get("write_units") or 0) / calls
+
+
+def lines() -> list[Line]:
+    r = _rows()
+    click, consumer = _per(r["click"], 1), _per(r["click_consumer"], STREAM_BATCH_CLICKS)
+    sale, sale_consumer = _per(r["sale"], 1), _per(r["sale_consumer"], 100)
+    share = _per(r["share"], 1)
+    ranking = _per(r["ranking"], 100)  # the row re-ranks 100 changed products
+    task_list = _per(r["task_list"], 1)
+    return [
+        Line("click: redirect", CLICKS, *click, api=True, lambda_invocations=1),
+        Line("click: counted by the tracking stream", CLICKS, *consumer, False, 1 / STREAM_BATCH_CLICKS),
+        # a share is counted like a click plus the promoter's task history (measured click mix as the proxy)
+        Line("share: request", SHARES, *share, api=True, lambda_invocations=1),
+        Line("share: counted by the tracking stream", SHARES, *consumer, False, 1 / STREAM_BATCH_CLICKS),
+        Line("sale: webhook", SALES, *sale, api=True, lambda_invocations=1),
+        Line("sale: derived by the ledger stream", SALES, *sale_consumer, False, 1 / 10),
+        Line("task list", TASK_LISTS, *task_list, api=True, lambda_invocations=1),
+        Line("ranking: hourly pass", DIRTY_PRODUCTS_PER_HOUR * 24, *ranking, False, 1 / 500),
+    ]
+
+
+def storage_dollars() -> float:
+    clicks_gb = CLICKS * CLICK_DAYS * CLICK_BYTES / 1e9
+    return clicks_gb * STORAGE_GB_MONTH / 30
+
+
+def render() -> str:
+    rows = lines()
+    out = [
+        "| work | per day | requests | read units | write units | $/day |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for line in rows:
+        out.append(
+            f"| {line.what} | {line.per_day:,} | {line.requests:.2f} | {line.read_units:.2f} | "
+            f"{line.write_units:.2f} | {line.dollars:.2f} |"
+        )
+    storage = storage_dollars()
+    out.append(f"| click storage ({CLICK_DAYS}-day TTL) | — | — | — | — | {storage:.2f} |")
+    total = sum(line.dollars for line in rows) + storage
+    out.append(f"| **total** | | | | | **{total:.2f}** |")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(render() + "\n")
