@@ -1,0 +1,84 @@
+"""What the ledger stream derives (``LedgerStreamFunction``): the consequences of a settled sale, of its
+full refund, and of a recorded channel bonus.
+
+- A settlement record that became ``settled`` (written so, or moved there from another status): the sale is
+  counted (``tuishou.logic.counting``: counters, per-day aggregates, category, ranking dirty mark), counted
+  toward the promoter's active channel task (which may complete it: bonus event, grant, notification) and,
+  when its click carried a quota-rescue coupon, the coupon is redeemed.
+- A settlement whose cumulative refunds now cover the whole amount: the sale's channel-task progress is
+  reversed, and the bonus clawed back by the rule in docs/incentives.md. A partial refund changes no
+  progress (the sale still happened).
+- A ``channel_bonus`` event inserted (by a task's completion): its grant and notification, both once —
+  the completion did them already unless it died first.
+
+Everything here is idempotent by the fact's own id — the sale's counted marker (``sale:{provider}:{payment}``),
+the task's counted and reversal items (``tx:{provider}:{payment}``), the coupon's status, the bonus and
+clawback grant records, the notification id derived from the bonus event — so a replayed record changes
+nothing. The records carry all the facts (``tuishou.dal.payments.SettledSale``): no read to interpret them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tuishou import clock
+from tuishou.dal import channel_tasks as channel_tasks_dal
+from tuishou.dal import payments as payments_dal
+from tuishou.dal.payments import SettledSale
+from tuishou.dal.streams import Change
+from tuishou.logic import channel_tasks, counting, coupons
+from tuishou.logic.counting import CountedEvent
+from tuishou.models.tasks import DIRECT_CHANNEL
+from tuishou.observability import logger
+
+
+def derive(changes: Sequence[Change]) -> None:
+    """Derive each change in stream order; raises (the chunk is retried) when a derivation fails."""
+    for change in changes:
+        settlement = payments_dal.settlement_change(change)
+        if settlement is not None:
+            before, after = settlement.before, settlement.after
+            if before is None:
+                sale_settled(after)
+            elif after.fully_refunded and not before.fully_refunded:
+                sale_refunded(after)
+            continue
+        bonus = channel_tasks_dal.inserted_event(change)
+        if bonus is not None:
+            channel_tasks.bonus_recorded(bonus)
+
+
+def sale_settled(sale: SettledSale) -> None:
+    channel = sale.channel or DIRECT_CHANNEL
+    counting.count(
+        [
+            CountedEvent(
+                event_id=f"sale:{sale.reference}",
+                field="transactions",
+                promoter_id=sale.promoter_id,
+                product_id=sale.product_id,
+                channel=channel,
+                at=clock.parse_iso(sale.occurred_at),
+                revenue_minor=sale.amount_minor,
+                commission_minor=sale.commission_minor,
+                category=sale.category,
+            )
+        ]
+    )
+    if not sale.fully_refunded:  # refunded in full before it settled: it never counts toward a task
+        progress = channel_tasks.record_channel_transaction(
+            sale.promoter_id, channel, clock.parse_iso(sale.paid_at), sale.reference
+        )
+        logger.info("sale counted for channel task", extra={"reference": sale.reference, "outcome": progress.outcome})
+    if sale.coupon and sale.click_id:
+        coupons.redeem_coupon_for_click(sale.click_id, payment_ref=sale.reference)
+
+
+def sale_refunded(sale: SettledSale) -> None:
+    refunded_at = sale.refund_updated_at or sale.paid_at
+    reversal = channel_tasks.reverse_channel_transaction(
+        sale.promoter_id, sale.channel or DIRECT_CHANNEL, refunded_at, sale.reference
+    )
+    logger.info(
+        "refunded sale reversed for channel task",
+        extra={"reference": sale.reference, "outcome": reversal.outcome, "clawed_back": reversal.clawed_back_minor},
+    )
