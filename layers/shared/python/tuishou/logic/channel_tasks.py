@@ -1,14 +1,15 @@
 """Channel bonus tasks: templates, offers, acceptance, progress hooks, completion with an exactly-once
-bonus, and the at-risk reminder scan.
+bonus and notice, reversal of a refunded sale with the bonus clawback rule, and the at-risk reminder scan.
 
 Where progress lives: while a task is active, its terms and counts sit on the promoter×channel counter
-item (TrackingTable, see ``tuishou.dal.channel_tasks``) that the share and settlement flows already update. A flow
-that updates that item with ``ReturnValues=ALL_NEW`` passes the result to ``active_task_from`` and knows,
-with zero extra requests, whether a task is active on the channel.
+item (TrackingTable, see ``tuishou.dal.channel_tasks``). A flow that already read that item passes it to
+``active_task_from`` and knows, with zero extra requests, whether a task is active on the channel. Each
+counted event is a small item of its own (with a TTL), written in the same transaction as the count, so
+the counter item stays small however many events count.
 
-Integration points for the share, click and settlement flows (see docs/incentives.md):
-``record_channel_promotion``, ``record_channel_transaction``, ``offer_for_channel`` and, in
-``tuishou.logic.coupons``, ``coupon_for_click`` / ``redeem_coupon_for_click``.
+Integration points (see docs/incentives.md): the share flow's ``record_channel_promotion``; the ledger
+stream consumer's ``record_channel_transaction``, ``reverse_channel_transaction`` and ``bonus_recorded``;
+``offer_for_channel`` and, in ``tuishou.logic.coupons``, ``coupon_for_click`` / ``redeem_coupon_for_click``.
 """
 
 from __future__ import annotations
@@ -322,8 +323,10 @@ def record_channel_promotion(
 ) -> Progress:
     """Hook for the share flow: one promotion on ``channel`` at ``at``. ``event_ref`` (e.g. the share id)
     makes a retried call count once. Requests: 0 when ``active`` is given and no task counts promotions
-    there, else ≤ 1 GetItem (only when ``active`` is not given) + 1 conditional UpdateItem; on completion
-    (once per task) + 1 TransactWriteItems + the ledger grant + 1 UpdateItem + notify."""
+    there, else ≤ 1 GetItem (only when ``active`` is not given) + 1 TransactWriteItems (the event's ref item
+    and the count; a conditional UpdateItem without ``event_ref``), + 1 GetItem and a retry when the count
+    moved since it was read; on completion
+    (once per task) + 1 TransactWriteItems + the ledger grant + notify."""
     return _record(promoter_id, channel, at, "promotions", f"pr:{event_ref}" if event_ref else None, grant, active)
 
 
@@ -336,8 +339,8 @@ def record_channel_transaction(
     grant: Grant = grant_bonus,
     active: ActiveTask | Unread | None = UNREAD,
 ) -> Progress:
-    """Hook for the settlement flow: one settled sale on ``channel`` at ``at`` (the payment time).
-    ``event_ref`` (provider:payment id) makes duplicate deliveries count once. Requests as for promotions."""
+    """Hook for the ledger stream consumer: one settled sale on ``channel`` at ``at`` (the payment time).
+    ``event_ref`` (provider:payment id) makes replayed records count once. Requests as for promotions."""
     if not event_ref:
         raise ValueError("event_ref is required: it makes duplicate settlements count once")
     return _record(promoter_id, channel, at, "transactions", f"tx:{event_ref}", grant, active)
