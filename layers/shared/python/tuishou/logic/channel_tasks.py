@@ -493,10 +493,11 @@ def reverse_channel_transaction(promoter_id: str, channel: str, refunded_at: str
     expires_at = _ref_expiry(clock.iso(clock.parse_iso(refunded_at)))
     for _ in range(MAX_COUNT_ATTEMPTS):
         live = active_task(promoter_id, channel)
-        if live is not None and live.task_id == ref.task_id:
-            done = store.reverse_on_pointer(promoter_id, channel, ref, refunded_at, expires_at)
-        else:
+        if live is None or live.task_id != ref.task_id:
             return _reverse_completed(promoter_id, channel, ref, refunded_at, expires_at)
+        if (live.transactions if ref.dimension == "transactions" else live.promotions) == 0:
+            return Reversal("final", ref.task_id)  # nothing left to take back
+        done = store.reverse_on_pointer(promoter_id, channel, ref, refunded_at, expires_at)
         if done is not store.Reversed.MOVED:
             return Reversal("reversed" if done is store.Reversed.REVERSED else "already_reversed", ref.task_id)
     raise ServiceUnavailable("channel task progress is changing concurrently, retry")
