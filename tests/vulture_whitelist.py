@@ -88,3 +88,6 @@ pytest_collection_modifyitems  # pytest hook
 pytest_configure_node  # pytest-xdist hook
 _.teardown  # RuleBasedStateMachine.teardown
 rounds  # parametrize: the same test run several times
+
+# ---------------------------------------------------------------- stream contracts whose consumers are being built
+ranking_state

@@ -30,7 +30,7 @@ def _continue(scan_id: str, context: LambdaContext) -> dict[str, Any]:
     max_pages = settings.compensation().max_pages_per_invocation or None
     result = compensation.run(scan_id, context.get_remaining_time_in_millis, max_pages)
     if result.status == "running":
-        store.enqueue({"scan_id": scan_id})  # the continuation: a fresh invocation, a fresh time budget
+        store.enqueue(scan_id)  # the continuation: a fresh invocation, a fresh time budget
     counts = result.counts
     for name in ("examined", "already_granted", "compensated", "flagged", "errors"):
         metrics.add_metric(

@@ -294,7 +294,7 @@ def test_a_scan_killed_mid_way_and_rerun_grants_each_event_once(api, stack, comp
     real_tell, told = compensation._tell, []
 
     def dying_tell(user_id, record):
-        told.append(record["event_id"])
+        told.append(record.event_id)
         real_tell(user_id, record)
         if len(told) == 2:
             raise Killed()
@@ -575,7 +575,7 @@ def test_a_scan_page_that_keeps_failing_is_parked_and_later_scans_go_on(
     real_scan_page = compensation._scan_page
 
     def unreadable_for_the_poisoned_run(scan, buckets):
-        if scan["scan_id"] == poisoned:
+        if scan.scan_id == poisoned:
             raise RuntimeError("bucket unreadable")
         return real_scan_page(scan, buckets)
 

@@ -4,6 +4,7 @@ signed webhook, direct per-day activity for threshold edges, the daily job and t
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -68,4 +69,4 @@ def inbox(user_id: str, kind: str | None = None) -> list[dict[str, Any]]:
     from tuishou.dal import notifications
 
     items, _ = notifications.list_inbox(user_id, 100, None)
-    return [i for i in items if kind is None or i["kind"] == kind]
+    return [asdict(i) for i in items if kind is None or i.kind == kind]

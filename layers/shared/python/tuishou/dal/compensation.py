@@ -1,32 +1,56 @@
-"""Compensation data access: scan runs, compensation records (per event, per user account, and the admin
-index), user blocks, the grant-and-block lookup of a scan page, and the scan queue (SQS)."""
+"""Compensation data access: scan runs, the rewardable events a scan reads, compensation records (per
+event, per user account, and the admin index), user blocks, the grant-and-block lookup of a scan page,
+and the scan queue (SQS)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from tuishou import settings
-from tuishou.dal import clients, dynamo, keys
+from tuishou import clock, settings
+from tuishou.dal import clients, dynamo, keys, ledger
 from tuishou.dal.dynamo import Cancelled as Cancelled  # what ``write`` raises, for its callers
 from tuishou.errors import BadRequest
+from tuishou.models.ledger import RewardableEvent
 
 _BATCH_KEYS = 100  # BatchGetItem's limit
-COUNTS = ("examined", "already_granted", "compensated", "flagged", "errors", "nothing_owed")
 
 
 # ---------------------------------------------------------------- scan runs
-def create_scan(record: dict[str, Any]) -> None:
-    pk, sk = keys.scan_run(record["scan_id"])
-    dynamo.put(
-        "ledger",
-        {"pk": pk, "sk": sk, "page": 0, **{c: 0 for c in COUNTS}, **record},
-        ConditionExpression="attribute_not_exists(pk)",
-    )
+@dataclass(frozen=True)
+class ScanRecord:
+    """A compensation scan run: its window, where it has got to (``page``, ``next_bucket``) and what it
+    has counted so far."""
+
+    scan_id: str
+    kind: str
+    status: str
+    window_start: str
+    window_end: str
+    reason: str
+    requested_by: str
+    created_at: str
+    updated_at: str
+    page: int = 0
+    next_bucket: int = 0
+    examined: int = 0
+    already_granted: int = 0
+    compensated: int = 0
+    flagged: int = 0
+    errors: int = 0
+    nothing_owed: int = 0
+    failure_reason: str | None = None
 
 
-def get_scan(scan_id: str) -> dict[str, Any] | None:
-    return dynamo.get("ledger", keys.scan_run(scan_id), consistent=True)
+def create_scan(scan: ScanRecord) -> None:
+    pk, sk = keys.scan_run(scan.scan_id)
+    dynamo.put("ledger", {"pk": pk, "sk": sk, **asdict(scan)}, ConditionExpression="attribute_not_exists(pk)")
+
+
+def get_scan(scan_id: str) -> ScanRecord | None:
+    item = dynamo.get("ledger", keys.scan_run(scan_id), consistent=True)
+    return None if item is None else dynamo.as_record(ScanRecord, item)
 
 
 def commit_page(scan_id: str, page: int, next_bucket: int, done: bool, counts: dict[str, int], now: str) -> bool:
@@ -91,37 +115,81 @@ def scan_count_update(scan_id: str, counter: str) -> dict[str, Any]:
     }
 
 
-def enqueue(message: dict[str, Any]) -> None:
+def enqueue(scan_id: str) -> None:
+    """Queue (the next part of) run ``scan_id`` for the scan function."""
     queue_url = settings.compensation().required("queue_url")
-    clients.sqs().send_message(QueueUrl=queue_url, MessageBody=json.dumps(message))
+    clients.sqs().send_message(QueueUrl=queue_url, MessageBody=json.dumps({"scan_id": scan_id}))
+
+
+# ---------------------------------------------------------------- the events a scan reads
+@dataclass(frozen=True)
+class ScannedEvent:
+    """A rewardable event as a scan finds it: whether it is stamped granted, and how much of a sale was
+    refunded before its money was posted."""
+
+    event: RewardableEvent
+    granted: bool
+    refunded_minor: int
+
+
+def events_to_scan(hour_bucket: str, start: str, end: str) -> list[ScannedEvent]:
+    """Every event of one UTC hour bucket with ``start <= occurred_at < end`` (the ledger's window Query)."""
+    return [
+        ScannedEvent(
+            dynamo.as_record(RewardableEvent, {**item, "occurred_at": clock.parse_iso(item["occurred_at"])}),
+            granted=bool(item.get("granted_at")),
+            refunded_minor=int(item.get("refunded_minor", 0)),
+        )
+        for item in ledger.events_in_window(hour_bucket, start, end)
+    ]
 
 
 # ---------------------------------------------------------------- compensation records
-def record_puts(record: dict[str, Any]) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class CompensationRecord:
+    """What a scan did about one event it found ungranted: ``compensated`` (granted, with the window's
+    reason) or ``flagged`` (held back, with the fraud reason)."""
+
+    event_id: str
+    user_id: str
+    type: str
+    amount_minor: int
+    currency: str
+    status: str
+    reason: str
+    occurred_at: str
+    created_at: str
+    scan_id: str | None = None
+    window_start: str | None = None
+    window_end: str | None = None
+
+
+def record_puts(record: CompensationRecord) -> list[dict[str, Any]]:
     """The event's compensation record (the admin index) and the user's copy on their account. The record
     may replace a ``flagged`` one (an admin unblocked the user) but never a ``compensated`` one, and a
     scan records a flag at most once."""
-    ledger = dynamo.table("ledger")
-    pk, sk = keys.compensation(record["event_id"])
-    user_pk, user_sk = keys.account_compensation(record["user_id"], record["occurred_at"], record["event_id"])
-    index = {"gsi1pk": keys.COMPENSATIONS_INDEX, "gsi1sk": f"{record['created_at']}#{record['event_id']}"}
-    if record["status"] == "compensated":
+    table = dynamo.table("ledger")
+    pk, sk = keys.compensation(record.event_id)
+    user_pk, user_sk = keys.account_compensation(record.user_id, record.occurred_at, record.event_id)
+    index = {"gsi1pk": keys.COMPENSATIONS_INDEX, "gsi1sk": f"{record.created_at}#{record.event_id}"}
+    if record.status == "compensated":
         condition = "attribute_not_exists(pk) OR #status = :flagged"
         values = {":flagged": {"S": "flagged"}}
     else:
         condition = "attribute_not_exists(pk) OR (#status = :flagged AND scan_id <> :scan)"
-        values = {":flagged": {"S": "flagged"}, ":scan": {"S": record["scan_id"]}}
+        values = {":flagged": {"S": "flagged"}, ":scan": {"S": record.scan_id or ""}}
+    stored = asdict(record)
     return [
         {
             "Put": {
-                "TableName": ledger,
-                "Item": dynamo.to_item({"pk": pk, "sk": sk, **index, **record}),
+                "TableName": table,
+                "Item": dynamo.to_item({"pk": pk, "sk": sk, **index, **stored}),
                 "ConditionExpression": condition,
                 "ExpressionAttributeNames": {"#status": "status"},
                 "ExpressionAttributeValues": values,
             }
         },
-        {"Put": {"TableName": ledger, "Item": dynamo.to_item({"pk": user_pk, "sk": user_sk, **record})}},
+        {"Put": {"TableName": table, "Item": dynamo.to_item({"pk": user_pk, "sk": user_sk, **stored})}},
     ]
 
 
@@ -130,7 +198,7 @@ def write(items: list[dict[str, Any]]) -> None:
     dynamo.transact(items)
 
 
-def list_all(since: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+def list_all(since: str, limit: int, cursor: str | None) -> tuple[list[CompensationRecord], str | None]:
     """Compensation records created at or after ``since``, oldest first (GSI1 ``COMPENSATIONS``)."""
     start = dynamo.decode_cursor(cursor, allowed_keys={"pk", "sk", "gsi1pk", "gsi1sk"})
     if start and start["gsi1pk"]["S"] != keys.COMPENSATIONS_INDEX:
@@ -142,12 +210,10 @@ def list_all(since: str, limit: int, cursor: str | None) -> tuple[list[dict[str,
         "ExpressionAttributeValues": {":pk": {"S": keys.COMPENSATIONS_INDEX}, ":since": {"S": since}},
         "Limit": limit,
     }
-    if start:
-        args["ExclusiveStartKey"] = start
-    return dynamo.query_page(**args)
+    return _records_page(args, start)
 
 
-def list_for_user(user_id: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+def list_for_user(user_id: str, limit: int, cursor: str | None) -> tuple[list[CompensationRecord], str | None]:
     """The user's compensation records, newest event first (their account partition)."""
     partition = keys.account_partition(user_id)
     start = dynamo.decode_cursor(cursor, allowed_keys={"pk", "sk"})
@@ -160,9 +226,12 @@ def list_for_user(user_id: str, limit: int, cursor: str | None) -> tuple[list[di
         "ScanIndexForward": False,
         "Limit": limit,
     }
-    if start:
-        args["ExclusiveStartKey"] = start
-    return dynamo.query_page(**args)
+    return _records_page(args, start)
+
+
+def _records_page(args: dict[str, Any], start: dict[str, Any] | None) -> tuple[list[CompensationRecord], str | None]:
+    items, next_cursor = dynamo.query_page(**args, **({"ExclusiveStartKey": start} if start else {}))
+    return [dynamo.as_record(CompensationRecord, i) for i in items], next_cursor
 
 
 # ---------------------------------------------------------------- blocks

@@ -5,11 +5,12 @@ query all, scan all, conditional update, one ``transact`` raising ``Cancelled(re
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
@@ -19,6 +20,11 @@ from tuishou.dal.clients import Cancelled as Cancelled  # the dal's one cancelle
 from tuishou.dal.clients import ConditionFailed as ConditionFailed
 from tuishou.dal.clients import cancellation_codes as cancellation_codes
 from tuishou.errors import BadRequest, ServiceUnavailable
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+    Record = TypeVar("Record", bound=DataclassInstance)
 
 _BATCH_ATTEMPTS = 4
 
@@ -58,6 +64,13 @@ def from_item(item: dict[str, Any] | None) -> dict[str, Any] | None:
     if item is None:
         return None
     return {k: _dynamo_to_plain(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def as_record(record_type: type[Record], item: Mapping[str, Any]) -> Record:
+    """A plain item as the frozen dataclass ``record_type``: each field from the attribute of its name (an
+    absent one keeps the field's default); storage keys and any other attribute are left out."""
+    names = {f.name for f in dataclasses.fields(record_type)}
+    return record_type(**{name: value for name, value in item.items() if name in names})
 
 
 def key(pk: str, sk: str) -> dict[str, Any]:

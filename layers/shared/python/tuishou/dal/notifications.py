@@ -4,7 +4,7 @@ publish of one message per delivery channel."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from tuishou import settings
@@ -12,6 +12,30 @@ from tuishou.dal import clients, dynamo, keys
 from tuishou.errors import BadRequest, NotFound
 
 _INBOX_CURSOR_KEYS = {"pk", "sk"}
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """One notification in a user's in-app inbox; ``data`` has its kind's shape as it was checked when
+    the notification was created."""
+
+    notification_id: str
+    kind: str
+    text: str
+    created_at: str
+    read: bool = False
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def _inbox_item(item: dict[str, Any]) -> InboxItem:
+    return InboxItem(
+        notification_id=item["notification_id"],
+        kind=item["kind"],
+        text=item["text"],
+        created_at=item["created_at"],
+        read=bool(item.get("read")),
+        data=item.get("data") or {},
+    )
 
 
 def recipient_settings(user_id: str) -> tuple[list[str] | None, str | None]:
@@ -35,10 +59,9 @@ def put_preferences(user_id: str, channels: Sequence[str], updated_at: str) -> N
     dynamo.put("users", item)
 
 
-def put_inbox_item(user_id: str, record: dict[str, Any]) -> None:
-    pk, sk = keys.notification(user_id, record["notification_id"])
-    item = {"pk": pk, "sk": sk, **record}
-    dynamo.put("users", item, ConditionExpression="attribute_not_exists(pk)")
+def put_inbox_item(user_id: str, item: InboxItem) -> None:
+    pk, sk = keys.notification(user_id, item.notification_id)
+    dynamo.put("users", {"pk": pk, "sk": sk, **asdict(item)}, ConditionExpression="attribute_not_exists(pk)")
 
 
 @dataclass(frozen=True)
@@ -85,7 +108,7 @@ def revise_inbox_item(user_id: str, notification_id: str, text: str, data: dict[
     )
 
 
-def list_inbox(user_id: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+def list_inbox(user_id: str, limit: int, cursor: str | None) -> tuple[list[InboxItem], str | None]:
     """Newest first, one Query."""
     start = dynamo.decode_cursor(cursor, allowed_keys=_INBOX_CURSOR_KEYS)
     pk = keys.notification(user_id, "")[0]
@@ -100,7 +123,8 @@ def list_inbox(user_id: str, limit: int, cursor: str | None) -> tuple[list[dict[
     }
     if start:
         args["ExclusiveStartKey"] = start
-    return dynamo.query_page(**args)
+    items, next_cursor = dynamo.query_page(**args)
+    return [_inbox_item(i) for i in items], next_cursor
 
 
 def mark_read(user_id: str, notification_id: str, read_at: str) -> None:

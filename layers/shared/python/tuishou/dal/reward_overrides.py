@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
 
 from tuishou.dal import dynamo, keys
 from tuishou.errors import NotFound
 
 
-def put_override(promoter_id: str, product_id: str, override: dict[str, Any]) -> None:
+@dataclass(frozen=True)
+class RewardOverrideRecord:
+    """What a merchant pays one promoter on one product instead of the tag rule."""
+
+    type: Literal["percent", "fixed"]
+    value: int
+    merchant_id: str
+    updated_at: str
+
+
+def put_override(promoter_id: str, product_id: str, override: RewardOverrideRecord) -> None:
     """Set the override on the promoter's profile (1 conditional UpdateItem; 404 unless a promoter)."""
     _change_override(
         promoter_id,
         "SET #override = :override",
-        {":override": dynamo.to_value(override)},
+        {":override": dynamo.to_value(asdict(override))},
         keys.reward_override_attribute(product_id),
     )
 
@@ -37,14 +48,16 @@ def _change_override(promoter_id: str, expression: str, values: dict[str, Any], 
         raise NotFound("no such promoter")
 
 
-def override_on(profile: Mapping[str, Any] | None, product_id: str) -> dict[str, Any] | None:
-    """The override for ``product_id`` on a promoter's profile (as read), if any."""
-    if not profile:
-        return None
-    return profile.get(keys.reward_override_attribute(product_id))
-
-
-def overrides_on(profile: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
-    """Every override on a promoter's profile (as read), by product id."""
+def overrides_on(profile: Mapping[str, Any]) -> dict[str, RewardOverrideRecord]:
+    """Every override on a promoter's profile item (as read), by product id."""
     prefix = keys.REWARD_OVERRIDE_ATTRIBUTE_PREFIX
-    return {name[len(prefix) :]: value for name, value in (profile or {}).items() if name.startswith(prefix)}
+    return {
+        name[len(prefix) :]: RewardOverrideRecord(
+            type=stored["type"],
+            value=int(stored["value"]),
+            merchant_id=stored.get("merchant_id", ""),
+            updated_at=stored.get("updated_at", ""),
+        )
+        for name, stored in profile.items()
+        if name.startswith(prefix)
+    }

@@ -2,21 +2,72 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from tuishou.dal import dynamo, keys
+from tuishou.dal.reward_overrides import RewardOverrideRecord, overrides_on
 from tuishou.errors import Conflict, NotFound
 
-_STORAGE_KEYS = {"pk", "sk"}
+
+@dataclass(frozen=True)
+class ProfileRecord:
+    """A user's profile as stored: who they are, their promoter tags and the merchants' per-product reward
+    overrides for them (by product id)."""
+
+    user_id: str
+    role: str
+    display_name: str
+    phone: str | None
+    tags: tuple[str, ...]
+    created_at: str
+    invite_code: str | None = None
+    email: str | None = None
+    overrides: Mapping[str, RewardOverrideRecord] = field(default_factory=dict)
 
 
-def create_profile(profile: dict[str, Any], also: list[dict[str, Any]] | None = None) -> None:
+def profile_record(item: Mapping[str, Any]) -> ProfileRecord:
+    """A profile item as read (by this module or by another read that fetches the profile with its own
+    request) as a typed record."""
+    return ProfileRecord(
+        user_id=item.get("user_id", ""),
+        role=item.get("role", ""),
+        display_name=item.get("display_name", ""),
+        phone=item.get("phone"),
+        tags=tuple(item.get("tags") or ()),
+        created_at=item.get("created_at", ""),
+        invite_code=item.get("invite_code"),
+        email=item.get("email"),
+        overrides=overrides_on(item),
+    )
+
+
+def as_profile_record(profile: ProfileRecord | Mapping[str, Any] | None) -> ProfileRecord | None:
+    """The record itself, or a profile item another read returned as read (the attribution and link
+    reads fetch the profile in their own BatchGetItem) as a record."""
+    if profile is None or isinstance(profile, ProfileRecord):
+        return profile
+    return profile_record(profile) if profile else None
+
+
+def create_profile(profile: ProfileRecord, also: list[dict[str, Any]] | None = None) -> None:
     """Put the profile unless the user already has one (1 conditional PutItem; 409 if it exists). With
     ``also`` (transaction items, e.g. rewardable events) all are written in one TransactWriteItems."""
-    pk, sk = keys.profile(profile["user_id"])
+    pk, sk = keys.profile(profile.user_id)
+    stored = {
+        "user_id": profile.user_id,
+        "role": profile.role,
+        "display_name": profile.display_name,
+        "phone": profile.phone,
+        "tags": list(profile.tags),
+        "invite_code": profile.invite_code,
+        "created_at": profile.created_at,
+        "email": profile.email,
+    }
     put = {
         "TableName": dynamo.table("users"),
-        "Item": dynamo.to_item({**profile, "pk": pk, "sk": sk}),
+        "Item": dynamo.to_item({**stored, "pk": pk, "sk": sk}),
         "ConditionExpression": "attribute_not_exists(pk)",
     }
     try:
@@ -32,12 +83,12 @@ def create_profile(profile: dict[str, Any], also: list[dict[str, Any]] | None = 
         raise
 
 
-def get_profile(user_id: str) -> dict[str, Any] | None:
+def get_profile(user_id: str) -> ProfileRecord | None:
     item = dynamo.get("users", keys.profile(user_id))
-    return None if item is None else _without_keys(item)
+    return None if item is None else profile_record(item)
 
 
-def set_promoter_tags(promoter_id: str, tags: list[str], updated_at: str) -> dict[str, Any]:
+def set_promoter_tags(promoter_id: str, tags: list[str], updated_at: str) -> ProfileRecord:
     """Replace a promoter's tags (1 conditional UpdateItem; 404 when there is no promoter profile)."""
     item = dynamo.conditional_update(
         TableName=dynamo.table("users"),
@@ -54,8 +105,4 @@ def set_promoter_tags(promoter_id: str, tags: list[str], updated_at: str) -> dic
     )
     if item is None:
         raise NotFound("no such promoter")
-    return _without_keys(item)
-
-
-def _without_keys(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if k not in _STORAGE_KEYS}
+    return profile_record(item)

@@ -18,10 +18,10 @@ from typing import Any
 
 from tuishou import clock, ids, settings
 from tuishou.dal import compensation as store
-from tuishou.dal import ledger as ledger_dal
+from tuishou.dal.compensation import CompensationRecord, ScannedEvent, ScanRecord
 from tuishou.errors import NotFound, ServiceUnavailable, Unprocessable
 from tuishou.logic import fraud, settlement
-from tuishou.logic.ledger import GRANT_INDEX, SALE_COMMISSION, event_from_item, grant_items, moves_money
+from tuishou.logic.ledger import GRANT_INDEX, SALE_COMMISSION, grant_items, moves_money
 from tuishou.logic.notifications import notify
 from tuishou.models.compensation import (
     CompensationItem,
@@ -32,6 +32,7 @@ from tuishou.models.compensation import (
     UserBlock,
 )
 from tuishou.models.ledger import RewardableEvent
+from tuishou.models.notifications import CompensationData
 from tuishou.money import format_minor
 from tuishou.observability import logger
 
@@ -53,7 +54,7 @@ def start_fault_window(body: FaultWindowIn, admin_id: str) -> ScanAccepted:
     if end - start > MAX_WINDOW:
         raise Unprocessable("a fault window spans at most 31 days", field="start")
     scan_id = _create_run("fault_window", start, end, body.reason.strip() or "fault window", admin_id)
-    store.enqueue({"scan_id": scan_id})
+    store.enqueue(scan_id)
     return ScanAccepted(scan_id=scan_id)
 
 
@@ -67,18 +68,17 @@ def start_sweep(at: datetime | None = None) -> str:
 def _create_run(kind: str, start: datetime, end: datetime, reason: str, requested_by: str) -> str:
     scan_id, now = ids.new_id(SCAN_PREFIX), clock.iso()
     store.create_scan(
-        {
-            "scan_id": scan_id,
-            "kind": kind,
-            "status": "running",
-            "window_start": clock.iso(start),
-            "window_end": clock.iso(end),
-            "reason": reason,
-            "requested_by": requested_by,
-            "next_bucket": 0,
-            "created_at": now,
-            "updated_at": now,
-        }
+        ScanRecord(
+            scan_id=scan_id,
+            kind=kind,
+            status="running",
+            window_start=clock.iso(start),
+            window_end=clock.iso(end),
+            reason=reason,
+            requested_by=requested_by,
+            created_at=now,
+            updated_at=now,
+        )
     )
     logger.info("compensation scan started", extra={"scan_id": scan_id, "kind": kind})
     return scan_id
@@ -119,11 +119,11 @@ def run(scan_id: str, remaining_ms: Callable[[], int], max_pages: int | None = N
     scan = store.get_scan(scan_id)
     if scan is None:
         raise NotFound("no such scan", field="scan_id")
-    result = RunResult(scan_id, scan["status"])
-    buckets = hour_buckets(scan["window_start"], scan["window_end"])
+    result = RunResult(scan_id, scan.status)
+    buckets = hour_buckets(scan.window_start, scan.window_end)
     configured = settings.compensation()
     per_page, safety = max(1, configured.buckets_per_page), configured.safety_ms
-    page, next_bucket = int(scan["page"]), int(scan.get("next_bucket", 0))
+    page, next_bucket = scan.page, scan.next_bucket
     while result.status == "running":
         if (max_pages is not None and result.pages >= max_pages) or (result.pages and remaining_ms() < safety):
             return result
@@ -168,88 +168,89 @@ def _add(total: PageCounts, page: PageCounts) -> None:
         setattr(total, name, getattr(total, name) + getattr(page, name))
 
 
-def _scan_page(scan: dict[str, Any], buckets: list[str]) -> PageCounts:
+def _scan_page(scan: ScanRecord, buckets: list[str]) -> PageCounts:
     counts = PageCounts()
-    events = [e for b in buckets for e in ledger_dal.events_in_window(b, scan["window_start"], scan["window_end"])]
-    counts.examined = len(events)
-    ungranted = [e for e in events if not e.get("granted_at")]
-    counts.already_granted = len(events) - len(ungranted)
+    found = [e for b in buckets for e in store.events_to_scan(b, scan.window_start, scan.window_end)]
+    counts.examined = len(found)
+    ungranted = [e for e in found if not e.granted]
+    counts.already_granted = len(found) - len(ungranted)
     candidates = [e for e in ungranted if _owed(e)]
     counts.nothing_owed = len(ungranted) - len(candidates)
     if not candidates:
         return counts
-    too_fast = fraud.over_velocity(events, fraud.velocity_limit())
-    granted, blocked = _grants_and_blocks(candidates)
-    for item in candidates:
-        if item["event_id"] in granted:
+    too_fast = fraud.over_velocity([e.event for e in found], fraud.velocity_limit())
+    granted, blocked = _grants_and_blocks([e.event for e in candidates])
+    for scanned in candidates:
+        event_id = scanned.event.event_id
+        if event_id in granted:
             counts.already_granted += 1
             continue
         try:
-            _settle_event(scan, item, _flag_reason(item, blocked, too_fast), counts)
+            _settle_event(scan, scanned, _flag_reason(scanned.event, blocked, too_fast), counts)
         except ServiceUnavailable:
             raise  # throttled: the whole page is retried (the message is re-delivered)
         except Exception:  # one event that cannot be granted must not hold back the others of its page
             counts.errors += 1
-            logger.exception("compensation failed for an event", extra={"event_id": item["event_id"]})
+            logger.exception("compensation failed for an event", extra={"event_id": event_id})
     return counts
 
 
-def _owed(item: dict[str, Any]) -> bool:
+def _owed(scanned: ScannedEvent) -> bool:
     """Does granting the event move money? Not for an event that moves nothing (a zero fixed amount), nor
     for a sale refunded in full before it was posted. A zero commission still owes the merchant revenue."""
-    event = event_from_item(item)
+    event = scanned.event
     if event.kind == SALE_COMMISSION:
-        return int(item.get("refunded_minor", 0)) < int(event.details["amount_minor"])
+        return scanned.refunded_minor < int(event.details["amount_minor"])
     return moves_money(event)
 
 
-def _grants_and_blocks(candidates: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
+def _grants_and_blocks(candidates: list[RewardableEvent]) -> tuple[set[str], set[str]]:
     """Which candidates have a grant record, and which of their users are blocked: BatchGetItem of at most
     100 keys each (only existing items come back, so items read ≈ the few that exist)."""
-    return store.granted_and_blocked([e["event_id"] for e in candidates], sorted({e["user_id"] for e in candidates}))
+    return store.granted_and_blocked([e.event_id for e in candidates], sorted({e.user_id for e in candidates}))
 
 
-def _flag_reason(item: dict[str, Any], blocked: set[str], too_fast: set[tuple[str, str, str]]) -> str | None:
-    if item["user_id"] in blocked:
+def _flag_reason(event: RewardableEvent, blocked: set[str], too_fast: set[tuple[str, str, str]]) -> str | None:
+    if event.user_id in blocked:
         return fraud.BLOCKED
-    if (item.get("details") or {}).get("self_purchase"):
+    if event.details.get("self_purchase"):
         return fraud.SELF_PURCHASE
-    if (item["user_id"], item["kind"], item["occurred_at"][:13]) in too_fast:
+    if fraud.velocity_group(event) in too_fast:
         return fraud.VELOCITY
     return None
 
 
-def _record(scan: dict[str, Any], item: dict[str, Any], status: str, reason: str) -> dict[str, Any]:
-    return {
-        "event_id": item["event_id"],
-        "user_id": item["user_id"],
-        "type": item["kind"],
-        "amount_minor": int(item["amount_minor"]),
-        "currency": item["currency"],
-        "status": status,
-        "reason": reason,
-        "occurred_at": item["occurred_at"],
-        "created_at": clock.iso(),
-        "scan_id": scan["scan_id"],
-        "window_start": scan["window_start"],
-        "window_end": scan["window_end"],
-    }
+def _record(scan: ScanRecord, event: RewardableEvent, status: str, reason: str, amount: int) -> CompensationRecord:
+    return CompensationRecord(
+        event_id=event.event_id,
+        user_id=event.user_id,
+        type=event.kind,
+        amount_minor=amount,
+        currency=event.currency,
+        status=status,
+        reason=reason,
+        occurred_at=clock.iso(event.occurred_at),
+        created_at=clock.iso(),
+        scan_id=scan.scan_id,
+        window_start=scan.window_start,
+        window_end=scan.window_end,
+    )
 
 
-def _settle_event(scan: dict[str, Any], item: dict[str, Any], flag: str | None, counts: PageCounts) -> None:
+def _settle_event(scan: ScanRecord, scanned: ScannedEvent, flag: str | None, counts: PageCounts) -> None:
+    event = scanned.event
     if flag is not None:
-        record = _record(scan, item, "flagged", flag)
+        record = _record(scan, event, "flagged", flag, event.amount_minor)
         try:
-            store.write([*store.record_puts(record), store.scan_count_update(scan["scan_id"], "flagged")])
+            store.write([*store.record_puts(record), store.scan_count_update(scan.scan_id, "flagged")])
         except store.Cancelled:
             return  # flagged before (this scan) or compensated meanwhile: nothing to count
         counts.flagged += 1
-        logger.warning("event flagged", extra={"event_id": item["event_id"], "reason": flag})
+        logger.warning("event flagged", extra={"event_id": event.event_id, "reason": flag})
         return
-    event = event_from_item(item)
-    money, credited = _grant(event, int(item.get("refunded_minor", 0)))
-    record = {**_record(scan, item, "compensated", scan["reason"]), "amount_minor": credited}
-    transaction = [*money, *store.record_puts(record), store.scan_count_update(scan["scan_id"], "compensated")]
+    money, credited = _grant(event, scanned.refunded_minor)
+    record = _record(scan, event, "compensated", scan.reason, credited)
+    transaction = [*money, *store.record_puts(record), store.scan_count_update(scan.scan_id, "compensated")]
     for _attempt in range(3):
         try:
             store.write(transaction)
@@ -275,33 +276,28 @@ def _grant(event: RewardableEvent, refunded_minor: int) -> tuple[list[dict[str, 
     return grant_items(event), event.amount_minor
 
 
-def notification_text(record: dict[str, Any]) -> str:
+def notification_text(record: CompensationRecord) -> str:
     """ "We credited ¥12.30 for your sale on 3 May that a system fault had held back." (UTC date)"""
-    day = clock.parse_iso(record["occurred_at"])
-    what = _WHAT.get(record["type"], "your reward")
+    day = clock.parse_iso(record.occurred_at)
+    what = _WHAT.get(record.type, "your reward")
     return (
-        f"We credited {format_minor(record['amount_minor'], record['currency'])} for {what} on "
+        f"We credited {format_minor(record.amount_minor, record.currency)} for {what} on "
         f"{day.day} {day.strftime('%B')} that a system fault had held back."
     )
 
 
-def _tell(user_id: str, record: dict[str, Any]) -> None:
-    if not record["amount_minor"]:
+def _tell(user_id: str, record: CompensationRecord) -> None:
+    if not record.amount_minor:
         return  # a zero commission (the merchant's revenue was posted): nothing to tell the promoter
     try:
         notify(
             user_id,
             "compensation",
             notification_text(record),
-            {
-                "event_id": record["event_id"],
-                "type": record["type"],
-                "amount_minor": record["amount_minor"],
-                "currency": record["currency"],
-            },
+            CompensationData.model_validate(record, from_attributes=True).model_dump(),
         )
     except Exception:  # the money and its record are committed; a lost notice must not undo or repeat them
-        logger.exception("compensation notification failed", extra={"event_id": record["event_id"]})
+        logger.exception("compensation notification failed", extra={"event_id": record.event_id})
 
 
 # ---------------------------------------------------------------- reading
@@ -311,11 +307,11 @@ def summary(scan_id: str) -> ScanSummary:
     scan = store.get_scan(scan_id)
     if scan is None:
         raise NotFound("no such scan", field="scan_id")
-    return ScanSummary.model_validate({k: scan[k] for k in ScanSummary.model_fields if scan.get(k) is not None})
+    return ScanSummary.model_validate(scan, from_attributes=True)
 
 
-def _item(record: dict[str, Any]) -> CompensationItem:
-    return CompensationItem.model_validate({k: record.get(k) for k in CompensationItem.model_fields})
+def _item(record: CompensationRecord) -> CompensationItem:
+    return CompensationItem.model_validate(record, from_attributes=True)
 
 
 def list_all(since: datetime | None, limit: int, cursor: str | None) -> CompensationPage:

@@ -16,7 +16,10 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from tuishou import settings
+from tuishou import clock, settings
+from tuishou.dal import users
+from tuishou.dal.users import ProfileRecord
+from tuishou.models.ledger import RewardableEvent
 
 BLOCKED, SELF_PURCHASE, VELOCITY = "blocked", "self_purchase", "velocity"
 
@@ -26,11 +29,12 @@ def _normal(identity: str | None) -> str:
     return text if "@" in text else re.sub(r"[\s\-()]", "", text)
 
 
-def is_self_purchase(payer: str | None, profile: Mapping[str, Any] | None) -> bool:
+def is_self_purchase(payer: str | None, profile: ProfileRecord | Mapping[str, Any] | None) -> bool:
     payer_id = _normal(payer)
-    if not payer_id or not profile:
+    record = users.as_profile_record(profile)
+    if not payer_id or record is None:
         return False
-    own = {_normal(profile.get("email")), _normal(profile.get("phone"))} - {""}
+    own = {_normal(record.email), _normal(record.phone)} - {""}
     return payer_id in own
 
 
@@ -38,7 +42,12 @@ def velocity_limit() -> int:
     return settings.compensation().velocity_max_per_hour
 
 
-def over_velocity(events: Iterable[Mapping[str, Any]], limit: int) -> set[tuple[str, str, str]]:
+def velocity_group(event: RewardableEvent) -> tuple[str, str, str]:
+    """(user, kind, UTC hour): what the velocity rule counts events by."""
+    return event.user_id, event.kind, clock.hour_bucket(event.occurred_at)
+
+
+def over_velocity(events: Iterable[RewardableEvent], limit: int) -> set[tuple[str, str, str]]:
     """(user, kind, hour) groups with more than ``limit`` events among ``events``."""
-    counts = Counter((e["user_id"], e["kind"], e["occurred_at"][:13]) for e in events)
+    counts = Counter(velocity_group(e) for e in events)
     return {group for group, count in counts.items() if count > limit}

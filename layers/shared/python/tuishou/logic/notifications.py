@@ -8,7 +8,7 @@ id, never a phone number) and ``kind``. Channel-filtered subscribers deliver pus
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, get_args
 
 from pydantic import ValidationError
@@ -70,17 +70,7 @@ def notify(
     chosen, phone = store.recipient_settings(user_id)
     channels = [c for c in delivery_channels(chosen, phone) if not (c == "sms" and kind in NO_SMS_KINDS)]
     notification_id, created_at = notification_id or ids.new_id("ntf"), clock.iso()
-    store.put_inbox_item(
-        user_id,
-        {
-            "notification_id": notification_id,
-            "kind": kind,
-            "text": text,
-            "created_at": created_at,
-            "read": False,
-            "data": details,
-        },
-    )
+    store.put_inbox_item(user_id, store.InboxItem(notification_id, kind, text, created_at, read=False, data=details))
     for channel in channels:
         store.publish(channel, user_id, kind, notification_id, text)
     if "sms" in channels and phone and settings.notifications().sms_delivery == "sns":
@@ -112,27 +102,19 @@ def inbox(user_id: str, limit: int, cursor: str | None) -> NotificationPage:
     return NotificationPage(items=[_inbox_item(i) for i in items], next_cursor=next_cursor)
 
 
-def _inbox_item(item: dict[str, Any]) -> NotificationItem:
+def _inbox_item(item: store.InboxItem) -> NotificationItem:
     """Data was checked when created; one stored before that check that does not fit its kind is shown
     without its data (logged) rather than failing the whole page."""
-    data = item.get("data") or None
-    if data is not None:
+    data = None
+    if item.data:
         try:
-            data = DATA_MODELS[item["kind"]].model_validate(data)
+            data = DATA_MODELS[item.kind].model_validate(item.data)
         except ValidationError:
             logger.warning(
                 "notification data does not fit its kind",
-                extra={"notification_id": item["notification_id"], "kind": item["kind"]},
+                extra={"notification_id": item.notification_id, "kind": item.kind},
             )
-            data = None
-    return NotificationItem(
-        notification_id=item["notification_id"],
-        kind=item["kind"],
-        text=item["text"],
-        created_at=item["created_at"],
-        read=bool(item.get("read")),
-        data=data,
-    )
+    return NotificationItem.model_validate({**asdict(item), "data": data})
 
 
 def mark_read(user_id: str, notification_id: str) -> None:

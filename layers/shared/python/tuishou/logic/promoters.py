@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from tuishou import clock
 from tuishou.dal import users
+from tuishou.dal.users import ProfileRecord
 from tuishou.errors import Forbidden, Unprocessable
 from tuishou.models.tasks import Profile, ProfileCreate
 
@@ -20,19 +22,19 @@ def register(user_id: str, body: ProfileCreate, email: str | None = None) -> Pro
     With an ``invite_code``: the inviter is resolved first (unknown -> 422, nothing written), and the
     ``invite_signup`` events are recorded in the same transaction as the profile, then granted."""
     now = clock.now()
-    profile = {
-        "user_id": user_id,
-        "role": "promoter",
-        "display_name": body.display_name,
-        "phone": body.phone,
-        "tags": list(DEFAULT_TAGS),
-        "invite_code": body.invite_code,
-        "created_at": clock.iso(now),
-        "email": email.strip().lower() if email else None,
-    }
+    profile = ProfileRecord(
+        user_id=user_id,
+        role="promoter",
+        display_name=body.display_name,
+        phone=body.phone,
+        tags=tuple(DEFAULT_TAGS),
+        invite_code=body.invite_code,
+        created_at=clock.iso(now),
+        email=email.strip().lower() if email else None,
+    )
     if not body.invite_code:
         users.create_profile(profile)
-        return Profile.model_validate(profile)
+        return _view(profile)
     from tuishou.dal import ledger as ledger_dal
     from tuishou.logic import invites
     from tuishou.logic.ledger import grant_recorded_event
@@ -42,7 +44,11 @@ def register(user_id: str, body: ProfileCreate, email: str | None = None) -> Pro
     users.create_profile(profile, also=[ledger_dal.event_put(e) for e in events])
     for event in events:
         grant_recorded_event(event)
-    return Profile.model_validate(profile)
+    return _view(profile)
+
+
+def _view(profile: ProfileRecord) -> Profile:
+    return Profile.model_validate(profile, from_attributes=True)
 
 
 def check_user_id(user_id: str, field: str) -> None:
@@ -53,11 +59,12 @@ def check_user_id(user_id: str, field: str) -> None:
 
 def set_tags(promoter_id: str, tags: list[str]) -> Profile:
     check_user_id(promoter_id, "promoter_id")
-    return Profile.model_validate(users.set_promoter_tags(promoter_id, tags, clock.iso()))
+    return _view(users.set_promoter_tags(promoter_id, tags, clock.iso()))
 
 
-def tags_of(profile: dict[str, Any] | None) -> list[str]:
+def tags_of(profile: ProfileRecord | Mapping[str, Any] | None) -> list[str]:
     """The promoter's tags; a promoter must register a profile before working on tasks."""
-    if profile is None or profile.get("role") != "promoter":
+    record = users.as_profile_record(profile)
+    if record is None or record.role != "promoter":
         raise Forbidden("register a promoter profile first (POST /promoter/profile)")
-    return list(profile.get("tags") or DEFAULT_TAGS)
+    return list(record.tags or DEFAULT_TAGS)

@@ -31,7 +31,7 @@ def set_override(merchant_id: str, product_id: str, promoter_id: str, body: Rewa
     product = _owned_product(merchant_id, product_id, promoter_id)
     check_fixed_values([body], product["currency"], field="")
     updated_at = clock.iso()
-    override = {"type": body.type, "value": body.value, "merchant_id": merchant_id, "updated_at": updated_at}
+    override = overrides_dal.RewardOverrideRecord(body.type, body.value, merchant_id, updated_at)
     overrides_dal.put_override(promoter_id, product_id, override)
     return RewardOverride(
         product_id=product_id, promoter_id=promoter_id, type=body.type, value=body.value, updated_at=updated_at

@@ -7,10 +7,11 @@ by tag: an override changes what an eligible promoter earns, it does not make a 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from tuishou.dal import reward_overrides as overrides_dal
+from tuishou.dal.reward_overrides import RewardOverrideRecord
+from tuishou.dal.users import ProfileRecord, as_profile_record
 from tuishou.models.rewards import RewardRule
 from tuishou.money import commission_minor
 
@@ -30,27 +31,31 @@ def applicable_rule(
     rules: Iterable[RewardRule | Mapping[str, Any]],
     tags: Iterable[str],
     price_minor: int,
-    override: Mapping[str, Any] | None = None,
+    override: RewardOverrideRecord | Mapping[str, Any] | None = None,
 ) -> ApplicableRule | None:
     """The rule for one of ``tags`` that pays most on ``price_minor``; ``None`` if no rule matches a tag
     (the product is then not a task for this promoter). Equal pay: the alphabetically first tag wins,
-    so the choice is deterministic. With an ``override`` (``{type, value}``) for this promoter, an
+    so the choice is deterministic. With the merchant's ``override`` for this promoter, an
     eligible promoter is paid by the override instead (shown under the matching tag)."""
     best = _best_tag_rule(rules, tags, price_minor)
     if best is None or not override:
         return best
-    rule = RewardRule(promoter_tag=best.rule.promoter_tag, type=override["type"], value=int(override["value"]))
+    terms = override if isinstance(override, RewardOverrideRecord) else RewardOverrideRecord(**override)
+    rule = RewardRule(promoter_tag=best.rule.promoter_tag, type=terms.type, value=terms.value)
     return ApplicableRule(rule, commission_minor(rule.type, rule.value, price_minor), overridden=True)
 
 
-def override_for(profile: Mapping[str, Any] | None, product_id: str) -> dict[str, Any] | None:
+def override_for(profile: ProfileRecord | Mapping[str, Any] | None, product_id: str) -> RewardOverrideRecord | None:
     """The merchant's override for this promoter on ``product_id``, denormalised on the promoter's profile."""
-    return overrides_dal.override_on(profile, product_id)
+    record = as_profile_record(profile)
+    return record.overrides.get(product_id) if record else None
 
 
-def overrides_of(profile: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
-    """Every override on the profile, by product id."""
-    return overrides_dal.overrides_on(profile)
+def overrides_of(profile: ProfileRecord | Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """Every override on the profile, by product id, as mappings (the form the task list passes back to
+    ``applicable_rule``)."""
+    record = as_profile_record(profile)
+    return {product_id: asdict(o) for product_id, o in record.overrides.items()} if record else {}
 
 
 def _best_tag_rule(
