@@ -509,7 +509,7 @@ def _reverse_completed(
     task = store.get_task(promoter_id, ref.template_id)
     if task is None or task["task_id"] != ref.task_id or task.get("task_status") != "completed":
         return Reversal("final", ref.task_id)  # expired or replaced: its progress no longer matters
-    if clock.parse_iso(refunded_at) > clock.parse_iso(task["completed_at"]) + CLAWBACK_WINDOW:
+    if not within_clawback_window(task["completed_at"], refunded_at):
         return Reversal("final", ref.task_id)
     claw = _clawback_items(task, refunded_at)
     done = store.reverse_on_task(promoter_id, channel, ref, refunded_at, expires_at, claw)
@@ -521,6 +521,12 @@ def _reverse_completed(
         logger.info("channel task progress reversed", extra={"task_id": ref.task_id, "clawed_back_minor": clawed})
         return Reversal("reversed", ref.task_id, clawed)
     return Reversal("already_reversed" if done is store.Reversed.ALREADY else "final", ref.task_id)
+
+
+def within_clawback_window(completed_at: str, refunded_at: str) -> bool:
+    """The rule's window: a full refund recorded no later than ``CLAWBACK_WINDOW`` after the task completed
+    (or before it: a refund can be recorded while its sale's progress is still being derived)."""
+    return clock.parse_iso(refunded_at) <= clock.parse_iso(completed_at) + CLAWBACK_WINDOW
 
 
 def clawback_id(task_id: str) -> str:
