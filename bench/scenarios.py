@@ -1,8 +1,8 @@
 """Benchmark scenarios: each prepares data on a fresh emulated account and returns the call to time.
 
-One row per API route and scheduled job of template.yaml (``target``: ``"METHOD /path"`` or
-``"job:LogicalId"``; tests/unit/test_bench_coverage.py fails when one is missing). A new route or job
-appends its ``Scenario`` to ``ALL``.
+One row per API route, scheduled job and stream consumer of template.yaml (``target``: ``"METHOD /path"``,
+``"job:LogicalId"`` or ``"stream:LogicalId"``; tests/unit/test_bench_coverage.py fails when one is missing).
+A new route, job or consumer appends its ``Scenario`` to ``ALL``.
 
 Setup calls the handlers with authorizer claims directly (the JWT check is the gateway's, not the function's),
 so setup costs nothing a scenario measures. A scenario's baseline is the baseline handler (bench/baseline.py)
@@ -31,6 +31,7 @@ from tests.helpers.payments import (
 )
 from tools.gateway import FunctionHost
 from tools.local_stack import LocalStack
+from tools.template import ROOT
 
 # The listing and reminder scan at two sizes: ×20 is the large size, ×1 = large / 20.
 LISTING_PRODUCTS_X20 = 10_000
@@ -154,7 +155,7 @@ def product_body(tag: str = "standard") -> dict[str, Any]:
 class Scenario:
     name: str
     kind: str  # route | job | scale
-    target: str  # "METHOD /path" of template.yaml or "job:LogicalId"
+    target: str  # "METHOD /path" of template.yaml, "job:LogicalId" or "stream:LogicalId"
     setup: Callable[[BenchContext], Prepared]
     budget: str = ""
     check: Callable[[dict[str, Any]], bool] | None = None
@@ -1005,6 +1006,40 @@ I1, I20 = INSIGHTS_PAUSED_X20 // 20, INSIGHTS_PAUSED_X20
 H1, H20 = INSIGHTS_HISTORY_DAYS_X20 // 20, INSIGHTS_HISTORY_DAYS_X20
 S1, S20 = SCAN_OUTSIDE_X20 // 20, SCAN_OUTSIDE_X20
 
+# ---------------------------------------------------------------- stream consumers
+STREAM_BATCH = 100  # the event source mappings' BatchSize (template.yaml)
+STREAM_SAMPLES = {
+    "TrackingStreamFunction": "tracking_stream.json",
+    "LedgerStreamFunction": "ledger_stream.json",
+    "CatalogStreamFunction": "catalog_stream.json",
+}
+
+
+def _stream_batch(function_id: str) -> Callable[[BenchContext], Prepared]:
+    """A full batch through the consumer: the events/ sample's record repeated with fresh ids and keys (each
+    run new facts, so an idempotent derive does its full work every time)."""
+    sample = json.loads((ROOT / "events" / STREAM_SAMPLES[function_id]).read_text())["Records"][0]
+    runs = itertools.count()
+
+    def fresh(run: int, n: int) -> dict[str, Any]:
+        record = json.loads(json.dumps(sample).replace("01m82cc60q7anwa4953", f"{run:06d}{n:04d}bench"))
+        record["eventID"] = uuid.uuid4().hex
+        record["dynamodb"]["SequenceNumber"] = f"{run:010d}{n:06d}"
+        return record
+
+    def setup(ctx: BenchContext) -> Prepared:
+        def call() -> Any:
+            run = next(runs)
+            result = ctx.functions.invoke(function_id, {"Records": [fresh(run, n) for n in range(STREAM_BATCH)]})
+            if result != {"batchItemFailures": []}:  # a measured failure would be a wrong number
+                raise RuntimeError(f"{function_id} failed the batch: {result}")
+            return result
+
+        return Prepared(call)
+
+    return setup
+
+
 ALL: list[Scenario] = [
     Scenario("GET /me", "route", "GET /me", _me, "0 requests", lambda c: c["requests"] == 0),
     Scenario("GET /swagger", "route", "GET /swagger", _swagger, "0 requests", lambda c: c["requests"] == 0),
@@ -1390,6 +1425,33 @@ ALL: list[Scenario] = [
         _scan_check,
         same_as=f"job: compensation scan x1 ({S1} events outside the window)",
         runs=2,
+    ),
+    Scenario(
+        f"stream: TrackingStreamFunction ({STREAM_BATCH} records)",
+        "job",
+        "stream:TrackingStreamFunction",
+        _stream_batch("TrackingStreamFunction"),
+        f"<= {STREAM_BATCH} requests (one per record)",
+        lambda c: c["requests"] <= STREAM_BATCH,
+        notes="a full batch of the events/ sample's record with fresh ids",
+    ),
+    Scenario(
+        f"stream: LedgerStreamFunction ({STREAM_BATCH} records)",
+        "job",
+        "stream:LedgerStreamFunction",
+        _stream_batch("LedgerStreamFunction"),
+        f"<= {STREAM_BATCH} requests (one per record)",
+        lambda c: c["requests"] <= STREAM_BATCH,
+        notes="a full batch of the events/ sample's record with fresh ids",
+    ),
+    Scenario(
+        f"stream: CatalogStreamFunction ({STREAM_BATCH} records)",
+        "job",
+        "stream:CatalogStreamFunction",
+        _stream_batch("CatalogStreamFunction"),
+        f"<= {STREAM_BATCH} requests (one per record)",
+        lambda c: c["requests"] <= STREAM_BATCH,
+        notes="a full batch of the events/ sample's record with fresh ids",
     ),
 ]
 

@@ -26,6 +26,7 @@ import boto3
 
 from tools import resources, template
 from tools.gateway import FunctionHost, HttpResponse, LocalGateway, TokenVerifier, error, json_response
+from tools.streams import StreamPoller
 
 REGION = "us-east-1"
 STATE_DIR = template.ROOT / ".local"
@@ -67,6 +68,7 @@ class LocalStack:
         self.failed_deliveries = 0
         self.gateway: LocalGateway | None = None
         self.environment: dict[str, str] = {}
+        self.streams: StreamPoller | None = None
 
     # ------------------------------------------------------------------ provisioning
     def provision(self) -> LocalStack:
@@ -76,12 +78,14 @@ class LocalStack:
         resources.store_provider_secrets(self.provider)
         self._tap_notifications()
         self._apply_function_environment()
+        self.streams = StreamPoller(self.host, self.physical, self.endpoint_url, REGION)
         verifier = TokenVerifier(self.endpoint_url, REGION, self.physical["UserPool"], self.physical["UserPoolClient"])
         self.gateway = LocalGateway(self.host, verifier)
         self.gateway.add_local_route("POST", "/_local/schedules", self._route_run_schedule)
         self.gateway.add_local_route("GET", "/_local/notifications", self._route_notifications)
         self.gateway.add_local_route("POST", "/_local/users", self._route_create_user)
         self.gateway.add_local_route("PUT", "/_local/faults", self._route_put_faults)
+        self.gateway.add_local_route("POST", "/_local/streams/drain", self._route_drain_streams)
         return self
 
     def reset(self) -> LocalStack:
@@ -95,6 +99,8 @@ class LocalStack:
         resources.clear_state(self.physical, self.prefix, self.provider)
         self.published.clear()
         self.failed_deliveries = 0
+        if self.streams is not None:
+            self.streams.reset()  # the streams were emptied with the tables: every position starts over
         return self
 
     def _apply_function_environment(self) -> None:
@@ -217,6 +223,20 @@ class LocalStack:
                 return delivered
         return delivered
 
+    def drain_streams(self) -> int:
+        """The Lambda DynamoDB Streams event sources (tools/streams.py): deliver every new stream record to
+        its consumer, as the template's event source mappings would (filters, batches, retries, on-failure
+        queue), until the consumers' own writes produce nothing new. Returns the records delivered. Tests
+        call it before asserting derived state; ``make local`` calls it in the background."""
+        assert self.streams is not None, "provision() first"
+        return self.streams.drain()
+
+    def replay_streams(self) -> int:
+        """Re-deliver every record still in the streams from TRIM_HORIZON (as a new event source mapping
+        would), then drain. Derivation is idempotent by each fact's id: a replay changes nothing."""
+        assert self.streams is not None, "provision() first"
+        return self.streams.replay()
+
     def dead_letters(self, source_queue_id: str) -> int:
         """Messages waiting in the dead-letter queue of ``source_queue_id`` (per its redrive policy)."""
         sqs = boto3.client("sqs")
@@ -288,6 +308,9 @@ class LocalStack:
         except boto3.client("cognito-idp").exceptions.UsernameExistsException:
             return error(409, "conflict", "user exists")
 
+    def _route_drain_streams(self, _r: str, _h: dict[str, str], _b: bytes, _q: dict[str, list[str]]) -> HttpResponse:
+        return json_response(200, {"delivered": self.drain_streams()})
+
     def _route_put_faults(self, _r: str, _h: dict[str, str], body: bytes, _q: dict[str, list[str]]) -> HttpResponse:
         try:
             budgets = self.set_faults(body.decode() or "{}")
@@ -303,6 +326,17 @@ def _poll_queues(stack: LocalStack, stop: threading.Event) -> None:
             stack.drain_queues()
         except Exception as exc:  # a failed message stays visible after its timeout, like SQS
             print(f"[queue] delivery failed: {exc!r}", flush=True)
+
+
+def _poll_streams(stack: LocalStack, stop: threading.Event, interval: float = 0.2) -> None:
+    """Deliver new stream records every ``interval`` seconds, as Lambda polls a shard (a click is counted a
+    moment after its redirect)."""
+    while not stop.wait(interval):
+        try:
+            if delivered := stack.drain_streams():
+                print(f"[streams] delivered {delivered} records", flush=True)
+        except Exception as exc:  # keep polling; the next round starts from the last checkpoint
+            print(f"[streams] delivery failed: {exc!r}", flush=True)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -388,6 +422,7 @@ def main(argv: list[str] | None = None) -> None:
     stop = threading.Event()
     threading.Thread(target=_tick_schedules, args=(stack, args.tick_seconds, stop), daemon=True).start()
     threading.Thread(target=_poll_queues, args=(stack, stop), daemon=True).start()
+    threading.Thread(target=_poll_streams, args=(stack, stop), daemon=True).start()
 
     print(
         f"Tuishou local stack\n  API      {stack.api_url}  (Swagger UI: {stack.api_url}/swagger)\n"

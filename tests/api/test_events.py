@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tools import template
+from tools import streams, template
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 SCHEDULE_SAMPLES = {
@@ -15,10 +15,17 @@ SCHEDULE_SAMPLES = {
     "compensation_schedule.json": "CompensationScanFunction",
 }
 QUEUE_SAMPLES = {"compensation_scan_queue.json": "CompensationScanFunction"}
-API_SAMPLES = sorted(p.name for p in EVENTS.glob("*.json") if p.name not in {**SCHEDULE_SAMPLES, **QUEUE_SAMPLES})
+STREAM_SAMPLES = {
+    "tracking_stream.json": "TrackingStreamFunction",
+    "ledger_stream.json": "LedgerStreamFunction",
+    "catalog_stream.json": "CatalogStreamFunction",
+}
+API_SAMPLES = sorted(
+    p.name for p in EVENTS.glob("*.json") if p.name not in {**SCHEDULE_SAMPLES, **QUEUE_SAMPLES, **STREAM_SAMPLES}
+)
 
 
-def test_every_route_job_and_queue_consumer_has_a_sample():
+def test_every_route_job_queue_and_stream_consumer_has_a_sample():
     # Given the samples in events/
     samples = [json.loads(p.read_text()) for p in EVENTS.glob("*.json")]
     routes = {(e["httpMethod"], e["resource"]) for e in samples if "httpMethod" in e}
@@ -26,8 +33,10 @@ def test_every_route_job_and_queue_consumer_has_a_sample():
     assert {(r.method, r.path) for r in template.routes()} <= routes
     scheduled = {spec.logical_id for spec in template.functions() if spec.schedules}
     consumers = {spec.logical_id for spec in template.functions() if spec.queues}
+    stream_consumers = {source.function_id for source in streams.sources()}
     assert scheduled <= set(SCHEDULE_SAMPLES.values())
     assert consumers <= set(QUEUE_SAMPLES.values())
+    assert stream_consumers == set(STREAM_SAMPLES.values())
 
 
 @pytest.mark.parametrize("name", API_SAMPLES)
@@ -64,3 +73,13 @@ def test_queue_sample_is_consumed_as_a_batch(stack):
     result = stack.host.invoke("CompensationScanFunction", event)
     # Then it answers in the partial-batch shape Lambda's event source reads
     assert set(result) == {"batchItemFailures"}
+
+
+@pytest.mark.parametrize(("name", "function_id"), sorted(STREAM_SAMPLES.items()))
+def test_stream_sample_passes_its_filters_and_is_consumed(stack, name, function_id):
+    # Given a DynamoDB Streams event as Lambda delivers it to the consumer
+    event = json.loads((EVENTS / name).read_text())
+    [source] = [s for s in streams.sources() if s.function_id == function_id]
+    # Then its records are ones the event source mapping passes, and the consumer takes the whole batch
+    assert all(source.passes(record) for record in event["Records"])
+    assert stack.host.invoke(function_id, event) == {"batchItemFailures": []}

@@ -69,3 +69,17 @@ def test_sms_is_granted_only_where_enabled_and_only_to_phone_numbers():
     assert not iam.allowed("WebhookFunction", "sns:Publish", other_topic, sms_on)
     # And anonymous traffic's function never may
     assert not iam.allowed("RedirectFunction", "sns:Publish", phone, sms_on)
+
+
+def test_only_stream_consumers_read_streams_and_send_to_the_stream_failure_queue():
+    # Given the translated template (SAM's DynamoDB events attach the stream-reading managed policy and an
+    # SQS statement for the on-failure destination)
+    require(template.TRANSLATED_PATH)
+    failure_queue = f"arn:aws:sqs:{iam.REGION}:{iam.ACCOUNT}:StreamFailureQueue"
+    tracking_stream = f"{iam.table_arn('TrackingTable')}/stream/2026-01-01T00:00:00.000"
+    # Then the consumer may read its stream and report a failed batch, as Lambda does with its role
+    assert iam.allowed("TrackingStreamFunction", "dynamodb:GetRecords", tracking_stream)
+    assert iam.allowed("TrackingStreamFunction", "sqs:SendMessage", failure_queue)
+    # And a function with no stream event may do neither
+    assert not iam.allowed("RedirectFunction", "dynamodb:GetRecords", tracking_stream)
+    assert not iam.allowed("RedirectFunction", "sqs:SendMessage", failure_queue)

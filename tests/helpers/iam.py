@@ -64,6 +64,10 @@ def _dynamodb(operation: str, params: dict[str, Any]) -> Iterator[tuple[str, str
             yield f"dynamodb:{operation}", table_arn(_logical(table))
     elif "TableName" in params:
         yield f"dynamodb:{operation}", table_arn(_logical(params["TableName"]), params.get("IndexName"))
+    elif stream := params.get("StreamArn") or params.get("ShardIterator"):
+        # DynamoDB Streams: ``...:table/<name>/stream/<label>`` (moto's shard iterators start with it, then ``|``)
+        table, label = stream.split("|", 1)[0].split(":table/", 1)[1].split("/stream/", 1)
+        yield f"dynamodb:{operation}", f"{table_arn(_logical(table))}/stream/{label}"
     else:
         yield f"dynamodb:{operation}", "*"
 
@@ -179,6 +183,27 @@ def _canonical_physical(resources: dict[str, Any]) -> dict[str, str]:
     return physical
 
 
+# The AWS-managed policies SAM attaches to roles, as far as the recorded calls need them (the evaluation
+# ignores any other managed policy: such a call would be reported as denied).
+_MANAGED = {
+    "service-role/AWSLambdaDynamoDBExecutionRole": (
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    ),
+}
+
+
+def _managed(arn: str) -> Iterator[Statement]:
+    actions = _MANAGED.get(arn.split(":policy/", 1)[-1])
+    if actions:
+        yield Statement("Allow", actions, ("*",), False)
+
+
 @dataclass(frozen=True)
 class Statement:
     effect: str
@@ -222,6 +247,8 @@ def policies(parameters: tuple[tuple[str, str], ...] = ()) -> dict[str, tuple[St
         if resource["Type"] == "AWS::IAM::Role":
             for policy in resolver.resolve(props.get("Policies", [])):
                 by_role.setdefault(logical_id, []).extend(_statements(policy["PolicyDocument"], resolver))
+            for arn in resolver.resolve(props.get("ManagedPolicyArns", [])):
+                by_role.setdefault(logical_id, []).extend(_managed(arn))
         elif resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             statements = list(_statements(props["PolicyDocument"], resolver))
             for role in props.get("Roles", []):

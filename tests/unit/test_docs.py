@@ -23,6 +23,7 @@ LOCAL_ROUTES = {
     ("POST", "/_local/users"),
     ("PUT", "/_local/faults"),
     ("POST", "/_local/schedules/{function}"),
+    ("POST", "/_local/streams/drain"),
 }  # tools/local_stack.py, make local only
 OTHER_SERVICES_ROUTES = {("GET", "/{pool}/.well-known/jwks.json")}  # Cognito's, which the authorizer reads
 

@@ -2,8 +2,9 @@
 
 A stream consumer (``functions/*_stream``) turns its event into ``Change`` values, hands them in order to
 one derive function, and answers ``report``'s ``batchItemFailures``: the first record of the first chunk
-that failed. Lambda then retries from that record (everything before it is checkpointed), which is why
-every derive function must be idempotent by the record's own fact id."""
+that failed (or fails the invocation when nothing succeeded, so Lambda bisects). Lambda then retries from
+that record (everything before it is checkpointed), which is why every derive function must be idempotent
+by the record's own fact id."""
 
 from __future__ import annotations
 
@@ -59,13 +60,18 @@ Derive = Callable[[Sequence[Change]], None]
 
 
 def report(found: Sequence[Change], derive: Derive, chunk: int = 25) -> dict[str, list[dict[str, str]]]:
-    """Derive ``found`` chunk by chunk, in order. The first chunk that raises stops the batch and is
-    reported as failed from its first record (Lambda's ``ReportBatchItemFailures`` for streams)."""
+    """Derive ``found`` chunk by chunk, in order. The first chunk that raises stops the batch: when chunks
+    before it succeeded, it is reported as failed from its first record (Lambda's ``ReportBatchItemFailures``
+    for streams: everything before it is checkpointed, the rest retried); when it is the batch's first chunk
+    the error is raised, so that Lambda splits the batch in two (``BisectBatchOnFunctionError``) and, half
+    by half, isolates a poison record, which alone ends in the on-failure queue after its retries."""
     for start in range(0, len(found), chunk):
         part = found[start : start + chunk]
         try:
             derive(part)
         except Exception:  # any failure: Lambda retries from this chunk's first record
+            if start == 0:
+                raise
             logger.exception("stream chunk failed", extra={"retry_from": part[0].sequence})
             return {"batchItemFailures": [{"itemIdentifier": part[0].sequence}]}
     return {"batchItemFailures": []}

@@ -1,0 +1,22 @@
+"""TrackingStreamFunction: the TrackingTable's stream (DynamoDB Streams event source, template.yaml) ->
+``tuishou.logic.tracking_changes.derive``. The event source mapping passes only the records that derive reads
+(FilterCriteria); a chunk that fails is answered in ``batchItemFailures`` and Lambda retries from it."""
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from tuishou import settings
+from tuishou.dal.streams import changes, report
+from tuishou.logic import tracking_changes
+from tuishou.observability import logger, metrics, tracer
+
+settings.load()  # a bad TUISHOU_* variable fails the cold start, naming it
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics(capture_cold_start_metric=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    found = changes(event)
+    metrics.add_metric(name="StreamRecords", unit=MetricUnit.Count, value=len(found))
+    return report(found, tracking_changes.derive)
