@@ -49,6 +49,8 @@ DROPPED = {
         ("INSERT", keys.link_code("abc")),
         ("INSERT", keys.click_coupon("clk_1")),
         ("INSERT", keys.counted("clk_1")),
+        ("INSERT", keys.channel_task_ref("p1", "wechat", "tx:stripe:cs_1")),
+        ("INSERT", keys.channel_task_reversal("p1", "wechat", "tx:stripe:cs_1")),
         ("MODIFY", keys.promoter_task_history("p1", "prd_1")),
         ("INSERT", keys.day_totals("prd_1", "2026-01-01", 1)),
     ],
@@ -60,7 +62,6 @@ DROPPED = {
         ("INSERT", keys.rewardable_event("sale_commission:stripe:cs_1")),
         ("MODIFY", keys.rewardable_event("channel_bonus:ctk_1")),
         ("INSERT", keys.grant("channel_bonus:ctk_1")),
-        ("INSERT", keys.channel_task_ref("p1", "wechat", "tx:stripe:cs_1")),
     ],
     "CatalogStreamFunction": [
         ("INSERT", keys.product("prd_1")),
