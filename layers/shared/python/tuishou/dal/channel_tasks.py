@@ -6,6 +6,7 @@ with a TTL) and click-bound coupons (TrackingTable). The ``channel_bonus`` rewar
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -132,6 +133,18 @@ def get_pointers(promoter_id: str, channels: list[str]) -> dict[str, dict[str, A
     wanted = [keys.promoter_channel(promoter_id, c) for c in sorted(set(channels))]
     found = dynamo.batch_get({"tracking": wanted}, projection=f"pk, sk, {POINTER_PROJECTION}")
     return {sk.split("#", 1)[1]: item for (_, _, sk), item in found.items()}
+
+
+def pointers_of(pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any] | None]:
+    """The pointers of several (promoter, channel) pairs: one BatchGetItem per 100 distinct pairs."""
+    distinct = sorted(set(pairs))
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for start in range(0, len(distinct), 100):
+        keyed = {keys.promoter_channel(p, c): (p, c) for p, c in distinct[start : start + 100]}
+        items = dynamo.batch_get({"tracking": list(keyed)}, projection=f"pk, sk, {POINTER_PROJECTION}")
+        for (_, pk, sk), item in items.items():
+            found[keyed[(pk, sk)]] = item
+    return {pair: found.get(pair) for pair in distinct}
 
 
 def start_task(task: dict[str, Any], pointer_terms: dict[str, Any], now: str, replaced: dict[str, Any] | None) -> None:

@@ -15,7 +15,7 @@ stream consumer's ``record_channel_transaction``, ``reverse_channel_transaction`
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal
@@ -305,6 +305,12 @@ def active_task_from(counter_item: Mapping[str, Any] | None, promoter_id: str, c
 def active_task(promoter_id: str, channel: str) -> ActiveTask | None:
     """One GetItem of the pointer."""
     return active_task_from(store.get_pointer(promoter_id, channel), promoter_id, channel)
+
+
+def active_tasks(pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ActiveTask | None]:
+    """The active tasks of several (promoter, channel) pairs: one BatchGetItem per 100 pairs (a stream
+    consumer reads a chunk's pointers at once)."""
+    return {pair: active_task_from(item, *pair) for pair, item in store.pointers_of(pairs).items()}
 
 
 def resolve_active(promoter_id: str, channel: str, active: ActiveTask | Unread | None) -> ActiveTask | None:
