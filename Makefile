@@ -33,7 +33,7 @@ unit: $(STAMP)
 
 # The deployable artifact: `sam build` (aws-sam-cli in its own venv, python3.12 found by tools/python312),
 # rebuilt only when a source it packages has changed. LAMBDA_RUNTIME stands in for the runtime's own
-# packages (boto3) when tests import handlers from the artifact.
+# packages (boto3, snapshot-restore-py) when tests import handlers from the artifact.
 BUILD_VENV := .venv-build
 SAM := $(BUILD_VENV)/bin/sam
 ARTIFACT := .aws-sam/build/template.yaml
@@ -52,7 +52,7 @@ $(ARTIFACT): $(SAM) $(PACKAGED)
 
 $(LAMBDA_RUNTIME): requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-compile --target $(dir $(LAMBDA_RUNTIME)) \
-		$$(grep -E '^boto3==' requirements-dev.txt)
+		$$(grep -E '^(boto3|snapshot-restore-py)==' requirements-dev.txt)
 	touch $(LAMBDA_RUNTIME)
 
 # The template as CloudFormation receives it (SAM transform applied), for the least-privilege test.

@@ -82,12 +82,23 @@ _.topic_arn
 _.stripe_secret_parameter
 _.alipay_app_id_parameter
 _.alipay_public_key_parameter
+_.visitor_key_parameter
+
+# ---------------------------------------------------------------- read by the ledger stream consumer (settlement)
+event_from_item  # logic.ledger: the ledger stream consumer reads recorded-event images through it
 
 # ---------------------------------------------------------------- pytest and hypothesis
 pytest_collection_modifyitems  # pytest hook
 pytest_configure_node  # pytest-xdist hook
 _.teardown  # RuleBasedStateMachine.teardown
 rounds  # parametrize: the same test run several times
+
+# ---------------------------------------------------------------- Lambda's runtime: SnapStart hooks and their registry
+prime
+restore
+get_before_snapshot
+get_after_restore
+DEFERRED_IMPORTS  # read by name by tuishou.snapstart.prime (a module's imports deferred to a request path)
 
 # ---------------------------------------------------------------- stream contracts whose consumers are being built
 ranking_state

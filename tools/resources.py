@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -25,6 +25,7 @@ class ProviderSecrets:
     alipay_app_id: str
     alipay_private_key_pem: str
     alipay_public_key_pem: str
+    visitor_key: str = field(default_factory=lambda: secrets.token_hex(32))  # keys the click visitor hash
 
 
 def create_all(prefix: str = "tuishou-local") -> dict[str, Any]:
@@ -184,6 +185,7 @@ def _provider_parameters(provider: ProviderSecrets) -> dict[str, str]:
         names["StripeWebhookSecretParameter"]: provider.stripe_webhook_secret,
         names["AlipayAppIdParameter"]: provider.alipay_app_id,
         names["AlipayPublicKeyParameter"]: provider.alipay_public_key_pem,
+        names["VisitorKeyParameter"]: provider.visitor_key,
     }
 
 
@@ -215,4 +217,7 @@ def store_provider_secrets(provider: ProviderSecrets) -> None:
     ssm.put_parameter(Name=names["AlipayAppIdParameter"], Value=provider.alipay_app_id, Type="String", Overwrite=True)
     ssm.put_parameter(
         Name=names["AlipayPublicKeyParameter"], Value=provider.alipay_public_key_pem, Type="String", Overwrite=True
+    )
+    ssm.put_parameter(
+        Name=names["VisitorKeyParameter"], Value=provider.visitor_key, Type="SecureString", Overwrite=True
     )

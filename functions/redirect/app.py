@@ -1,4 +1,5 @@
-"""GET /l/{code} (public): record a click and redirect to the product's landing URL with ``tsclid``."""
+"""GET /l/{code} (public): record a click (one PutItem; counted by the tracking stream consumer) and redirect to
+the product's landing URL with ``tsclid``."""
 
 from html import escape
 from typing import Annotated
@@ -49,8 +50,10 @@ def follow_link(  # noqa: ANN201 - a redirect or an HTML page, described in `res
     ] = None,
 ):
     # A list, so that no query string can fail validation: a visitor is redirected, never shown a JSON error.
+    identity = app.current_event.request_context.identity
+    requester = links.Requester(source_ip=identity.source_ip, user_agent=identity.user_agent)
     try:
-        location = links.record_click(code, ch or [])
+        location = links.record_click(code, ch or [], requester)
     except NotFound:
         return _page(404, "Link not found", "This link does not exist.")
     except Gone:

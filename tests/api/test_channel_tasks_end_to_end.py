@@ -46,6 +46,7 @@ def test_share_click_and_pay_complete_the_task_and_credit_the_bonus_once(api, pa
     # When the promoter shares on wechat, the share carries the offer and counts one promotion
     share = api.post(f"/promoter/links/{link['link_id']}/shares", {"channel": "wechat"}, as_user=seller).json()
     assert share["channel_task_offer"]["template_id"] == template["template_id"]
+    api.stack.drain_streams()  # the tracking stream counts the promotion
     assert _channel_task(api, seller)["progress"] == {"transactions": 0, "promotions": 1}
 
     # A consumer clicks the share URL: two sales to go is above the coupon threshold, so no coupon
@@ -54,10 +55,12 @@ def test_share_click_and_pay_complete_the_task_and_credit_the_bonus_once(api, pa
     assert payments.stripe(stripe_checkout_event("pi_first", 10000, click_id=first["tsclid"][0])).status == 200
     api.stack.drain_streams()  # the sale counts toward the task in the ledger stream consumer
     assert _channel_task(api, seller)["progress"]["transactions"] == 1
+    api.stack.drain_streams()  # the open coupon reaches the promoter's link codes
 
     # One sale to go: the next share-URL click gets a coupon bound to its click id
     second = _follow(api, share["share_url"])
     assert "tscoupon" in second
+    api.stack.drain_streams()  # the tracking stream records the coupon and tells the promoter
     kinds = [n["kind"] for n in api.stack.notifications() if n["recipient"] == seller.sub]
     assert "coupon_issued" in kinds
 
@@ -114,6 +117,7 @@ def test_reloading_a_share_url_cannot_pump_notifications_or_sms(api):
     coupons = {_follow(api, share["share_url"])["tscoupon"][0] for _ in range(20)}
     # Then each click has its own coupon
     assert len(coupons) == 20
+    api.stack.drain_streams()
     # But the promoter is told once for the hour, never by SMS, and the inbox counts the coupons
     sent = [
         n["channel"] for n in api.stack.notifications() if n["recipient"] == seller.sub and n["kind"] == "coupon_issued"

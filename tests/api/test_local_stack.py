@@ -183,7 +183,12 @@ def test_reset_forgets_what_a_test_left_and_keeps_the_provisioned_stack(stack):
     assert stack.notifications() == []
     assert boto3.client("cognito-idp").list_users(UserPoolId=pool)["Users"] == []
     assert sorted(p["Name"] for p in ssm.describe_parameters()["Parameters"]) == sorted(
-        ("/tuishou/stripe/webhook-secrets", "/tuishou/alipay/app-id", "/tuishou/alipay/public-key")
+        (
+            "/tuishou/stripe/webhook-secrets",
+            "/tuishou/alipay/app-id",
+            "/tuishou/alipay/public-key",
+            "/tuishou/visitor-key",
+        )
     )
     assert ssm.get_parameter(Name="/tuishou/alipay/app-id")["Parameter"]["Value"] == stack.provider.alipay_app_id
     assert (stack.physical["UserPool"], stack.provider.stripe_webhook_secret) == (pool, secret)

@@ -19,7 +19,7 @@ def test_publish_returns_201_with_the_product(api):
     assert product["reward_rules"] == [{"promoter_tag": "standard", "type": "percent", "value": 1000}]
 
 
-def test_list_shows_only_the_callers_products_with_counters(api):
+def test_list_shows_only_the_callers_products_with_counters(api, stack):
     # Given two merchants with products, and shares and a click on one product
     merchant, other = api.user("merchant"), api.user("merchant")
     first = create_product(api, merchant, title="First")
@@ -28,6 +28,7 @@ def test_list_shows_only_the_callers_products_with_counters(api):
     seller = promoter(api)
     link = share(api, seller, first["product_id"], times=3)
     assert api.get(f"/l/{link['code']}").status == 302
+    stack.drain_streams()  # the tracking stream counts the shares and the click
     # When the merchant lists its products
     items = api.get("/merchant/products", as_user=merchant).json()["items"]
     # Then it sees its own, newest first, with summed counters
@@ -69,7 +70,7 @@ def test_replace_reward_rules_changes_who_sees_the_task(api):
     assert task["estimated_commission_minor"] == 500
 
 
-def test_pause_hides_the_task_and_resume_brings_it_back(api):
+def test_pause_hides_the_task_and_resume_brings_it_back(api, stack):
     merchant = api.user("merchant")
     product = create_product(api, merchant)
     seller = promoter(api)
@@ -77,6 +78,7 @@ def test_pause_hides_the_task_and_resume_brings_it_back(api):
     # When the merchant pauses the product
     paused = api.post(f"/merchant/products/{product['product_id']}/pause", as_user=merchant)
     assert paused.status == 200 and paused.json()["status"] == "paused"
+    stack.drain_streams()  # the catalog stream copies the status onto the product's link codes
     # Then the task disappears, its link answers 410 and new links are refused
     assert tasks(api, seller)["items"] == []
     assert api.get(f"/l/{link['code']}").status == 410
@@ -86,6 +88,7 @@ def test_pause_hides_the_task_and_resume_brings_it_back(api):
     # When it resumes, the task and the link work again
     resumed = api.post(f"/merchant/products/{product['product_id']}/resume", as_user=merchant)
     assert resumed.status == 200 and resumed.json()["status"] == "active"
+    stack.drain_streams()
     assert [t["product_id"] for t in tasks(api, seller)["items"]] == [product["product_id"]]
     assert api.get(f"/l/{link['code']}").status == 302
 

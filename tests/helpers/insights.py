@@ -16,8 +16,10 @@ from tools.local_stack import LocalStack
 
 
 def click(api: ApiClient, code: str, channel: str | None = None) -> str:
-    """GET /l/{code} (optionally from a share URL) and return the click id the redirect carries."""
-    response = api.get(f"/l/{code}", query={"ch": channel} if channel else None)
+    """GET /l/{code} (optionally from a share URL) by a new visitor (its own browser, so every call counts)
+    and return the click id the redirect carries."""
+    browser = {"User-Agent": f"Mozilla/5.0 (visitor {uuid.uuid4().hex[:12]})"}
+    response = api.get(f"/l/{code}", query={"ch": channel} if channel else None, headers=browser)
     assert response.status == 302, response.text
     return parse_qs(urlsplit(response.headers["Location"]).query)["tsclid"][0]
 

@@ -1,8 +1,12 @@
-"""Identifiers: time-ordered, URL-safe, unguessable."""
+"""Identifiers: time-ordered, URL-safe, unguessable. Every id and code of the package is drawn here, from
+one source: the operating system's randomness, which nothing before a SnapStart snapshot can share with
+the environments restored from it (``reseed`` runs after every restore all the same, so a seeded source
+put here could never be shared either; docs/operations.md, "SnapStart")."""
 
 from __future__ import annotations
 
 import hashlib
+import random
 import re
 import secrets
 import time
@@ -11,6 +15,13 @@ from datetime import datetime
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
 ID_PATTERN = r"^[a-z]{1,4}_[0-9a-hjkmnp-tv-z]{20}$"
 _ID_RE = re.compile(ID_PATTERN)
+_source: random.Random = secrets.SystemRandom()
+
+
+def reseed() -> None:
+    """After a SnapStart restore (``tuishou.snapstart.restore``): re-seed the id source from the OS (a no-op for
+    the OS's own randomness; a seeded generator must not draw the same ids in every restored environment)."""
+    _source.seed()
 
 
 def _b32(number: int, width: int) -> str:
@@ -23,7 +34,7 @@ def _b32(number: int, width: int) -> str:
 
 def new_id(prefix: str) -> str:
     """``prefix_`` + 10 chars of millisecond time + 10 random chars: sorts by creation time."""
-    return f"{prefix}_{_b32(int(time.time() * 1000), 10)}{_b32(secrets.randbits(50), 10)}"
+    return f"{prefix}_{_b32(int(time.time() * 1000), 10)}{_b32(_source.getrandbits(50), 10)}"
 
 
 def stable_id(prefix: str, at: datetime, seed: str) -> str:
@@ -50,4 +61,4 @@ def is_code(value: str) -> bool:
 
 def new_code(length: int = CODE_LENGTH) -> str:
     """Short public code (tracking links, invites, coupons)."""
-    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    return "".join(_source.choice(_ALPHABET) for _ in range(length))

@@ -162,6 +162,14 @@ class FaultSettings(_Concern):
     ttl_seconds: float = Field(10.0, alias="TUISHOU_FAULTS_TTL_SECONDS", allow_inf_nan=False)
 
 
+class TrackingSettings(_Concern):
+    """Clicks: how long a click can still be attributed to a sale (its item expires after that, by TTL),
+    and the SSM parameter holding the deployment secret that keys the visitor hash (docs/data-model.md)."""
+
+    attribution_days: int = Field(30, alias="TUISHOU_ATTRIBUTION_DAYS", ge=1, le=365)
+    visitor_key_parameter: str | None = Field(None, alias="TUISHOU_VISITOR_KEY_PARAMETER")
+
+
 class SiteSettings(_Concern):
     public_base_url: str = Field("", alias="TUISHOU_PUBLIC_BASE_URL")
 
@@ -177,6 +185,7 @@ CONCERNS: tuple[type[_Concern], ...] = (
     NotificationSettings,
     ProviderSettings,
     FaultSettings,
+    TrackingSettings,
     SiteSettings,
 )
 
@@ -215,6 +224,10 @@ def providers() -> ProviderSettings:
 
 def faults() -> FaultSettings:
     return _current(FaultSettings)
+
+
+def tracking() -> TrackingSettings:
+    return _current(TrackingSettings)
 
 
 def site() -> SiteSettings:

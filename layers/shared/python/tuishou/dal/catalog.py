@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tuishou.dal import counters, insights, keys
 from tuishou.dal.dynamo import (
     Cancelled,
+    as_record,
     batch_get,
     conditional_update,
     decode_cursor,
@@ -29,12 +30,72 @@ from tuishou.dal.dynamo import (
     transact,
 )
 from tuishou.errors import BadRequest, Conflict
+from tuishou.models.rewards import RewardRule
+from tuishou.models.tasks import ProductStatus
+
+if TYPE_CHECKING:
+    from tuishou.dal.streams import Change
 
 MERCHANT_CURSOR_KEYS = {"pk", "sk", "gsi1pk", "gsi1sk"}
 _BATCH_GET_MAX = 100
 
 
-def _product_item(product: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ProductRecord:
+    """A merchant's product as stored: the published body, its status and its optimistic-concurrency
+    version (``None`` on products written before versions existed)."""
+
+    product_id: str
+    merchant_id: str
+    title: str
+    category: str
+    price_minor: int
+    currency: str
+    landing_url: str
+    status: ProductStatus
+    reward_rules: tuple[RewardRule, ...]
+    created_at: str
+    updated_at: str
+    image_url: str | None = None
+    description: str | None = None
+    version: int | None = None
+
+
+def as_product_record(product: ProductRecord | dict[str, Any]) -> ProductRecord:
+    """``product`` as a record: a record as it is, a product item (or its plain fields) read into one."""
+    if isinstance(product, ProductRecord):
+        return product
+    rules = tuple(RewardRule.model_validate(rule) for rule in product["reward_rules"])
+    return as_record(ProductRecord, {**product, "reward_rules": rules})
+
+
+@dataclass(frozen=True)
+class TaskIndexEntry:
+    """One task-index entry to write: the product's denormalised task fields for one rule tag, and where it
+    ranks (``sort_key``, the entry's GSI1 sort key)."""
+
+    product_id: str
+    merchant_id: str
+    title: str
+    category: str
+    price_minor: int
+    currency: str
+    image_url: str | None
+    promoter_tag: str
+    reward_rules: tuple[RewardRule, ...]
+    estimated_commission_minor: int
+    global_score_micros: int
+    sort_key: str
+
+
+def _fields(record: ProductRecord | TaskIndexEntry) -> dict[str, Any]:
+    """A record's attributes as stored (reward rules as plain maps)."""
+    return {**vars(record), "reward_rules": [rule.model_dump(mode="json") for rule in record.reward_rules]}
+
+
+def _product_item(product: ProductRecord | dict[str, Any]) -> dict[str, Any]:
+    """The product item; ``product`` is a record or its plain fields (as bulk seeding builds them)."""
+    product = _fields(product) if isinstance(product, ProductRecord) else product
     pk, sk = keys.product(product["product_id"])
     return to_item(
         {
@@ -47,16 +108,15 @@ def _product_item(product: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-def _entry_item(entry: dict[str, Any]) -> dict[str, Any]:
-    """``entry``: product_id, promoter_tag, sort_key and the denormalised task fields."""
-    pk, sk = keys.task_entry(entry["product_id"], entry["promoter_tag"])
-    fields = {k: v for k, v in entry.items() if k != "sort_key"}
+def _entry_item(entry: TaskIndexEntry) -> dict[str, Any]:
+    pk, sk = keys.task_entry(entry.product_id, entry.promoter_tag)
+    fields = {k: v for k, v in _fields(entry).items() if k != "sort_key"}
     return to_item(
-        {**fields, "pk": pk, "sk": sk, "gsi1pk": keys.tag_tasks(entry["promoter_tag"]), "gsi1sk": entry["sort_key"]}
+        {**fields, "pk": pk, "sk": sk, "gsi1pk": keys.tag_tasks(entry.promoter_tag), "gsi1sk": entry.sort_key}
     )
 
 
-def _put_entry(entry: dict[str, Any]) -> dict[str, Any]:
+def _put_entry(entry: TaskIndexEntry) -> dict[str, Any]:
     return {"Put": {"TableName": table("catalog"), "Item": _entry_item(entry)}}
 
 
@@ -73,7 +133,7 @@ def _transact(items: list[dict[str, Any]], conflict_message: str) -> None:
         raise
 
 
-def create_product(product: dict[str, Any], entries: list[dict[str, Any]]) -> None:
+def create_product(product: ProductRecord, entries: list[TaskIndexEntry]) -> None:
     """The product and its task-index entries, all or nothing (1 TransactWriteItems)."""
     put_product = {
         "Put": {
@@ -83,7 +143,8 @@ def create_product(product: dict[str, Any], entries: list[dict[str, Any]]) -> No
         }
     }
     _transact(
-        [put_product, *(_put_entry(e) for e in entries), insights.active_task_item(product)], "product already exists"
+        [put_product, *(_put_entry(e) for e in entries), insights.active_task_item(_fields(product))],
+        "product already exists",
     )
 
 
@@ -92,27 +153,43 @@ def get_product(product_id: str) -> dict[str, Any] | None:
     return None if item is None else _strip(item)
 
 
-def product_partition(product_id: str) -> tuple[dict[str, Any] | None, dict[str, int], list[dict[str, Any]]]:
-    """The product, its summed counters and its task-index entries in one Query (bounded: 1 + shards +
-    rules items)."""
+def get_product_record(product_id: str) -> ProductRecord | None:
+    """The product (1 GetItem), or None."""
+    item = get("catalog", keys.product(product_id))
+    return None if item is None else as_product_record(item)
+
+
+@dataclass(frozen=True)
+class ProductPartition:
+    """What a product's partition holds: the product (None when it is gone), its summed counter shards and
+    the promoter tags of its task-index entries."""
+
+    product: ProductRecord | None
+    counters: dict[str, int]
+    task_tags: frozenset[str]
+
+
+def product_partition(product_id: str) -> ProductPartition:
+    """The product, its summed counters and its task-index tags in one Query (bounded: 1 + shards + rules
+    items)."""
     pk, _ = keys.product(product_id)
     items = list(
         query_all(
             TableName=table("catalog"), KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": pk}}
         )
     )
-    product = next((_strip(i) for i in items if i["sk"] == keys.product(product_id)[1]), None)
+    product = next((as_product_record(i) for i in items if i["sk"] == keys.product(product_id)[1]), None)
     shard_items = [i for i in items if i["sk"].startswith(keys.COUNTERS_PREFIX)]
-    entries = [i for i in items if i["sk"].startswith(keys.TASK_PREFIX)]
-    return product, counters.sum_counters(shard_items), entries
+    tags = frozenset(i["promoter_tag"] for i in items if i["sk"].startswith(keys.TASK_PREFIX))
+    return ProductPartition(product, counters.sum_counters(shard_items), tags)
 
 
 def save_product(
-    product: dict[str, Any], expected_version: int | None, put_entries: list[dict[str, Any]], delete_tags: list[str]
+    product: ProductRecord, expected_version: int | None, put_entries: list[TaskIndexEntry], delete_tags: list[str]
 ) -> None:
     """Replace the product (only if nobody changed it since it was read: optimistic concurrency) and
     adjust its task-index entries in the same transaction."""
-    values = {":merchant": to_value(product["merchant_id"])}
+    values = {":merchant": to_value(product.merchant_id)}
     if expected_version is None:  # written before versions existed
         version_condition = "attribute_not_exists(#version)"
     else:
@@ -130,13 +207,13 @@ def save_product(
     items = [
         put_product,
         *(_put_entry(e) for e in put_entries),
-        *(_delete_entry(product["product_id"], tag) for tag in delete_tags),
-        insights.active_task_item(product),
+        *(_delete_entry(product.product_id, tag) for tag in delete_tags),
+        insights.active_task_item(_fields(product)),
     ]
     _transact(items, "the product changed meanwhile; retry")
 
 
-def list_merchant_products(merchant_id: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+def list_merchant_products(merchant_id: str, limit: int, cursor: str | None) -> tuple[list[ProductRecord], str | None]:
     """A merchant's products, newest first (1 Query on GSI1)."""
     start = decode_cursor(cursor, allowed_keys=MERCHANT_CURSOR_KEYS)
     if start is not None and start["gsi1pk"]["S"] != keys.merchant_products(merchant_id):
@@ -152,7 +229,7 @@ def list_merchant_products(merchant_id: str, limit: int, cursor: str | None) -> 
     if start:
         request["ExclusiveStartKey"] = start
     items, next_cursor = query_page(**request)
-    return [_strip(i) for i in items], next_cursor
+    return [as_product_record(i) for i in items], next_cursor
 
 
 def counters_of(product_ids: list[str]) -> dict[str, dict[str, int]]:
@@ -276,3 +353,12 @@ def active_product_check(product_id: str) -> dict[str, Any]:
             "ExpressionAttributeValues": {":active": {"S": "active"}},
         }
     }
+
+
+def product_status_change(change: Change) -> tuple[str, str] | None:
+    """(product id, new status) when a catalog stream record changed a product's status, else None."""
+    new, old = change.new or {}, change.old or {}
+    product_id = str(new.get("product_id", ""))
+    if change.name != "MODIFY" or change.key != keys.product(product_id) or new.get("status") == old.get("status"):
+        return None
+    return product_id, str(new["status"])

@@ -1,8 +1,8 @@
 """Channel bonus tasks data access: templates and channel offers (CatalogTable), a promoter's tasks and
 the reminder-bucket index (UsersTable GSI1), the active-task pointer with live progress on the promoter's
-channel counter item (TrackingTable), one small item per counted event and per reversal (TrackingTable,
-with a TTL) and click-bound coupons (TrackingTable). The ``channel_bonus`` rewardable event is the ledger's
-(``tuishou.dal.ledger.event_put``), written in the completion transaction."""
+channel counter item (TrackingTable) and one small item per counted event and per reversal (TrackingTable,
+with a TTL); click-bound coupons are ``tuishou.dal.coupons``. The ``channel_bonus`` rewardable event is the
+ledger's (``tuishou.dal.ledger.event_put``), written in the completion transaction."""
 
 from __future__ import annotations
 
@@ -524,57 +524,4 @@ def drop_from_reminders(promoter_id: str, template_id: str, task_id: str) -> Non
         UpdateExpression="REMOVE gsi1pk, gsi1sk",
         ConditionExpression="task_id = :tid",
         ExpressionAttributeValues={":tid": {"S": task_id}},
-    )
-
-
-# ---------------------------------------------------------------- coupons
-def put_coupon(coupon: dict[str, Any]) -> bool:
-    """The click's coupon and its code lookup in one transaction; False when the click already has one."""
-    click_pk, click_sk = keys.click_coupon(coupon["click_id"])
-    code_pk, code_sk = keys.coupon_code(coupon["code"])
-    tracking = dynamo.table("tracking")
-    return _transact_unless_failed(
-        [
-            {
-                "Put": {
-                    "TableName": tracking,
-                    "Item": dynamo.to_item({"pk": click_pk, "sk": click_sk, **coupon}),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-            {
-                "Put": {
-                    "TableName": tracking,
-                    "Item": dynamo.to_item({"pk": code_pk, "sk": code_sk, "click_id": coupon["click_id"]}),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-        ]
-    )
-
-
-def get_click_coupon(click_id: str) -> dict[str, Any] | None:
-    response = dynamo.call(
-        "get_item",
-        TableName=dynamo.table("tracking"),
-        Key=dynamo.key(*keys.click_coupon(click_id)),
-        ConsistentRead=True,
-    )
-    return dynamo.from_item(response.get("Item"))
-
-
-def redeem_coupon(click_id: str, redeemed_at: str, payment_ref: str | None) -> dict[str, Any] | None:
-    """issued → redeemed, once. None when there is no coupon for the click or it was redeemed already."""
-    values: dict[str, Any] = {":issued": {"S": "issued"}, ":redeemed": {"S": "redeemed"}, ":at": {"S": redeemed_at}}
-    update = "SET coupon_status = :redeemed, redeemed_at = :at"
-    if payment_ref:
-        update += ", payment_ref = :ref"
-        values[":ref"] = {"S": payment_ref}
-    return dynamo.conditional_update(
-        TableName=dynamo.table("tracking"),
-        Key=dynamo.key(*keys.click_coupon(click_id)),
-        UpdateExpression=update,
-        ConditionExpression="coupon_status = :issued",
-        ExpressionAttributeValues=values,
-        ReturnValues="ALL_NEW",
     )

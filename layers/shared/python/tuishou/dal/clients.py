@@ -14,6 +14,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from tuishou.errors import ServiceUnavailable
+from tuishou.observability import trace_aws_calls
 
 _STANDARD_RETRIES = Config(retries={"max_attempts": 3, "mode": "standard"})
 CONDITION_FAILED = "ConditionalCheckFailed"
@@ -27,28 +28,36 @@ TRANSIENT_CODES = {
 }
 
 
+def _client(service: str, config: Config | None = None) -> Any:
+    trace_aws_calls()  # before the first client: its calls are traced
+    return boto3.client(service, config=config)
+
+
 @cache
 def dynamodb() -> Any:
-    return boto3.client("dynamodb", config=_STANDARD_RETRIES)
+    return _client("dynamodb", _STANDARD_RETRIES)
 
 
 @cache
 def sns() -> Any:
-    return boto3.client("sns", config=_STANDARD_RETRIES)
+    return _client("sns", _STANDARD_RETRIES)
 
 
 @cache
 def sqs() -> Any:
-    return boto3.client("sqs")
+    return _client("sqs")
 
 
 @cache
 def ssm() -> Any:
-    return boto3.client("ssm")
+    return _client("ssm")
+
+
+FACTORIES = (dynamodb, sns, sqs, ssm)  # every client of the package (SnapStart priming creates them all)
 
 
 def reset() -> None:
-    for factory in (dynamodb, sns, sqs, ssm):
+    for factory in FACTORIES:
         factory.cache_clear()
 
 

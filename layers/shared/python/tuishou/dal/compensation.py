@@ -8,7 +8,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from tuishou import clock, settings
+from tuishou import settings
 from tuishou.dal import clients, dynamo, keys, ledger
 from tuishou.dal.dynamo import Cancelled as Cancelled  # what ``write`` raises, for its callers
 from tuishou.errors import BadRequest
@@ -136,7 +136,7 @@ def events_to_scan(hour_bucket: str, start: str, end: str) -> list[ScannedEvent]
     """Every event of one UTC hour bucket with ``start <= occurred_at < end`` (the ledger's window Query)."""
     return [
         ScannedEvent(
-            dynamo.as_record(RewardableEvent, {**item, "occurred_at": clock.parse_iso(item["occurred_at"])}),
+            ledger.rewardable_event(item),
             granted=bool(item.get("granted_at")),
             refunded_minor=int(item.get("refunded_minor", 0)),
         )

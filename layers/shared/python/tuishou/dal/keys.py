@@ -148,8 +148,17 @@ def promoter_link(promoter_id: str, product_id: str) -> tuple[str, str]:
 
 
 def link_code(code: str) -> tuple[str, str]:
-    """Public code -> link, denormalised so a click needs one read."""
+    """Public code -> link, denormalised so a click needs one read: it also carries the product's status
+    and the promoter's active channel-task pointers (kept current by the stream consumers)."""
     return f"CODE#{code}", "CODE"
+
+
+def product_link_codes(product_id: str) -> str:
+    """GSI1 partition of a product's link-code items (gsi1sk = the code): the fan-out of a status change."""
+    return f"CODES#{product_id}"
+
+
+PROMOTER_LINK_PREFIX = "LINK#"
 
 
 def share(link_id: str, share_id: str) -> tuple[str, str]:
@@ -225,6 +234,12 @@ def promoter_categories(promoter_id: str) -> tuple[str, str]:
 
 
 CATEGORY_ATTRIBUTE_PREFIX = "cat#"
+
+
+def visit(link_id: str, visitor: str) -> tuple[str, str]:
+    """The last counted click of one visitor (keyed hash) on one link: a repeat within the hour is not
+    counted. Doubles as that click's counted marker; expires (``expires_at``) after the stream retention."""
+    return f"VISIT#{link_id}#{visitor}", "VISIT"
 
 
 def counted(event_id: str) -> tuple[str, str]:

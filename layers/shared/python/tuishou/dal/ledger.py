@@ -4,7 +4,7 @@ the one ``TransactWriteItems`` call every money movement goes through."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,9 +127,9 @@ def event_put(event: RewardableEvent) -> dict[str, Any]:
     }
 
 
-def put_event_if_absent(event: RewardableEvent) -> dict[str, Any]:
+def put_event_if_absent(event: RewardableEvent) -> RewardableEvent:
     """Record a rewardable event; a redelivery finds it there and keeps the first version. Returns the
-    stored item either way (the old one comes back with the failed condition: still one request)."""
+    version stored either way (the old one comes back with the failed condition: still one request)."""
     item = event_item(event)
     try:
         dynamo.put(
@@ -139,8 +139,21 @@ def put_event_if_absent(event: RewardableEvent) -> dict[str, Any]:
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     except dynamo.ConditionFailed as failed:
-        return dynamo.from_item(failed.stored) or item
-    return item
+        return rewardable_event(dynamo.from_item(failed.stored) or item)
+    return rewardable_event(item)
+
+
+def rewardable_event(item: Mapping[str, Any]) -> RewardableEvent:
+    """A stored event item (or a stream image of one) as the domain's ``RewardableEvent``."""
+    return RewardableEvent(
+        event_id=item["event_id"],
+        kind=item["kind"],
+        user_id=item["user_id"],
+        amount_minor=int(item["amount_minor"]),
+        currency=item["currency"],
+        occurred_at=clock.parse_iso(item["occurred_at"]),
+        details=item.get("details") or {},
+    )
 
 
 def event_granted_update(event_id: str, transaction_id: str, granted_at: str) -> dict[str, Any]:
@@ -201,46 +214,27 @@ def events_in_window(hour_bucket: str, start: str, end: str) -> list[dict[str, A
     return [item for item in found if item["occurred_at"] < end]
 
 
-def balances(account_id: str) -> list[dict[str, Any]]:
-    """Every currency balance of an account (one Query; an account holds a handful of currencies)."""
-    items, _ = dynamo.query_page(
-        TableName=_ledger(),
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-        ExpressionAttributeValues={
-            ":pk": {"S": keys.account_partition(account_id)},
-            ":prefix": {"S": keys.BALANCE_PREFIX},
-        },
-    )
-    return items
-
-
-def entries(account_id: str, limit: int, cursor: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
-    """A page of the account's entries, newest first, and the cursor of the next page."""
-    partition = keys.account_partition(account_id)
-    start = dynamo.decode_cursor(cursor, allowed_keys={"pk", "sk"})
-    if start and (start["pk"]["S"] != partition or not start["sk"]["S"].startswith(keys.ENTRY_PREFIX)):
-        raise BadRequest("cursor belongs to another listing", field="cursor")
-    args: dict[str, Any] = {
-        "TableName": _ledger(),
-        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-        "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": keys.ENTRY_PREFIX}},
-        "ScanIndexForward": False,
-        "Limit": limit,
-    }
-    if start:
-        args["ExclusiveStartKey"] = start
-    return dynamo.query_page(**args)
-
-
 @dataclass(frozen=True)
 class EntryRecord:
-    """One immutable ledger entry: an amount posted to an account by a transaction."""
+    """One immutable ledger entry as the audit checks it: an amount posted to an account by a transaction."""
 
     account_id: str
     currency: str
     amount_minor: int
     transaction_id: str
     reference: str | None
+
+
+@dataclass(frozen=True)
+class StatementEntry:
+    """One immutable ledger entry as an account statement lists it."""
+
+    entry_id: str
+    transaction_id: str
+    kind: str
+    amount_minor: int
+    currency: str
+    created_at: str
 
 
 @dataclass(frozen=True)
@@ -255,13 +249,49 @@ class BalanceRecord:
 MoneyRecord = EntryRecord | BalanceRecord
 
 
-def money_records(items: Iterable[dict[str, Any]]) -> Iterator[MoneyRecord]:
+def _balance(item: Mapping[str, Any]) -> BalanceRecord:
+    return BalanceRecord(item["account_id"], item["currency"], int(item["balance_minor"]))
+
+
+def balances(account_id: str) -> list[BalanceRecord]:
+    """Every currency balance of an account (one Query; an account holds a handful of currencies)."""
+    items, _ = dynamo.query_page(
+        TableName=_ledger(),
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues={
+            ":pk": {"S": keys.account_partition(account_id)},
+            ":prefix": {"S": keys.BALANCE_PREFIX},
+        },
+    )
+    return [_balance(item) for item in items]
+
+
+def entries(account_id: str, limit: int, cursor: str | None = None) -> tuple[list[StatementEntry], str | None]:
+    """A page of the account's entries, newest first, and the cursor of the next page."""
+    partition = keys.account_partition(account_id)
+    start = dynamo.decode_cursor(cursor, allowed_keys={"pk", "sk"})
+    if start and (start["pk"]["S"] != partition or not start["sk"]["S"].startswith(keys.ENTRY_PREFIX)):
+        raise BadRequest("cursor belongs to another listing", field="cursor")
+    args: dict[str, Any] = {
+        "TableName": _ledger(),
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+        "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": keys.ENTRY_PREFIX}},
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    if start:
+        args["ExclusiveStartKey"] = start
+    items, next_cursor = dynamo.query_page(**args)
+    return [dynamo.as_record(StatementEntry, item) for item in items], next_cursor
+
+
+def money_records(items: Iterable[Mapping[str, Any]]) -> Iterator[MoneyRecord]:
     """The entry and balance items among ``items`` (ledger items as stored), as typed records; any other
     item is left out."""
     for item in items:
         sk = item["sk"]
         if sk.startswith(keys.BALANCE_PREFIX):
-            yield BalanceRecord(item["account_id"], item["currency"], int(item["balance_minor"]))
+            yield _balance(item)
         elif sk.startswith(keys.ENTRY_PREFIX):
             yield EntryRecord(
                 item["account_id"],

@@ -26,10 +26,10 @@ Row = TypeVar("Row", bound=BaseModel)
 def statement(account_id: str, limit: int, cursor: str | None) -> AccountResponse:
     """Two Queries: the balances, and one page of entries newest first."""
     items, next_cursor = ledger_dal.entries(account_id, limit, cursor)
-    balances = sorted(ledger_dal.balances(account_id), key=lambda b: b["currency"])
+    balances = sorted(ledger_dal.balances(account_id), key=lambda b: b.currency)
     return AccountResponse(
-        balances=[Balance(currency=b["currency"], balance_minor=int(b["balance_minor"])) for b in balances],
-        entries=[Entry(**{k: e[k] for k in Entry.model_fields}) for e in items],
+        balances=[Balance(currency=b.currency, balance_minor=b.balance_minor) for b in balances],
+        entries=[Entry.model_validate(e, from_attributes=True) for e in items],
         next_cursor=next_cursor,
     )
 

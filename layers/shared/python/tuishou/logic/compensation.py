@@ -20,7 +20,7 @@ from tuishou import clock, ids, settings
 from tuishou.dal import compensation as store
 from tuishou.dal.compensation import CompensationRecord, ScannedEvent, ScanRecord
 from tuishou.errors import NotFound, ServiceUnavailable, Unprocessable
-from tuishou.logic import fraud, settlement
+from tuishou.logic import fraud
 from tuishou.logic.ledger import GRANT_INDEX, SALE_COMMISSION, grant_items, moves_money
 from tuishou.logic.notifications import notify
 from tuishou.models.compensation import (
@@ -37,6 +37,7 @@ from tuishou.money import format_minor
 from tuishou.observability import logger
 
 SCAN_PREFIX = "scn"
+DEFERRED_IMPORTS = ("tuishou.logic.settlement",)  # the scan's; in the SnapStart snapshot (tuishou.snapstart)
 MAX_WINDOW = timedelta(days=31)
 SWEEP_LOOKBACK = timedelta(hours=26)
 SWEEP_REASON = "rolling sweep"
@@ -272,6 +273,8 @@ def _settle_event(scan: ScanRecord, scanned: ScannedEvent, flag: str | None, cou
 def _grant(event: RewardableEvent, refunded_minor: int) -> tuple[list[dict[str, Any]], int]:
     """The grant's items (the grant record first) and the amount it credits the event's user."""
     if event.kind == SALE_COMMISSION:
+        from tuishou.logic import settlement  # the scan's alone: the compensation routes never import it
+
         return settlement.sale_grant_items(event, refunded_minor, clock.iso())
     return grant_items(event), event.amount_minor
 

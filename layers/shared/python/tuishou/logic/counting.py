@@ -1,7 +1,14 @@
 """Counting facts, derived from the streams: clicks, promotions (shares) and transactions (sales) add to
 the product's counter shards, the promoter's task history and channel, the per-day aggregates, and mark the
-product dirty for the ranking job. Each fact counts once by its own id, however often a stream record is
-delivered (``tuishou.dal.counters.count_once``)."""
+product dirty for the ranking job (promotions and transactions only: no score reads clicks, so a click
+saves that item). Each fact counts once by its own id, however often a stream record is
+delivered: a conditional marker in the same transaction as its counts (``tuishou.dal.counters``).
+
+A click with a visitor counts at most once per visitor, link and ``REPEAT_WINDOW``: its marker is the
+visitor's last counted click on the link (``keys.visit``), which also makes the click itself count once.
+
+A chunk of events is counted together: a marker per fact and the chunk's ADDs merged per item, in as few
+transactions as the 100-item limit allows (25 clicks on one link: one transaction of 25 markers + 4 items)."""
 
 from __future__ import annotations
 
@@ -10,11 +17,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tuishou.dal import counters, rankings
-from tuishou.dal.counters import CounterField
-from tuishou.dal.insights import category_update, window_updates
+from tuishou.dal.counters import CounterField, Fact
 
 MARKER_TTL = timedelta(days=2)
 """Longer than a stream's 24-hour retention: no record can be replayed after its marker expires."""
+
+REPEAT_WINDOW = timedelta(hours=1)
+"""Repeat clicks of one visitor on one link within this window count once."""
+
+LONGEST_STATS_WINDOW_DAYS = 90
+"""The longest window any reader asks of the per-day aggregates: product stats (``MAX_DAYS``) and the
+insights job (``TUISHOU_INSIGHTS_WINDOW_DAYS`` ≤ 90)."""
+
+AGGREGATE_TTL = timedelta(days=LONGEST_STATS_WINDOW_DAYS + 2)
+"""A per-day aggregate expires this long after its day: past the longest window, plus today and a late run."""
 
 
 @dataclass(frozen=True)
@@ -28,26 +44,36 @@ class CountedEvent:
     revenue_minor: int = 0
     commission_minor: int = 0
     category: str | None = None  # a sale adds one to the promoter's count for the product's category
+    visit: tuple[str, str] | None = None  # a click's (link id, visitor): repeats within REPEAT_WINDOW count once
+
+
+def _fact(event: CountedEvent, shard: int) -> Fact:
+    day_start = event.at.replace(hour=0, minute=0, second=0, microsecond=0)
+    return Fact(
+        event_id=event.event_id,
+        at=event.at,
+        marker_expires_at=int((event.at + MARKER_TTL).timestamp()),
+        additions=counters.event_additions(
+            event.promoter_id,
+            event.product_id,
+            event.channel,
+            event.field,
+            event.at,
+            aggregate_expires_at=int((day_start + AGGREGATE_TTL).timestamp()),
+            shard=shard,
+            revenue_minor=event.revenue_minor,
+            commission_minor=event.commission_minor,
+            category=event.category,
+        ),
+        puts=[] if event.field == "clicks" else rankings.dirty_marks([event.product_id], event.at),
+        visit=event.visit,
+        repeat_window=REPEAT_WINDOW,
+    )
 
 
 def count(events: Sequence[CountedEvent]) -> int:
-    """Count each event once; returns how many were counted now (replays count 0)."""
-    counted = 0
-    for event in events:
-        updates = [
-            *counters.counter_updates(event.promoter_id, event.product_id, event.channel, event.field),
-            *window_updates(
-                event.promoter_id,
-                event.product_id,
-                event.channel,
-                event.field,
-                event.at,
-                revenue_minor=event.revenue_minor,
-                commission_minor=event.commission_minor,
-            ),
-            *([category_update(event.promoter_id, event.category)] if event.category else []),
-            *rankings.dirty_marks([event.product_id], event.at),
-        ]
-        expires_at = int((event.at + MARKER_TTL).timestamp())
-        counted += counters.count_once(event.event_id, expires_at, updates)
-    return counted
+    """Count each event once (a repeat visit not at all); returns how many were counted now (replays
+    count 0). Transactions: ⌈(facts + distinct items touched) / 100⌉, +1 per group where a marker failed."""
+    shard = counters.random_shard()  # one product shard per chunk: its events' ADDs merge into one item
+    facts = [_fact(event, shard) for event in sorted(events, key=lambda event: event.at)]
+    return sum(len(counters.count_group(group)) for group in counters.pack(facts))

@@ -1,17 +1,26 @@
 """Quota-rescue coupons: when an active task counting transactions is within ``coupon_threshold`` sales of
 its target, each click on the promoter's link on that channel gets a single-use coupon bound to the click;
-the payment for that click redeems it."""
+the payment for that click redeems it.
+
+Where the decision is made: the link-code item carries, per channel, the promoter's active task pointer and
+whether a coupon is open (``pointer_summary``, kept current by the tracking stream consumer), so the redirect
+draws the code with no extra read (``draw_code``) and stores it on the click item. The tracking consumer
+records the coupon from the click's INSERT (``record_drawn``) and tells the promoter, once per task and
+hour."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from tuishou import clock, ids
-from tuishou.dal import channel_tasks as store
+from tuishou.dal import coupons as store
 from tuishou.dal import notifications as notifications_dal
+from tuishou.dal import tracking
 from tuishou.errors import Unprocessable
-from tuishou.logic.channel_tasks import UNREAD, ActiveTask, Unread, resolve_active
+from tuishou.logic.channel_tasks import UNREAD, ActiveTask, Unread, active_task, resolve_active
 from tuishou.logic.notifications import notify_coalesced
 from tuishou.models.channel_tasks import Coupon
 from tuishou.money import format_minor
@@ -25,22 +34,54 @@ def _check_click_id(click_id: str) -> None:
         raise Unprocessable("not a click id", field="click_id")
 
 
-def coupon_due(task: ActiveTask | None, at: str) -> bool:
-    """True exactly when target − counted ≤ coupon_threshold, the target is not yet met and ``at`` is in
-    the task's window."""
-    if task is None or task.target_transactions is None or task.coupon_threshold <= 0 or not task.open_at(at):
+def coupon_open(task: ActiveTask | None) -> bool:
+    """True exactly when 0 < target − counted ≤ coupon_threshold (the window aside)."""
+    if task is None or task.target_transactions is None or task.coupon_threshold <= 0:
         return False
     remaining = task.target_transactions - task.transactions
     return 0 < remaining <= task.coupon_threshold
 
 
+def coupon_due(task: ActiveTask | None, at: str) -> bool:
+    """True exactly when target − counted ≤ coupon_threshold, the target is not yet met and ``at`` is in
+    the task's window."""
+    return task is not None and coupon_open(task) and task.open_at(at)
+
+
+def pointer_summary(task: ActiveTask | None) -> dict[str, Any] | None:
+    """What the link-code items carry of a promoter's active task on a channel: its window and whether a
+    coupon is open (with its value), or None without a task. Equal summaries need no fan-out."""
+    if task is None:
+        return None
+    return {
+        "task_id": task.task_id,
+        "accepted_at": task.accepted_at,
+        "deadline_at": task.deadline_at,
+        "coupon_open": coupon_open(task),
+        "coupon_value_minor": task.coupon_value_minor,
+        "currency": task.currency,
+    }
+
+
+def draw_code(summary: Mapping[str, Any] | None, at: str) -> dict[str, Any] | None:
+    """The redirect's decision, from the link-code item alone: the coupon fields to store on the click (a
+    fresh code, the task, its value) when a coupon is open on the channel and ``at`` is in the task's
+    window, else None. Costs no request."""
+    if not summary or not summary.get("coupon_open") or not summary["accepted_at"] <= at < summary["deadline_at"]:
+        return None
+    return {
+        "coupon_code": ids.new_code(COUPON_CODE_LENGTH).upper(),
+        "coupon_task_id": summary["task_id"],
+        "coupon_value_minor": summary["coupon_value_minor"],
+        "coupon_currency": summary["currency"],
+    }
+
+
 def coupon_for_click(
     promoter_id: str, channel: str, click_id: str, at: datetime, *, active: ActiveTask | Unread | None = UNREAD
 ) -> Coupon | None:
-    """Hook for ``GET /l/{code}``: the click's coupon when one is due (the caller appends ``tscoupon=code``
-    to the redirect), else None. Requests: 0 when ``active`` is given and no coupon is due (≤ 1 GetItem
-    when it is not given); when due, 1 TransactWriteItems + 1 UpdateItem (the task's notice for the hour)
-    + notify (first coupon of the hour: 1 BatchGetItem, 1 PutItem, SNS) or 1 UpdateItem (later ones)."""
+    """Issue the click's coupon when one is due, else None (≤ 1 GetItem when ``active`` is not given; when
+    due, 1 TransactWriteItems + the coalesced notice)."""
     _check_click_id(click_id)
     task = resolve_active(promoter_id, channel, active)
     at_iso = clock.iso(at)
@@ -56,19 +97,34 @@ def coupon_for_click(
         status="issued",
         issued_at=at_iso,
     )
-    record = coupon.model_dump(exclude={"status"}) | {"coupon_status": "issued", "channel": channel}
+    return _issue(coupon, channel, task, at)
+
+
+def record_drawn(click: Mapping[str, Any]) -> Coupon | None:
+    """The tracking consumer's part for a click INSERT whose redirect drew a coupon: record it (once, by
+    click id) and, the first time, tell the promoter. Requests: 1 TransactWriteItems (+1 GetItem of the
+    task's progress and the coalesced notice when new; a replay stops after the transaction)."""
+    if not click.get("coupon_code"):
+        return None
+    return _issue(_coupon(_drawn_record(click)), click["channel"], None, clock.parse_iso(click["created_at"]))
+
+
+def _issue(coupon: Coupon, channel: str, task: ActiveTask | None, at: datetime) -> Coupon | None:
+    record = coupon.model_dump(exclude={"status"}) | {"coupon_status": coupon.status, "channel": channel}
     if not store.put_coupon(record):
-        existing = store.get_click_coupon(click_id)
+        existing = store.get_click_coupon(coupon.click_id)
         return _coupon(existing) if existing else None
-    _tell_promoter(promoter_id, channel, task, coupon, at)
+    if coupon.status == "issued":
+        live = task or active_task(coupon.promoter_id, channel)
+        _tell_promoter(coupon, channel, live if live is not None and live.task_id == coupon.task_id else None, at)
     return coupon
 
 
-def _tell_promoter(promoter_id: str, channel: str, task: ActiveTask, coupon: Coupon, at: datetime) -> None:
+def _tell_promoter(coupon: Coupon, channel: str, task: ActiveTask | None, at: datetime) -> None:
     """Clicks are anonymous and cheap to repeat: one coupon per click is fine, but the promoter hears about
     them once per task and UTC hour (the inbox item counts them), and never by SMS."""
     hour = clock.hour_bucket(at)
-    remaining = task.target_transactions - task.transactions if task.target_transactions else 0
+    remaining = task.target_transactions - task.transactions if task and task.target_transactions else 0
     to_go = f"{remaining} sale{'s' if remaining != 1 else ''} to go"
     value = format_minor(coupon.value_minor, coupon.currency)
 
@@ -79,7 +135,7 @@ def _tell_promoter(promoter_id: str, channel: str, task: ActiveTask, coupon: Cou
             else f"Shoppers on {channel} got {count} {value} coupons this hour: {to_go}"
         )
         return text, {
-            "task_id": task.task_id,
+            "task_id": coupon.task_id,
             "channel": channel,
             "value_minor": coupon.value_minor,
             "currency": coupon.currency,
@@ -88,16 +144,47 @@ def _tell_promoter(promoter_id: str, channel: str, task: ActiveTask, coupon: Cou
         }
 
     notify_coalesced(
-        promoter_id, "coupon_issued", notifications_dal.coupon_notice(promoter_id, task.task_id, hour), render
+        coupon.promoter_id,
+        "coupon_issued",
+        notifications_dal.coupon_notice(coupon.promoter_id, coupon.task_id, hour),
+        render,
     )
 
 
 def redeem_coupon_for_click(click_id: str, at: datetime | None = None, payment_ref: str | None = None) -> Coupon | None:
     """Hook for settlement: mark the click's coupon redeemed, once. Returns the redeemed coupon, or None when
-    the click has no coupon or it was redeemed before. Requests: 1 conditional UpdateItem."""
+    the click has no coupon or it was redeemed before. Requests: 1 conditional UpdateItem; when that fails,
+    +1 GetItem of the coupon and, if the consumer has not recorded the click's coupon yet, +1 GetItem of the
+    click and 1 TransactWriteItems recording it redeemed."""
     _check_click_id(click_id)
-    redeemed = store.redeem_coupon(click_id, clock.iso(at), payment_ref)
-    return _coupon(redeemed) if redeemed else None
+    redeemed_at = clock.iso(at)
+    redeemed = store.redeem_coupon(click_id, redeemed_at, payment_ref)
+    if redeemed:
+        return _coupon(redeemed)
+    if store.get_click_coupon(click_id) is not None:
+        return None  # redeemed before
+    click = tracking.get_click(click_id)
+    if click is None or not click.get("coupon_code"):
+        return None
+    drawn = _drawn_record(click) | {"coupon_status": "redeemed", "redeemed_at": redeemed_at}
+    if payment_ref:
+        drawn["payment_ref"] = payment_ref
+    return _coupon(drawn) if store.put_coupon(drawn) else None
+
+
+def _drawn_record(click: Mapping[str, Any]) -> dict[str, Any]:
+    """The coupon record of a click that drew one (as stored by ``tuishou.dal.coupons``)."""
+    return {
+        "code": click["coupon_code"],
+        "click_id": click["click_id"],
+        "promoter_id": click["promoter_id"],
+        "task_id": click["coupon_task_id"],
+        "value_minor": click["coupon_value_minor"],
+        "currency": click["coupon_currency"],
+        "issued_at": click["created_at"],
+        "channel": click["channel"],
+        "coupon_status": "issued",
+    }
 
 
 def coupon_of_click(click_id: str) -> Coupon | None:
@@ -106,7 +193,7 @@ def coupon_of_click(click_id: str) -> Coupon | None:
     return _coupon(item) if item else None
 
 
-def _coupon(item: dict) -> Coupon:
+def _coupon(item: Mapping[str, Any]) -> Coupon:
     return Coupon(
         code=item["code"],
         click_id=item["click_id"],

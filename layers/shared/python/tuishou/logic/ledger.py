@@ -12,7 +12,7 @@ commits second is cancelled on that condition and moves nothing. See docs/compen
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -54,21 +54,14 @@ def grant_transaction_id(event_id: str) -> str:
     return f"grant:{event_id}"
 
 
-def event_from_item(item: dict[str, Any]) -> RewardableEvent:
-    return RewardableEvent(
-        event_id=item["event_id"],
-        kind=item["kind"],
-        user_id=item["user_id"],
-        amount_minor=int(item["amount_minor"]),
-        currency=item["currency"],
-        occurred_at=clock.parse_iso(item["occurred_at"]),
-        details=item.get("details") or {},
-    )
+def event_from_item(item: Mapping[str, Any]) -> RewardableEvent:
+    """A recorded event as the ledger stores it (a stream image of its item) as a ``RewardableEvent``."""
+    return ledger_dal.rewardable_event(item)
 
 
 def record_event(event: RewardableEvent) -> RewardableEvent:
     """Record ``event`` (1 conditional PutItem) and return the version stored (the first one wins)."""
-    return event_from_item(ledger_dal.put_event_if_absent(event))
+    return ledger_dal.put_event_if_absent(event)
 
 
 def money_transaction(event: RewardableEvent, created_at: str) -> LedgerTransaction:

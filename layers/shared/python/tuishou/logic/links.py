@@ -1,22 +1,26 @@
 """Tracking links, shares and clicks.
 
 - A promoter has at most one link per task; creating it again returns the same link.
-- A share counts one promotion for the task, the promoter and the channel, with the share itself.
-- A click is recorded with its counters in one transaction that also checks the product is active.
+- A share is one write; the tracking stream consumer counts its promotion and channel-task progress.
+- A click is one read (the link-code item: landing URL, product status, the promoter's channel-task
+  pointers) and one write (the click, with a coupon code when one is open on the share URL's channel);
+  the tracking stream consumer counts it (once per visitor and hour) and records its coupon. Bots and
+  link-preview fetchers are redirected without a click.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
-from tuishou import clock
+from tuishou import clock, settings
 from tuishou.config import public_base_url
 from tuishou.dal import tracking
-from tuishou.dal.counters import counter_updates
-from tuishou.dal.insights import window_updates
-from tuishou.errors import Forbidden, NotFound, ServiceUnavailable, Unprocessable
+from tuishou.dal.visitor_key import visitor_key
+from tuishou.errors import Forbidden, Gone, NotFound, ServiceUnavailable, Unprocessable
 from tuishou.ids import is_code, is_id, new_code, new_id
-from tuishou.logic import channel_tasks, coupons
+from tuishou.logic import channel_tasks, coupons, visitors
 from tuishou.logic.products import check_product_id
 from tuishou.logic.promoters import tags_of
 from tuishou.logic.rewards import applicable_rule, override_for
@@ -52,7 +56,7 @@ def get_or_create_link(promoter_id: str, product_id: str) -> tuple[Link, bool]:
     """(the promoter's link for the task, whether it was created now). 403 unless the product is an
     active task with a rule for one of the promoter's tags."""
     check_product_id(product_id)
-    profile, product, existing = tracking.link_context(promoter_id, product_id)
+    profile, product, existing, channel_items = tracking.link_context(promoter_id, product_id, CHANNELS)
     tags = tags_of(profile)
     if product is None:
         raise NotFound("no such product")
@@ -74,7 +78,7 @@ def get_or_create_link(promoter_id: str, product_id: str) -> tuple[Link, bool]:
             "created_at": clock.iso(),
         }
         try:
-            tracking.create_link(link, product["landing_url"])
+            tracking.create_link(link, product["landing_url"], product["status"], _pointers(promoter_id, channel_items))
             return _link(link), True
         except tracking.LinkExists:  # a concurrent request won: answer with its link
             winner = tracking.get_promoter_link(promoter_id, product_id)
@@ -82,15 +86,30 @@ def get_or_create_link(promoter_id: str, product_id: str) -> tuple[Link, bool]:
                 return _link(winner), False
         except tracking.CodeTaken:
             continue
+        except Gone as paused:  # paused since it was read
+            raise Forbidden("this product is not a task for your promoter tags") from paused
     raise ServiceUnavailable("could not allocate a link code, retry")
 
 
+def _pointers(promoter_id: str, channel_items: dict[str, dict]) -> dict[str, dict]:
+    """What a new link-code item copies of the promoter's active channel tasks, per channel."""
+    summaries = {
+        channel: coupons.pointer_summary(channel_tasks.active_task_from(item, promoter_id, channel))
+        for channel, item in channel_items.items()
+    }
+    return {channel: summary for channel, summary in summaries.items() if summary is not None}
+
+
 def record_share(promoter_id: str, link_id: str, channel: Channel) -> Share:
+    """One BatchGetItem (the link, the channel's offer) and one PutItem (the share); 410 when the product
+    is paused. The promotion counts and channel-task progress are derived from the share's stream record."""
     if not is_id(link_id, LINK_ID_PREFIX):
         raise Unprocessable("link_id: not a link id", field="link_id")
-    link, channel_counter, offer = tracking.share_context(link_id, promoter_id, channel)
+    link, offer = tracking.share_context(link_id, channel)
     if link is None or link["promoter_id"] != promoter_id:
         raise NotFound("no such link")
+    if link.get("product_status", "active") != "active":
+        raise Gone("the product is paused")
     share = {
         "share_id": new_id(SHARE_ID_PREFIX),
         "link_id": link_id,
@@ -101,21 +120,7 @@ def record_share(promoter_id: str, link_id: str, channel: Channel) -> Share:
         "channel": channel,
         "created_at": clock.iso(),
     }
-    tracking.record_share(
-        share,
-        [
-            *counter_updates(promoter_id, link["product_id"], channel, "promotions"),
-            *window_updates(
-                promoter_id, link["product_id"], channel, "promotions", clock.parse_iso(share["created_at"])
-            ),
-        ],
-    )
-    # Channel bonus progress: the counter item read with the link says whether a task is active (no extra read).
-    active = channel_tasks.active_task_from(channel_counter, promoter_id, channel)
-    if active is not None:
-        channel_tasks.record_channel_promotion(
-            promoter_id, channel, clock.parse_iso(share["created_at"]), event_ref=share["share_id"], active=active
-        )
+    tracking.put_share(share)
     return Share(
         share_id=share["share_id"],
         link_id=link_id,
@@ -153,17 +158,32 @@ def _ascii_url(url: str) -> str:
         return quote(url, safe="".join(map(chr, range(0x21, 0x7F))))
 
 
-def record_click(code: str, markers: list[str]) -> str:
+@dataclass(frozen=True)
+class Requester:
+    """Who followed a link, as the gateway saw them (used for the bot check and the visitor hash only;
+    neither is stored)."""
+
+    source_ip: str | None = None
+    user_agent: str | None = None
+
+
+def record_click(code: str, markers: list[str], requester: Requester | None = None) -> str:
     """Record a click on ``code`` and return where to send the visitor (landing URL + ``tsclid``, and
-    ``tscoupon`` when a quota-rescue coupon is issued). 404 for an unknown code, 410 when the product is
-    paused. 1 GetItem + 1 TransactWriteItems; a share URL's click reads the promoter's channel item once
-    more (+1 GetItem) to see whether a coupon is due."""
+    ``tscoupon`` when a quota-rescue coupon is open on the share URL's channel). 404 for an unknown code,
+    410 when the product is paused. Requests: 1 GetItem + 1 PutItem; a bot or link-preview fetcher gets the
+    landing URL after the GetItem alone (no click, no ``tsclid``)."""
     if not is_code(code):
         raise NotFound("no such link")
     target = tracking.get_code(code)
     if target is None:
         raise NotFound("no such link")
+    if target.get("product_status", "active") != "active":
+        raise Gone("the product is paused")
+    requester = requester or Requester()
+    if visitors.is_bot(requester.user_agent):
+        return _ascii_url(target["landing_url"])
     channel = click_channel(markers)
+    now = clock.now()
     click = {
         "click_id": new_id(CLICK_ID_PREFIX),
         "link_id": target["link_id"],
@@ -172,20 +192,10 @@ def record_click(code: str, markers: list[str]) -> str:
         "product_id": target["product_id"],
         "merchant_id": target["merchant_id"],
         "channel": channel,
-        "created_at": clock.iso(),
+        "created_at": clock.iso(now),
+        "visitor": visitors.visitor(visitor_key(), requester.source_ip, requester.user_agent),
+        "expires_at": int((now + timedelta(days=settings.tracking().attribution_days)).timestamp()),
     }
-    tracking.record_click(
-        click,
-        [
-            *counter_updates(target["promoter_id"], target["product_id"], channel, "clicks"),
-            *window_updates(
-                target["promoter_id"], target["product_id"], channel, "clicks", clock.parse_iso(click["created_at"])
-            ),
-        ],
-    )
-    coupon = None
-    if channel in CHANNELS:  # only a share URL's click can rescue a channel task's quota
-        coupon = coupons.coupon_for_click(
-            target["promoter_id"], channel, click["click_id"], clock.parse_iso(click["created_at"])
-        )
-    return with_click_id(target["landing_url"], click["click_id"], coupon.code if coupon else None)
+    drawn = coupons.draw_code(target["chtasks"].get(channel), click["created_at"]) if channel in CHANNELS else None
+    tracking.put_click(click | (drawn or {}))
+    return with_click_id(target["landing_url"], click["click_id"], drawn["coupon_code"] if drawn else None)

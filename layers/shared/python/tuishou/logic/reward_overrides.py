@@ -17,11 +17,11 @@ from tuishou.models.insights import RewardOverride
 from tuishou.models.rewards import RewardOverrideBody
 
 
-def _owned_product(merchant_id: str, product_id: str, promoter_id: str) -> dict:
+def _owned_product(merchant_id: str, product_id: str, promoter_id: str) -> catalog.ProductRecord:
     check_product_id(product_id)
     check_user_id(promoter_id, "promoter_id")
-    product = catalog.get_product(product_id)
-    if product is None or product["merchant_id"] != merchant_id:
+    product = catalog.get_product_record(product_id)
+    if product is None or product.merchant_id != merchant_id:
         raise NotFound("no such product")
     return product
 
@@ -29,7 +29,7 @@ def _owned_product(merchant_id: str, product_id: str, promoter_id: str) -> dict:
 def set_override(merchant_id: str, product_id: str, promoter_id: str, body: RewardOverrideBody) -> RewardOverride:
     """1 GetItem (product, ownership) + 1 conditional UpdateItem (profile; 404 unless a promoter)."""
     product = _owned_product(merchant_id, product_id, promoter_id)
-    check_fixed_values([body], product["currency"], field="")
+    check_fixed_values([body], product.currency, field="")
     updated_at = clock.iso()
     override = overrides_dal.RewardOverrideRecord(body.type, body.value, merchant_id, updated_at)
     overrides_dal.put_override(promoter_id, product_id, override)

@@ -1,17 +1,74 @@
-"""Facts derived from the TrackingTable's stream: a new click or share counts once (product counter shards,
-promoter task history and channel, per-day aggregates, the ranking dirty mark) and issues the share's
-coupon; a promoter channel counter that changed advances that channel's tasks.
+"""What the tracking table's stream derives (``TrackingStreamFunction``), idempotently by each fact's id:
 
-Not derived yet: a placeholder the stream consumer already calls (its event source mapping and filters are
-in template.yaml)."""
+- a click INSERT: its count (clicks; once per visitor, link and hour: ``tuishou.logic.counting``) and, when
+  its redirect drew a coupon, the coupon record and the promoter's coalesced notice;
+- a share INSERT: its count (promotions) and the channel-task progress it makes;
+- a promoter's channel item whose active-task pointer appeared, went or changed its coupon-openness: that
+  promoter's link-code items get the new pointer (the redirect reads only the link-code item).
+
+Everything else (counter items, aggregates, markers, link-code items) passes through unchanged. Replaying
+a chunk changes nothing: the counts have markers, the coupon is keyed by its click, progress by the share
+id, and a pointer copy writes the same value."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+from tuishou import clock
+from tuishou.dal import tracking
 from tuishou.dal.streams import Change
+from tuishou.logic import channel_tasks, counting, coupons
+from tuishou.logic.counting import CountedEvent
 
 
 def derive(changes: Sequence[Change]) -> None:
-    """Derive from ``changes`` (stream order); raise to have Lambda retry from the first of them. Idempotent
-    by each fact's own id: replaying a whole shard changes nothing."""
+    clicks = [click for change in changes if (click := tracking.inserted_click(change))]
+    shares = [share for change in changes if (share := tracking.inserted_share(change))]
+    counting.count([*map(_click_event, clicks), *map(_share_event, shares)])
+    for click in clicks:
+        coupons.record_drawn(click)
+    for share in shares:
+        channel_tasks.record_channel_promotion(
+            share["promoter_id"], share["channel"], clock.parse_iso(share["created_at"]), event_ref=share["share_id"]
+        )
+    for change in changes:
+        _copy_pointer(change)
+
+
+def _click_event(click: Mapping[str, Any]) -> CountedEvent:
+    return CountedEvent(
+        event_id=click["click_id"],
+        field="clicks",
+        promoter_id=click["promoter_id"],
+        product_id=click["product_id"],
+        channel=click["channel"],
+        at=clock.parse_iso(click["created_at"]),
+        visit=(click["link_id"], click["visitor"]) if click.get("visitor") else None,
+    )
+
+
+def _share_event(share: Mapping[str, Any]) -> CountedEvent:
+    return CountedEvent(
+        event_id=share["share_id"],
+        field="promotions",
+        promoter_id=share["promoter_id"],
+        product_id=share["product_id"],
+        channel=share["channel"],
+        at=clock.parse_iso(share["created_at"]),
+    )
+
+
+def _copy_pointer(change: Change) -> None:
+    """Fan a changed channel-task pointer out to the promoter's link-code items: 1 Query + 1 UpdateItem
+    per link, only when what a click needs changed (not on every counted event)."""
+    found = tracking.promoter_channel_change(change)
+    if found is None:
+        return
+    promoter_id, channel = found
+    before = coupons.pointer_summary(channel_tasks.active_task_from(change.old, promoter_id, channel))
+    after = coupons.pointer_summary(channel_tasks.active_task_from(change.new, promoter_id, channel))
+    if before == after:
+        return
+    for code in tracking.promoter_codes(promoter_id):
+        tracking.set_code_pointer(code, channel, after)

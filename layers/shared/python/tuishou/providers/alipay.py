@@ -34,6 +34,8 @@ NAME = "alipay"
 PAID_STATUSES = {"TRADE_SUCCESS", "TRADE_FINISHED"}
 BEIJING = timezone(timedelta(hours=8))
 MAX_FIELDS = 100
+# verify_signature's, imported there; in the SnapStart snapshot all the same (tuishou.snapstart primes them).
+DEFERRED_IMPORTS = ("cryptography.hazmat.primitives.asymmetric.padding", "cryptography.hazmat.primitives.serialization")
 
 
 def form_params(body: bytes) -> dict[str, str]:

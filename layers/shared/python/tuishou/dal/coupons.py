@@ -1,0 +1,66 @@
+"""Quota-rescue coupons (TrackingTable): the coupon bound to one click and its public code lookup. Written
+by the tracking stream consumer from the click that drew the code; redeemed by the settlement of that
+click's payment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tuishou.dal import dynamo, keys
+
+
+def put_coupon(coupon: dict[str, Any]) -> bool:
+    """The click's coupon and its code lookup in one transaction; False when the click already has one."""
+    click_pk, click_sk = keys.click_coupon(coupon["click_id"])
+    code_pk, code_sk = keys.coupon_code(coupon["code"])
+    tracking = dynamo.table("tracking")
+    items = [
+        {
+            "Put": {
+                "TableName": tracking,
+                "Item": dynamo.to_item({"pk": click_pk, "sk": click_sk, **coupon}),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+        {
+            "Put": {
+                "TableName": tracking,
+                "Item": dynamo.to_item({"pk": code_pk, "sk": code_sk, "click_id": coupon["click_id"]}),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+    ]
+    try:
+        dynamo.transact(items)
+    except dynamo.Cancelled as cancelled:
+        if cancelled.any_failed:
+            return False
+        raise
+    return True
+
+
+def get_click_coupon(click_id: str) -> dict[str, Any] | None:
+    response = dynamo.call(
+        "get_item",
+        TableName=dynamo.table("tracking"),
+        Key=dynamo.key(*keys.click_coupon(click_id)),
+        ConsistentRead=True,
+    )
+    return dynamo.from_item(response.get("Item"))
+
+
+def redeem_coupon(click_id: str, redeemed_at: str, payment_ref: str | None) -> dict[str, Any] | None:
+    """issued → redeemed, once. None when there is no coupon for the click or it was redeemed already."""
+    values: dict[str, Any] = {":issued": {"S": "issued"}, ":redeemed": {"S": "redeemed"}, ":at": {"S": redeemed_at}}
+    update = "SET coupon_status = :redeemed, redeemed_at = :at"
+    if payment_ref:
+        update += ", payment_ref = :ref"
+        values[":ref"] = {"S": payment_ref}
+    return dynamo.conditional_update(
+        TableName=dynamo.table("tracking"),
+        Key=dynamo.key(*keys.click_coupon(click_id)),
+        UpdateExpression=update,
+        ConditionExpression="coupon_status = :issued",
+        ExpressionAttributeValues=values,
+        ReturnValues="ALL_NEW",
+    )
