@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.harness import Measurement
+from bench.harness import Measurement, item_size
 from tests.helpers.events import api_event, claims_for
 from tests.helpers.payments import (
     PaymentsKit,
@@ -436,73 +435,17 @@ def _stripe_first_active_task(ctx: BenchContext) -> Prepared:
     the settlement writes the money, its grant and the event; the task's progress is the ledger stream's."""
     kit, pending, promoter = ctx.payments(), {}, ctx.user("promoter")
     ctx.invoke("POST", f"/promoter/channel-tasks/{ctx.template()['template_id']}/accept", promoter)
-    meter = WriteUnitMeter()
 
     def prepare() -> None:
         seeded = kit.seed_click(promoter_id=promoter["sub"], channel="wechat")
         event = stripe_checkout_event(f"pi_{uuid.uuid4().hex[:16]}", 9900, click_id=seeded.click_id)
         pending["body"] = json.dumps(event).encode()
-        meter.attach()
 
     return Prepared(_stripe_call(ctx, kit, pending), prepare)
 
 
 # ---------------------------------------------------------------- item sizes and write units
 MEASURED: dict[str, Any] = {}
-
-
-def attribute_bytes(value: dict[str, Any]) -> int:
-    """DynamoDB's size of one attribute value (DynamoDB JSON), by the documented rules."""
-    kind, inner = next(iter(value.items()))
-    if kind in {"S", "B"}:
-        return len(inner.encode() if isinstance(inner, str) else inner)
-    if kind == "N":
-        return len(inner.lstrip("-").replace(".", "").strip("0")) // 2 + 2
-    if kind in {"BOOL", "NULL"}:
-        return 1
-    if kind in {"SS", "BS"}:
-        return sum(len(v.encode() if isinstance(v, str) else v) for v in inner)
-    if kind == "NS":
-        return sum(attribute_bytes({"N": v}) for v in inner)
-    if kind == "L":
-        return 3 + sum(1 + attribute_bytes(v) for v in inner)
-    return 3 + sum(1 + len(k.encode()) + attribute_bytes(v) for k, v in inner.items())  # M
-
-
-def item_bytes(item: dict[str, Any]) -> int:
-    """DynamoDB's size of an item (DynamoDB JSON): attribute names plus values."""
-    return sum(len(name.encode()) + attribute_bytes(value) for name, value in item.items())
-
-
-class WriteUnitMeter:
-    """Write units of the last call's writes, from the request parameters (``provide-client-params``):
-    a Put costs ceil(size / 1 KB), doubled inside a transaction; an Update, Delete or ConditionCheck is
-    counted as one 1 KB unit (every one a settlement makes touches a small item), doubled likewise."""
-
-    def __init__(self, key: str = "settlement_write_units") -> None:
-        self.key = key
-        self.units = 0
-
-    def attach(self) -> None:
-        from tuishou.dal import dynamo
-
-        events = dynamo.client().meta.events
-        events.unregister("provide-client-params.dynamodb", self._params)
-        events.register("provide-client-params.dynamodb", self._params)
-        self.units = 0
-
-    def _params(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        if model.name == "TransactWriteItems":
-            self.units += sum(2 * self._units(next(iter(i)), next(iter(i.values()))) for i in params["TransactItems"])
-        elif model.name in {"PutItem", "UpdateItem", "DeleteItem"}:
-            self.units += self._units(model.name.removesuffix("Item").capitalize(), params)
-        MEASURED[self.key] = self.units
-
-    @staticmethod
-    def _units(kind: str, request: dict[str, Any]) -> int:
-        if kind == "Put":
-            return max(1, math.ceil(item_bytes(request["Item"]) / 1024))
-        return 1
 
 
 def _counter_after_counted_events(ctx: BenchContext) -> Prepared:
@@ -536,7 +479,7 @@ def _counter_after_counted_events(ctx: BenchContext) -> Prepared:
             Key=dynamo.key(*keys.promoter_channel(promoter["sub"], "wechat")),
             ConsistentRead=True,
         )["Item"]
-        MEASURED["channel_counter_bytes"] = item_bytes(item)
+        MEASURED["channel_counter_bytes"] = item_size(item)
         MEASURED["channel_counter_promotions"] = int(item["chtask_promo"]["N"])
         return result
 
@@ -1214,7 +1157,7 @@ ALL: list[Scenario] = [
         _stripe_first_active_task,
         "<= 4 requests (was 5: the task's progress is the ledger stream's)",
         at_most(4),
-        measured=lambda: f"settlement write units {MEASURED.get('settlement_write_units')}",
+        notes="write units: the settlement's (money, grant, event); counting and progress are the consumer's",
     ),
     Scenario(
         "POST /promoter/links/{id}/shares (channel counter item after 1,000 counted events)",
