@@ -33,11 +33,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench import artifact, baseline, scenarios
     from bench.harness import DynamoCounter, measure, percentile
+    from tests.helpers.moto_rollback import cheap_transaction_rollback
     from tools import import_time
     from tools.gateway import FunctionHost
     from tools.local_stack import LocalStack
     from tuishou.dal import provider_config
 
+    cheap_transaction_rollback()  # as the tests do: moto's per-item table deepcopy now copies whole streams too
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

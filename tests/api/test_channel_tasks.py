@@ -326,14 +326,15 @@ def test_hooks_cost_nothing_without_an_active_task_and_at_most_two_requests_with
     record_channel_promotion(promoter.sub, "wechat", T0, grant=fake_ledger.grant)
     assert dynamodb_requests.operations == {"GetItem": 1}
     channel_tasks.accept(promoter.sub, template["template_id"])
-    # With an active task: GetItem + conditional UpdateItem, or only the UpdateItem when the pointer is known
+    # With an active task: GetItem + the counting transaction (the ref item and the ADD), or only the
+    # transaction when the pointer is known
     dynamodb_requests.reset()
     record_channel_transaction(promoter.sub, "wechat", T0, "stripe:pi_1", grant=fake_ledger.grant)
-    assert dynamodb_requests.operations == {"GetItem": 1, "UpdateItem": 1}
+    assert dynamodb_requests.operations == {"GetItem": 1, "TransactWriteItems": 1}
     pointer = channel_tasks.active_task(promoter.sub, "wechat")
     dynamodb_requests.reset()
     record_channel_transaction(promoter.sub, "wechat", T0, "stripe:pi_2", grant=fake_ledger.grant, active=pointer)
-    assert dynamodb_requests.operations == {"UpdateItem": 1}
+    assert dynamodb_requests.operations == {"TransactWriteItems": 1}
     # A task that does not count promotions: the share hook writes nothing
     dynamodb_requests.reset()
     record_channel_promotion(promoter.sub, "wechat", T0, grant=fake_ledger.grant, active=pointer)

@@ -53,6 +53,7 @@ def test_share_click_and_pay_complete_the_task_and_credit_the_bonus_once(api, pa
     first = _follow(api, share["share_url"])
     assert "tscoupon" not in first
     assert payments.stripe(stripe_checkout_event("pi_first", 10000, click_id=first["tsclid"][0])).status == 200
+    api.stack.drain_streams()  # the sale counts toward the task in the ledger stream consumer
     assert _channel_task(api, seller)["progress"]["transactions"] == 1
     api.stack.drain_streams()  # the open coupon reaches the promoter's link codes
 
@@ -67,6 +68,7 @@ def test_share_click_and_pay_complete_the_task_and_credit_the_bonus_once(api, pa
     paid = stripe_checkout_event("pi_second", 9700, click_id=second["tsclid"][0])
     assert payments.stripe(paid).status == 200
     assert payments.stripe(paid).json()["outcome"] == "duplicate"
+    api.stack.drain_streams()
 
     # Then the coupon is redeemed, the task completed once and the bonus credited once in the ledger
     from tuishou.logic.coupons import coupon_of_click

@@ -128,6 +128,7 @@ def test_hint_shows_the_override_in_force_and_comes_from_real_sales(api, stack, 
             pay(payments, click(api, kitchen_link["code"]), 5000)
         for _ in range(2):
             pay(payments, click(api, serum_link["code"]), 5000)
+        stack.drain_streams()  # sales are counted (per-day aggregates, categories) by the ledger stream
         path = f"/merchant/products/{serum['product_id']}/promoter-rewards/{p.sub}"
         assert api.put(path, {"type": "fixed", "value": 700}, as_user=merchant).status == 200
     # When the job runs with "more than 1 sale" as the hint threshold (configuration)

@@ -8,6 +8,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from tests.helpers.payments import stripe_checkout_event, stripe_refund_event
+from tuishou import clock
 from tuishou.dal import dynamo, keys
 from tuishou.logic import settlement
 from tuishou.models.ledger import PAYMENT_CLEARING
@@ -53,14 +54,18 @@ def test_stripe_payment_settles_commission_and_revenue_once(payments):
     assert event_item["amount_minor"] == 1000 and event_item["user_id"] == seeded.promoter_id
     assert event_item["gsi1pk"].startswith("EVENTS#")
     assert payments.item("ledger", keys.grant("sale_commission:stripe:pi_first"))
+    payments.stack.drain_streams()  # the counters are the ledger stream's
     history = payments.item("tracking", keys.promoter_task_history(seeded.promoter_id, seeded.product_id))
     assert history["transactions"] == 1
-    assert payments.item("tracking", keys.promoter_channel(seeded.promoter_id, "wechat"))["transactions"] == 1
+    # (no per-promoter channel counter is kept: the channel's count is the product's per-day channel aggregate)
+    today = clock.iso()[:10]
+    assert payments.item("tracking", keys.day_channel(seeded.product_id, today, "wechat"))["transactions"] == 1
     # When Stripe delivers it again
     again = payments.stripe(event)
     # Then it is acknowledged as a duplicate and nothing more moves
     assert again.json()["outcome"] == "duplicate"
     assert len(payments.entries()) == 3
+    payments.stack.drain_streams()
     assert (
         payments.item("tracking", keys.promoter_task_history(seeded.promoter_id, seeded.product_id))["transactions"]
         == 1
@@ -102,6 +107,45 @@ def test_first_delivery_costs_four_requests_and_a_duplicate_one(payments):
         )
     assert refund.calls == ["BatchGetItem", "TransactWriteItems"]
     assert unattributed.calls == ["BatchGetItem", "TransactWriteItems"]
+
+
+def test_first_delivery_with_an_active_channel_task_costs_four_requests_and_writes_only_the_money(payments, api):
+    # Given a promoter holding an active wechat channel task, and a wechat click
+    template = api.post(
+        "/admin/channel-task-templates",
+        {
+            "channel": "wechat",
+            "duration_hours": 24,
+            "target_transactions": 3,
+            "bonus_minor": 5000,
+            "currency": "CNY",
+            "reminder_threshold_hours": 5,
+        },
+        as_user=api.admin,
+    ).json()
+    promoter = api.user("promoter")
+    assert api.post(f"/promoter/channel-tasks/{template['template_id']}/accept", as_user=promoter).status == 201
+    seeded = payments.seed_click(promoter_id=promoter.sub, channel="wechat")
+    payments.stripe(stripe_checkout_event("pi_warmup", 100, click_id=None))  # warm the SSM cache
+    # When the payment's first delivery arrives
+    with DynamoRequests() as first:
+        assert payments.stripe(stripe_checkout_event("pi_task", 5000, click_id=seeded.click_id)).status == 200
+    # Then it costs 4 requests, none of them on the promoter's channel counter item
+    assert first.calls == ["BatchGetItem", "BatchGetItem", "PutItem", "TransactWriteItems"]
+    # And the settlement record carries what the ledger consumer needs, so it never reads again
+    record = payments.item("ledger", keys.settlement("stripe", "pi_task"))
+    assert {k: record[k] for k in ("promoter_id", "product_id", "channel", "category", "coupon", "click_id")} == {
+        "promoter_id": promoter.sub,
+        "product_id": seeded.product_id,
+        "channel": "wechat",
+        "category": "home",
+        "coupon": False,
+        "click_id": seeded.click_id,
+    }
+    assert record["paid_at"] >= record["occurred_at"]
+    # And nothing derived was written in the request: the task's progress is the consumer's
+    items = api.get("/promoter/channel-tasks", as_user=promoter).json()["items"]
+    assert next(i for i in items if i["template_id"] == template["template_id"])["progress"]["transactions"] == 0
 
 
 def test_unknown_click_is_recorded_unattributed_and_listed_for_admins(payments, api):

@@ -1,12 +1,14 @@
-"""Pure rules of channel tasks: quota met, coupon threshold, reminder text."""
+"""Pure rules of channel tasks: quota met, coupon threshold, reminder text, the clawback window, stable
+notification ids."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tuishou.logic.channel_tasks import ActiveTask, reminder_text
+from tuishou import clock, ids
+from tuishou.logic.channel_tasks import CLAWBACK_WINDOW, ActiveTask, reminder_text, within_clawback_window
 from tuishou.logic.coupons import coupon_due
 from tuishou.logic.notifications import notify
 
@@ -64,3 +66,28 @@ def test_reminder_text(tx, promo, now, text):
 def test_notify_refuses_an_unknown_kind():
     with pytest.raises(ValueError, match="unknown notification kind"):
         notify("u1", "spam", "hello")
+
+
+COMPLETED = datetime(2030, 3, 2, 6, 0, tzinfo=UTC)
+
+
+@given(offset_ms=st.integers(min_value=-30 * 86_400_000, max_value=30 * 86_400_000))
+def test_a_full_refund_claws_back_exactly_up_to_seven_days_after_completion(offset_ms):
+    # Given a task completed at COMPLETED and a full refund recorded offset_ms later (or earlier)
+    refunded = COMPLETED + timedelta(milliseconds=offset_ms)
+    # Then the rule applies exactly when the refund is at most the window after completion
+    assert within_clawback_window(clock.iso(COMPLETED), clock.iso(refunded)) == (
+        timedelta(milliseconds=offset_ms) <= CLAWBACK_WINDOW
+    )
+    assert timedelta(days=7) == CLAWBACK_WINDOW
+
+
+@given(seed=st.text(min_size=1, max_size=80), other=st.text(min_size=1, max_size=80))
+def test_a_stable_id_is_a_valid_id_named_by_its_fact_alone(seed, other):
+    # When two ids are derived for one moment
+    first, again = ids.stable_id("ntf", COMPLETED, seed), ids.stable_id("ntf", COMPLETED, seed)
+    # Then they are well-formed ids, equal for the same fact and (almost surely) different for another
+    assert ids.is_id(first, "ntf") and first == again
+    assert (ids.stable_id("ntf", COMPLETED, other) == first) == (other == seed)
+    # And they sort by time like new ids
+    assert ids.stable_id("ntf", COMPLETED + timedelta(milliseconds=1), seed) > first

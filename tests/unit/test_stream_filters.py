@@ -36,6 +36,7 @@ PASSED = {
     "LedgerStreamFunction": [
         ("INSERT", keys.settlement("stripe", "cs_1")),
         ("MODIFY", keys.settlement("alipay", "2026010122001")),
+        ("INSERT", keys.rewardable_event("channel_bonus:ctk_1")),
     ],
     "CatalogStreamFunction": [("MODIFY", keys.product("prd_1"))],
 }
@@ -48,6 +49,8 @@ DROPPED = {
         ("INSERT", keys.link_code("abc")),
         ("INSERT", keys.click_coupon("clk_1")),
         ("INSERT", keys.counted("clk_1")),
+        ("INSERT", keys.channel_task_ref("p1", "wechat", "tx:stripe:cs_1")),
+        ("INSERT", keys.channel_task_reversal("p1", "wechat", "tx:stripe:cs_1")),
         ("MODIFY", keys.promoter_task_history("p1", "prd_1")),
         ("INSERT", keys.day_totals("prd_1", "2026-01-01", 1)),
     ],
@@ -56,6 +59,9 @@ DROPPED = {
         ("INSERT", keys.pending_refund("stripe", "cs_1")),
         ("INSERT", keys.refund("stripe", "cs_1", 100)),
         ("INSERT", keys.rejected_notification("stripe", "n1")),
+        ("INSERT", keys.rewardable_event("sale_commission:stripe:cs_1")),
+        ("MODIFY", keys.rewardable_event("channel_bonus:ctk_1")),
+        ("INSERT", keys.grant("channel_bonus:ctk_1")),
     ],
     "CatalogStreamFunction": [
         ("INSERT", keys.product("prd_1")),

@@ -5,10 +5,12 @@ put here could never be shared either; docs/operations.md, "SnapStart")."""
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 import secrets
 import time
+from datetime import datetime
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
 ID_PATTERN = r"^[a-z]{1,4}_[0-9a-hjkmnp-tv-z]{20}$"
@@ -33,6 +35,13 @@ def _b32(number: int, width: int) -> str:
 def new_id(prefix: str) -> str:
     """``prefix_`` + 10 chars of millisecond time + 10 random chars: sorts by creation time."""
     return f"{prefix}_{_b32(int(time.time() * 1000), 10)}{_b32(_source.getrandbits(50), 10)}"
+
+
+def stable_id(prefix: str, at: datetime, seed: str) -> str:
+    """An id shaped like ``new_id``'s (time-ordered by ``at``) whose random part is derived from ``seed``:
+    the same fact always names the same id, so writing it twice is one conditional write."""
+    digest = int.from_bytes(hashlib.sha256(seed.encode()).digest()[:7], "big") >> 6
+    return f"{prefix}_{_b32(int(at.timestamp() * 1000), 10)}{_b32(digest, 10)}"
 
 
 def is_id(value: str, prefix: str | None = None) -> bool:

@@ -1,21 +1,26 @@
 """Channel bonus tasks data access: templates and channel offers (CatalogTable), a promoter's tasks and
 the reminder-bucket index (UsersTable GSI1), the active-task pointer with live progress on the promoter's
-channel counter item (TrackingTable); click-bound coupons are ``tuishou.dal.coupons``. The ``channel_bonus``
-rewardable event is the ledger's (``tuishou.dal.ledger.event_put``), written in the completion transaction."""
+channel counter item (TrackingTable) and one small item per counted event and per reversal (TrackingTable,
+with a TTL); click-bound coupons are ``tuishou.dal.coupons``. The ``channel_bonus`` rewardable event is the
+ledger's (``tuishou.dal.ledger.event_put``), written in the completion transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import Any
 
 from tuishou import clock
 from tuishou.dal import dynamo, keys
+from tuishou.dal.streams import Change
 from tuishou.errors import Conflict
 
 # Attributes this feature owns on the promoter×channel counter item (keys.promoter_channel).
 POINTER = "chtask"  # map: the active task's fixed terms (task id, window, targets, coupon terms)
 POINTER_TX = "chtask_tx"  # transactions counted for it
 POINTER_PROMO = "chtask_promo"  # promotions counted for it
-POINTER_REFS = "chtask_refs"  # string set of counted event refs (duplicates never count twice)
+LEGACY_REFS = "chtask_refs"  # the string set of counted refs items held before refs became items: removed
 POINTER_PROJECTION = f"{POINTER}, {POINTER_TX}, {POINTER_PROMO}"
 _PROGRESS_ATTRIBUTE = {"transactions": POINTER_TX, "promotions": POINTER_PROMO}
 
@@ -130,6 +135,18 @@ def get_pointers(promoter_id: str, channels: list[str]) -> dict[str, dict[str, A
     return {sk.split("#", 1)[1]: item for (_, _, sk), item in found.items()}
 
 
+def pointers_of(pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any] | None]:
+    """The pointers of several (promoter, channel) pairs: one BatchGetItem per 100 distinct pairs."""
+    distinct = sorted(set(pairs))
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for start in range(0, len(distinct), 100):
+        keyed = {keys.promoter_channel(p, c): (p, c) for p, c in distinct[start : start + 100]}
+        items = dynamo.batch_get({"tracking": list(keyed)}, projection=f"pk, sk, {POINTER_PROJECTION}")
+        for (_, pk, sk), item in items.items():
+            found[keyed[(pk, sk)]] = item
+    return {pair: found.get(pair) for pair in distinct}
+
+
 def start_task(task: dict[str, Any], pointer_terms: dict[str, Any], now: str, replaced: dict[str, Any] | None) -> None:
     """Accept: the task item (unless one is active or completed), the channel pointer (unless another task is
     active on the channel) and, when an expired task of another template held the pointer, its final
@@ -162,7 +179,7 @@ def start_task(task: dict[str, Any], pointer_terms: dict[str, Any], now: str, re
                 "TableName": tracking,
                 "Key": dynamo.key(*keys.promoter_channel(task["promoter_id"], task["channel"])),
                 "UpdateExpression": f"SET {POINTER} = :terms, {POINTER_TX} = :zero, {POINTER_PROMO} = :zero "
-                f"REMOVE {POINTER_REFS}",
+                f"REMOVE {LEGACY_REFS}",
                 "ConditionExpression": pointer_condition,
                 "ExpressionAttributeValues": pointer_values,
             }
@@ -199,36 +216,229 @@ def start_task(task: dict[str, Any], pointer_terms: dict[str, Any], now: str, re
         raise
 
 
+class Counted(StrEnum):
+    COUNTED = "counted"  # this call added one
+    ALREADY = "already"  # the event's ref was counted before: nothing added
+    MOVED = "moved"  # the pointer is not as read (another count, completion, a new task): read it again
+
+
+@dataclass(frozen=True)
+class ProgressRef:
+    """An event counted toward a task: which task, and until when its item is kept (``expires_at``,
+    epoch seconds, DynamoDB TTL)."""
+
+    ref: str
+    task_id: str
+    template_id: str
+    dimension: str
+    counted_at: str
+    expires_at: int
+
+
 def count_progress(
-    promoter_id: str, channel: str, task_id: str, dimension: str, target: int, at: str, ref: str | None
-) -> dict[str, Any] | None:
-    """Count one transaction or promotion for the active task: one conditional UpdateItem that holds only
-    inside the task's window, below the target, and for a ref not counted before. Returns the new pointer
-    attributes, or None when nothing was counted."""
+    promoter_id: str, channel: str, dimension: str, target: int, seen: int, at: str, ref: ProgressRef
+) -> Counted:
+    """Count one transaction or promotion for the active task ``ref.task_id``: the ADD on the pointer holds
+    only inside the task's window, for the count ``seen`` that was read (so the caller knows the new count
+    without reading again) below the target; the ``ref`` item is put in the same transaction, conditional
+    on being new, so an event counts once however often it is delivered. Requests: 1 TransactWriteItems."""
     counter = _PROGRESS_ATTRIBUTE[dimension]
-    update = f"ADD {counter} :one"
     condition = (
         f"{POINTER}.task_id = :tid AND {POINTER}.accepted_at <= :at AND {POINTER}.deadline_at > :at "
-        f"AND {counter} < :target"
+        f"AND {counter} = :seen AND {counter} < :target"
     )
-    values: dict[str, Any] = {
-        ":one": {"N": "1"},
-        ":tid": {"S": task_id},
-        ":at": {"S": at},
-        ":target": {"N": str(target)},
+    update = {
+        "TableName": dynamo.table("tracking"),
+        "Key": dynamo.key(*keys.promoter_channel(promoter_id, channel)),
+        "UpdateExpression": f"ADD {counter} :one",
+        "ConditionExpression": condition,
+        "ExpressionAttributeValues": {
+            ":one": {"N": "1"},
+            ":tid": {"S": ref.task_id},
+            ":at": {"S": at},
+            ":seen": {"N": str(seen)},
+            ":target": {"N": str(target)},
+        },
     }
-    if ref:
-        update += f", {POINTER_REFS} :refs"
-        condition += f" AND NOT contains({POINTER_REFS}, :ref)"
-        values.update({":refs": {"SS": [ref]}, ":ref": {"S": ref}})
-    return dynamo.conditional_update(
+    try:
+        dynamo.transact([_ref_put(keys.channel_task_ref(promoter_id, channel, ref.ref), ref), {"Update": update}])
+    except dynamo.Cancelled as cancelled:
+        if cancelled.failed(0):
+            return Counted.ALREADY
+        if cancelled.any_failed or cancelled.conflicted:
+            return Counted.MOVED
+        raise
+    return Counted.COUNTED
+
+
+def count_unreferenced(
+    promoter_id: str, channel: str, task_id: str, dimension: str, target: int, seen: int, at: str
+) -> Counted:
+    """As ``count_progress`` for an event without an id of its own (one conditional UpdateItem)."""
+    counter = _PROGRESS_ATTRIBUTE[dimension]
+    updated = dynamo.conditional_update(
         TableName=dynamo.table("tracking"),
         Key=dynamo.key(*keys.promoter_channel(promoter_id, channel)),
-        UpdateExpression=update,
-        ConditionExpression=condition,
-        ExpressionAttributeValues=values,
-        ReturnValues="ALL_NEW",
+        UpdateExpression=f"ADD {counter} :one",
+        ConditionExpression=f"{POINTER}.task_id = :tid AND {POINTER}.accepted_at <= :at "
+        f"AND {POINTER}.deadline_at > :at AND {counter} = :seen AND {counter} < :target",
+        ExpressionAttributeValues={
+            ":one": {"N": "1"},
+            ":tid": {"S": task_id},
+            ":at": {"S": at},
+            ":seen": {"N": str(seen)},
+            ":target": {"N": str(target)},
+        },
     )
+    return Counted.MOVED if updated is None else Counted.COUNTED
+
+
+def _ref_put(key: tuple[str, str], ref: ProgressRef, **extra: Any) -> dict[str, Any]:
+    item = {
+        "pk": key[0],
+        "sk": key[1],
+        "ref": ref.ref,
+        "task_id": ref.task_id,
+        "template_id": ref.template_id,
+        "dimension": ref.dimension,
+        "counted_at": ref.counted_at,
+        "expires_at": ref.expires_at,
+        **extra,
+    }
+    return {
+        "Put": {
+            "TableName": dynamo.table("tracking"),
+            "Item": dynamo.to_item(item),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+
+
+def get_progress_ref(promoter_id: str, channel: str, ref: str) -> ProgressRef | None:
+    """The task an event was counted toward, or None (never counted, or expired). One GetItem."""
+    item = dynamo.call(
+        "get_item",
+        TableName=dynamo.table("tracking"),
+        Key=dynamo.key(*keys.channel_task_ref(promoter_id, channel, ref)),
+        ConsistentRead=True,
+    ).get("Item")
+    found = dynamo.from_item(item)
+    if not found:
+        return None
+    return ProgressRef(
+        ref=found["ref"],
+        task_id=found["task_id"],
+        template_id=found["template_id"],
+        dimension=found["dimension"],
+        counted_at=found["counted_at"],
+        expires_at=int(found["expires_at"]),
+    )
+
+
+class Reversed(StrEnum):
+    REVERSED = "reversed"  # this call took the event's count back
+    ALREADY = "already"  # reversed before: nothing changed
+    MOVED = "moved"  # the task is not where it was (completed, replaced): read it again
+    REFUSED = "refused"  # an extra item (a clawback) did not hold; the rest was not written
+
+
+def reverse_on_pointer(
+    promoter_id: str, channel: str, ref: ProgressRef, reversed_at: str, reversal_expires_at: int
+) -> Reversed:
+    """Take one count back from the still active task (the pointer), once per ref: the reversal item and
+    the ADD −1 in one TransactWriteItems."""
+    counter = _PROGRESS_ATTRIBUTE[ref.dimension]
+    update = {
+        "Update": {
+            "TableName": dynamo.table("tracking"),
+            "Key": dynamo.key(*keys.promoter_channel(promoter_id, channel)),
+            "UpdateExpression": f"ADD {counter} :minus",
+            "ConditionExpression": f"{POINTER}.task_id = :tid AND {counter} > :zero",
+            "ExpressionAttributeValues": {":minus": {"N": "-1"}, ":tid": {"S": ref.task_id}, ":zero": {"N": "0"}},
+        }
+    }
+    return _reverse(promoter_id, channel, ref, reversed_at, reversal_expires_at, [update])
+
+
+def reverse_on_task(
+    promoter_id: str,
+    channel: str,
+    ref: ProgressRef,
+    reversed_at: str,
+    reversal_expires_at: int,
+    clawback: list[dict[str, Any]],
+) -> Reversed:
+    """Take one count back from a completed task's recorded progress, once per ref, with the ``clawback``
+    items (a grant record and the money, or none) in the same TransactWriteItems."""
+    counter = f"progress_{ref.dimension}"
+    update = {
+        "Update": {
+            "TableName": dynamo.table("users"),
+            "Key": dynamo.key(*keys.channel_task(promoter_id, ref.template_id)),
+            "UpdateExpression": f"SET {counter} = {counter} - :one",
+            "ConditionExpression": f"task_id = :tid AND task_status = :completed AND {counter} > :zero",
+            "ExpressionAttributeValues": {
+                ":one": {"N": "1"},
+                ":zero": {"N": "0"},
+                ":tid": {"S": ref.task_id},
+                ":completed": {"S": "completed"},
+            },
+        }
+    }
+    return _reverse(promoter_id, channel, ref, reversed_at, reversal_expires_at, [update, *clawback])
+
+
+def _reverse(
+    promoter_id: str,
+    channel: str,
+    ref: ProgressRef,
+    reversed_at: str,
+    expires_at: int,
+    items: list[dict[str, Any]],
+) -> Reversed:
+    marker_key = keys.channel_task_reversal(promoter_id, channel, ref.ref)
+    marker = _ref_put(marker_key, replace(ref, expires_at=expires_at), reversed_at=reversed_at)
+    try:
+        dynamo.transact([marker, *items])
+    except dynamo.Cancelled as cancelled:
+        if cancelled.failed(0):
+            return Reversed.ALREADY
+        if cancelled.failed(1) or cancelled.conflicted:
+            return Reversed.MOVED
+        if cancelled.any_failed:
+            return Reversed.REFUSED
+        raise
+    return Reversed.REVERSED
+
+
+def get_task(promoter_id: str, template_id: str) -> dict[str, Any] | None:
+    """A promoter's task of one template (one strongly consistent GetItem)."""
+    response = dynamo.call(
+        "get_item",
+        TableName=dynamo.table("users"),
+        Key=dynamo.key(*keys.channel_task(promoter_id, template_id)),
+        ConsistentRead=True,
+    )
+    return dynamo.from_item(response.get("Item"))
+
+
+def grant_present_check(event_id: str) -> dict[str, Any]:
+    """A transaction item that holds only once the event's grant record exists (its money is posted)."""
+    return {
+        "ConditionCheck": {
+            "TableName": dynamo.table("ledger"),
+            "Key": dynamo.key(*keys.grant(event_id)),
+            "ConditionExpression": "attribute_exists(pk)",
+        }
+    }
+
+
+def inserted_event(change: Change) -> dict[str, Any] | None:
+    """The rewardable event a ledger stream record inserted, or None (another item, or not an insert)."""
+    image = change.new
+    if change.name != "INSERT" or not image or not image.get("event_id"):
+        return None
+    return image if change.key == keys.rewardable_event(str(image["event_id"])) else None
 
 
 def complete_task(
@@ -265,7 +475,7 @@ def complete_task(
             "Update": {
                 "TableName": dynamo.table("tracking"),
                 "Key": dynamo.key(*keys.promoter_channel(promoter_id, channel)),
-                "UpdateExpression": f"REMOVE {POINTER}, {POINTER_TX}, {POINTER_PROMO}, {POINTER_REFS}",
+                "UpdateExpression": f"REMOVE {POINTER}, {POINTER_TX}, {POINTER_PROMO}, {LEGACY_REFS}",
                 "ConditionExpression": f"{POINTER}.task_id = :tid",
                 "ExpressionAttributeValues": {":tid": {"S": task_id}},
             }

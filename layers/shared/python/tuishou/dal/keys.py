@@ -205,6 +205,17 @@ def promoter_channel(promoter_id: str, channel: str) -> tuple[str, str]:
     return f"PROMOTER#{promoter_id}", f"CHANNEL#{channel}"
 
 
+def channel_task_ref(promoter_id: str, channel: str, ref: str) -> tuple[str, str]:
+    """One event (``tx:{provider}:{payment}``, ``pr:{share}``) counted toward the promoter's task on a
+    channel: its own small conditional item (not a set on the counter item), expiring after the task."""
+    return f"CHTASKREF#{promoter_id}#{channel}#{ref}", "COUNTED"
+
+
+def channel_task_reversal(promoter_id: str, channel: str, ref: str) -> tuple[str, str]:
+    """That event's progress was reversed (a refunded sale): makes the reversal happen once."""
+    return f"CHTASKREF#{promoter_id}#{channel}#{ref}", "REVERSED"
+
+
 def click_coupon(click_id: str) -> tuple[str, str]:
     """The quota-rescue coupon bound to one click (at most one per click)."""
     return f"CLICK#{click_id}", "COUPON"

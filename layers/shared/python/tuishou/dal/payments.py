@@ -1,5 +1,5 @@
 """Payment records in LedgerTable (settlement, pending refund, refund steps), the attribution reads
-(click, product, promoter profile) and the counter updates a settlement carries."""
+(click, product, promoter profile), and settlement records as the ledger stream delivers them."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from tuishou import clock
 from tuishou.dal import dynamo, keys
+from tuishou.dal.streams import Change
 from tuishou.errors import BadRequest
 
 
@@ -16,13 +17,14 @@ class PaymentState:
     settlement: dict[str, Any] | None
     pending_refund: dict[str, Any] | None
     click: dict[str, Any] | None
-    coupon: dict[str, Any] | None = None
+    coupon_issued: bool = False
     granted: bool = False
 
 
 def load_state(provider: str, payment_id: str, click_id: str | None, grant_of: str | None = None) -> PaymentState:
-    """The payment's settlement record, a pending refund, the click and the click's quota-rescue coupon,
-    and whether the event ``grant_of`` has its grant record (the sale's money is posted): one request."""
+    """The payment's settlement record, a pending refund, the click, whether the click carried a
+    quota-rescue coupon (the click's ``coupon`` attribute, or the click's coupon item written before the
+    click carried it), and whether the event ``grant_of`` has its grant record: one request."""
     settlement_key, pending_key = keys.settlement(provider, payment_id), keys.pending_refund(provider, payment_id)
     requests: dict[str, list[tuple[str, str]]] = {"ledger": [settlement_key, pending_key]}
     grant_key = keys.grant(grant_of) if grant_of else None
@@ -33,26 +35,21 @@ def load_state(provider: str, payment_id: str, click_id: str | None, grant_of: s
     if click_key and coupon_key:
         requests["tracking"] = [click_key, coupon_key]
     found = dynamo.batch_get(requests)
+    click = found.get(("tracking", *click_key)) if click_key else None
     return PaymentState(
         found.get(("ledger", *settlement_key)),
         found.get(("ledger", *pending_key)),
-        found.get(("tracking", *click_key)) if click_key else None,
-        found.get(("tracking", *coupon_key)) if coupon_key else None,
+        click,
+        bool(click and click.get("coupon")) or bool(coupon_key and ("tracking", *coupon_key) in found),
         bool(grant_key and ("ledger", *grant_key) in found),
     )
 
 
-def load_attribution(product_id: str, promoter_id: str, channel: str) -> tuple[dict[str, Any] | None, ...]:
-    """(product, promoter profile, the promoter's counter item on ``channel``) in ONE BatchGetItem; the
-    counter item carries the active channel bonus task, so its progress needs no extra read."""
+def load_attribution(product_id: str, promoter_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(product, promoter profile) in ONE BatchGetItem."""
     product_key, profile_key = keys.product(product_id), keys.profile(promoter_id)
-    counter_key = keys.promoter_channel(promoter_id, channel)
-    found = dynamo.batch_get({"catalog": [product_key], "users": [profile_key], "tracking": [counter_key]})
-    return (
-        found.get(("catalog", *product_key)),
-        found.get(("users", *profile_key)),
-        found.get(("tracking", *counter_key)),
-    )
+    found = dynamo.batch_get({"catalog": [product_key], "users": [profile_key]})
+    return found.get(("catalog", *product_key)), found.get(("users", *profile_key))
 
 
 # ---------------------------------------------------------------- transaction items
@@ -219,3 +216,79 @@ def _newest_first(partition: str, limit: int, cursor: str | None) -> tuple[list[
     if start:
         args["ExclusiveStartKey"] = start
     return dynamo.query_page(**args)
+
+
+# ---------------------------------------------------------------- settlement records on the ledger stream
+@dataclass(frozen=True)
+class SettledSale:
+    """A settled payment as its settlement record states it: all the ledger consumer needs (no read)."""
+
+    provider: str
+    payment_id: str
+    promoter_id: str
+    product_id: str
+    merchant_id: str
+    channel: str | None
+    link_id: str | None
+    click_id: str | None
+    category: str | None
+    coupon: bool
+    amount_minor: int
+    commission_minor: int
+    refunded_minor: int
+    occurred_at: str
+    paid_at: str
+    refund_updated_at: str | None
+
+    @property
+    def reference(self) -> str:
+        return f"{self.provider}:{self.payment_id}"
+
+    @property
+    def fully_refunded(self) -> bool:
+        return self.refunded_minor >= self.amount_minor
+
+
+@dataclass(frozen=True)
+class SettlementChange:
+    """A settlement record's change: the sale after it, and before it (None when it was just written or
+    was not settled then)."""
+
+    after: SettledSale
+    before: SettledSale | None
+
+
+def settlement_change(change: Change) -> SettlementChange | None:
+    """The settled sale a ledger stream record is about, or None (another item, or not settled)."""
+    image = change.image
+    if change.name == "REMOVE" or image.get("provider") is None or image.get("payment_id") is None:
+        return None
+    if change.key != keys.settlement(str(image["provider"]), str(image["payment_id"])):
+        return None
+    after = _settled_sale(change.new)
+    if after is None:
+        return None
+    return SettlementChange(after, _settled_sale(change.old))
+
+
+def _settled_sale(record: dict[str, Any] | None) -> SettledSale | None:
+    if not record or record.get("status") != "settled":
+        return None
+    return SettledSale(
+        provider=str(record["provider"]),
+        payment_id=str(record["payment_id"]),
+        promoter_id=str(record["promoter_id"]),
+        product_id=str(record["product_id"]),
+        merchant_id=str(record["merchant_id"]),
+        channel=record.get("channel"),
+        link_id=record.get("link_id"),
+        click_id=record.get("click_id"),
+        category=record.get("category"),
+        coupon=bool(record.get("coupon")),
+        amount_minor=int(record["amount_minor"]),
+        commission_minor=int(record["commission_minor"]),
+        refunded_minor=int(record.get("refunded_minor", 0)),
+        occurred_at=str(record["occurred_at"]),
+        paid_at=str(record.get("paid_at") or record["occurred_at"]),
+        refund_updated_at=record.get("refund_updated_at"),
+    )

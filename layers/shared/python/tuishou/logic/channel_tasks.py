@@ -1,29 +1,31 @@
 """Channel bonus tasks: templates, offers, acceptance, progress hooks, completion with an exactly-once
-bonus, and the at-risk reminder scan.
+bonus and notice, reversal of a refunded sale with the bonus clawback rule, and the at-risk reminder scan.
 
 Where progress lives: while a task is active, its terms and counts sit on the promoter×channel counter
-item (TrackingTable, see ``tuishou.dal.channel_tasks``) that the share and settlement flows already update. A flow
-that updates that item with ``ReturnValues=ALL_NEW`` passes the result to ``active_task_from`` and knows,
-with zero extra requests, whether a task is active on the channel.
+item (TrackingTable, see ``tuishou.dal.channel_tasks``). A flow that already read that item passes it to
+``active_task_from`` and knows, with zero extra requests, whether a task is active on the channel. Each
+counted event is a small item of its own (with a TTL), written in the same transaction as the count, so
+the counter item stays small however many events count.
 
-Integration points for the share, click and settlement flows (see docs/incentives.md):
-``record_channel_promotion``, ``record_channel_transaction``, ``offer_for_channel`` and, in
-``tuishou.logic.coupons``, ``coupon_for_click`` / ``redeem_coupon_for_click``.
+Integration points (see docs/incentives.md): the share flow's ``record_channel_promotion``; the ledger
+stream consumer's ``record_channel_transaction``, ``reverse_channel_transaction`` and ``bonus_recorded``;
+``offer_for_channel`` and, in ``tuishou.logic.coupons``, ``coupon_for_click`` / ``redeem_coupon_for_click``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal
 
 from tuishou import clock, ids
 from tuishou.dal import channel_tasks as store
 from tuishou.dal import ledger as ledger_dal
-from tuishou.errors import Conflict, NotFound, Unprocessable
-from tuishou.logic.ledger import CHANNEL_BONUS, GrantOutcome, grant_recorded_event
+from tuishou.dal.dynamo import ConditionFailed
+from tuishou.errors import Conflict, NotFound, ServiceUnavailable, Unprocessable
+from tuishou.logic.ledger import CHANNEL_BONUS, GrantOutcome, event_from_item, grant_recorded_event
 from tuishou.logic.notifications import notify
 from tuishou.models.channel_tasks import (
     ChannelTaskList,
@@ -33,12 +35,18 @@ from tuishou.models.channel_tasks import (
     ChannelTaskView,
     Counts,
 )
-from tuishou.models.ledger import RewardableEvent
+from tuishou.models.ledger import PROMOTION_EXPENSE, LedgerTransaction, Posting, RewardableEvent
 from tuishou.money import format_minor
 from tuishou.observability import logger
 
 TEMPLATE_PREFIX, TASK_PREFIX = "ctt", "ctk"
 DEFAULT_REMINDER_LOOKBACK_HOURS = 6
+CHANNEL_BONUS_CLAWBACK = "channel_bonus_clawback"
+CLAWBACK_WINDOW = timedelta(days=7)
+"""A sale refunded in full within this time after its task completed takes the bonus back (once)."""
+REF_MARGIN = timedelta(days=2)
+"""Counted-event items outlive the clawback window by more than a stream's 24-hour retention."""
+MAX_COUNT_ATTEMPTS = 5
 
 
 Grant = Callable[[RewardableEvent], bool]
@@ -299,6 +307,12 @@ def active_task(promoter_id: str, channel: str) -> ActiveTask | None:
     return active_task_from(store.get_pointer(promoter_id, channel), promoter_id, channel)
 
 
+def active_tasks(pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ActiveTask | None]:
+    """The active tasks of several (promoter, channel) pairs: one BatchGetItem per 100 pairs (a stream
+    consumer reads a chunk's pointers at once)."""
+    return {pair: active_task_from(item, *pair) for pair, item in store.pointers_of(pairs).items()}
+
+
 def resolve_active(promoter_id: str, channel: str, active: ActiveTask | Unread | None) -> ActiveTask | None:
     return active_task(promoter_id, channel) if isinstance(active, Unread) else active
 
@@ -315,8 +329,10 @@ def record_channel_promotion(
 ) -> Progress:
     """Hook for the share flow: one promotion on ``channel`` at ``at``. ``event_ref`` (e.g. the share id)
     makes a retried call count once. Requests: 0 when ``active`` is given and no task counts promotions
-    there, else ≤ 1 GetItem (only when ``active`` is not given) + 1 conditional UpdateItem; on completion
-    (once per task) + 1 TransactWriteItems + the ledger grant + 1 UpdateItem + notify."""
+    there, else ≤ 1 GetItem (only when ``active`` is not given) + 1 TransactWriteItems (the event's ref item
+    and the count; a conditional UpdateItem without ``event_ref``), + 1 GetItem and a retry when the count
+    moved since it was read; on completion
+    (once per task) + 1 TransactWriteItems + the ledger grant + notify."""
     return _record(promoter_id, channel, at, "promotions", f"pr:{event_ref}" if event_ref else None, grant, active)
 
 
@@ -329,8 +345,8 @@ def record_channel_transaction(
     grant: Grant = grant_bonus,
     active: ActiveTask | Unread | None = UNREAD,
 ) -> Progress:
-    """Hook for the settlement flow: one settled sale on ``channel`` at ``at`` (the payment time).
-    ``event_ref`` (provider:payment id) makes duplicate deliveries count once. Requests as for promotions."""
+    """Hook for the ledger stream consumer: one settled sale on ``channel`` at ``at`` (the payment time).
+    ``event_ref`` (provider:payment id) makes replayed records count once. Requests as for promotions."""
     if not event_ref:
         raise ValueError("event_ref is required: it makes duplicate settlements count once")
     return _record(promoter_id, channel, at, "transactions", f"tx:{event_ref}", grant, active)
@@ -347,18 +363,52 @@ def _record(
 ) -> Progress:
     task = resolve_active(promoter_id, channel, active)
     at_iso = clock.iso(at)
-    if task is None:
-        return Progress("no_task")
-    target = task.target_transactions if dimension == "transactions" else task.target_promotions
-    if target is None or not task.open_at(at_iso):
-        return Progress("not_counted", task.task_id)
-    updated = store.count_progress(promoter_id, channel, task.task_id, dimension, target, at_iso, ref)
-    now_task = active_task_from(updated, promoter_id, channel)
-    if now_task is None:
-        return Progress("not_counted", task.task_id)
-    if now_task.met and _complete(now_task, grant):
-        return Progress("completed", now_task.task_id, now_task.transactions, now_task.promotions)
-    return Progress("counted", now_task.task_id, now_task.transactions, now_task.promotions)
+    for _ in range(MAX_COUNT_ATTEMPTS):
+        if task is None:
+            return Progress("no_task")
+        if task.met:  # a completion a crash interrupted (counted, not completed): any later event finishes it
+            return _completed(task, grant) or Progress("not_counted", task.task_id)
+        target = task.target_transactions if dimension == "transactions" else task.target_promotions
+        seen = task.transactions if dimension == "transactions" else task.promotions
+        if target is None or not task.open_at(at_iso) or seen >= target:
+            return Progress("not_counted", task.task_id)
+        counted = _count(task, dimension, target, seen, at_iso, ref)
+        if counted is store.Counted.ALREADY:
+            return Progress("not_counted", task.task_id)
+        if counted is store.Counted.COUNTED:
+            now_task = (
+                replace(task, transactions=seen + 1)
+                if dimension == "transactions"
+                else replace(task, promotions=seen + 1)
+            )
+            if now_task.met:
+                return _completed(now_task, grant) or Progress("counted", task.task_id, *_counts(now_task))
+            return Progress("counted", now_task.task_id, *_counts(now_task))
+        task = active_task(promoter_id, channel)  # the pointer moved since it was read: read it again
+    raise ServiceUnavailable("channel task progress is changing concurrently, retry")
+
+
+def _counts(task: ActiveTask) -> tuple[int, int]:
+    return task.transactions, task.promotions
+
+
+def _count(task: ActiveTask, dimension: str, target: int, seen: int, at: str, ref: str | None) -> store.Counted:
+    if ref is None:
+        return store.count_unreferenced(task.promoter_id, task.channel, task.task_id, dimension, target, seen, at)
+    kept = _ref_expiry(task.deadline_at)
+    progress_ref = store.ProgressRef(ref, task.task_id, task.template_id, dimension, clock.iso(), kept)
+    return store.count_progress(task.promoter_id, task.channel, dimension, target, seen, at, progress_ref)
+
+
+def _ref_expiry(deadline_at: str) -> int:
+    """Refs are kept past the deadline, the clawback window and a stream's retention, then expire (TTL)."""
+    return int((clock.parse_iso(deadline_at) + CLAWBACK_WINDOW + REF_MARGIN).timestamp())
+
+
+def _completed(task: ActiveTask, grant: Grant) -> Progress | None:
+    if _complete(task, grant):
+        return Progress("completed", task.task_id, task.transactions, task.promotions)
+    return None
 
 
 def bonus_event(task: ActiveTask, completed_at: str) -> RewardableEvent:
@@ -375,9 +425,11 @@ def bonus_event(task: ActiveTask, completed_at: str) -> RewardableEvent:
 
 def _complete(task: ActiveTask, grant: Grant) -> bool:
     """The quota is met: complete once — the task, the channel pointer and the ``channel_bonus`` rewardable
-    event in one conditional transaction — then grant through the ledger, exactly once by event id. A crash
-    (or the ``grant.skip`` fault) between the two leaves an ungranted event that the compensation scan
-    finds by its hour bucket and grants (docs/compensation.md)."""
+    event in one conditional transaction — then grant through the ledger, exactly once by event id, and
+    notify, once by a notification id derived from the event. A crash (or the ``grant.skip`` fault) between
+    completion and grant leaves an ungranted event that the compensation scan finds by its hour bucket and
+    grants (docs/compensation.md); the event's own stream record re-runs grant and notice
+    (``bonus_recorded``), both idempotent."""
     completed_at = clock.iso()
     event = bonus_event(task, completed_at)
     won = store.complete_task(
@@ -391,22 +443,122 @@ def _complete(task: ActiveTask, grant: Grant) -> bool:
     )
     if not won:
         return False
-    granted_now = grant(event)
-    logger.info("channel bonus grant", extra={"event_id": event.event_id, "granted_now": granted_now})
-    notify(
-        task.promoter_id,
-        "channel_bonus_completed",
-        f"Channel bonus earned on {task.channel}: {format_minor(task.bonus_minor, task.currency)}",
-        {
-            "task_id": task.task_id,
-            "template_id": task.template_id,
-            "channel": task.channel,
-            "bonus_minor": task.bonus_minor,
-            "currency": task.currency,
-        },
-    )
+    _grant_and_notify(event, grant)
     logger.info("channel task completed", extra={"task_id": task.task_id, "event_id": event.event_id})
     return True
+
+
+def bonus_recorded(item: Mapping[str, Any]) -> None:
+    """A ``channel_bonus`` event was recorded (its ledger stream record): grant it and notify the promoter,
+    both once (a replay, or the completion that already did both, changes nothing)."""
+    event = event_from_item(dict(item))
+    if event.kind == CHANNEL_BONUS:
+        _grant_and_notify(event, grant_bonus)
+
+
+def _grant_and_notify(event: RewardableEvent, grant: Grant) -> None:
+    granted_now = grant(event)
+    logger.info("channel bonus grant", extra={"event_id": event.event_id, "granted_now": granted_now})
+    details = event.details
+    try:
+        notify(
+            event.user_id,
+            "channel_bonus_completed",
+            f"Channel bonus earned on {details['channel']}: {format_minor(event.amount_minor, event.currency)}",
+            {
+                "task_id": details["task_id"],
+                "template_id": details["template_id"],
+                "channel": details["channel"],
+                "bonus_minor": event.amount_minor,
+                "currency": event.currency,
+            },
+            notification_id=ids.stable_id("ntf", event.occurred_at, event.event_id),
+        )
+    except ConditionFailed:  # this completion was notified before (its inbox item exists): not again
+        logger.info("channel bonus already notified", extra={"event_id": event.event_id})
+
+
+# ---------------------------------------------------------------- refunds: reversal and clawback
+@dataclass(frozen=True)
+class Reversal:
+    outcome: Literal["not_counted", "reversed", "already_reversed", "final"]
+    task_id: str | None = None
+    clawed_back_minor: int = 0
+
+
+def reverse_channel_transaction(promoter_id: str, channel: str, refunded_at: str, event_ref: str) -> Reversal:
+    """A refunded sale (``event_ref`` = provider:payment id) no longer counts toward the task it counted
+    for, once (a reversal item next to the counted ref). A task still active loses the count; a completed
+    task loses it from its recorded progress within ``CLAWBACK_WINDOW`` of its completion, and then its
+    bonus is clawed back, once per task (docs/incentives.md); after the window the task is final. Requests:
+    1 GetItem (the ref) + 1 GetItem (pointer) + 1 TransactWriteItems, or + 1 GetItem (the task) +
+    1 TransactWriteItems for a completed task."""
+    ref = store.get_progress_ref(promoter_id, channel, f"tx:{event_ref}")
+    if ref is None:
+        return Reversal("not_counted")
+    expires_at = _ref_expiry(clock.iso(clock.parse_iso(refunded_at)))
+    for _ in range(MAX_COUNT_ATTEMPTS):
+        live = active_task(promoter_id, channel)
+        if live is None or live.task_id != ref.task_id:
+            return _reverse_completed(promoter_id, channel, ref, refunded_at, expires_at)
+        if (live.transactions if ref.dimension == "transactions" else live.promotions) == 0:
+            return Reversal("final", ref.task_id)  # nothing left to take back
+        done = store.reverse_on_pointer(promoter_id, channel, ref, refunded_at, expires_at)
+        if done is not store.Reversed.MOVED:
+            return Reversal("reversed" if done is store.Reversed.REVERSED else "already_reversed", ref.task_id)
+    raise ServiceUnavailable("channel task progress is changing concurrently, retry")
+
+
+def _reverse_completed(
+    promoter_id: str, channel: str, ref: store.ProgressRef, refunded_at: str, expires_at: int
+) -> Reversal:
+    task = store.get_task(promoter_id, ref.template_id)
+    if task is None or task["task_id"] != ref.task_id or task.get("task_status") != "completed":
+        return Reversal("final", ref.task_id)  # expired or replaced: its progress no longer matters
+    if not within_clawback_window(task["completed_at"], refunded_at):
+        return Reversal("final", ref.task_id)
+    claw = _clawback_items(task, refunded_at)
+    done = store.reverse_on_task(promoter_id, channel, ref, refunded_at, expires_at, claw)
+    if done is store.Reversed.REFUSED:  # clawed back before (another refund), or the bonus is not posted
+        claw = []
+        done = store.reverse_on_task(promoter_id, channel, ref, refunded_at, expires_at, claw)
+    if done is store.Reversed.REVERSED:
+        clawed = int(task["bonus_minor"]) if claw else 0
+        logger.info("channel task progress reversed", extra={"task_id": ref.task_id, "clawed_back_minor": clawed})
+        return Reversal("reversed", ref.task_id, clawed)
+    return Reversal("already_reversed" if done is store.Reversed.ALREADY else "final", ref.task_id)
+
+
+def within_clawback_window(completed_at: str, refunded_at: str) -> bool:
+    """The rule's window: a full refund recorded no later than ``CLAWBACK_WINDOW`` after the task completed
+    (or before it: a refund can be recorded while its sale's progress is still being derived)."""
+    return clock.parse_iso(refunded_at) <= clock.parse_iso(completed_at) + CLAWBACK_WINDOW
+
+
+def clawback_id(task_id: str) -> str:
+    return f"{CHANNEL_BONUS_CLAWBACK}:{task_id}"
+
+
+def _clawback_items(task: Mapping[str, Any], at: str) -> list[dict[str, Any]]:
+    """The bonus taken back, once per task (a grant record keyed by the clawback's own id) and only when
+    the bonus was posted (its grant record exists): the mirror of the bonus grant."""
+    bonus_id = f"{CHANNEL_BONUS}:{task['task_id']}"
+    amount = int(task["bonus_minor"])
+    txn = LedgerTransaction.of(
+        f"clawback:{bonus_id}",
+        task["currency"],
+        at,
+        bonus_id,
+        [
+            Posting(PROMOTION_EXPENSE, amount, CHANNEL_BONUS_CLAWBACK),
+            Posting(task["promoter_id"], -amount, CHANNEL_BONUS_CLAWBACK),
+        ],
+    )
+    return [
+        ledger_dal.grant_put(clawback_id(task["task_id"]), txn.transaction_id),
+        store.grant_present_check(bonus_id),
+        *ledger_dal.posting_items(txn),
+    ]
 
 
 # ---------------------------------------------------------------- at-risk reminders

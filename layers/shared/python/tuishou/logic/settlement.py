@@ -3,7 +3,12 @@
 Exactly once: every money movement is ONE TransactWriteItems whose first item is conditional on the
 payment's state (the settlement record must not exist; a refund must find the cumulative refunded
 amount it read). Duplicates, reordering, concurrent deliveries and crashes all end in that condition,
-never in an in-memory check. See docs/payments.md for the argument."""
+never in an in-memory check. See docs/payments.md for the argument.
+
+A settlement writes the money, its grant and the rewardable event, and nothing else. The settlement
+record carries everything its consequences need (promoter, product, category, channel, click, coupon,
+amounts, payment time): the ledger stream consumer (``tuishou.logic.ledger_changes``) counts the sale,
+moves channel-task progress and redeems the click's coupon from it, without reading again."""
 
 from __future__ import annotations
 
@@ -14,12 +19,10 @@ from enum import StrEnum
 from typing import Any
 
 from tuishou import clock, money, settings
-from tuishou.dal import insights as insights_dal
 from tuishou.dal import ledger as ledger_dal
 from tuishou.dal import payments as payments_dal
-from tuishou.dal.counters import counter_updates
 from tuishou.errors import ServiceUnavailable
-from tuishou.logic import channel_tasks, coupons, faults
+from tuishou.logic import faults
 from tuishou.logic.fraud import is_self_purchase
 from tuishou.logic.ledger import (
     REFUND_TRANSACTION_PREFIX,
@@ -32,7 +35,6 @@ from tuishou.logic.ledger import (
 )
 from tuishou.logic.rewards import applicable_rule, override_for
 from tuishou.models.ledger import PAYMENT_CLEARING, PLATFORM_FEES, LedgerTransaction, Posting, RewardableEvent
-from tuishou.models.tasks import DIRECT_CHANNEL
 from tuishou.observability import logger
 from tuishou.providers import PaymentEvent, UnreadableNotification
 
@@ -74,8 +76,7 @@ class Attribution:
     click: dict[str, Any]
     product: dict[str, Any]
     rule: dict[str, Any]
-    channel_counter: dict[str, Any] | None = None
-    coupon: dict[str, Any] | None = None
+    coupon: bool = False
     profile: dict[str, Any] | None = None
 
 
@@ -132,7 +133,7 @@ def settle(event: PaymentEvent) -> Outcome:
         state = payments_dal.load_state(event.provider, event.payment_id, event.click_id)
         if state.settlement is not None:
             return Outcome.DUPLICATE
-        attribution = _attribute(event, state.click, state.coupon)
+        attribution = _attribute(event, state.click, state.coupon_issued)
         pending = state.pending_refund
         try:
             if isinstance(attribution, Unattributed):
@@ -152,16 +153,12 @@ def settle(event: PaymentEvent) -> Outcome:
     raise ServiceUnavailable("payment is being processed concurrently, retry")
 
 
-def _attribute(
-    event: PaymentEvent, click: dict[str, Any] | None, coupon: dict[str, Any] | None = None
-) -> Attribution | Unattributed:
+def _attribute(event: PaymentEvent, click: dict[str, Any] | None, coupon: bool = False) -> Attribution | Unattributed:
     if not event.click_id:
         return Unattributed("missing_click_id")
     if click is None:
         return Unattributed("unknown_click")
-    product, profile, channel_counter = payments_dal.load_attribution(
-        click["product_id"], click["promoter_id"], click.get("channel") or DIRECT_CHANNEL
-    )
+    product, profile = payments_dal.load_attribution(click["product_id"], click["promoter_id"])
     if product is None:
         return Unattributed("unknown_product")
     if product.get("currency") != event.currency:
@@ -177,7 +174,7 @@ def _attribute(
     if applicable is None:
         return Unattributed("no_reward_rule")
     rule = {**applicable.rule.model_dump(), **({"source": "promoter_override"} if applicable.overridden else {})}
-    return Attribution(click, product, rule, channel_counter, coupon, profile)
+    return Attribution(click, product, rule, coupon, profile)
 
 
 def _base_record(event: PaymentEvent, status: str, received_at: str) -> dict[str, Any]:
@@ -279,6 +276,10 @@ def _settle_attributed(
         "product_id": product["product_id"],
         "channel": click.get("channel"),
         "link_id": click.get("link_id"),
+        "category": product.get("category"),
+        "coupon": attribution.coupon,
+        # Providers stamp payments to the second; a payment never precedes its click (ms precision).
+        "paid_at": clock.iso(max(event.occurred_at, clock.parse_iso(click["created_at"]))),
         "rule": rule,
         "commission_minor": split.commission_minor,
         "merchant_minor": split.merchant_minor,
@@ -321,21 +322,9 @@ def _settle_attributed(
             payments_dal.settlement_put(record),  # item 0: the exactly-once condition of the payment
             _pending_guard(event, pending),  # item 1: no refund slipped in since the read
             *money_items,  # item 2 (GRANT_ITEM): the grant record, the sale's money
-            *counter_updates(
-                promoter_id, product["product_id"], click.get("channel") or DIRECT_CHANNEL, "transactions"
-            ),
-            *insights_dal.sale_updates(
-                promoter_id,
-                product,
-                click.get("channel") or DIRECT_CHANNEL,
-                event.occurred_at,
-                split.amount_minor,
-                split.commission_minor,
-            ),
             *extra_items,
         ]
     )
-    _after_settlement(event, attribution)
     logger.info(
         "payment settled",
         extra={
@@ -349,21 +338,6 @@ def _settle_attributed(
 
 
 # ---------------------------------------------------------------- refunds
-def _after_settlement(event: PaymentEvent, attribution: Attribution) -> None:
-    """Channel bonus progress and the click's coupon, after the money moved. Both are idempotent by the
-    payment reference; a crash between the ledger transaction and here leaves them uncounted (documented)."""
-    click = attribution.click
-    channel = click.get("channel") or DIRECT_CHANNEL
-    reference = f"{event.provider}:{event.payment_id}"
-    active = channel_tasks.active_task_from(attribution.channel_counter, click["promoter_id"], channel)
-    if active is not None:
-        # Providers stamp payments to the second; a payment never precedes its click (ms precision).
-        paid_at = max(event.occurred_at, clock.parse_iso(click["created_at"]))
-        channel_tasks.record_channel_transaction(click["promoter_id"], channel, paid_at, reference, active=active)
-    if attribution.coupon is not None and event.click_id:  # read with the click: no read to find out
-        coupons.redeem_coupon_for_click(event.click_id, payment_ref=reference)
-
-
 def clawback_for(settlement: dict[str, Any], refunded_minor: int) -> Clawback:
     """Cumulative clawback after ``refunded_minor`` of the payment is refunded, by the split's rounding rule
     (round-half-even of the proportional share). Computed from the cumulative total, never summed from

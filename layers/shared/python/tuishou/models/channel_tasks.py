@@ -11,7 +11,7 @@ from tuishou.money import MinorUnits, check_currency
 
 Channel = Literal["wechat", "weibo", "douyin", "xiaohongshu", "qq", "sms", "other"]
 TaskStatus = Literal["offered", "active", "completed", "expired"]
-MAX_TARGET = 1000  # keeps the set of counted settlement refs on one item far below DynamoDB's 400 KB
+MAX_TARGET = 1000
 
 
 class ChannelTaskTemplateIn(BaseModel):
