@@ -25,7 +25,7 @@ LAMBDA_GB_SECOND = 0.0000166667  # x86_64
 STORAGE_GB_MONTH = 0.25
 
 # A busy day.
-CLICKS, SALES, PRODUCTS, PROMOTERS = 1_000_000, 20_000, 100_000, 50_000
+CLICKS, SALES, PROMOTERS = 1_000_000, 20_000, 50_000  # and a catalogue of 100,000 products
 SHARES = 2 * PROMOTERS  # each active promoter shares twice
 TASK_LISTS = 2 * PROMOTERS  # and opens the task list twice
 DIRTY_PRODUCTS_PER_HOUR = 5_000  # products whose promotions or sales changed in an hour
