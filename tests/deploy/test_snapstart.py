@@ -10,6 +10,8 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
+
 from tests.helpers.artifact import RUNTIME_PACKAGES as RUNTIME
 from tests.helpers.artifact import require
 from tools import template
@@ -155,6 +157,8 @@ def _prime_and_restore(python: str, spec: template.FunctionSpec) -> dict[str, An
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
+@pytest.mark.slow  # 19 python3.12 processes (~30 s): CI runs it in `make test-slow`; every handler's import from the
+# artifact stays in `make test` (tests/deploy/test_artifact.py)
 def test_every_function_primes_and_restores_from_the_artifact_without_calling_aws():
     # Given the built artifact, the runtime's own snapshot_restore_py, and python3.12
     from tools import import_time
