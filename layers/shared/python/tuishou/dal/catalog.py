@@ -19,6 +19,7 @@ from tuishou.dal.dynamo import (
     conditional_update,
     decode_cursor,
     get,
+    index_page,
     key,
     query_all,
     query_page,
@@ -257,18 +258,7 @@ class TagTasks:
 def query_tag_tasks(tag: str, after: str | None, limit: int) -> TagTasks:
     """Up to ``limit`` task-index entries of one tag in ranking order, strictly after ranking position
     ``after`` (1 Query on GSI1; reads at most ``limit`` items whatever the catalogue size)."""
-    condition = "gsi1pk = :pk"
-    values: dict[str, Any] = {":pk": {"S": keys.tag_tasks(tag)}}
-    if after:
-        condition += " AND gsi1sk > :after"
-        values[":after"] = {"S": after}
-    items, _ = query_page(
-        TableName=table("catalog"),
-        IndexName="GSI1",
-        Limit=limit,
-        KeyConditionExpression=condition,
-        ExpressionAttributeValues=values,
-    )
+    items, _ = index_page("catalog", keys.tag_tasks(tag), limit, after=after)
     return TagTasks(entries=[_strip(i) for i in items], last_position=items[-1]["gsi1sk"] if items else None)
 
 

@@ -180,6 +180,24 @@ def query_page(**kwargs: Any) -> tuple[list[dict[str, Any]], str | None]:
     return [from_item(i) for i in result.get("Items", [])], encode_cursor(result.get("LastEvaluatedKey"))
 
 
+def index_page(
+    short_name: str, partition: str, limit: int, *, after: str | None = None, inclusive: bool = False
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a GSI1 partition in sort-key order, from sort key ``after`` (excluded, or included when
+    ``inclusive``): ``query_page`` on the index."""
+    condition, values = "gsi1pk = :pk", {":pk": {"S": partition}}
+    if after:
+        condition += f" AND gsi1sk {'>=' if inclusive else '>'} :after"
+        values[":after"] = {"S": after}
+    return query_page(
+        TableName=table(short_name),
+        IndexName="GSI1",
+        Limit=limit,
+        KeyConditionExpression=condition,
+        ExpressionAttributeValues=values,
+    )
+
+
 def query_all(**kwargs: Any) -> Iterator[dict[str, Any]]:
     """Every item of a Query, page after page (for bounded partitions and batch jobs)."""
     return _all_pages("query", kwargs)

@@ -30,6 +30,7 @@ from tuishou.dal.dynamo import (
     ConditionFailed,
     batch_get,
     call,
+    index_page,
     key,
     put,
     query_all,
@@ -168,17 +169,7 @@ def active_tasks_page(shard: int, start: str | None, limit: int, *, whole_mercha
     of a full page is left for the next page, unless it fills the page alone, when the rest of its tasks are
     read too (one more Query per ``limit`` tasks). Without, exactly ``limit`` (1 Query)."""
     index = keys.active_tasks_index(shard)
-    condition, values = "gsi1pk = :pk", {":pk": {"S": index}}
-    if start:
-        condition += " AND gsi1sk >= :start"
-        values[":start"] = {"S": start}
-    items, more = query_page(
-        TableName=table("catalog"),
-        IndexName="GSI1",
-        Limit=limit,
-        KeyConditionExpression=condition,
-        ExpressionAttributeValues=values,
-    )
+    items, more = index_page("catalog", index, limit, after=start, inclusive=True)
     tasks = [_strip_index(i) for i in items]
     if not more:
         return ActiveTasksPage(tasks, None)
