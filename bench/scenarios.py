@@ -472,14 +472,14 @@ def _ranking_dirty(products: int) -> Callable[[BenchContext], Prepared]:
     def setup(ctx: BenchContext) -> Prepared:
         from tests.helpers.seeding import BatchSeeder
         from tuishou.dal import counters, rankings
+        from tuishou.logic.counting import CountedEvent, additions
 
         at = datetime.now(UTC)
         ids = bulk_ranked_catalogue(products)
         with BatchSeeder() as seeder:
             for product_id in ids[:: products // RANKING_CHANGED][:RANKING_CHANGED]:
-                seeder.transact(
-                    counters.counter_updates("bench-promoter", product_id, "wechat", "transactions", shard=0)
-                )
+                sale = CountedEvent("bench", "transactions", "bench-promoter", product_id, "wechat", at)
+                seeder.transact(counters.updates(additions(sale, shard=0)))
                 seeder.transact(rankings.dirty_marks([product_id], at))
 
         def call() -> None:
@@ -847,15 +847,14 @@ def _override(method: str) -> Callable[[BenchContext], Prepared]:
 
 
 def add_activity(product: dict[str, Any], promoter_id: str, at: datetime, field: str) -> None:
-    """One click, share or sale on ``at``'s day into the per-day aggregates, through the item builders the
-    hot paths put in their transactions; shard 0, so two setups hold exactly the same aggregate items."""
-    from tuishou.dal import dynamo
-    from tuishou.dal.insights import window_updates
+    """One click, share or sale on ``at``'s day into the counters and per-day aggregates, through the builders
+    the counting consumers use; shard 0, so two setups hold exactly the same aggregate items."""
+    from tuishou.dal import counters, dynamo
+    from tuishou.logic.counting import CountedEvent, additions
 
     sale = {"revenue_minor": 9900, "commission_minor": 990} if field == "transactions" else {}
-    dynamo.client().transact_write_items(
-        TransactItems=window_updates(promoter_id, product["product_id"], "wechat", field, at, shard=0, **sale)
-    )
+    event = CountedEvent("bench", field, promoter_id, product["product_id"], "wechat", at, **sale)
+    dynamo.transact(counters.updates(additions(event, shard=0)))
 
 
 def _product_stats(ctx: BenchContext) -> Prepared:

@@ -57,9 +57,10 @@ def test_stripe_payment_settles_commission_and_revenue_once(payments):
     payments.stack.drain_streams()  # the counters are the ledger stream's
     history = payments.item("tracking", keys.promoter_task_history(seeded.promoter_id, seeded.product_id))
     assert history["transactions"] == 1
-    # (no per-promoter channel counter is kept: the channel's count is the product's per-day channel aggregate)
+    # (no per-promoter channel counter is kept: the channel's count rides on the promoter's per-day aggregate)
     today = clock.iso()[:10]
-    assert payments.item("tracking", keys.day_channel(seeded.product_id, today, "wechat"))["transactions"] == 1
+    day = payments.item("tracking", keys.day_promoter(seeded.product_id, today, seeded.promoter_id))
+    assert day[keys.day_channel_attribute("transactions", "wechat")] == 1
     # When Stripe delivers it again
     again = payments.stripe(event)
     # Then it is acknowledged as a duplicate and nothing more moves

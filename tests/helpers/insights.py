@@ -42,25 +42,30 @@ def record_activity(
     sale_minor: int = 1000,
     channel: str = "wechat",
 ) -> None:
-    """What clicks, shares and settlements add to the per-day aggregates, through the same item builders
-    the hot paths put in their transactions, folded into the final items (threshold edges without hundreds of
+    """What clicks, shares and settlements add to the counters and per-day aggregates, through the same
+    builders the counting consumers use, folded into the final items (threshold edges without hundreds of
     webhooks)."""
-    from tuishou.dal.insights import sale_updates, window_updates
+    from tuishou.dal import counters
+    from tuishou.logic.counting import CountedEvent, additions
 
-    items: list[dict[str, Any]] = []
-    items += [
-        u for _ in range(clicks) for u in window_updates(promoter_id, product["product_id"], channel, "clicks", at)
-    ]
-    items += [
-        u
-        for _ in range(promotions)
-        for u in window_updates(promoter_id, product["product_id"], channel, "promotions", at)
-    ]
-    items += [
-        u for _ in range(sales) for u in sale_updates(promoter_id, product, channel, at, sale_minor, sale_minor // 10)
-    ]
-    with BatchSeeder() as seeder:  # the final aggregates, batch-written
-        seeder.transact(items)
+    def event(field: counters.CounterField, revenue_minor: int = 0) -> CountedEvent:
+        return CountedEvent(
+            event_id="seeded",
+            field=field,
+            promoter_id=promoter_id,
+            product_id=product["product_id"],
+            channel=channel,
+            at=at,
+            revenue_minor=revenue_minor,
+            commission_minor=revenue_minor // 10,
+            category=product["category"] if revenue_minor else None,
+        )
+
+    seeded = (
+        [event("clicks")] * clicks + [event("promotions")] * promotions + [event("transactions", sale_minor)] * sales
+    )
+    with BatchSeeder() as seeder:  # the final counters and aggregates, batch-written
+        seeder.transact(counters.updates(a for e in seeded for a in additions(e, shard=0)))
 
 
 def run_job(stack: LocalStack, at: datetime) -> dict[str, Any]:

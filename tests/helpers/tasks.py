@@ -55,12 +55,14 @@ def share(api: ApiClient, user: User, product_id: str, channel: str = "wechat", 
 
 
 def settle_transactions(promoter_id: str, product_id: str, times: int, channel: str = "wechat") -> None:
-    """What a settlement adds: transaction counters, through the shared counter_updates."""
-    from tuishou.dal.counters import counter_updates
+    """What counting ``times`` settlements adds (counters, task history, aggregates), folded and batch-written."""
+    from tuishou import clock
+    from tuishou.dal import counters
+    from tuishou.logic.counting import CountedEvent, additions
 
-    with BatchSeeder() as seeder:  # ``times`` settlements' counter transactions, folded and batch-written
-        for _ in range(times):
-            seeder.transact(counter_updates(promoter_id, product_id, channel, "transactions"))
+    sale = CountedEvent("seeded", "transactions", promoter_id, product_id, channel, clock.now())
+    with BatchSeeder() as seeder:
+        seeder.transact(counters.updates(a for _ in range(times) for a in additions(sale, counters.random_shard())))
 
 
 def tasks(api: ApiClient, user: User, **query: Any) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Ranking math, rule selection and link helpers: pure functions, no AWS."""
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -107,25 +108,29 @@ def test_commission_is_round_half_even_and_fixed_is_capped_by_the_price():
     assert applicable_rule([{"promoter_tag": "a", "type": "fixed", "value": 900}], ["a"], 500).commission_minor == 500
 
 
-def test_counter_updates_add_to_product_shard_task_history_and_channel(monkeypatch):
+def test_a_sale_adds_to_a_product_shard_its_task_history_its_day_aggregate_and_category():
     from tuishou.dal import keys
-    from tuishou.dal.counters import counter_updates
+    from tuishou.dal.counters import Addition, event_additions
 
-    for short in ("CATALOG", "TRACKING"):
-        monkeypatch.setenv(f"TUISHOU_{short}_TABLE", short.lower())
-    updates = counter_updates("u1", "prd_1", "qq", "transactions", 2, shard=3)
-    targets = [
-        (u["Update"]["TableName"], u["Update"]["Key"]["pk"]["S"], u["Update"]["Key"]["sk"]["S"]) for u in updates
+    at = datetime(2030, 3, 1, 8, 0, tzinfo=UTC)
+    # When a sale of a categorised product on qq is counted
+    additions = event_additions(
+        "u1", "prd_1", "qq", "transactions", at, aggregate_expires_at=7, shard=3, revenue_minor=900, category="toys"
+    )
+    # Then it adds to one product shard, the task history, one day aggregate (with the channel's counts) and
+    # the promoter's category count
+    sale_counts = {"transactions": 1, "revenue_minor": 900, "transactions@qq": 1, "revenue_minor@qq": 900}
+    assert additions == [
+        Addition("catalog", keys.product_counters("prd_1", 3), {"transactions": 1}),
+        Addition("tracking", keys.promoter_task_history("u1", "prd_1"), {"transactions": 1}),
+        Addition("tracking", keys.day_promoter("prd_1", "2030-03-01", "u1"), sale_counts, 7),
+        Addition("tracking", keys.promoter_categories("u1"), {"cat#toys": 1}),
     ]
-    assert targets == [
-        ("catalog", *keys.product_counters("prd_1", 3)),
-        ("tracking", *keys.promoter_task_history("u1", "prd_1")),
-        ("tracking", *keys.promoter_channel("u1", "qq")),
-    ]
-    assert all(u["Update"]["UpdateExpression"] == "ADD #field :amount" for u in updates)
-    assert all(u["Update"]["ExpressionAttributeValues"][":amount"] == {"N": "2"} for u in updates)
+    # And a click skips the task history (no score reads it)
+    click = event_additions("u1", "prd_1", "qq", "clicks", at, aggregate_expires_at=7, shard=0)
+    assert [a.key for a in click] == [keys.product_counters("prd_1", 0), keys.day_promoter("prd_1", "2030-03-01", "u1")]
     with pytest.raises(ValueError):
-        counter_updates("u1", "prd_1", "qq", "refunds")
+        event_additions("u1", "prd_1", "qq", "refunds", at, aggregate_expires_at=7, shard=0)  # type: ignore[arg-type]
 
 
 def test_click_id_is_appended_to_the_landing_url():

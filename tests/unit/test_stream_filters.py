@@ -52,7 +52,7 @@ DROPPED = {
         ("INSERT", keys.channel_task_ref("p1", "wechat", "tx:stripe:cs_1")),
         ("INSERT", keys.channel_task_reversal("p1", "wechat", "tx:stripe:cs_1")),
         ("MODIFY", keys.promoter_task_history("p1", "prd_1")),
-        ("INSERT", keys.day_totals("prd_1", "2026-01-01", 1)),
+        ("INSERT", keys.day_promoter("prd_1", "2026-01-01", "p1")),
     ],
     "LedgerStreamFunction": [
         ("REMOVE", keys.settlement("stripe", "cs_1")),

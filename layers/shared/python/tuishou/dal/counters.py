@@ -1,14 +1,19 @@
 """Counters of clicks, promotions and transactions: the one place that writes and reads them.
 
-Three counter items move together for every event: a random shard of the product's counters
-(CatalogTable), the promoter's history for that task and the promoter's channel (TrackingTable), with the
-per-day aggregates. Every change is an atomic ``ADD`` (no read-modify-write). The stream consumers count
-a chunk of facts at once (``pack`` / ``count_group``): one conditional marker per fact and the chunk's
-ADDs merged per item, in as few ``TransactWriteItems`` as the 100-item limit allows; a fact counted
-before (a replayed record) fails its marker and is dropped, the rest commit.
+What an event adds (``event_additions``): a random shard of the product's lifetime counters (CatalogTable),
+the promoter's history for that task (not for a click), and one per-day aggregate item, promoter x product x
+day, that also holds the per-channel counts. Every change is an atomic ``ADD`` (no read-modify-write).
+
+Exactly once, by group commit (``count_group``): each fact is first *claimed* by a conditional PutItem of
+its marker naming the chunk that counts it (1 write unit, outside any transaction); then ONE transaction
+writes the chunk's record (``state: committed``) and the chunk's ADDs merged per item. A fact whose marker
+already exists was counted (its chunk committed), is a repeat visit, or was claimed by a chunk that died
+before committing: that last one is taken over (the dead chunk is marked abandoned, so it can never commit
+late, and the marker moves to the new chunk). Markers cost one unit
+instead of the two a transaction item costs, and a chunk of n facts costs one transaction item more.
 
 Sharding: a product's counters are spread over ``PRODUCT_COUNTER_SHARDS`` items (``COUNTERS#00`` ..
-``COUNTERS#09``) chosen at random per write, so a hot product spreads its writes over ten items
+``COUNTERS#09``), one chosen at random per chunk, so a hot product spreads its writes over ten items
 (DynamoDB splits a hot partition by sort-key range) instead of throttling on one; reads sum the shards.
 """
 
@@ -23,39 +28,12 @@ from typing import Any, Literal
 
 from tuishou import clock
 from tuishou.dal import keys
-from tuishou.dal.dynamo import Cancelled, key, table, to_item, transact
+from tuishou.dal.dynamo import ConditionFailed, conditional_update, from_item, key, put, table, to_item, transact
 
 CounterField = Literal["clicks", "promotions", "transactions"]
 COUNTER_FIELDS: tuple[CounterField, ...] = ("clicks", "promotions", "transactions")
 PRODUCT_COUNTER_SHARDS = 10
-
-
-def _add(table_short_name: str, pk: str, sk: str, field: CounterField, amount: int) -> dict[str, Any]:
-    return {
-        "Update": {
-            "TableName": table(table_short_name),
-            "Key": key(pk, sk),
-            "UpdateExpression": "ADD #field :amount",
-            "ExpressionAttributeNames": {"#field": field},
-            "ExpressionAttributeValues": {":amount": {"N": str(amount)}},
-        }
-    }
-
-
-def counter_updates(
-    promoter_id: str, product_id: str, channel: str, field: CounterField, amount: int = 1, *, shard: int | None = None
-) -> list[dict[str, Any]]:
-    """TransactWriteItems ``Update`` items adding ``amount`` to ``field`` of the product (one random
-    shard), the promoter's task history and the promoter's channel. Put them in the same transaction as
-    the event they count (a click, a share, a settlement) so the count is exactly-once with it."""
-    if field not in COUNTER_FIELDS:
-        raise ValueError(f"unknown counter field {field!r}")
-    chosen = secrets.randbelow(PRODUCT_COUNTER_SHARDS) if shard is None else shard
-    return [
-        _add("catalog", *keys.product_counters(product_id, chosen), field, amount),
-        _add("tracking", *keys.promoter_task_history(promoter_id, product_id), field, amount),
-        _add("tracking", *keys.promoter_channel(promoter_id, channel), field, amount),
-    ]
+MAX_TRANSACTION_ITEMS = 100
 
 
 def zero() -> dict[str, int]:
@@ -73,6 +51,10 @@ def sum_counters(items: Iterable[dict[str, Any]]) -> dict[str, int]:
 
 def shard_keys(product_id: str) -> list[tuple[str, str]]:
     return [keys.product_counters(product_id, shard) for shard in range(PRODUCT_COUNTER_SHARDS)]
+
+
+def random_shard() -> int:
+    return secrets.randbelow(PRODUCT_COUNTER_SHARDS)
 
 
 @dataclass(frozen=True)
@@ -98,15 +80,16 @@ def event_additions(
     commission_minor: int = 0,
     category: str | None = None,
 ) -> list[Addition]:
-    """What one counted event adds: the product's counters (a random shard), the promoter's task history
-    (not for a click), the per-day aggregates of ``at``'s UTC day (product shard, channel, promoter; a sale adds
-    its revenue and commission) and, for a sale of a categorised product, the promoter's category count.
-    ``shard``: the product's counter and day-total shard (one per chunk, so a chunk's ADDs merge)."""
+    """What one counted event adds: the product's counters (shard ``shard``: one per chunk, so a chunk's ADDs
+    merge), the promoter's task history (not for a click), the promoter x product x day aggregate of ``at``'s
+    UTC day with the same counts per channel (a sale adds its revenue and commission) and, for a sale of a
+    categorised product, the promoter's category count."""
     if field not in COUNTER_FIELDS:
         raise ValueError(f"unknown counter field {field!r}")
     day = clock.day_bucket(at)
     day_amounts: dict[str, int] = {field: 1} | ({"revenue_minor": revenue_minor} if revenue_minor else {})
     day_amounts |= {"commission_minor": commission_minor} if commission_minor else {}
+    day_amounts |= {keys.day_channel_attribute(name, channel): amount for name, amount in day_amounts.items()}
     one: dict[str, int] = {field: 1}
     # The promoter's task history feeds the personal score, which reads promotions and transactions only: a
     # click does not write it. Nothing reads per-promoter channel counts, so none are kept (the channel item
@@ -117,14 +100,7 @@ def event_additions(
     additions = [
         Addition("catalog", keys.product_counters(product_id, shard), one),
         *history,
-        *(
-            Addition("tracking", aggregate, day_amounts, aggregate_expires_at)
-            for aggregate in (
-                keys.day_totals(product_id, day, shard),
-                keys.day_channel(product_id, day, channel),
-                keys.day_promoter(product_id, day, promoter_id),
-            )
-        ),
+        Addition("tracking", keys.day_promoter(product_id, day, promoter_id), day_amounts, aggregate_expires_at),
     ]
     if category:
         additions.append(
@@ -133,52 +109,6 @@ def event_additions(
             )
         )
     return additions
-
-
-@dataclass(frozen=True)
-class Fact:
-    """One fact to count once: its marker (``keys.counted`` by its id, or ``keys.visit`` for a click with a
-    visitor: then a repeat of that visitor on that link within ``repeat_window`` is not counted), what it
-    adds, and the idempotent ``Put`` items that go with it (ranking dirty marks)."""
-
-    event_id: str
-    at: datetime
-    marker_expires_at: int
-    additions: list[Addition]
-    puts: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    visit: tuple[str, str] | None = None  # (link id, visitor)
-    repeat_window: timedelta = timedelta(0)
-
-    @property
-    def marker_key(self) -> tuple[str, str]:
-        return keys.visit(*self.visit) if self.visit else keys.counted(self.event_id)
-
-    def marker(self) -> dict[str, Any]:
-        pk, sk = self.marker_key
-        item: dict[str, Any] = {"pk": pk, "sk": sk, "expires_at": self.marker_expires_at}
-        put: dict[str, Any] = {"TableName": table("tracking"), "ConditionExpression": "attribute_not_exists(pk)"}
-        if self.visit:
-            # a visit counts unless this visitor's last counted click on the link is within the window; the
-            # click itself (replayed) is never "more than the window" after its own counted_at
-            item |= {"counted_at": clock.iso(self.at), "click_id": self.event_id}
-            put["ConditionExpression"] = "attribute_not_exists(pk) OR counted_at <= :since"
-            put["ExpressionAttributeValues"] = {":since": {"S": clock.iso(self.at - self.repeat_window)}}
-        return {"Put": put | {"Item": to_item(item)}}
-
-    def item_keys(self) -> set[tuple[str, str, str]]:
-        return {(a.table, *a.key) for a in self.additions} | {_put_key(p) for p in self.puts}
-
-
-MAX_TRANSACTION_ITEMS = 100
-
-
-def _put_key(put: dict[str, Any]) -> tuple[str, str, str]:
-    item = put["Put"]["Item"]
-    return put["Put"]["TableName"], item["pk"]["S"], item["sk"]["S"]
-
-
-def random_shard() -> int:
-    return secrets.randbelow(PRODUCT_COUNTER_SHARDS)
 
 
 def merged(additions: Iterable[Addition]) -> list[Addition]:
@@ -199,8 +129,12 @@ def merged(additions: Iterable[Addition]) -> list[Addition]:
     return list(by_item.values())
 
 
-def update(addition: Addition) -> dict[str, Any]:
-    """The TransactWriteItems ``Update`` adding ``addition.amounts`` (and setting ``expires_at``)."""
+def updates(additions: Iterable[Addition]) -> list[dict[str, Any]]:
+    """TransactWriteItems ``Update`` items adding ``additions``, merged per item."""
+    return [_update(addition) for addition in merged(additions)]
+
+
+def _update(addition: Addition) -> dict[str, Any]:
     names = {f"#a{i}": name for i, name in enumerate(addition.amounts)}
     values = {f":a{i}": {"N": str(amount)} for i, amount in enumerate(addition.amounts.values())}
     expression = "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(names)))
@@ -218,45 +152,146 @@ def update(addition: Addition) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Fact:
+    """One fact to count once: its marker (``keys.counted`` by its id, or ``keys.visit`` for a click with a
+    visitor: then a repeat of that visitor on that link within ``repeat_window`` is not counted), what it
+    adds, and the idempotent ``Put`` items that go with it (ranking dirty marks)."""
+
+    event_id: str
+    at: datetime
+    marker_expires_at: int
+    additions: list[Addition]
+    puts: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    visit: tuple[str, str] | None = None  # (link id, visitor)
+    repeat_window: timedelta = timedelta(0)
+
+    @property
+    def marker_key(self) -> tuple[str, str]:
+        return keys.visit(*self.visit) if self.visit else keys.counted(self.event_id)
+
+    def item_keys(self) -> set[tuple[str, str, str]]:
+        return {(a.table, *a.key) for a in self.additions} | {_put_key(p) for p in self.puts}
+
+
+def _put_key(put: dict[str, Any]) -> tuple[str, str, str]:
+    item = put["Put"]["Item"]
+    return put["Put"]["TableName"], item["pk"]["S"], item["sk"]["S"]
+
+
 def pack(facts: Sequence[Fact]) -> list[list[Fact]]:
-    """Facts in groups that fit one transaction each (a marker per fact plus the distinct items they
-    touch, at most ``MAX_TRANSACTION_ITEMS``); two facts with the same marker (a visitor clicking twice)
-    go to different groups, in order, so the second sees the first's marker."""
+    """Facts in groups, in order, whose transaction fits ``MAX_TRANSACTION_ITEMS`` (the chunk record and the
+    distinct items the facts touch; markers are claimed outside it). Two facts with the same marker (a
+    visitor clicking twice, a fact delivered twice) go to different groups, in order, so that each group
+    owns the markers it claims and the second sees the first's as committed."""
     groups: list[list[Fact]] = []
     current: list[Fact] = []
     touched: set[tuple[str, str, str]] = set()
     markers: set[tuple[str, str]] = set()
     for fact in facts:
         more = touched | fact.item_keys()
-        if current and (fact.marker_key in markers or len(current) + 1 + len(more) > MAX_TRANSACTION_ITEMS):
+        if current and (fact.marker_key in markers or 1 + len(more) > MAX_TRANSACTION_ITEMS):
             groups.append(current)
-            current, touched, markers = [], set(), set()
-            more = fact.item_keys()
+            current, more, markers = [], fact.item_keys(), set()
         current.append(fact)
         touched = more
         markers.add(fact.marker_key)
     return [*groups, current] if current else groups
 
 
+COMMITTED, ABANDONED = "committed", "abandoned"
+
+
 def count_group(facts: list[Fact]) -> list[Fact]:
-    """Count ``facts`` in ONE TransactWriteItems: their markers (conditional), the merged ADDs and the
-    puts. A fact whose marker condition fails (counted before, or a repeat visit) is dropped and the
-    rest retried. Returns the facts counted now."""
-    pending = list(facts)
-    while pending:
-        puts = {_put_key(p): p for fact in pending for p in fact.puts}
-        items = [
-            *(fact.marker() for fact in pending),
-            *(update(a) for a in merged(a for fact in pending for a in fact.additions)),
+    """Count ``facts`` as one chunk: claim each (a conditional PutItem of its marker), then ONE
+    TransactWriteItems of the chunk record and the merged ADDs and puts of the facts claimed. Returns the facts
+    counted now (not those counted before, nor repeat visits). A cancelled transaction raises: the stream
+    retries the records, and the retry takes their claims over."""
+    chunk = secrets.token_hex(8)
+    claimed = [fact for fact in facts if _claim(fact, chunk)]
+    if not claimed:
+        return []
+    puts = {_put_key(p): p for fact in claimed for p in fact.puts}
+    transact(
+        [
+            _chunk_put(chunk, claimed[0].marker_expires_at),
+            *updates(a for fact in claimed for a in fact.additions),
             *puts.values(),
         ]
-        try:
-            transact(items)
-        except Cancelled as cancelled:
-            kept = [fact for index, fact in enumerate(pending) if not cancelled.failed(index)]
-            if len(kept) == len(pending):
-                raise  # not a marker: a conflict or throttling, the stream retries the chunk
-            pending = kept
-            continue
-        return pending
-    return []
+    )
+    return claimed
+
+
+def _claim(fact: Fact, chunk: str) -> bool:
+    """Write the fact's marker naming ``chunk``; when it exists, take it over if it is the fact's own claim by
+    a chunk that never committed. False when the fact was counted before or is a repeat visit."""
+    pk, sk = fact.marker_key
+    item: dict[str, Any] = {
+        "pk": pk,
+        "sk": sk,
+        "expires_at": fact.marker_expires_at,
+        "chunk": chunk,
+        "event_id": fact.event_id,
+    }
+    condition, values = "attribute_not_exists(pk)", {}
+    if fact.visit:
+        # a visit counts unless this visitor's last counted click on the link is within the window; the click
+        # itself (replayed) is never "more than the window" after its own counted_at
+        item |= {"counted_at": clock.iso(fact.at), "click_id": fact.event_id}
+        condition += " OR counted_at <= :since"
+        values = {":since": {"S": clock.iso(fact.at - fact.repeat_window)}}
+    try:
+        put(
+            "tracking",
+            item,
+            ConditionExpression=condition,
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            **({"ExpressionAttributeValues": values} if values else {}),
+        )
+    except ConditionFailed as failed:
+        stored = from_item(failed.stored) or {}
+        # Another click's marker is a repeat visit; a marker without a chunk predates group commit and was
+        # written in the transaction of its counts.
+        if stored.get("event_id", stored.get("click_id")) != fact.event_id or "chunk" not in stored:
+            return False
+        return _take_over(fact, stored["chunk"], chunk)
+    return True
+
+
+def _take_over(fact: Fact, dead: str, chunk: str) -> bool:
+    """Mark chunk ``dead`` abandoned unless it committed (then it can never commit late: its record exists),
+    and move the fact's marker from it to ``chunk``. False when ``dead`` had committed: the fact was counted."""
+    try:
+        put(
+            "tracking",
+            _chunk_item(dead, ABANDONED, fact.marker_expires_at),
+            ConditionExpression="attribute_not_exists(pk) OR #state = :abandoned",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":abandoned": {"S": ABANDONED}},
+        )
+    except ConditionFailed:
+        return False
+    moved = conditional_update(
+        TableName=table("tracking"),
+        Key=key(*fact.marker_key),
+        UpdateExpression="SET chunk = :chunk",
+        ConditionExpression="chunk = :dead",
+        ExpressionAttributeValues={":chunk": {"S": chunk}, ":dead": {"S": dead}},
+    )
+    return moved is not None
+
+
+def _chunk_item(chunk: str, state: str, expires_at: int) -> dict[str, Any]:
+    pk, sk = keys.counting_chunk(chunk)
+    return {"pk": pk, "sk": sk, "state": state, "expires_at": expires_at}
+
+
+def _chunk_put(chunk: str, expires_at: int) -> dict[str, Any]:
+    """The chunk's commit: fails (cancelling its counts) if a takeover marked the chunk abandoned first."""
+    return {
+        "Put": {
+            "TableName": table("tracking"),
+            "Item": to_item(_chunk_item(chunk, COMMITTED, expires_at)),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }

@@ -1,15 +1,12 @@
 """Merchant insights storage: per-day aggregates, the active-task index, the promoters' category counts,
 per-promoter reward overrides and the dedup markers of the daily job.
 
-Per-day aggregates live in TrackingTable partition ``STATS#{product_id}`` (see ``keys.day_*``); each
-hot-path transaction that already counts (click, share, settlement) carries their ``ADD`` items, so an
-aggregate is exactly-once with its event and costs no extra request:
+Per-day aggregates live in TrackingTable partition ``STATS#{product_id}``, written by the counting stream
+consumers (``tuishou.dal.counters``) exactly once with their event:
 
-- ``{day}#D#{shard}`` product x day, one of ``PRODUCT_COUNTER_SHARDS`` random shards (a hot product
-  spreads its writes like the lifetime counters do): clicks, promotions, transactions, revenue_minor,
-  commission_minor;
-- ``{day}#C#{channel}`` channel x product x day, same fields;
-- ``{day}#P#{promoter_id}`` promoter x product x day, same fields;
+- ``{day}#P#{promoter_id}`` promoter x product x day: clicks, promotions, transactions, revenue_minor,
+  commission_minor, and the same per channel (``clicks@wechat``); the product's day and channel totals are
+  their sums;
 - and, for a settlement only, ``PROMOTER#{id}`` / ``CATEGORIES`` (``ADD cat#{category} 1``).
 """
 
@@ -17,15 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Literal
 
-from tuishou import clock, settings
+from tuishou import settings
 from tuishou.dal import clients, keys
-from tuishou.dal.counters import PRODUCT_COUNTER_SHARDS
 from tuishou.dal.dynamo import (
     ConditionFailed,
     batch_get,
@@ -41,76 +35,6 @@ from tuishou.dal.dynamo import (
 
 AGGREGATE_FIELDS = ("clicks", "promotions", "transactions", "revenue_minor", "commission_minor")
 _BATCH_KEYS = 100
-
-
-# ---------------------------------------------------------------- hot-path transaction items
-def _add(table_short_name: str, pk_sk: tuple[str, str], amounts: dict[str, int]) -> dict[str, Any]:
-    names = {f"#f{i}": name for i, name in enumerate(amounts)}
-    values = {f":v{i}": {"N": str(amount)} for i, amount in enumerate(amounts.values())}
-    return {
-        "Update": {
-            "TableName": table(table_short_name),
-            "Key": key(*pk_sk),
-            "UpdateExpression": "ADD " + ", ".join(f"#f{i} :v{i}" for i in range(len(amounts))),
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }
-    }
-
-
-def window_updates(
-    promoter_id: str,
-    product_id: str,
-    channel: str,
-    field: str,
-    at: datetime,
-    *,
-    shard: int | None = None,
-    revenue_minor: int = 0,
-    commission_minor: int = 0,
-) -> list[dict[str, Any]]:
-    """TransactWriteItems ``Update`` items adding one ``field`` event (clicks | promotions | transactions)
-    on ``at``'s UTC day to the product x day shard, channel x product x day and promoter x product x day
-    aggregates (+3 items). A sale also adds its revenue and commission."""
-    if field not in AGGREGATE_FIELDS[:3]:
-        raise ValueError(f"unknown aggregate field {field!r}")
-    day = clock.day_bucket(at)
-    amounts = {field: 1}
-    if revenue_minor:
-        amounts["revenue_minor"] = revenue_minor
-    if commission_minor:
-        amounts["commission_minor"] = commission_minor
-    chosen = secrets.randbelow(PRODUCT_COUNTER_SHARDS) if shard is None else shard
-    return [
-        _add("tracking", keys.day_totals(product_id, day, chosen), amounts),
-        _add("tracking", keys.day_channel(product_id, day, channel), amounts),
-        _add("tracking", keys.day_promoter(product_id, day, promoter_id), amounts),
-    ]
-
-
-def sale_updates(
-    promoter_id: str, product: dict[str, Any], channel: str, at: datetime, amount_minor: int, commission_minor: int
-) -> list[dict[str, Any]]:
-    """What a settlement adds for insights (+4 items): the three per-day aggregates with the sale's
-    revenue and commission, and one more transaction in the promoter's count for the product's category."""
-    category = category_update(promoter_id, product["category"])
-    return [
-        *window_updates(
-            promoter_id,
-            product["product_id"],
-            channel,
-            "transactions",
-            at,
-            revenue_minor=amount_minor,
-            commission_minor=commission_minor,
-        ),
-        category,
-    ]
-
-
-def category_update(promoter_id: str, category: str) -> dict[str, Any]:
-    """One more sale in the promoter's count for ``category`` (the outside-usual-category hint)."""
-    return _add("tracking", keys.promoter_categories(promoter_id), {f"{keys.CATEGORY_ATTRIBUTE_PREFIX}{category}": 1})
 
 
 # ---------------------------------------------------------------- active-task index (CatalogTable)
@@ -220,38 +144,39 @@ def _strip_index(item: dict[str, Any]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- reading aggregates
-DayScope = Literal["totals", "channel", "promoter"]
-_SCOPES: dict[str, DayScope] = {
-    keys.DAY_TOTALS_MARK: "totals",
-    keys.DAY_CHANNEL_MARK: "channel",
-    keys.DAY_PROMOTER_MARK: "promoter",
-}
-
-
 @dataclass(frozen=True)
 class DayAggregate:
-    """One per-day aggregate of a product: a totals shard (``name`` = the shard), a channel's or a
-    promoter's counts for one UTC ``day``."""
+    """A promoter's or a channel's counts for one product on one UTC ``day``."""
 
     day: str
-    scope: DayScope
-    name: str
+    scope: Literal["promoter", "channel"]
+    name: str  # the promoter id or the channel
     counts: Mapping[str, int]
 
 
-def _day_aggregate(item: dict[str, Any]) -> DayAggregate | None:
+def _day_aggregates(item: dict[str, Any]) -> list[DayAggregate]:
+    """A promoter x day item: the promoter's counts and one aggregate per channel it holds counts of. A
+    channel x day item from before channel counts moved onto promoter items: that channel's counts."""
     sk = item["sk"]
-    scope = _SCOPES.get(sk[10:13])
-    if scope is None:
-        return None
-    return DayAggregate(
-        day=sk[:10], scope=scope, name=sk[13:], counts={f: int(item.get(f, 0)) for f in AGGREGATE_FIELDS}
-    )
+    day, mark, name = sk[:10], sk[10:13], sk[13:]
+    if mark == keys.DAY_CHANNEL_MARK:
+        return [DayAggregate(day, "channel", name, {f: int(item.get(f, 0)) for f in AGGREGATE_FIELDS})]
+    if mark != keys.DAY_PROMOTER_MARK:
+        return []
+    by_channel: dict[str, dict[str, int]] = {}
+    for attribute, value in item.items():
+        field, at, channel = attribute.partition("@")
+        if at and field in AGGREGATE_FIELDS:
+            by_channel.setdefault(channel, {})[field] = int(value)
+    return [
+        DayAggregate(day, "promoter", name, {f: int(item.get(f, 0)) for f in AGGREGATE_FIELDS}),
+        *(DayAggregate(day, "channel", channel, counts) for channel, counts in by_channel.items()),
+    ]
 
 
 def window_aggregates(product_id: str, first_day: str, last_day: str) -> list[DayAggregate]:
     """Every per-day aggregate of the product from ``first_day`` to ``last_day`` (UTC days, inclusive):
-    one Query; items read = days x (shards + channels + promoters active that day)."""
+    one Query; items read = days x promoters active that day."""
     items = query_all(
         **{
             "TableName": table("tracking"),
@@ -263,7 +188,7 @@ def window_aggregates(product_id: str, first_day: str, last_day: str) -> list[Da
             },
         }
     )
-    return [a for a in map(_day_aggregate, items) if a is not None]
+    return [aggregate for item in items for aggregate in _day_aggregates(item)]
 
 
 def promoters_context(promoter_ids: list[str]) -> dict[str, tuple[dict[str, Any] | None, dict[str, int]]]:

@@ -232,21 +232,23 @@ def product_stats(product_id: str) -> str:
     return f"STATS#{product_id}"
 
 
-def day_totals(product_id: str, day: str, shard: int) -> tuple[str, str]:
-    """One of the product's counter shards for one day: clicks, promotions, transactions, revenue, commission."""
-    return product_stats(product_id), f"{day}#D#{shard:02d}"
-
-
-def day_channel(product_id: str, day: str, channel: str) -> tuple[str, str]:
-    return product_stats(product_id), f"{day}#C#{channel}"
-
-
 def day_promoter(product_id: str, day: str, promoter_id: str) -> tuple[str, str]:
-    """promoter x product x day: the raise-reward hint's sales count and the stats' top promoters."""
+    """promoter x product x day: clicks, promotions, transactions, revenue_minor, commission_minor, and the same
+    per channel (``day_channel_attribute``). The product's day totals and channel totals are sums of these (every
+    event has one promoter and one channel), so an event adds to one aggregate item, not three."""
     return product_stats(product_id), f"{day}#P#{promoter_id}"
 
 
-DAY_TOTALS_MARK, DAY_CHANNEL_MARK, DAY_PROMOTER_MARK = "#D#", "#C#", "#P#"
+def day_channel_attribute(field: str, channel: str) -> str:
+    """The name of a per-channel count on a ``day_promoter`` item: ``clicks@wechat``."""
+    return f"{field}@{channel}"
+
+
+DAY_PROMOTER_MARK = "#P#"
+DAY_CHANNEL_MARK = "#C#"
+"""Channel x product x day items, written before channel counts moved onto the promoter items; still read
+(an event counted then is in exactly one of the two forms). Their ``#D#`` day-total shards are not read:
+the promoter items of the same events hold the same totals."""
 
 
 def promoter_categories(promoter_id: str) -> tuple[str, str]:
@@ -259,13 +261,19 @@ CATEGORY_ATTRIBUTE_PREFIX = "cat#"
 
 def visit(link_id: str, visitor: str) -> tuple[str, str]:
     """The last counted click of one visitor (keyed hash) on one link: a repeat within the hour is not
-    counted. Doubles as that click's counted marker; expires (``expires_at``) after the stream retention."""
+    counted. Doubles as that click's claim (``counted``); expires (``expires_at``) after the stream retention."""
     return f"VISIT#{link_id}#{visitor}", "VISIT"
 
 
+def counting_chunk(chunk_id: str) -> tuple[str, str]:
+    """One chunk of counted facts: ``state`` committed (its counts were added, in the transaction that wrote
+    this item) or abandoned (a later chunk took its facts over). Absent while the chunk is in flight."""
+    return f"CHUNK#{chunk_id}", "CHUNK"
+
+
 def counted(event_id: str) -> tuple[str, str]:
-    """Marker that a fact (click, share, sale) was counted: makes a replayed stream record count once.
-    Expires after the stream's 24-hour retention (``expires_at``)."""
+    """A fact's (click, share, sale) claim: names the chunk that counts it (``counting_chunk``), so a replayed
+    stream record counts once. Expires after the stream's 24-hour retention (``expires_at``)."""
     return f"COUNTED#{event_id}", "COUNTED"
 
 

@@ -1,14 +1,16 @@
 """Counting facts, derived from the streams: clicks, promotions (shares) and transactions (sales) add to
-the product's counter shards, the promoter's task history and channel, the per-day aggregates, and mark the
-product dirty for the ranking job (promotions and transactions only: no score reads clicks, so a click
-saves that item). Each fact counts once by its own id, however often a stream record is
-delivered: a conditional marker in the same transaction as its counts (``tuishou.dal.counters``).
+the product's counter shards, the promoter's task history (not clicks), the promoter x product x day
+aggregate with its per-channel counts, and mark the product dirty for the ranking job (promotions and
+transactions only: no score reads clicks, so a click saves that item). Each fact counts once by its own id,
+however often a stream record is delivered: its marker names the chunk whose transaction adds its counts
+(group commit, ``tuishou.dal.counters``).
 
 A click with a visitor counts at most once per visitor, link and ``REPEAT_WINDOW``: its marker is the
 visitor's last counted click on the link (``keys.visit``), which also makes the click itself count once.
 
-A chunk of events is counted together: a marker per fact and the chunk's ADDs merged per item, in as few
-transactions as the 100-item limit allows (25 clicks on one link: one transaction of 25 markers + 4 items)."""
+A chunk of events is counted together: a conditional PutItem per fact (its marker), then the chunk's ADDs
+merged per item in as few transactions as the 100-item limit allows (25 clicks on one link: 25 PutItems and
+one transaction of 3 items: the chunk record, a product counter shard, the day aggregate)."""
 
 from __future__ import annotations
 
@@ -47,24 +49,29 @@ class CountedEvent:
     visit: tuple[str, str] | None = None  # a click's (link id, visitor): repeats within REPEAT_WINDOW count once
 
 
-def _fact(event: CountedEvent, shard: int) -> Fact:
+def additions(event: CountedEvent, shard: int) -> list[counters.Addition]:
+    """What counting ``event`` adds (``counters.event_additions``), its product counters on ``shard``."""
     day_start = event.at.replace(hour=0, minute=0, second=0, microsecond=0)
+    return counters.event_additions(
+        event.promoter_id,
+        event.product_id,
+        event.channel,
+        event.field,
+        event.at,
+        aggregate_expires_at=int((day_start + AGGREGATE_TTL).timestamp()),
+        shard=shard,
+        revenue_minor=event.revenue_minor,
+        commission_minor=event.commission_minor,
+        category=event.category,
+    )
+
+
+def _fact(event: CountedEvent, shard: int) -> Fact:
     return Fact(
         event_id=event.event_id,
         at=event.at,
         marker_expires_at=int((event.at + MARKER_TTL).timestamp()),
-        additions=counters.event_additions(
-            event.promoter_id,
-            event.product_id,
-            event.channel,
-            event.field,
-            event.at,
-            aggregate_expires_at=int((day_start + AGGREGATE_TTL).timestamp()),
-            shard=shard,
-            revenue_minor=event.revenue_minor,
-            commission_minor=event.commission_minor,
-            category=event.category,
-        ),
+        additions=additions(event, shard),
         puts=[] if event.field == "clicks" else rankings.dirty_marks([event.product_id], event.at),
         visit=event.visit,
         repeat_window=REPEAT_WINDOW,
@@ -73,7 +80,8 @@ def _fact(event: CountedEvent, shard: int) -> Fact:
 
 def count(events: Sequence[CountedEvent]) -> int:
     """Count each event once (a repeat visit not at all); returns how many were counted now (replays
-    count 0). Transactions: ⌈(facts + distinct items touched) / 100⌉, +1 per group where a marker failed."""
+    count 0). A PutItem per event (its marker), then ⌈(1 + distinct items touched) / 100⌉ transactions (one more
+    when a visitor or an event repeats within the chunk)."""
     shard = counters.random_shard()  # one product shard per chunk: its events' ADDs merge into one item
     facts = [_fact(event, shard) for event in sorted(events, key=lambda event: event.at)]
     return sum(len(counters.count_group(group)) for group in counters.pack(facts))

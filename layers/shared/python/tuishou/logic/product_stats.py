@@ -48,19 +48,19 @@ def window_days(days: int, today: date) -> list[str]:
 def aggregate(
     aggregates: list[insights_dal.DayAggregate],
 ) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]], dict[str, dict[str, int]]]:
-    """Per-day aggregates -> (by day, by channel, by promoter) sums."""
+    """Per-day aggregates -> (by day, by channel, by promoter) sums. Every event has one promoter and one
+    channel: the day totals are the sums of the promoters' aggregates."""
     by_day: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     by_channel: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     by_promoter: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for day_aggregate in aggregates:
-        if day_aggregate.scope == "totals":
-            target = by_day[day_aggregate.day]
-        elif day_aggregate.scope == "channel":
-            target = by_channel[day_aggregate.name]
+        if day_aggregate.scope == "channel":
+            targets = [by_channel[day_aggregate.name]]
         else:
-            target = by_promoter[day_aggregate.name]
-        for field in COUNT_FIELDS:
-            target[field] += day_aggregate.counts.get(field, 0)
+            targets = [by_promoter[day_aggregate.name], by_day[day_aggregate.day]]
+        for target in targets:
+            for field in COUNT_FIELDS:
+                target[field] += day_aggregate.counts.get(field, 0)
     return by_day, by_channel, by_promoter
 
 
