@@ -5,7 +5,8 @@ same run.
 Write units: moto does not return ``ConsumedCapacity`` as DynamoDB bills it, so they are computed from the
 items written the way on-demand billing counts them: 1 WCU per started KB of each item written (the larger
 of its size before and after; an update is sized after the call by a read outside the count), ×2 inside
-``TransactWriteItems`` (``ConditionCheck`` items included). Item sizes follow DynamoDB's rules: attribute
+``TransactWriteItems`` (``ConditionCheck`` items included). A write whose condition failed and a cancelled
+transaction are billed too, as if they had written. Item sizes follow DynamoDB's rules: attribute
 name bytes plus value bytes (strings UTF-8, numbers ~1 byte per 2 digits + 1, maps and lists 3 bytes + 1 per
 element)."""
 
@@ -21,6 +22,9 @@ from typing import Any
 
 import boto3
 import botocore.session
+
+_BILLED = {"", "ConditionalCheckFailedException", "TransactionCanceledException"}
+"""Outcomes DynamoDB bills write units for: success (no error), a failed condition, a cancelled transaction."""
 
 
 @dataclass
@@ -68,7 +72,7 @@ class DynamoCounter:
         if name == "Scan":
             self.scans += 1
         self.items_read += items_read(name, parsed)
-        if "Error" not in parsed:
+        if parsed.get("Error", {}).get("Code", "") in _BILLED:
             for size, factor in self._written(name, params):
                 self.items_written += 1
                 self.largest_item_written = max(self.largest_item_written, size)

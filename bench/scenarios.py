@@ -360,7 +360,7 @@ def _create_link(existing: bool) -> Callable[[BenchContext], Prepared]:
 
 def _share(active_task: bool) -> Callable[[BenchContext], Prepared]:
     """A share on wechat; with ``active_task`` the promoter has accepted a wechat channel task first, so the
-    share also counts toward it (issue 5's hook, wired into the route)."""
+    share also counts toward it (the channel-task progress derived from the share)."""
 
     def setup(ctx: BenchContext) -> Prepared:
         merchant, promoter = ctx.user("merchant"), ctx.promoter()
@@ -789,7 +789,7 @@ def _accept(ctx: BenchContext) -> Prepared:
     )
 
 
-# ---------------------------------------------------------------- reminder scan (issue 5 budget)
+# ---------------------------------------------------------------- reminder scan
 def _reminder_scan(active_tasks: int) -> Callable[[BenchContext], Prepared]:
     """``active_tasks`` tasks far from their reminder time and REMINDER_DUE_TASKS due ones; the scan runs 2 h
     after acceptance. A reminded task leaves the index, so ``prepare`` puts the due tasks back (untimed)."""
@@ -824,7 +824,7 @@ def _reminder_check(c: dict[str, Any]) -> bool:
     return c["scans"] == 0 and c["items_read"] <= 2 * REMINDER_DUE_TASKS
 
 
-# ---------------------------------------------------------------- merchant insights (issue 6)
+# ---------------------------------------------------------------- merchant insights
 INSIGHTS_ACTIVE_TASKS = 5
 INSIGHTS_PAUSED_X20 = 500  # the catalogue grows by paused products; active tasks stay INSIGHTS_ACTIVE_TASKS
 INSIGHTS_HISTORY_DAYS_X20 = 20  # older days of activity per active product, outside the job's window
@@ -951,7 +951,7 @@ def _insights_shard_check(c: dict[str, Any]) -> bool:
     return c["scans"] == 0 and c["operations"].get("Query", 0) == 1 + INSIGHTS_ACTIVE_TASKS
 
 
-# ---------------------------------------------------------------- compensation (issue 7)
+# ---------------------------------------------------------------- compensation
 SCAN_WINDOW_EVENTS = 20  # events in each scanned window; half of them granted, half owed
 SCAN_OUTSIDE_X20 = 400  # events in other hours: the table grows, the window does not
 
@@ -1145,38 +1145,44 @@ def _zipf_index(rng: random.Random, n: int) -> int:
     return min(n - 1, int(n ** rng.random()) - 1)
 
 
-def _click_mix(batch: int) -> Callable[[BenchContext], Prepared]:
-    """A batch of click INSERTs as the redirect writes them, drawn as a day's traffic is: products and
-    promoters by Zipf popularity over the cost model's catalogue, channels by share, 10 % repeat visits.
-    Each run draws new clicks (an idempotent consumer does its full work every time)."""
+def _click_mix(batch: int, *, shares: bool = False) -> Callable[[BenchContext], Prepared]:
+    """A batch of click INSERTs as the redirect writes them (or, with ``shares``, of share INSERTs as the share
+    route writes them), drawn as a day's traffic is: products and promoters by Zipf popularity over the cost
+    model's catalogue, channels by share, 10 % repeat visits (clicks only). Each run draws new events (an
+    idempotent consumer does its full work every time)."""
     rng = random.Random(20261201)
     runs = itertools.count()
 
     def click(run: int, n: int, previous: list[dict[str, Any]]) -> dict[str, Any]:
         from tuishou import clock
 
-        if previous and rng.random() < CLICK_MIX_REPEATS:
+        if previous and not shares and rng.random() < CLICK_MIX_REPEATS:
             seen = rng.choice(previous)
             return {**seen, "click_id": f"clk_mix{run:06d}{n:04d}"}
         product, promoter = _zipf_index(rng, CLICK_MIX_PRODUCTS), _zipf_index(rng, CLICK_MIX_PROMOTERS)
         channel = rng.choices([c for c, _ in CLICK_MIX_CHANNELS], [w for _, w in CLICK_MIX_CHANNELS])[0]
-        return {
-            "click_id": f"clk_mix{run:06d}{n:04d}",
+        event = {
             "link_id": f"lnk_mix{product:06d}{promoter:05d}",
-            "code": f"mix{product:06d}{promoter:05d}",
             "promoter_id": f"promoter-{promoter:05d}",
             "product_id": f"prd_mix{product:06d}",
             "merchant_id": f"merchant-{product % 5_000:04d}",
             "channel": channel,
-            "visitor": f"{rng.getrandbits(128):032x}",
             "created_at": clock.iso(),
+        }
+        if shares:
+            return event | {"share_id": f"shr_mix{run:06d}{n:04d}"}
+        return event | {
+            "click_id": f"clk_mix{run:06d}{n:04d}",
+            "code": f"mix{product:06d}{promoter:05d}",
+            "visitor": f"{rng.getrandbits(128):032x}",
         }
 
     def record(item: dict[str, Any], sequence: str) -> dict[str, Any]:
         from tuishou.dal import keys
         from tuishou.dal.dynamo import to_item
 
-        image = to_item({**item, "pk": keys.click(item["click_id"])[0], "sk": keys.click(item["click_id"])[1]})
+        pk, sk = keys.share(item["link_id"], item["share_id"]) if shares else keys.click(item["click_id"])
+        image = to_item({**item, "pk": pk, "sk": sk})
         return {
             "eventID": uuid.uuid4().hex,
             "eventName": "INSERT",
@@ -1194,13 +1200,13 @@ def _click_mix(batch: int) -> Callable[[BenchContext], Prepared]:
 
     def setup(ctx: BenchContext) -> Prepared:
         def call() -> Any:
-            run, clicks = next(runs), []
+            run, events = next(runs), []
             for n in range(batch):
-                clicks.append(click(run, n, clicks))
-            event = {"Records": [record(c, f"{run:010d}{n:06d}") for n, c in enumerate(clicks)]}
+                events.append(click(run, n, events))
+            event = {"Records": [record(e, f"{run:010d}{n:06d}") for n, e in enumerate(events)]}
             result = ctx.functions.invoke("TrackingStreamFunction", event)
             if result != {"batchItemFailures": []}:
-                raise RuntimeError(f"the click mix failed: {result}")
+                raise RuntimeError(f"the {'share' if shares else 'click'} mix failed: {result}")
             return result
 
         return Prepared(call)
@@ -1211,7 +1217,7 @@ def _click_mix(batch: int) -> Callable[[BenchContext], Prepared]:
 ALL: list[Scenario] = [
     Scenario("GET /me", "route", "GET /me", _me, "0 requests", lambda c: c["requests"] == 0),
     Scenario("GET /swagger", "route", "GET /swagger", _swagger, "0 requests", lambda c: c["requests"] == 0),
-    # issue 3: products, profiles, the task list, links, shares, clicks
+    # products, profiles, the task list, links, shares, clicks
     Scenario("POST /merchant/products", "route", "POST /merchant/products", _create_product, "no Scan", no_scan),
     Scenario(
         "GET /merchant/products (25 products)", "route", "GET /merchant/products", _list_products, "no Scan", no_scan
@@ -1381,7 +1387,7 @@ ALL: list[Scenario] = [
         runs=2,
         baseline=False,
     ),
-    # issue 4: payments, ledger, accounts
+    # payments, ledger, accounts
     Scenario(
         "POST /webhooks/stripe (first delivery)",
         "route",
@@ -1461,7 +1467,7 @@ ALL: list[Scenario] = [
         _one_scan,
         notes="reads the whole LedgerTable: cost grows with the table, not a request-path operation",
     ),
-    # issue 5: notifications, channel tasks, reminders (the progress hooks are measured in shares and webhooks)
+    # notifications, channel tasks, reminders (the progress hooks are measured in shares and webhooks)
     Scenario(
         "GET /promoter/notifications", "route", "GET /promoter/notifications", _inbox("promoter"), "no Scan", no_scan
     ),
@@ -1543,7 +1549,7 @@ ALL: list[Scenario] = [
         same_as=f"job: reminder scan x1 ({R1} active, {REMINDER_DUE_TASKS} due)",
         runs=10,
     ),
-    # issue 6: merchant insights
+    # merchant insights
     Scenario(
         "PUT /merchant/products/{id}/promoter-rewards/{promoter_id}",
         "route",
@@ -1596,7 +1602,7 @@ ALL: list[Scenario] = [
         _insights_shard_check,
         runs=10,
     ),
-    # issue 7: compensation
+    # compensation
     Scenario("POST /admin/fault-windows", "route", "POST /admin/fault-windows", _fault_window, "no Scan", no_scan),
     Scenario("GET /admin/scans/{scan_id}", "route", "GET /admin/scans/{scan_id}", _get_scan, "no Scan", no_scan),
     Scenario("GET /admin/compensations", "route", "GET /admin/compensations", _admin_compensations, "no Scan", no_scan),
@@ -1680,6 +1686,15 @@ ALL: list[Scenario] = [
         "cost model input: write units per counted click",
         lambda c: c["scans"] == 0,
         notes="as above, a full batch (traffic peaks)",
+    ),
+    Scenario(
+        "stream: TrackingStreamFunction, a day's share mix (12 shares)",
+        "job",
+        "stream:TrackingStreamFunction",
+        _click_mix(12, shares=True),
+        "cost model input: write units per counted share",
+        lambda c: c["scans"] == 0,
+        notes="Zipf products and promoters as the click mix; each share also looks for the promoter's channel task",
     ),
     Scenario(
         f"stream: LedgerStreamFunction ({STREAM_BATCH} records)",
