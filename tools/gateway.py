@@ -1,6 +1,7 @@
-"""The local API Gateway: maps each function's ``Api`` events from template.yaml to its handler,
-verifies Cognito ID tokens as the authorizer would, and invokes the handler in-process with a
-real-shaped REST v1 proxy event and Lambda context."""
+"""The local API Gateway: maps each function's ``Api`` (REST API) and ``HttpApi`` (HTTP API) events from
+template.yaml to its handler, on one port and the same paths, verifies Cognito ID tokens as the REST API's
+authorizer would, and invokes the handler in-process with a real-shaped event (REST v1 proxy event, or HTTP
+API payload v2) and Lambda context."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 
@@ -170,7 +171,7 @@ class LocalGateway:
         for route in self.routes:
             match = route.pattern.match(path)
             if match and route.method == method:
-                return self._invoke_route(route, match.groupdict(), path, query, headers, body)
+                return self._invoke_route(route, match.groupdict(), path, query, headers, body, parts.query)
         return error(404, "not_found", f"no route for {method} {path}")
 
     def _handle_local(
@@ -190,6 +191,7 @@ class LocalGateway:
         query: dict[str, list[str]],
         headers: dict[str, str],
         body: bytes,
+        raw_query: str,
     ) -> HttpResponse:
         claims = None
         if not route.public:
@@ -200,7 +202,7 @@ class LocalGateway:
                 claims = self.verifier.claims(token)
             except (jwt.PyJWTError, jwt.PyJWKClientError) as exc:
                 return error(401, "unauthorized", f"invalid token: {exc.__class__.__name__}")
-        event = proxy_event(route, path, path_params, query, headers, body, claims, self.stage)
+        event = proxy_event(route, path, path_params, query, headers, body, claims, self.stage, raw_query)
         result = self.host.invoke(route.function_id, event)
         return _from_proxy_result(result)
 
@@ -222,14 +224,37 @@ def proxy_event(
     body: bytes,
     claims: dict[str, str] | None,
     stage: str = "local",
+    raw_query: str | None = None,
+) -> dict[str, Any]:
+    """The event API Gateway sends the route's function: a REST v1 proxy event, or an HTTP API's payload v2
+    (``raw_query``: the query string as sent; rebuilt from ``query`` when not given)."""
+    if route.payload_version == template.HTTP_API_PAYLOAD:
+        if raw_query is None:
+            raw_query = urlencode([(name, value) for name, values in query.items() for value in values])
+        return http_api_event(route, path, path_params, query, raw_query, headers, body)
+    return rest_event(route, path, path_params, query, headers, body, claims, stage)
+
+
+def _event_body(body: bytes) -> tuple[str | None, bool]:
+    """(the body as the event carries it, whether it is base64): text when it is UTF-8, else base64."""
+    try:
+        return (body.decode("utf-8") if body else None), False
+    except UnicodeDecodeError:
+        return base64.b64encode(body).decode(), True
+
+
+def rest_event(
+    route: template.Route,
+    path: str,
+    path_params: dict[str, str],
+    query: dict[str, list[str]],
+    headers: dict[str, str],
+    body: bytes,
+    claims: dict[str, str] | None,
+    stage: str = "local",
 ) -> dict[str, Any]:
     """An API Gateway REST (v1) proxy integration event, as a Lambda receives it."""
-    text_body: str | None
-    is_base64 = False
-    try:
-        text_body = body.decode("utf-8") if body else None
-    except UnicodeDecodeError:
-        text_body, is_base64 = base64.b64encode(body).decode(), True
+    text_body, is_base64 = _event_body(body)
     request_id = str(uuid.uuid4())
     return {
         "resource": route.path,
@@ -261,11 +286,67 @@ def proxy_event(
     }
 
 
+def http_api_event(
+    route: template.Route,
+    path: str,
+    path_params: dict[str, str],
+    query: dict[str, list[str]],
+    raw_query: str,
+    headers: dict[str, str],
+    body: bytes,
+) -> dict[str, Any]:
+    """An HTTP API payload v2 event on the ``$default`` stage (paths without a stage prefix), as a Lambda
+    receives it: header names lower-cased, repeated headers and query parameters joined by commas, the
+    ``cookie`` header moved to ``cookies``; keys without a value are left out, as API Gateway leaves them."""
+    lowered: dict[str, str] = {}
+    for name, value in headers.items():
+        lowered[name.lower()] = f"{lowered[name.lower()]},{value}" if name.lower() in lowered else value
+    cookie_header = lowered.pop("cookie", "")
+    cookies = [cookie.strip() for cookie in cookie_header.split(";") if cookie.strip()]
+    text_body, is_base64 = _event_body(body)
+    now = time.time()
+    domain = lowered.get("host", "localhost")
+    event: dict[str, Any] = {
+        "version": template.HTTP_API_PAYLOAD,
+        "routeKey": route.route_key,
+        "rawPath": path,
+        "rawQueryString": raw_query,
+        "cookies": cookies,
+        "headers": lowered,
+        "queryStringParameters": {name: ",".join(values) for name, values in query.items()},
+        "pathParameters": path_params,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": domain,
+            "domainPrefix": domain.split(".", 1)[0],
+            "http": {
+                "method": route.method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": lowered.get("user-agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": route.route_key,
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "body": text_body,
+        "isBase64Encoded": is_base64,
+    }
+    optional = ("cookies", "queryStringParameters", "pathParameters", "body")
+    return {key: value for key, value in event.items() if key not in optional or value}
+
+
 def _from_proxy_result(result: dict[str, Any]) -> HttpResponse:
     headers = {k: str(v) for k, v in (result.get("headers") or {}).items()}
     for k, values in (result.get("multiValueHeaders") or {}).items():
         if values:
             headers[k] = ", ".join(str(v) for v in values)
+    if result.get("cookies"):  # payload v2: each becomes a Set-Cookie header (one here, as headers are a dict)
+        headers["Set-Cookie"] = ", ".join(result["cookies"])
     body = result.get("body") or ""
     raw = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
     return HttpResponse(int(result.get("statusCode", 502)), headers, raw)

@@ -14,12 +14,20 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE_PATH = ROOT / "template.yaml"
 
 
+REST_PAYLOAD, HTTP_API_PAYLOAD = "1.0", "2.0"  # the REST API's proxy event; an HTTP API's payload v2
+
+
 @dataclass(frozen=True)
 class Route:
     method: str
     path: str
     function_id: str
     public: bool
+    payload_version: str = REST_PAYLOAD  # HTTP_API_PAYLOAD for an ``HttpApi`` event
+
+    @property
+    def route_key(self) -> str:
+        return f"{self.method} {self.path}"
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -94,6 +102,8 @@ def functions() -> list[FunctionSpec]:
             if event["Type"] == "Api":
                 public = event_props.get("Auth", {}).get("Authorizer") == "NONE"
                 spec.routes.append(Route(event_props["Method"].upper(), event_props["Path"], logical_id, public))
+            elif event["Type"] == "HttpApi":
+                spec.routes.append(_http_api_route(logical_id, event_name, event_props))
             elif event["Type"] == "ScheduleV2":
                 spec.schedules.append(Schedule(event_name, event_props["ScheduleExpression"], event_props.get("Input")))
             elif event["Type"] == "SQS":
@@ -105,6 +115,18 @@ def functions() -> list[FunctionSpec]:
                 )
         specs.append(spec)
     return specs
+
+
+def _http_api_route(logical_id: str, event_name: str, event_props: dict[str, Any]) -> Route:
+    """An ``HttpApi`` event's route. Only what the local gateway reproduces faithfully: payload v2 on a public
+    route (an HTTP API's JWT authorizer hands claims in another place than the REST API's Cognito authorizer)."""
+    where = f"{logical_id}.{event_name}"
+    if str(event_props.get("PayloadFormatVersion")) != HTTP_API_PAYLOAD:
+        raise ValueError(f"{where}: HttpApi events must set PayloadFormatVersion {HTTP_API_PAYLOAD!r}")
+    api = resources().get(event_props.get("ApiId", {}).get("Ref", ""), {})
+    if "Auth" in api.get("Properties", {}) or event_props.get("Auth", {}).get("Authorizer", "NONE") != "NONE":
+        raise ValueError(f"{where}: only public HttpApi routes are supported (no authorizer)")
+    return Route(event_props["Method"].upper(), event_props["Path"], logical_id, True, HTTP_API_PAYLOAD)
 
 
 def routes() -> list[Route]:

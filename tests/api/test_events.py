@@ -29,10 +29,20 @@ API_SAMPLES = sorted(
 )
 
 
+def _route_of(event: dict) -> tuple[str, str] | None:
+    """(method, path template) of an API sample: a REST v1 proxy event's, or an HTTP API payload v2 event's."""
+    if "httpMethod" in event:
+        return event["httpMethod"], event["resource"]
+    if event.get("version") == "2.0":
+        method, path = event["routeKey"].split(" ", 1)
+        return method, path
+    return None
+
+
 def test_every_route_job_queue_and_stream_consumer_has_a_sample():
     # Given the samples in events/
     samples = [json.loads(p.read_text()) for p in EVENTS.glob("*.json")]
-    routes = {(e["httpMethod"], e["resource"]) for e in samples if "httpMethod" in e}
+    routes = {_route_of(e) for e in samples} - {None}
     # Then every route of the template has one, and so does every schedule and every queue consumer
     assert {(r.method, r.path) for r in template.routes()} <= routes
     scheduled = {spec.logical_id for spec in template.functions() if spec.schedules}
@@ -46,7 +56,7 @@ def test_every_route_job_queue_and_stream_consumer_has_a_sample():
 @pytest.mark.parametrize("name", API_SAMPLES)
 def test_api_sample_reaches_its_route(stack, name):
     event = json.loads((EVENTS / name).read_text())
-    [route] = [r for r in template.routes() if r.path == event["resource"] and r.method == event["httpMethod"]]
+    [route] = [r for r in template.routes() if (r.method, r.path) == _route_of(event)]
     result = stack.host.invoke(route.function_id, event)
     # Nothing exists in a fresh stack, so a domain 4xx is expected; never a routing, validation or server error
     assert result["statusCode"] not in (422, 500, 502), result

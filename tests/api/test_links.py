@@ -217,3 +217,26 @@ def test_share_of_a_paused_product_is_410_and_counts_nothing(api, stack, setup):
     assert response.status == 410
     stack.drain_streams()
     assert _product_counters(api, merchant)["promotions"] == 0
+
+
+def test_a_repeated_or_comma_joined_marker_still_redirects_counting_the_first_known_channel(api, stack, setup):
+    from tests.helpers.events import api_event
+    from tuishou.dal import keys
+
+    _, product, seller = setup
+    code = link_for(api, seller, product["product_id"])["code"]
+    # Given the HTTP API's payload v2, which joins a repeated ?ch= into one comma-separated value
+    event = api_event("GET", f"/l/{code}", query={"ch": "friendster,wechat,qq"})
+    assert event["queryStringParameters"] == {"ch": "friendster,wechat,qq"}
+    # When the redirect gets it, or a visitor sends the markers repeated or comma-joined through the gateway
+    responses = [
+        stack.host.invoke("RedirectFunction", event),
+        api.get(f"/l/{code}?ch=friendster&ch=wechat&ch=qq"),
+        api.get(f"/l/{code}?ch=friendster,wechat,qq"),
+    ]
+    # Then each is redirected, and the click counts the first known channel
+    locations = [r["headers"]["Location"] if isinstance(r, dict) else r.headers["Location"] for r in responses]
+    assert [r["statusCode"] if isinstance(r, dict) else r.status for r in responses] == [302, 302, 302]
+    for location in locations:
+        [click_id] = parse_qs(urlsplit(location).query)["tsclid"]
+        assert _get(stack, "TrackingTable", keys.click(click_id))["channel"] == "wechat"

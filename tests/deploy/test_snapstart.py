@@ -76,7 +76,7 @@ def test_no_function_uses_what_snapstart_does_not_support():
 
 
 def test_every_trigger_invokes_the_alias_never_the_bare_function():
-    # Given every resource that invokes a function: API routes (the REST API's integrations and their
+    # Given every resource that invokes a function: API routes (the REST and HTTP APIs' integrations and their
     # permissions), schedules (and their roles), queue and stream event sources, async invoke configs
     functions = set(_functions())
     invokers = {
@@ -88,6 +88,7 @@ def test_every_trigger_invokes_the_alias_never_the_bare_function():
             "AWS::Lambda::EventSourceMapping",
             "AWS::Scheduler::Schedule",
             "AWS::ApiGateway::RestApi",
+            "AWS::ApiGatewayV2::Api",
             "AWS::Events::Rule",
         }
         or (v["Type"] == "AWS::IAM::Role" and "lambda:InvokeFunction" in json.dumps(v))

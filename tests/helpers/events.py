@@ -18,7 +18,8 @@ def api_event(
     query: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """A REST v1 proxy event for the template route matching ``method path``."""
+    """The event the template route matching ``method path`` receives: a REST v1 proxy event, or an HTTP API
+    payload v2 event for an ``HttpApi`` route (the public redirect)."""
     for route in template.routes():
         match = route.pattern.match(path)
         if match and route.method == method:

@@ -35,3 +35,24 @@ def test_the_resolver_remembers_the_request_url(monkeypatch):
     # When it is resolved, then the handler sees the request's base URL
     app.resolve(event, context())
     assert seen["url"] == "https://abc.execute-api.us-east-1.amazonaws.com/prod"
+
+
+def test_an_http_api_request_on_its_default_stage_is_remembered_without_a_stage(monkeypatch):
+    # Given an HTTP API payload v2 event on the $default stage (no stage prefix in its URLs)
+    from tests.helpers.events import api_event, context
+    from tuishou.rest import build_resolver
+
+    monkeypatch.setenv("TUISHOU_PUBLIC_BASE_URL", "")
+    app = build_resolver(http_api=True)
+    seen = {}
+
+    @app.get("/l/<code>")
+    def probe(code: str) -> dict:
+        seen["url"] = config.public_base_url()
+        return {}
+
+    event = api_event("GET", "/l/abc23456")
+    event["requestContext"]["domainName"] = "xyz.execute-api.us-east-1.amazonaws.com"
+    # When it is resolved, then the handler sees the API's URL without a stage
+    assert app.resolve(event, context())["statusCode"] == 200
+    assert seen["url"] == "https://xyz.execute-api.us-east-1.amazonaws.com"

@@ -167,3 +167,41 @@ def test_the_scan_parks_a_run_on_the_receive_the_queue_dead_letters_after():
     redrive = template.resources("AWS::SQS::Queue")["CompensationScanQueue"]["Properties"]["RedrivePolicy"]
     # Then they agree: the run is reported failed exactly when SQS gives up on its message
     assert int(redrive["maxReceiveCount"]) == app.MAX_RECEIVES
+
+
+def test_the_public_redirect_is_on_the_links_http_api_throttled_and_logged_like_the_rest_api():
+    # Given the REST API's stage settings and the links HTTP API
+    rest = template.resources("AWS::Serverless::Api")["TuishouApi"]["Properties"]
+    [rest_throttle] = rest["MethodSettings"]
+    links = template.resources("AWS::Serverless::HttpApi")["LinkApi"]["Properties"]
+    # Then GET /l/{code} is its route, in payload v2, with no authorizer
+    [event] = template.resources("AWS::Serverless::Function")["RedirectFunction"]["Properties"]["Events"].values()
+    assert event["Type"] == "HttpApi"
+    assert event["Properties"] == {"ApiId": {"Ref": "LinkApi"}, "Path": "/l/{code}", "Method": "GET",
+                                   "PayloadFormatVersion": "2.0"}  # fmt: skip
+    assert "Auth" not in links
+    # And it throttles as the REST API's stage does, and logs every request
+    throttle = links["DefaultRouteSettings"]
+    assert (throttle["ThrottlingRateLimit"], throttle["ThrottlingBurstLimit"]) == (
+        rest_throttle["ThrottlingRateLimit"],
+        rest_throttle["ThrottlingBurstLimit"],
+    )
+    assert "DestinationArn" in links["AccessLogSettings"]
+    assert "LinkApiUrl" in template.load()["Outputs"]
+
+
+def test_the_links_api_invokes_no_function_that_references_it_and_links_point_at_it():
+    # Given the functions the links HTTP API invokes (referencing LinkApi from one of them is a cycle)
+    import json
+
+    specs = {spec.logical_id: spec for spec in template.functions()}
+    invoked = {route.function_id for route in template.routes() if route.payload_version == template.HTTP_API_PAYLOAD}
+    assert invoked == {"RedirectFunction"}
+    for logical_id in invoked:
+        assert "LinkApi" not in json.dumps(specs[logical_id].environment, default=str), logical_id
+    # Then the function that hands out links points them at PublicBaseUrl when set, else at LinkApi
+    base_url = specs["PromoterFunction"].environment["TUISHOU_PUBLIC_BASE_URL"]
+    condition, configured, fallback = base_url["Fn::If"]
+    assert template.load()["Conditions"][condition] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "PublicBaseUrl"}, ""]}]}
+    assert configured == {"Ref": "PublicBaseUrl"}
+    assert fallback == {"Fn::Sub": "https://${LinkApi}.execute-api.${AWS::Region}.amazonaws.com"}

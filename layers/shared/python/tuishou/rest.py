@@ -1,5 +1,5 @@
-"""The shared REST resolver: one factory wires validation and maps every error to the JSON body
-``{"error": {"code", "message", "field"}}`` with the right status."""
+"""The shared resolver: one factory wires validation and maps every error to the JSON body
+``{"error": {"code", "message", "field"}}`` with the right status, for the REST API and the HTTP API alike."""
 
 from __future__ import annotations
 
@@ -8,15 +8,22 @@ import binascii
 import json
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar, Literal, overload
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import (
+    APIGatewayHttpResolver,
+    APIGatewayRestResolver,
+    Response,
+    content_types,
+)
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent, APIGatewayProxyEventV2
+from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 from pydantic import BaseModel
 
 from tuishou import snapstart
@@ -87,7 +94,7 @@ def _is_unicode(text: str) -> bool:
     return True
 
 
-class StrictBodyEvent(APIGatewayProxyEvent):
+class _Utf8Body(BaseProxyEvent):
     """A proxy event whose body must be UTF-8: a binary (base64) body that is not is refused as undecodable
     JSON (422 ``body``) instead of failing the request with a ``UnicodeDecodeError``."""
 
@@ -102,6 +109,14 @@ class StrictBodyEvent(APIGatewayProxyEvent):
             raise json.JSONDecodeError("body is not UTF-8 text", "", 0) from exc
 
 
+class StrictBodyEvent(_Utf8Body, APIGatewayProxyEvent):
+    """A REST API (v1) proxy event with a UTF-8 body."""
+
+
+class StrictBodyEventV2(_Utf8Body, APIGatewayProxyEventV2):
+    """An HTTP API payload v2 event with a UTF-8 body."""
+
+
 def body_bytes(event: dict[str, Any]) -> int:
     """The size of a proxy event's body in bytes, without decoding a base64 body."""
     body = event.get("body") or ""
@@ -112,17 +127,16 @@ def body_bytes(event: dict[str, Any]) -> int:
     return len(body.encode("utf-8"))
 
 
-class TuishouResolver(APIGatewayRestResolver):
-    """The REST resolver with a body size limit checked on the raw event, before routing or validation parse
-    anything (Powertools runs its request validation before any user middleware)."""
+class _BodyLimited(ApiGatewayResolver):
+    """A resolver with a body size limit checked on the raw event, before routing or validation parse anything
+    (Powertools runs its request validation before any user middleware); it also remembers the URL the request
+    came in on (``tuishou.config.public_base_url``)."""
 
-    def _to_proxy_event(self, event: dict) -> APIGatewayProxyEvent:
-        return StrictBodyEvent(event, self._json_body_deserializer)
+    _extra_result_fields: ClassVar[Mapping[str, Any]] = {}  # what a result of this payload version also carries
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         request_context = (event.get("requestContext") or {}) if isinstance(event, dict) else {}
-        domain, stage = request_context.get("domainName"), request_context.get("stage")
-        remember_request_base_url(f"https://{domain}/{stage}" if domain and stage else None)
+        remember_request_base_url(_base_url(request_context.get("domainName"), request_context.get("stage")))
         if isinstance(event, dict) and body_bytes(event) > MAX_BODY_BYTES:
             logger.warning("request body too large", extra={"bytes": body_bytes(event)})
             body = {
@@ -135,11 +149,34 @@ class TuishouResolver(APIGatewayRestResolver):
             return {
                 "statusCode": 413,
                 "headers": {"Content-Type": content_types.APPLICATION_JSON},
-                "multiValueHeaders": {},
+                **self._extra_result_fields,
                 "body": json.dumps(body),
                 "isBase64Encoded": False,
             }
         return super().resolve(event, context)
+
+
+def _base_url(domain: str | None, stage: str | None) -> str | None:
+    """An HTTP API's ``$default`` stage has no path prefix; a REST API stage always has one."""
+    if not (domain and stage):
+        return None
+    return f"https://{domain}" if stage == "$default" else f"https://{domain}/{stage}"
+
+
+class TuishouResolver(_BodyLimited, APIGatewayRestResolver):
+    """The REST API (payload v1) resolver."""
+
+    _extra_result_fields: ClassVar[Mapping[str, Any]] = {"multiValueHeaders": {}}
+
+    def _to_proxy_event(self, event: dict) -> APIGatewayProxyEvent:
+        return StrictBodyEvent(event, self._json_body_deserializer)
+
+
+class TuishouHttpResolver(_BodyLimited, APIGatewayHttpResolver):
+    """The HTTP API (payload v2) resolver."""
+
+    def _to_proxy_event(self, event: dict) -> APIGatewayProxyEventV2:
+        return StrictBodyEventV2(event, self._json_body_deserializer)
 
 
 _CODE_OF_STATUS = {
@@ -181,9 +218,19 @@ def _field_of(location: tuple[Any, ...] | list[Any]) -> str:
     return text or "body"
 
 
-def build_resolver(**kwargs: Any) -> TuishouResolver:
-    """A REST resolver with pydantic validation and the project's error mapping."""
-    app = TuishouResolver(enable_validation=True, json_body_deserializer=read_json, **kwargs)
+@overload
+def build_resolver(*, http_api: Literal[False] = False, **kwargs: Any) -> TuishouResolver: ...
+
+
+@overload
+def build_resolver(*, http_api: Literal[True], **kwargs: Any) -> TuishouHttpResolver: ...
+
+
+def build_resolver(*, http_api: bool = False, **kwargs: Any) -> TuishouResolver | TuishouHttpResolver:
+    """A resolver with pydantic validation and the project's error mapping: for the REST API's proxy events,
+    or with ``http_api`` for an HTTP API's payload v2 events (the public redirect's ``LinkApi``)."""
+    resolver_type = TuishouHttpResolver if http_api else TuishouResolver
+    app = resolver_type(enable_validation=True, json_body_deserializer=read_json, **kwargs)
     snapstart.track_resolver(app)  # its routes' validation is built before a SnapStart snapshot
 
     @app.exception_handler(TuishouError)
