@@ -4,7 +4,8 @@
 quotes it). Every DynamoDB figure is a measured row: requests, items read and write units per call. Prices
 are AWS's public on-demand list prices (us-east-1); volumes are the scale of a busy day. Reads are priced as
 eventually consistent item reads of under 4 KB (0.5 read unit per item read), an upper bound for Queries,
-which DynamoDB bills per 4 KB read rather than per item. Each line's function, its memory and its API (a
+which DynamoDB bills per 4 KB read rather than per item, when a row predates the measured read units (the
+harness's ``read_units``: per 4 KB, as DynamoDB bills). Each line's function, its memory and its API (a
 REST API or an HTTP API, priced differently) are read from template.yaml, so the model follows the template."""
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ def _rows() -> dict[str, dict]:
 
 def _per(row: dict, calls: float) -> tuple[float, float, float]:
     """(requests, read units, write units) per unit of work, from a row measured over ``calls`` of it."""
-    return row["requests"] / calls, row["items_read"] * 0.5 / calls, (row.get("write_units") or 0) / calls
+    read = row["read_units"] if row.get("read_units") is not None else row["items_read"] * 0.5
+    return row["requests"] / calls, read / calls, (row.get("write_units") or 0) / calls
 
 
 def lines() -> list[Line]:

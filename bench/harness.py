@@ -8,7 +8,12 @@ of its size before and after; an update is sized after the call by a read outsid
 ``TransactWriteItems`` (``ConditionCheck`` items included). A write whose condition failed and a cancelled
 transaction are billed too, as if they had written. Item sizes follow DynamoDB's rules: attribute
 name bytes plus value bytes (strings UTF-8, numbers ~1 byte per 2 digits + 1, maps and lists 3 bytes + 1 per
-element)."""
+element).
+
+Read units as DynamoDB bills them: a GetItem, and each item of a BatchGetItem or TransactGetItems, 1 unit per
+started 4 KB (x2 in a transaction); a Query or Scan 1 unit per started 4 KB of all the items it returned
+together (a lower bound when a filter or a projection drops data: DynamoDB bills what it read); half that
+when eventually consistent."""
 
 from __future__ import annotations
 
@@ -33,6 +38,7 @@ class DynamoCounter:
 
     requests: int = 0
     items_read: int = 0
+    read_units: float = 0.0
     scans: int = 0
     write_units: int = 0
     items_written: int = 0
@@ -56,6 +62,7 @@ class DynamoCounter:
 
     def reset(self) -> None:
         self.requests = self.items_read = self.scans = 0
+        self.read_units = 0.0
         self.write_units = self.items_written = self.largest_item_written = 0
         self.operations.clear()
 
@@ -72,6 +79,7 @@ class DynamoCounter:
         if name == "Scan":
             self.scans += 1
         self.items_read += items_read(name, parsed)
+        self.read_units += read_units(name, params, parsed)
         if parsed.get("Error", {}).get("Code", "") in _BILLED:
             for size, factor in self._written(name, params):
                 self.items_written += 1
@@ -108,6 +116,7 @@ class DynamoCounter:
         return {
             "requests": self.requests,
             "items_read": self.items_read,
+            "read_units": self.read_units,
             "scans": self.scans,
             "write_units": self.write_units,
             "items_written": self.items_written,
@@ -154,6 +163,28 @@ def items_read(operation: str, parsed: dict[str, Any]) -> int:
     return 0
 
 
+def read_units(operation: str, params: dict[str, Any], parsed: dict[str, Any]) -> float:
+    """The read units DynamoDB bills for one call (see the module's docstring)."""
+
+    def units(size: int, consistent: bool) -> float:
+        return math.ceil(max(size, 1) / 4096) * (1.0 if consistent else 0.5)
+
+    if operation == "GetItem":
+        item = parsed.get("Item")
+        return units(item_size(item), bool(params.get("ConsistentRead"))) if item else 0.5
+    if operation in {"Query", "Scan"}:
+        return units(sum(item_size(i) for i in parsed.get("Items", [])), bool(params.get("ConsistentRead")))
+    if operation == "BatchGetItem":
+        return sum(
+            units(item_size(item), bool(params["RequestItems"].get(table, {}).get("ConsistentRead")))
+            for table, items in parsed.get("Responses", {}).items()
+            for item in items
+        )
+    if operation == "TransactGetItems":
+        return sum(2 * units(item_size(r["Item"]), True) for r in parsed.get("Responses", []) if r.get("Item"))
+    return 0.0
+
+
 @dataclass
 class Measurement:
     name: str
@@ -170,6 +201,7 @@ class Measurement:
     operations: dict[str, int] = field(default_factory=dict)
     write_units: int = 0
     largest_item_written: int = 0  # bytes
+    read_units: float | None = None
 
     @property
     def ratio(self) -> float | None:

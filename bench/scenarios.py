@@ -181,6 +181,7 @@ class Scenario:
             operations=counts["operations"],
             write_units=counts.get("write_units", 0),
             largest_item_written=counts.get("largest_item_written", 0),
+            read_units=counts.get("read_units"),
         )
 
 
