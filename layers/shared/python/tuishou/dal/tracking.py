@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from tuishou.dal import keys
 from tuishou.dal.catalog import active_product_check
+from tuishou.dal.channel_tasks import ChannelPointer, pointer_of, template_of
 from tuishou.dal.dynamo import (
     Cancelled,
     as_record,
@@ -30,6 +31,7 @@ from tuishou.dal.dynamo import (
 )
 from tuishou.dal.users import ProfileRecord, profile_record
 from tuishou.errors import Gone
+from tuishou.models.channel_tasks import ChannelTaskTemplate
 from tuishou.models.rewards import RewardRule
 
 if TYPE_CHECKING:
@@ -145,13 +147,12 @@ def _linked_product(item: Mapping[str, Any]) -> LinkedProduct:
 @dataclass(frozen=True)
 class LinkContext:
     """What creating a link reads at once: the promoter's profile, the product, the promoter's existing link
-    for it, and the promoter's counter items per channel (they carry the active channel-task pointers a new
-    link copies; handed to ``tuishou.logic.channel_tasks.active_task_from`` as read)."""
+    for it, and the promoter's active channel-task pointers by channel (a new link copies them)."""
 
     profile: ProfileRecord | None
     product: LinkedProduct | None
     existing: LinkRecord | None
-    channel_items: Mapping[str, Mapping[str, Any]]
+    pointers: Mapping[str, ChannelPointer]
 
 
 def _link(item: Mapping[str, Any] | None) -> LinkRecord | None:
@@ -159,29 +160,32 @@ def _link(item: Mapping[str, Any] | None) -> LinkRecord | None:
 
 
 def link_context(promoter_id: str, product_id: str, channels: Sequence[str]) -> LinkContext:
-    """The promoter's profile, the product, the promoter's existing link for it and the promoter's counter
-    items per channel in ONE BatchGetItem over three tables."""
+    """The promoter's profile, the product, the promoter's existing link for it and the promoter's channel
+    counter items (for their task pointers) in ONE BatchGetItem over three tables."""
     profile, product = keys.profile(promoter_id), keys.product(product_id)
     link = keys.promoter_link(promoter_id, product_id)
     channel_keys = {channel: keys.promoter_channel(promoter_id, channel) for channel in channels}
     found = batch_get({"users": [profile], "catalog": [product], "tracking": [link, *channel_keys.values()]})
-    channel_items = {
-        channel: item for channel, item_key in channel_keys.items() if (item := found.get(("tracking", *item_key)))
+    pointers = {
+        channel: pointer
+        for channel, item_key in channel_keys.items()
+        if (pointer := pointer_of(found.get(("tracking", *item_key))))
     }
     profile_item, product_item = found.get(("users", *profile)), found.get(("catalog", *product))
     return LinkContext(
         profile=None if profile_item is None else profile_record(profile_item),
         product=None if product_item is None else _linked_product(product_item),
         existing=_link(found.get(("tracking", *link))),
-        channel_items=channel_items,
+        pointers=pointers,
     )
 
 
-def share_context(link_id: str, channel: str) -> tuple[LinkRecord | None, dict[str, Any] | None]:
-    """(the link — with its product's status —, the channel's bonus offer item) in ONE BatchGetItem."""
+def share_context(link_id: str, channel: str) -> tuple[LinkRecord | None, ChannelTaskTemplate | None]:
+    """(the link — with its product's status —, the channel's bonus offer) in ONE BatchGetItem."""
     link, offer = keys.link(link_id), keys.channel_offer(channel)
     found = batch_get({"tracking": [link], "catalog": [offer]})
-    return _link(found.get(("tracking", *link))), found.get(("catalog", *offer))
+    offer_item = found.get(("catalog", *offer))
+    return _link(found.get(("tracking", *link))), None if offer_item is None else template_of(offer_item)
 
 
 def _pointer_attribute(channel: str) -> str:

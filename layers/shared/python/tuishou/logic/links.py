@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from tuishou import clock, settings
 from tuishou.config import public_base_url
 from tuishou.dal import tracking
+from tuishou.dal.channel_tasks import ChannelPointer
 from tuishou.dal.tracking import ClickRecord, LinkRecord, PointerSummary, ShareRecord
 from tuishou.dal.visitor_key import visitor_key
 from tuishou.errors import Forbidden, Gone, NotFound, ServiceUnavailable, Unprocessable
@@ -71,7 +71,7 @@ def get_or_create_link(promoter_id: str, product_id: str) -> tuple[Link, bool]:
         raise Forbidden("this product is not a task for your promoter tags")
     if context.existing is not None:
         return _link(context.existing), False
-    pointers = _pointers(promoter_id, context.channel_items)
+    pointers = _pointers(promoter_id, context.pointers)
     for _ in range(_CODE_ATTEMPTS):
         link = LinkRecord(
             link_id=new_id(LINK_ID_PREFIX),
@@ -95,11 +95,11 @@ def get_or_create_link(promoter_id: str, product_id: str) -> tuple[Link, bool]:
     raise ServiceUnavailable("could not allocate a link code, retry")
 
 
-def _pointers(promoter_id: str, channel_items: Mapping[str, Mapping[str, Any]]) -> dict[str, PointerSummary]:
+def _pointers(promoter_id: str, pointers: Mapping[str, ChannelPointer]) -> dict[str, PointerSummary]:
     """What a new link-code item copies of the promoter's active channel tasks, per channel."""
     summaries = {
-        channel: coupons.pointer_summary(channel_tasks.active_task_from(item, promoter_id, channel))
-        for channel, item in channel_items.items()
+        channel: coupons.pointer_summary(channel_tasks.active_task_of(pointer, promoter_id, channel))
+        for channel, pointer in pointers.items()
     }
     return {channel: summary for channel, summary in summaries.items() if summary is not None}
 
