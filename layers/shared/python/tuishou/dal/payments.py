@@ -116,19 +116,23 @@ def load_attribution(product_id: str, promoter_id: str) -> tuple[AttributedProdu
 
 # ---------------------------------------------------------------- transaction items
 def settlement_put(record: dict[str, Any]) -> dict[str, Any]:
-    """Item 0 of every settlement transaction: the record that exists iff the payment was handled."""
-    pk, sk = keys.settlement(record["provider"], record["payment_id"])
+    """Item 0 of every settlement transaction: the record that exists iff the payment was handled (``record``:
+    the settlement's attributes as the settlement logic composes them). An unattributed payment enters the
+    admins' list (GSI1 ``UNATTRIBUTED``, by arrival)."""
+    provider, payment_id = record["provider"], record["payment_id"]
+    pk, sk = keys.settlement(provider, payment_id)
+    index = (
+        {"gsi1pk": keys.UNATTRIBUTED_PAYMENTS, "gsi1sk": f"{record['received_at']}#{provider}#{payment_id}"}
+        if record["status"] == "unattributed"
+        else {}
+    )
     return {
         "Put": {
             "TableName": dynamo.table("ledger"),
-            "Item": dynamo.to_item({"pk": pk, "sk": sk, **record}),
+            "Item": dynamo.to_item({"pk": pk, "sk": sk, **record, **index}),
             "ConditionExpression": "attribute_not_exists(pk)",
         }
     }
-
-
-def unattributed_index(received_at: str, provider: str, payment_id: str) -> dict[str, str]:
-    return {"gsi1pk": keys.UNATTRIBUTED_PAYMENTS, "gsi1sk": f"{received_at}#{provider}#{payment_id}"}
 
 
 def pending_refund_guard(provider: str, payment_id: str, seen_total: int | None) -> dict[str, Any]:

@@ -227,7 +227,6 @@ def _record_unattributed(event: PaymentEvent, why: Unattributed, pending: Pendin
         "reason": why.reason,
         "flagged": why.flagged,
         "refunded_minor": _pending_total(event, pending),
-        **payments_dal.unattributed_index(now, event.provider, event.payment_id),
     }
     logger.warning(
         "unattributed payment", extra={"provider": event.provider, "payment_id": event.payment_id, "reason": why.reason}
