@@ -87,6 +87,8 @@ _.visitor_key_parameter
 # ---------------------------------------------------------------- dal records written whole (asdict), read by no code
 refund_minor  # payments.RefundStep: the step's own amount, for audits of the stored refund items
 applied_at  # payments.RefundStep
+settled_at  # payments.SaleSettlement
+money_by  # payments.SaleSettlement: who moved the sale's money, for operators reading the record
 
 # ---------------------------------------------------------------- pytest and hypothesis
 pytest_collection_modifyitems  # pytest hook

@@ -115,21 +115,72 @@ def load_attribution(product_id: str, promoter_id: str) -> tuple[AttributedProdu
 
 
 # ---------------------------------------------------------------- transaction items
-def settlement_put(record: dict[str, Any]) -> dict[str, Any]:
-    """Item 0 of every settlement transaction: the record that exists iff the payment was handled (``record``:
-    the settlement's attributes as the settlement logic composes them). An unattributed payment enters the
-    admins' list (GSI1 ``UNATTRIBUTED``, by arrival)."""
-    provider, payment_id = record["provider"], record["payment_id"]
-    pk, sk = keys.settlement(provider, payment_id)
-    index = (
-        {"gsi1pk": keys.UNATTRIBUTED_PAYMENTS, "gsi1sk": f"{record['received_at']}#{provider}#{payment_id}"}
-        if record["status"] == "unattributed"
-        else {}
-    )
+@dataclass(frozen=True)
+class ReceivedPayment:
+    """A payment as its provider reported it and when it arrived: what every settlement record states."""
+
+    provider: str
+    payment_id: str
+    amount_minor: int
+    currency: str
+    click_id: str | None
+    payer: str | None
+    provider_event_id: str | None
+    occurred_at: str
+    received_at: str
+
+
+@dataclass(frozen=True)
+class SaleSettlement:
+    """How an attributed payment was settled: who and what it is attributed to, the rule that paid (the
+    merchant's override for the promoter, or the tag rule), the split, and who moved the money
+    (``money_by``: settlement, skipped, compensation, or nothing for a zero commission)."""
+
+    promoter_id: str
+    merchant_id: str
+    product_id: str
+    channel: str
+    link_id: str
+    category: str | None
+    coupon: bool
+    paid_at: str
+    rule: RewardRule
+    rule_overridden: bool
+    commission_minor: int
+    merchant_minor: int
+    platform_fee_minor: int
+    transaction_id: str
+    event_id: str
+    settled_at: str
+    money_by: str
+
+
+def unattributed_put(payment: ReceivedPayment, reason: str, flagged: bool, refunded_minor: int) -> dict[str, Any]:
+    """Item 0 of an unattributed payment's transaction: its settlement record, in the admins' list (GSI1
+    ``UNATTRIBUTED``, by arrival)."""
+    index = {
+        "gsi1pk": keys.UNATTRIBUTED_PAYMENTS,
+        "gsi1sk": f"{payment.received_at}#{payment.provider}#{payment.payment_id}",
+    }
+    stated = {"status": "unattributed", "reason": reason, "flagged": flagged, "refunded_minor": refunded_minor}
+    return _settlement_put(payment, {**stated, **index})
+
+
+def settled_put(payment: ReceivedPayment, sale: SaleSettlement, clawed: Mapping[str, int]) -> dict[str, Any]:
+    """Item 0 of a settlement transaction: the settled record, with the refund already applied and clawed
+    back (``clawed``: ``refunded_minor`` and the ``clawed_*`` amounts)."""
+    rule = {**sale.rule.model_dump(), **({"source": "promoter_override"} if sale.rule_overridden else {})}
+    fields = {name: value for name, value in vars(sale).items() if name != "rule_overridden"}
+    return _settlement_put(payment, {"status": "settled", **fields, "rule": rule, **clawed})
+
+
+def _settlement_put(payment: ReceivedPayment, stated: dict[str, Any]) -> dict[str, Any]:
+    """The record that exists iff the payment was handled: conditional on being the first."""
+    pk, sk = keys.settlement(payment.provider, payment.payment_id)
     return {
         "Put": {
             "TableName": dynamo.table("ledger"),
-            "Item": dynamo.to_item({"pk": pk, "sk": sk, **record, **index}),
+            "Item": dynamo.to_item({"pk": pk, "sk": sk, **asdict(payment), **stated}),
             "ConditionExpression": "attribute_not_exists(pk)",
         }
     }

@@ -94,12 +94,12 @@ class ClickRecord:
 
     click_id: str
     link_id: str
-    code: str
     promoter_id: str
     product_id: str
-    merchant_id: str
     channel: str
     created_at: str
+    code: str | None = None
+    merchant_id: str | None = None
     visitor: str | None = None
     expires_at: int | None = None
     coupon_code: str | None = None
@@ -119,12 +119,12 @@ class ShareRecord:
 
     share_id: str
     link_id: str
-    code: str
     promoter_id: str
     product_id: str
-    merchant_id: str
     channel: str
     created_at: str
+    code: str | None = None
+    merchant_id: str | None = None
 
 
 @dataclass(frozen=True)

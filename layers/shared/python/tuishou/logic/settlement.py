@@ -24,8 +24,10 @@ from tuishou.dal import payments as payments_dal
 from tuishou.dal.payments import (
     AttributedProduct,
     PendingRefund,
+    ReceivedPayment,
     RefundStep,
     RejectedNotification,
+    SaleSettlement,
     SettlementRecord,
     SettlementTerms,
 )
@@ -186,25 +188,18 @@ def _attribute(event: PaymentEvent, click: ClickRecord | None, coupon: bool = Fa
     return Attribution(click, product, applicable, coupon, profile)
 
 
-def _stored_rule(applicable: ApplicableRule) -> dict[str, Any]:
-    """The rule as the settlement record keeps it, marked when the merchant's override for the promoter paid."""
-    return {**applicable.rule.model_dump(), **({"source": "promoter_override"} if applicable.overridden else {})}
-
-
-def _base_record(event: PaymentEvent, status: str, received_at: str) -> dict[str, Any]:
-    return {
-        "provider": event.provider,
-        "payment_id": event.payment_id,
-        "status": status,
-        "amount_minor": event.amount_minor,
-        "currency": event.currency,
-        "click_id": event.click_id,
-        "payer": event.payer,
-        "provider_event_id": event.provider_event_id,
-        "occurred_at": clock.iso(event.occurred_at),
-        "received_at": received_at,
-        "refunded_minor": 0,
-    }
+def _received(event: PaymentEvent, received_at: str) -> ReceivedPayment:
+    return ReceivedPayment(
+        provider=event.provider,
+        payment_id=event.payment_id,
+        amount_minor=event.amount_minor,
+        currency=event.currency,
+        click_id=event.click_id,
+        payer=event.payer,
+        provider_event_id=event.provider_event_id,
+        occurred_at=clock.iso(event.occurred_at),
+        received_at=received_at,
+    )
 
 
 def _pending_total(event: PaymentEvent, pending: PendingRefund | None) -> int:
@@ -221,17 +216,13 @@ def _pending_total(event: PaymentEvent, pending: PendingRefund | None) -> int:
 
 
 def _record_unattributed(event: PaymentEvent, why: Unattributed, pending: PendingRefund | None) -> None:
-    now = clock.iso()
-    record = {
-        **_base_record(event, "unattributed", now),
-        "reason": why.reason,
-        "flagged": why.flagged,
-        "refunded_minor": _pending_total(event, pending),
-    }
+    record = payments_dal.unattributed_put(
+        _received(event, clock.iso()), why.reason, why.flagged, _pending_total(event, pending)
+    )
     logger.warning(
         "unattributed payment", extra={"provider": event.provider, "payment_id": event.payment_id, "reason": why.reason}
     )
-    ledger_dal.write([payments_dal.settlement_put(record), _pending_guard(event, pending)])
+    ledger_dal.write([record, _pending_guard(event, pending)])
 
 
 def _pending_guard(event: PaymentEvent, pending: PendingRefund | None) -> dict[str, Any]:
@@ -290,28 +281,28 @@ def _settle_attributed(
         promoter_id=promoter_id,
         merchant_id=merchant_id,
     )
-    record = {
-        **_base_record(event, "settled", now),
-        "promoter_id": promoter_id,
-        "merchant_id": merchant_id,
-        "product_id": product.product_id,
-        "channel": click.channel,
-        "link_id": click.link_id,
-        "category": product.category,
-        "coupon": attribution.coupon,
-        # Providers stamp payments to the second; a payment never precedes its click (ms precision).
-        "paid_at": clock.iso(max(event.occurred_at, clock.parse_iso(click.created_at))),
-        "rule": _stored_rule(attribution.rule),
-        "commission_minor": split.commission_minor,
-        "merchant_minor": split.merchant_minor,
-        "platform_fee_minor": split.platform_fee_minor,
-        "transaction_id": sale.transaction_id,
-        "event_id": event_id,
-        "settled_at": now,
-        **_clawed_fields(Clawback(0, 0, 0, 0)),
-    }
     grant_here = moves_money(sale_event) and mover.grant_here()
-    record["money_by"] = mover.how if moves_money(sale_event) else "nothing"
+    settled = SaleSettlement(
+        promoter_id=promoter_id,
+        merchant_id=merchant_id,
+        product_id=product.product_id,
+        channel=click.channel,
+        link_id=click.link_id,
+        category=product.category,
+        coupon=attribution.coupon,
+        # Providers stamp payments to the second; a payment never precedes its click (ms precision).
+        paid_at=clock.iso(max(event.occurred_at, clock.parse_iso(click.created_at))),
+        rule=rule,
+        rule_overridden=attribution.rule.overridden,
+        commission_minor=split.commission_minor,
+        merchant_minor=split.merchant_minor,
+        platform_fee_minor=split.platform_fee_minor,
+        transaction_id=sale.transaction_id,
+        event_id=event_id,
+        settled_at=now,
+        money_by=mover.how if moves_money(sale_event) else "nothing",
+    )
+    clawed = Clawback(0, 0, 0, 0)
     refunds, extra_items = [], []
     refunded = _pending_total(event, pending)
     if refunded:
@@ -321,7 +312,7 @@ def _settle_attributed(
         claw = clawback_for(terms, refunded) if posted else Clawback(refunded, 0, 0, 0)
         refund_txn = _refund_transaction(terms, Clawback(0, 0, 0, 0), claw, now) if posted else None
         refunds += [refund_txn] if refund_txn else []
-        record.update(_clawed_fields(claw))
+        clawed = claw
         extra_items.append(
             payments_dal.refund_put(
                 _refund_step(terms, refund_txn, claw, 0, pending.last_refund_id if pending else None, now)
@@ -338,7 +329,8 @@ def _settle_attributed(
         ]
     ledger_dal.write(
         [
-            payments_dal.settlement_put(record),  # item 0: the exactly-once condition of the payment
+            # item 0: the exactly-once condition of the payment
+            payments_dal.settled_put(_received(event, now), settled, _clawed_fields(clawed)),
             _pending_guard(event, pending),  # item 1: no refund slipped in since the read
             *money_items,  # item 2 (GRANT_ITEM): the grant record, the sale's money
             *extra_items,
