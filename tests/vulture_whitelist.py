@@ -84,8 +84,11 @@ _.alipay_app_id_parameter
 _.alipay_public_key_parameter
 _.visitor_key_parameter
 
-# ---------------------------------------------------------------- read by the ledger stream consumer (settlement)
-event_from_item  # logic.ledger: the ledger stream consumer reads recorded-event images through it
+# ---------------------------------------------------------------- dal records written whole (asdict), read by no code
+refund_minor  # payments.RefundStep: the step's own amount, for audits of the stored refund items
+applied_at  # payments.RefundStep
+settled_at  # payments.SaleSettlement
+money_by  # payments.SaleSettlement: who moved the sale's money, for operators reading the record
 
 # ---------------------------------------------------------------- pytest and hypothesis
 pytest_collection_modifyitems  # pytest hook

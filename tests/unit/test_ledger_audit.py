@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from tuishou import money
 from tuishou.dal.ledger import money_records
+from tuishou.dal.payments import SettlementTerms
 from tuishou.logic import settlement
 from tuishou.logic.ledger import SALE_COMMISSION, audit, money_transaction
 from tuishou.models.ledger import LedgerTransaction, RewardableEvent
@@ -19,7 +20,7 @@ from tuishou.models.ledger import LedgerTransaction, RewardableEvent
 NOW = "2030-01-01T00:00:00.000Z"
 
 
-def _sale(amount: int, rule_type: str, value: int, fee_bps: int) -> tuple[RewardableEvent, dict[str, Any]]:
+def _sale(amount: int, rule_type: str, value: int, fee_bps: int) -> tuple[RewardableEvent, SettlementTerms]:
     split = money.split_payment(amount, rule_type, value, fee_bps)
     event = RewardableEvent(
         event_id="sale_commission:stripe:pi_1",
@@ -37,20 +38,20 @@ def _sale(amount: int, rule_type: str, value: int, fee_bps: int) -> tuple[Reward
             "platform_fee_minor": split.platform_fee_minor,
         },
     )
-    terms = {
-        "provider": "stripe",
-        "payment_id": "pi_1",
-        "currency": "CNY",
-        "amount_minor": amount,
-        "commission_minor": split.commission_minor,
-        "platform_fee_minor": split.platform_fee_minor,
-        "promoter_id": "promoter",
-        "merchant_id": "merchant",
-    }
+    terms = SettlementTerms(
+        provider="stripe",
+        payment_id="pi_1",
+        currency="CNY",
+        amount_minor=amount,
+        commission_minor=split.commission_minor,
+        platform_fee_minor=split.platform_fee_minor,
+        promoter_id="promoter",
+        merchant_id="merchant",
+    )
     return event, terms
 
 
-def _refunds(terms: dict[str, Any], totals: list[int]) -> list[LedgerTransaction]:
+def _refunds(terms: SettlementTerms, totals: list[int]) -> list[LedgerTransaction]:
     steps, before = [], settlement.Clawback(0, 0, 0, 0)
     for total in totals:
         after = settlement.clawback_for(terms, total)

@@ -7,6 +7,7 @@ from fractions import Fraction
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tuishou.dal.payments import SettlementTerms
 from tuishou.logic.settlement import clawback_for
 from tuishou.money import split_payment
 
@@ -42,11 +43,14 @@ def test_parts_sum_to_the_amount_each_within_one_minor_unit_and_deterministic(am
 def test_successive_partial_refunds_never_claw_back_more_than_was_paid(amount, bps, fee_bps, data):
     # Given a settled payment
     split = split_payment(amount, "percent", bps, fee_bps)
-    settlement = {
-        "amount_minor": amount,
-        "commission_minor": split.commission_minor,
-        "platform_fee_minor": split.platform_fee_minor,
-    }
+    settlement = SettlementTerms(
+        provider="stripe",
+        payment_id="pi_1",
+        currency="CNY",
+        amount_minor=amount,
+        commission_minor=split.commission_minor,
+        platform_fee_minor=split.platform_fee_minor,
+    )
     # When any increasing sequence of cumulative refunds arrives, ending (maybe) with the full amount
     totals = sorted(data.draw(st.lists(st.integers(min_value=1, max_value=amount), max_size=6)))
     previous = clawback_for(settlement, 0)

@@ -251,15 +251,24 @@ def counters_of(product_ids: list[str]) -> dict[str, dict[str, int]]:
 class TagTasks:
     """Task-index entries of one tag in ranking order, and the ranking position of the last one read."""
 
-    entries: list[dict[str, Any]]
+    entries: list[TaskIndexEntry]
     last_position: str | None
+
+
+def _task_entry(item: dict[str, Any]) -> TaskIndexEntry:
+    """A task-index entry as read: its ranking position is its GSI1 sort key."""
+    rules = tuple(RewardRule.model_validate(rule) for rule in item["reward_rules"])
+    return as_record(
+        TaskIndexEntry,
+        {**item, "image_url": item.get("image_url"), "reward_rules": rules, "sort_key": item["gsi1sk"]},
+    )
 
 
 def query_tag_tasks(tag: str, after: str | None, limit: int) -> TagTasks:
     """Up to ``limit`` task-index entries of one tag in ranking order, strictly after ranking position
     ``after`` (1 Query on GSI1; reads at most ``limit`` items whatever the catalogue size)."""
     items, _ = index_page("catalog", keys.tag_tasks(tag), limit, after=after)
-    return TagTasks(entries=[_strip(i) for i in items], last_position=items[-1]["gsi1sk"] if items else None)
+    return TagTasks(entries=[_task_entry(i) for i in items], last_position=items[-1]["gsi1sk"] if items else None)
 
 
 @dataclass(frozen=True)

@@ -6,15 +6,18 @@ ledger's (``tuishou.dal.ledger.event_put``), written in the completion transacti
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from typing import Any
 
 from tuishou import clock
 from tuishou.dal import dynamo, keys
+from tuishou.dal.ledger import rewardable_event
 from tuishou.dal.streams import Change
 from tuishou.errors import Conflict
+from tuishou.models.channel_tasks import Channel, ChannelTaskTemplate, TaskStatus
+from tuishou.models.ledger import RewardableEvent
 
 # Attributes this feature owns on the promoter×channel counter item (keys.promoter_channel).
 POINTER = "chtask"  # map: the active task's fixed terms (task id, window, targets, coupon terms)
@@ -25,8 +28,96 @@ POINTER_PROJECTION = f"{POINTER}, {POINTER_TX}, {POINTER_PROMO}"
 _PROGRESS_ATTRIBUTE = {"transactions": POINTER_TX, "promotions": POINTER_PROMO}
 
 
-def _all(**kwargs: Any) -> list[dict[str, Any]]:
-    return list(dynamo.query_all(**kwargs))
+@dataclass(frozen=True)
+class TaskTerms:
+    """An accepted task's fixed terms, as its channel pointer carries them (its task item repeats them)."""
+
+    task_id: str
+    template_id: str
+    accepted_at: str
+    deadline_at: str
+    bonus_minor: int
+    currency: str
+    target_transactions: int | None = None
+    target_promotions: int | None = None
+    coupon_threshold: int = 0
+    coupon_value_minor: int = 0
+
+
+@dataclass(frozen=True)
+class ChannelPointer:
+    """The active-task attributes of a promoter×channel counter item: the task's terms and its live counts."""
+
+    terms: TaskTerms
+    transactions: int = 0
+    promotions: int = 0
+
+
+def pointer_of(counter_item: Mapping[str, Any] | None) -> ChannelPointer | None:
+    """The task pointer a promoter×channel counter item carries (as read, as an UpdateItem returned it, or
+    a stream image of it), or None. Costs no request."""
+    terms = counter_item.get(POINTER) if counter_item is not None else None
+    if counter_item is None or not terms:
+        return None
+    return ChannelPointer(
+        dynamo.as_record(TaskTerms, terms),
+        int(counter_item.get(POINTER_TX, 0)),
+        int(counter_item.get(POINTER_PROMO, 0)),
+    )
+
+
+@dataclass(frozen=True)
+class ChannelTaskRecord:
+    """A promoter's task of one template as stored: its terms, status, reminder time and, once it left the
+    channel pointer (completed or expired), its final progress."""
+
+    task_id: str
+    template_id: str
+    promoter_id: str
+    channel: Channel
+    accepted_at: str
+    deadline_at: str
+    duration_hours: int
+    bonus_minor: int
+    currency: str
+    reminder_threshold_hours: int
+    remind_at: str
+    task_status: TaskStatus = "active"
+    target_transactions: int | None = None
+    target_promotions: int | None = None
+    coupon_threshold: int = 0
+    coupon_value_minor: int = 0
+    progress_transactions: int | None = None
+    progress_promotions: int | None = None
+    completed_at: str | None = None
+
+
+@dataclass(frozen=True)
+class ReplacedTask:
+    """An expired task that held the channel pointer when another was accepted, with its final progress."""
+
+    task_id: str
+    template_id: str
+    transactions: int
+    promotions: int
+
+
+def _stored(record: TaskTerms | ChannelTaskRecord) -> dict[str, Any]:
+    """A record's attributes as stored: absent ones (None) are not written."""
+    return {name: value for name, value in asdict(record).items() if value is not None}
+
+
+def _task(item: Mapping[str, Any] | None) -> ChannelTaskRecord | None:
+    return None if item is None else dynamo.as_record(ChannelTaskRecord, item)
+
+
+def template_of(item: Mapping[str, Any]) -> ChannelTaskTemplate:
+    """A template or channel-offer item (which repeats its template) as the template."""
+    return ChannelTaskTemplate.model_validate({k: item.get(k) for k in ChannelTaskTemplate.model_fields})
+
+
+def _templates(**kwargs: Any) -> list[ChannelTaskTemplate]:
+    return [template_of(item) for item in dynamo.query_all(**kwargs)]
 
 
 def _transact_unless_failed(items: list[dict[str, Any]]) -> bool:
@@ -41,22 +132,23 @@ def _transact_unless_failed(items: list[dict[str, Any]]) -> bool:
 
 
 # ---------------------------------------------------------------- templates and offers
-def put_template(record: dict[str, Any]) -> None:
+def put_template(template: ChannelTaskTemplate) -> None:
     """The template and its channel's offer (the newest template per channel) in one transaction."""
-    template_pk, template_sk = keys.channel_task_template(record["template_id"])
-    offer_pk, offer_sk = keys.channel_offer(record["channel"])
+    record = template.model_dump()
+    template_pk, template_sk = keys.channel_task_template(template.template_id)
+    offer_pk, offer_sk = keys.channel_offer(template.channel)
     template_item = {
         "pk": template_pk,
         "sk": template_sk,
         "gsi1pk": keys.CHANNEL_TEMPLATES_INDEX,
-        "gsi1sk": f"{record['created_at']}#{record['template_id']}",
+        "gsi1sk": f"{template.created_at}#{template.template_id}",
         **record,
     }
     offer_item = {
         "pk": offer_pk,
         "sk": offer_sk,
         "gsi1pk": keys.CHANNEL_OFFERS_INDEX,
-        "gsi1sk": record["channel"],
+        "gsi1sk": template.channel,
         **record,
     }
     catalog = dynamo.table("catalog")
@@ -74,13 +166,14 @@ def put_template(record: dict[str, Any]) -> None:
     )
 
 
-def get_template(template_id: str) -> dict[str, Any] | None:
-    return dynamo.get("catalog", keys.channel_task_template(template_id))
+def get_template(template_id: str) -> ChannelTaskTemplate | None:
+    item = dynamo.get("catalog", keys.channel_task_template(template_id))
+    return None if item is None else template_of(item)
 
 
-def list_templates() -> list[dict[str, Any]]:
+def list_templates() -> list[ChannelTaskTemplate]:
     """Newest first; one Query per page of GSI1 ``CHTEMPLATES`` (templates are few: an admin writes them)."""
-    return _all(
+    return _templates(
         TableName=dynamo.table("catalog"),
         IndexName="GSI1",
         KeyConditionExpression="gsi1pk = :pk",
@@ -89,9 +182,9 @@ def list_templates() -> list[dict[str, Any]]:
     )
 
 
-def list_offers() -> list[dict[str, Any]]:
+def list_offers() -> list[ChannelTaskTemplate]:
     """The current offer of each channel (at most one per channel): one Query of GSI1 ``CHOFFERS``."""
-    return _all(
+    return _templates(
         TableName=dynamo.table("catalog"),
         IndexName="GSI1",
         KeyConditionExpression="gsi1pk = :pk",
@@ -99,22 +192,24 @@ def list_offers() -> list[dict[str, Any]]:
     )
 
 
-def get_offer(channel: str) -> dict[str, Any] | None:
+def get_offer(channel: str) -> ChannelTaskTemplate | None:
     response = dynamo.call("get_item", TableName=dynamo.table("catalog"), Key=dynamo.key(*keys.channel_offer(channel)))
-    return dynamo.from_item(response.get("Item"))
+    item = dynamo.from_item(response.get("Item"))
+    return None if item is None else template_of(item)
 
 
 # ---------------------------------------------------------------- tasks
-def list_tasks(promoter_id: str) -> list[dict[str, Any]]:
+def list_tasks(promoter_id: str) -> list[ChannelTaskRecord]:
     pk = keys.channel_task(promoter_id, "")[0]
-    return _all(
+    items = dynamo.query_all(
         TableName=dynamo.table("users"),
         KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
         ExpressionAttributeValues={":pk": {"S": pk}, ":prefix": {"S": keys.CHANNEL_TASK_PREFIX}},
     )
+    return [dynamo.as_record(ChannelTaskRecord, item) for item in items]
 
 
-def get_pointer(promoter_id: str, channel: str) -> dict[str, Any] | None:
+def get_pointer(promoter_id: str, channel: str) -> ChannelPointer | None:
     """The promoter×channel counter item's task attributes (one strongly consistent GetItem)."""
     response = dynamo.call(
         "get_item",
@@ -123,19 +218,19 @@ def get_pointer(promoter_id: str, channel: str) -> dict[str, Any] | None:
         ProjectionExpression=POINTER_PROJECTION,
         ConsistentRead=True,
     )
-    return dynamo.from_item(response.get("Item"))
+    return pointer_of(dynamo.from_item(response.get("Item")))
 
 
-def get_pointers(promoter_id: str, channels: list[str]) -> dict[str, dict[str, Any]]:
+def get_pointers(promoter_id: str, channels: Sequence[str]) -> dict[str, ChannelPointer]:
     """Pointers of several channels in one BatchGetItem (at most 7 channels)."""
     if not channels:
         return {}
     wanted = [keys.promoter_channel(promoter_id, c) for c in sorted(set(channels))]
     found = dynamo.batch_get({"tracking": wanted}, projection=f"pk, sk, {POINTER_PROJECTION}")
-    return {sk.split("#", 1)[1]: item for (_, _, sk), item in found.items()}
+    return {sk.split("#", 1)[1]: pointer for (_, _, sk), item in found.items() if (pointer := pointer_of(item))}
 
 
-def pointers_of(pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any] | None]:
+def pointers_of(pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ChannelPointer | None]:
     """The pointers of several (promoter, channel) pairs: one BatchGetItem per 100 distinct pairs."""
     distinct = sorted(set(pairs))
     found: dict[tuple[str, str], dict[str, Any]] = {}
@@ -144,32 +239,32 @@ def pointers_of(pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[
         items = dynamo.batch_get({"tracking": list(keyed)}, projection=f"pk, sk, {POINTER_PROJECTION}")
         for (_, pk, sk), item in items.items():
             found[keyed[(pk, sk)]] = item
-    return {pair: found.get(pair) for pair in distinct}
+    return {pair: pointer_of(found.get(pair)) for pair in distinct}
 
 
-def start_task(task: dict[str, Any], pointer_terms: dict[str, Any], now: str, replaced: dict[str, Any] | None) -> None:
+def start_task(task: ChannelTaskRecord, pointer_terms: TaskTerms, now: str, replaced: ReplacedTask | None) -> None:
     """Accept: the task item (unless one is active or completed), the channel pointer (unless another task is
     active on the channel) and, when an expired task of another template held the pointer, its final
-    progress, all in one transaction. ``replaced`` = {task_id, template_id, transactions, promotions}.
-    The task enters the reminder index (GSI1) in the hour bucket of its ``remind_at``."""
+    progress, all in one transaction. The task enters the reminder index (GSI1) in the hour bucket of its
+    ``remind_at``."""
     users, tracking = dynamo.table("users"), dynamo.table("tracking")
-    pk, sk = keys.channel_task(task["promoter_id"], task["template_id"])
-    remind_at = task["remind_at"]
+    pk, sk = keys.channel_task(task.promoter_id, task.template_id)
+    remind_at = task.remind_at
     reminder_index = {
         "gsi1pk": keys.reminder_bucket(clock.hour_bucket(clock.parse_iso(remind_at))),
-        "gsi1sk": f"{remind_at}#{task['task_id']}",
+        "gsi1sk": f"{remind_at}#{task.task_id}",
     }
-    pointer_values: dict[str, Any] = {":terms": dynamo.to_value(pointer_terms), ":zero": {"N": "0"}}
+    pointer_values: dict[str, Any] = {":terms": dynamo.to_value(_stored(pointer_terms)), ":zero": {"N": "0"}}
     if replaced:
         pointer_condition = f"{POINTER}.task_id = :previous AND {POINTER}.deadline_at <= :now"
-        pointer_values.update({":previous": {"S": replaced["task_id"]}, ":now": {"S": now}})
+        pointer_values.update({":previous": {"S": replaced.task_id}, ":now": {"S": now}})
     else:
         pointer_condition = f"attribute_not_exists({POINTER})"
     items: list[dict[str, Any]] = [
         {
             "Put": {
                 "TableName": users,
-                "Item": dynamo.to_item({"pk": pk, "sk": sk, **task, **reminder_index}),
+                "Item": dynamo.to_item({"pk": pk, "sk": sk, **_stored(task), **reminder_index}),
                 "ConditionExpression": "attribute_not_exists(pk) OR (task_status = :active AND deadline_at <= :now)",
                 "ExpressionAttributeValues": {":active": {"S": "active"}, ":now": {"S": now}},
             }
@@ -177,7 +272,7 @@ def start_task(task: dict[str, Any], pointer_terms: dict[str, Any], now: str, re
         {
             "Update": {
                 "TableName": tracking,
-                "Key": dynamo.key(*keys.promoter_channel(task["promoter_id"], task["channel"])),
+                "Key": dynamo.key(*keys.promoter_channel(task.promoter_id, task.channel)),
                 "UpdateExpression": f"SET {POINTER} = :terms, {POINTER_TX} = :zero, {POINTER_PROMO} = :zero "
                 f"REMOVE {LEGACY_REFS}",
                 "ConditionExpression": pointer_condition,
@@ -185,12 +280,12 @@ def start_task(task: dict[str, Any], pointer_terms: dict[str, Any], now: str, re
             }
         },
     ]
-    if replaced and replaced["template_id"] != task["template_id"]:
+    if replaced and replaced.template_id != task.template_id:
         items.append(
             {
                 "Update": {
                     "TableName": users,
-                    "Key": dynamo.key(*keys.channel_task(task["promoter_id"], replaced["template_id"])),
+                    "Key": dynamo.key(*keys.channel_task(task.promoter_id, replaced.template_id)),
                     "UpdateExpression": (
                         "SET task_status = :expired, progress_transactions = :tx, progress_promotions = :pr "
                         "REMOVE gsi1pk, gsi1sk"
@@ -199,9 +294,9 @@ def start_task(task: dict[str, Any], pointer_terms: dict[str, Any], now: str, re
                     "ExpressionAttributeValues": {
                         ":expired": {"S": "expired"},
                         ":active": {"S": "active"},
-                        ":previous": {"S": replaced["task_id"]},
-                        ":tx": {"N": str(replaced["transactions"])},
-                        ":pr": {"N": str(replaced["promotions"])},
+                        ":previous": {"S": replaced.task_id},
+                        ":tx": {"N": str(replaced.transactions)},
+                        ":pr": {"N": str(replaced.promotions)},
                     },
                 }
             }
@@ -411,7 +506,7 @@ def _reverse(
     return Reversed.REVERSED
 
 
-def get_task(promoter_id: str, template_id: str) -> dict[str, Any] | None:
+def get_task(promoter_id: str, template_id: str) -> ChannelTaskRecord | None:
     """A promoter's task of one template (one strongly consistent GetItem)."""
     response = dynamo.call(
         "get_item",
@@ -419,7 +514,7 @@ def get_task(promoter_id: str, template_id: str) -> dict[str, Any] | None:
         Key=dynamo.key(*keys.channel_task(promoter_id, template_id)),
         ConsistentRead=True,
     )
-    return dynamo.from_item(response.get("Item"))
+    return _task(dynamo.from_item(response.get("Item")))
 
 
 def grant_present_check(event_id: str) -> dict[str, Any]:
@@ -433,12 +528,12 @@ def grant_present_check(event_id: str) -> dict[str, Any]:
     }
 
 
-def inserted_event(change: Change) -> dict[str, Any] | None:
+def inserted_event(change: Change) -> RewardableEvent | None:
     """The rewardable event a ledger stream record inserted, or None (another item, or not an insert)."""
     image = change.new
     if change.name != "INSERT" or not image or not image.get("event_id"):
         return None
-    return image if change.key == keys.rewardable_event(str(image["event_id"])) else None
+    return rewardable_event(image) if change.key == keys.rewardable_event(str(image["event_id"])) else None
 
 
 def complete_task(
@@ -446,13 +541,15 @@ def complete_task(
     template_id: str,
     channel: str,
     task_id: str,
-    progress: dict[str, int],
+    progress: tuple[int, int],
     completed_at: str,
     event_put: dict[str, Any],
 ) -> bool:
     """Exactly once: the task active→completed, the channel pointer cleared and the ``channel_bonus``
     rewardable event (``event_put``: the ledger's one event item, ``tuishou.dal.ledger.event_put``) written
-    in one transaction. False when another caller completed it first."""
+    in one transaction, the task keeping its final ``progress`` (transactions, promotions). False when
+    another caller completed it first."""
+    transactions, promotions = progress
     items = [
         {
             "Update": {
@@ -466,8 +563,8 @@ def complete_task(
                     ":active": {"S": "active"},
                     ":at": {"S": completed_at},
                     ":tid": {"S": task_id},
-                    ":tx": {"N": str(progress["transactions"])},
-                    ":pr": {"N": str(progress["promotions"])},
+                    ":tx": {"N": str(transactions)},
+                    ":pr": {"N": str(promotions)},
                 },
             }
         },
@@ -486,14 +583,15 @@ def complete_task(
 
 
 # ---------------------------------------------------------------- reminders
-def due_reminders(bucket: str, upper: str) -> list[dict[str, Any]]:
+def due_reminders(bucket: str, upper: str) -> list[ChannelTaskRecord]:
     """Tasks of one reminder-hour bucket whose reminder time is at or before ``upper``."""
-    return _all(
+    items = dynamo.query_all(
         TableName=dynamo.table("users"),
         IndexName="GSI1",
         KeyConditionExpression="gsi1pk = :pk AND gsi1sk <= :upper",
         ExpressionAttributeValues={":pk": {"S": keys.reminder_bucket(bucket)}, ":upper": {"S": upper}},
     )
+    return [dynamo.as_record(ChannelTaskRecord, item) for item in items]
 
 
 def claim_reminder(promoter_id: str, template_id: str, task_id: str, threshold_hours: int, now: str) -> bool:

@@ -3,20 +3,60 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from tuishou import clock
 from tuishou.dal import dynamo, keys
 from tuishou.dal.streams import Change
+from tuishou.dal.tracking import ClickRecord, click_record
+from tuishou.dal.users import ProfileRecord, profile_record
 from tuishou.errors import BadRequest
+from tuishou.models.rewards import RewardRule
+
+
+@dataclass(frozen=True)
+class SettlementTerms:
+    """What a payment's refunds are computed from: its amounts as split when it settled and who was paid
+    (a settlement record's fields, or the sale event's when the compensation scan grants it)."""
+
+    provider: str
+    payment_id: str
+    currency: str
+    amount_minor: int
+    commission_minor: int = 0
+    platform_fee_minor: int = 0
+    promoter_id: str = ""
+    merchant_id: str = ""
+
+
+@dataclass(frozen=True)
+class SettlementRecord(SettlementTerms):
+    """A payment's settlement record as read: its status (``settled`` or ``unattributed``), its terms and the
+    cumulative refund and clawback applied so far (0 on a record written before any refund)."""
+
+    status: str = ""
+    refunded_minor: int = 0
+    clawed_commission_minor: int = 0
+    clawed_fee_minor: int = 0
+    clawed_merchant_minor: int = 0
+
+
+@dataclass(frozen=True)
+class PendingRefund:
+    """A refund that arrived before its payment: the highest cumulative amount seen."""
+
+    refunded_minor: int
+    currency: str | None = None
+    last_refund_id: str | None = None
 
 
 @dataclass(frozen=True)
 class PaymentState:
-    settlement: dict[str, Any] | None
-    pending_refund: dict[str, Any] | None
-    click: dict[str, Any] | None
+    settlement: SettlementRecord | None
+    pending_refund: PendingRefund | None
+    click: ClickRecord | None
     coupon_issued: bool = False
     granted: bool = False
 
@@ -36,37 +76,114 @@ def load_state(provider: str, payment_id: str, click_id: str | None, grant_of: s
         requests["tracking"] = [click_key, coupon_key]
     found = dynamo.batch_get(requests)
     click = found.get(("tracking", *click_key)) if click_key else None
+    settlement = found.get(("ledger", *settlement_key))
+    pending = found.get(("ledger", *pending_key))
     return PaymentState(
-        found.get(("ledger", *settlement_key)),
-        found.get(("ledger", *pending_key)),
-        click,
+        None if settlement is None else dynamo.as_record(SettlementRecord, settlement),
+        None if pending is None else dynamo.as_record(PendingRefund, pending),
+        None if click is None else click_record(click),
         bool(click and click.get("coupon")) or bool(coupon_key and ("tracking", *coupon_key) in found),
         bool(grant_key and ("ledger", *grant_key) in found),
     )
 
 
-def load_attribution(product_id: str, promoter_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+@dataclass(frozen=True)
+class AttributedProduct:
+    """What settling a payment reads of the clicked product."""
+
+    product_id: str
+    merchant_id: str
+    currency: str
+    reward_rules: tuple[RewardRule, ...]
+    category: str | None = None
+
+
+def _attributed_product(item: Mapping[str, Any]) -> AttributedProduct:
+    rules = tuple(RewardRule.model_validate(rule) for rule in item.get("reward_rules") or ())
+    return dynamo.as_record(AttributedProduct, {**item, "reward_rules": rules})
+
+
+def load_attribution(product_id: str, promoter_id: str) -> tuple[AttributedProduct | None, ProfileRecord | None]:
     """(product, promoter profile) in ONE BatchGetItem."""
     product_key, profile_key = keys.product(product_id), keys.profile(promoter_id)
     found = dynamo.batch_get({"catalog": [product_key], "users": [profile_key]})
-    return found.get(("catalog", *product_key)), found.get(("users", *profile_key))
+    product, profile = found.get(("catalog", *product_key)), found.get(("users", *profile_key))
+    return (
+        None if product is None else _attributed_product(product),
+        None if profile is None else profile_record(profile),
+    )
 
 
 # ---------------------------------------------------------------- transaction items
-def settlement_put(record: dict[str, Any]) -> dict[str, Any]:
-    """Item 0 of every settlement transaction: the record that exists iff the payment was handled."""
-    pk, sk = keys.settlement(record["provider"], record["payment_id"])
+@dataclass(frozen=True)
+class ReceivedPayment:
+    """A payment as its provider reported it and when it arrived: what every settlement record states."""
+
+    provider: str
+    payment_id: str
+    amount_minor: int
+    currency: str
+    click_id: str | None
+    payer: str | None
+    provider_event_id: str | None
+    occurred_at: str
+    received_at: str
+
+
+@dataclass(frozen=True)
+class SaleSettlement:
+    """How an attributed payment was settled: who and what it is attributed to, the rule that paid (the
+    merchant's override for the promoter, or the tag rule), the split, and who moved the money
+    (``money_by``: settlement, skipped, compensation, or nothing for a zero commission)."""
+
+    promoter_id: str
+    merchant_id: str
+    product_id: str
+    channel: str
+    link_id: str
+    category: str | None
+    coupon: bool
+    paid_at: str
+    rule: RewardRule
+    rule_overridden: bool
+    commission_minor: int
+    merchant_minor: int
+    platform_fee_minor: int
+    transaction_id: str
+    event_id: str
+    settled_at: str
+    money_by: str
+
+
+def unattributed_put(payment: ReceivedPayment, reason: str, flagged: bool, refunded_minor: int) -> dict[str, Any]:
+    """Item 0 of an unattributed payment's transaction: its settlement record, in the admins' list (GSI1
+    ``UNATTRIBUTED``, by arrival)."""
+    index = {
+        "gsi1pk": keys.UNATTRIBUTED_PAYMENTS,
+        "gsi1sk": f"{payment.received_at}#{payment.provider}#{payment.payment_id}",
+    }
+    stated = {"status": "unattributed", "reason": reason, "flagged": flagged, "refunded_minor": refunded_minor}
+    return _settlement_put(payment, {**stated, **index})
+
+
+def settled_put(payment: ReceivedPayment, sale: SaleSettlement, clawed: Mapping[str, int]) -> dict[str, Any]:
+    """Item 0 of a settlement transaction: the settled record, with the refund already applied and clawed
+    back (``clawed``: ``refunded_minor`` and the ``clawed_*`` amounts)."""
+    rule = {**sale.rule.model_dump(), **({"source": "promoter_override"} if sale.rule_overridden else {})}
+    fields = {name: value for name, value in vars(sale).items() if name != "rule_overridden"}
+    return _settlement_put(payment, {"status": "settled", **fields, "rule": rule, **clawed})
+
+
+def _settlement_put(payment: ReceivedPayment, stated: dict[str, Any]) -> dict[str, Any]:
+    """The record that exists iff the payment was handled: conditional on being the first."""
+    pk, sk = keys.settlement(payment.provider, payment.payment_id)
     return {
         "Put": {
             "TableName": dynamo.table("ledger"),
-            "Item": dynamo.to_item({"pk": pk, "sk": sk, **record}),
+            "Item": dynamo.to_item({"pk": pk, "sk": sk, **asdict(payment), **stated}),
             "ConditionExpression": "attribute_not_exists(pk)",
         }
     }
-
-
-def unattributed_index(received_at: str, provider: str, payment_id: str) -> dict[str, str]:
-    return {"gsi1pk": keys.UNATTRIBUTED_PAYMENTS, "gsi1sk": f"{received_at}#{provider}#{payment_id}"}
 
 
 def pending_refund_guard(provider: str, payment_id: str, seen_total: int | None) -> dict[str, Any]:
@@ -155,27 +272,52 @@ def settlement_refunded_check(provider: str, payment_id: str, refunded_minor: in
     }
 
 
-def refund_put(provider: str, payment_id: str, record: dict[str, Any]) -> dict[str, Any]:
-    pk, sk = keys.refund(provider, payment_id, record["refunded_total_minor"])
+@dataclass(frozen=True)
+class RefundStep:
+    """One applied refund step of a payment: the cumulative total it brought the refund to, by how much,
+    and the ledger transaction that clawed it back (None when the sale's money was not posted)."""
+
+    provider: str
+    payment_id: str
+    refunded_total_minor: int
+    refund_minor: int
+    refund_id: str | None
+    transaction_id: str | None
+    currency: str
+    applied_at: str
+
+
+def refund_put(step: RefundStep) -> dict[str, Any]:
+    pk, sk = keys.refund(step.provider, step.payment_id, step.refunded_total_minor)
     return {
         "Put": {
             "TableName": dynamo.table("ledger"),
-            "Item": dynamo.to_item({"pk": pk, "sk": sk, **record}),
+            "Item": dynamo.to_item({"pk": pk, "sk": sk, **asdict(step)}),
             "ConditionExpression": "attribute_not_exists(pk)",
         }
     }
 
 
-def record_rejected(record: dict[str, Any]) -> None:
+@dataclass(frozen=True)
+class RejectedNotification:
+    """A verified notification that did not parse, as first delivered."""
+
+    provider: str
+    notification_id: str
+    reason: str
+    field: str
+    provider_event_id: str | None
+    received_at: str
+
+
+def record_rejected(record: RejectedNotification) -> None:
     """One UpdateItem: the first delivery's time and reason are kept, each delivery is counted."""
-    pk, sk = keys.rejected_notification(record["provider"], record["notification_id"])
-    first_seen = {
-        k: record[k] for k in ("provider", "notification_id", "reason", "field", "provider_event_id", "received_at")
+    pk, sk = keys.rejected_notification(record.provider, record.notification_id)
+    first_seen: dict[str, Any] = {
+        **asdict(record),
+        "gsi1pk": keys.REJECTED_NOTIFICATIONS,
+        "gsi1sk": f"{record.received_at}#{record.provider}#{record.notification_id}",
     }
-    first_seen.update(
-        gsi1pk=keys.REJECTED_NOTIFICATIONS,
-        gsi1sk=f"{record['received_at']}#{record['provider']}#{record['notification_id']}",
-    )
     names = {f"#{name}": name for name in first_seen}
     values = {f":{name}": dynamo.to_value(value) for name, value in first_seen.items()}
     dynamo.call(
@@ -186,7 +328,7 @@ def record_rejected(record: dict[str, Any]) -> None:
         + ", ".join(f"#{n} = if_not_exists(#{n}, :{n})" for n in first_seen)
         + ", #last = :last ADD #deliveries :one",
         ExpressionAttributeNames={**names, "#last": "last_received_at", "#deliveries": "deliveries"},
-        ExpressionAttributeValues={**values, ":last": {"S": record["received_at"]}, ":one": {"N": "1"}},
+        ExpressionAttributeValues={**values, ":last": {"S": record.received_at}, ":one": {"N": "1"}},
     )
 
 

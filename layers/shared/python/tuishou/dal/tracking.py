@@ -7,13 +7,16 @@ product's status and of the promoter's channel-task pointers current (``set_prod
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tuishou.dal import keys
 from tuishou.dal.catalog import active_product_check
+from tuishou.dal.channel_tasks import ChannelPointer, pointer_of, template_of
 from tuishou.dal.dynamo import (
     Cancelled,
+    as_record,
     batch_get,
     conditional_update,
     get,
@@ -26,12 +29,13 @@ from tuishou.dal.dynamo import (
     to_value,
     transact,
 )
+from tuishou.dal.users import ProfileRecord, profile_record
 from tuishou.errors import Gone
+from tuishou.models.channel_tasks import ChannelTaskTemplate
+from tuishou.models.rewards import RewardRule
 
 if TYPE_CHECKING:
     from tuishou.dal.streams import Change
-
-_STORAGE_KEYS = {"pk", "sk", "gsi1pk", "gsi1sk"}
 
 
 class LinkExists(Exception):
@@ -42,40 +46,146 @@ class CodeTaken(Exception):
     """The random public code collided with an existing one; draw another."""
 
 
-def _plain(item: dict[str, Any] | None) -> dict[str, Any] | None:
-    return None if item is None else {k: v for k, v in item.items() if k not in _STORAGE_KEYS}
+@dataclass(frozen=True)
+class LinkRecord:
+    """A promoter's tracking link for one product, and the product's status as last copied onto it."""
+
+    link_id: str
+    code: str
+    promoter_id: str
+    product_id: str
+    merchant_id: str
+    created_at: str
+    product_status: str = "active"
 
 
-def _get(table_short_name: str, pk_sk: tuple[str, str]) -> dict[str, Any] | None:
-    return _plain(get(table_short_name, pk_sk))
+@dataclass(frozen=True)
+class PointerSummary:
+    """What a link-code item carries of the promoter's active task on one channel: its window and whether
+    a quota-rescue coupon is open (with its value), so a click decides with no other read."""
+
+    task_id: str
+    accepted_at: str
+    deadline_at: str
+    coupon_open: bool
+    coupon_value_minor: int
+    currency: str
 
 
-def link_context(
-    promoter_id: str, product_id: str, channels: Sequence[str]
-) -> tuple[dict[str, Any] | None, dict[str, Any] | None, dict[str, Any] | None, dict[str, dict[str, Any]]]:
-    """(promoter profile, product, the promoter's existing link for it, the promoter's counter items per
-    channel — they carry the active channel-task pointers a new link copies) in ONE BatchGetItem over
-    three tables."""
+@dataclass(frozen=True)
+class CodeTarget:
+    """The link-code item, the one item a click reads: the link, where it lands, the product's status and
+    the promoter's channel-task pointer summaries by channel (as ``set_code_pointer`` copies them)."""
+
+    link_id: str
+    code: str
+    promoter_id: str
+    product_id: str
+    merchant_id: str
+    landing_url: str
+    product_status: str = "active"
+    chtasks: Mapping[str, PointerSummary] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ClickRecord:
+    """A click as stored: who and what it is attributed to, its channel, the visitor hash (for counting
+    once per visitor and hour), its TTL and, when its redirect drew one, the quota-rescue coupon."""
+
+    click_id: str
+    link_id: str
+    promoter_id: str
+    product_id: str
+    channel: str
+    created_at: str
+    code: str | None = None
+    merchant_id: str | None = None
+    visitor: str | None = None
+    expires_at: int | None = None
+    coupon_code: str | None = None
+    coupon_task_id: str | None = None
+    coupon_value_minor: int | None = None
+    coupon_currency: str | None = None
+
+
+def click_record(item: Mapping[str, Any]) -> ClickRecord:
+    """A click item (read by this module or by another read that fetches it) as a record."""
+    return as_record(ClickRecord, item)
+
+
+@dataclass(frozen=True)
+class ShareRecord:
+    """A share of a link on one channel."""
+
+    share_id: str
+    link_id: str
+    promoter_id: str
+    product_id: str
+    channel: str
+    created_at: str
+    code: str | None = None
+    merchant_id: str | None = None
+
+
+@dataclass(frozen=True)
+class LinkedProduct:
+    """What creating a link reads of the product: whether it is a task for the promoter and where it lands."""
+
+    product_id: str
+    merchant_id: str
+    status: str
+    price_minor: int
+    landing_url: str
+    reward_rules: tuple[RewardRule, ...]
+
+
+def _linked_product(item: Mapping[str, Any]) -> LinkedProduct:
+    rules = tuple(RewardRule.model_validate(rule) for rule in item.get("reward_rules") or ())
+    return as_record(LinkedProduct, {**item, "reward_rules": rules})
+
+
+@dataclass(frozen=True)
+class LinkContext:
+    """What creating a link reads at once: the promoter's profile, the product, the promoter's existing link
+    for it, and the promoter's active channel-task pointers by channel (a new link copies them)."""
+
+    profile: ProfileRecord | None
+    product: LinkedProduct | None
+    existing: LinkRecord | None
+    pointers: Mapping[str, ChannelPointer]
+
+
+def _link(item: Mapping[str, Any] | None) -> LinkRecord | None:
+    return None if item is None else as_record(LinkRecord, item)
+
+
+def link_context(promoter_id: str, product_id: str, channels: Sequence[str]) -> LinkContext:
+    """The promoter's profile, the product, the promoter's existing link for it and the promoter's channel
+    counter items (for their task pointers) in ONE BatchGetItem over three tables."""
     profile, product = keys.profile(promoter_id), keys.product(product_id)
     link = keys.promoter_link(promoter_id, product_id)
     channel_keys = {channel: keys.promoter_channel(promoter_id, channel) for channel in channels}
     found = batch_get({"users": [profile], "catalog": [product], "tracking": [link, *channel_keys.values()]})
-    channel_items = {
-        channel: item for channel, item_key in channel_keys.items() if (item := found.get(("tracking", *item_key)))
+    pointers = {
+        channel: pointer
+        for channel, item_key in channel_keys.items()
+        if (pointer := pointer_of(found.get(("tracking", *item_key))))
     }
-    return (
-        _plain(found.get(("users", *profile))),
-        _plain(found.get(("catalog", *product))),
-        _plain(found.get(("tracking", *link))),
-        channel_items,
+    profile_item, product_item = found.get(("users", *profile)), found.get(("catalog", *product))
+    return LinkContext(
+        profile=None if profile_item is None else profile_record(profile_item),
+        product=None if product_item is None else _linked_product(product_item),
+        existing=_link(found.get(("tracking", *link))),
+        pointers=pointers,
     )
 
 
-def share_context(link_id: str, channel: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+def share_context(link_id: str, channel: str) -> tuple[LinkRecord | None, ChannelTaskTemplate | None]:
     """(the link — with its product's status —, the channel's bonus offer) in ONE BatchGetItem."""
     link, offer = keys.link(link_id), keys.channel_offer(channel)
     found = batch_get({"tracking": [link], "catalog": [offer]})
-    return _plain(found.get(("tracking", *link))), found.get(("catalog", *offer))
+    offer_item = found.get(("catalog", *offer))
+    return _link(found.get(("tracking", *link))), None if offer_item is None else template_of(offer_item)
 
 
 def _pointer_attribute(channel: str) -> str:
@@ -87,7 +197,7 @@ POINTER_ATTRIBUTE_PREFIX = "chtask#"
 
 
 def create_link(
-    link: dict[str, Any], landing_url: str, product_status: str, pointers: dict[str, dict[str, Any]]
+    link: LinkRecord, landing_url: str, product_status: str, pointers: Mapping[str, PointerSummary]
 ) -> None:
     """The link, the promoter's one-link-per-task marker and the public code item (which carries what a
     click needs — landing URL, product status, the promoter's channel-task pointers — so a click reads one
@@ -104,19 +214,20 @@ def create_link(
             }
         }
 
+    fields = {k: v for k, v in asdict(link).items() if k != "product_status"}
     code_item = {
-        **link,
+        **fields,
         "landing_url": landing_url,
         "product_status": product_status,
-        **{_pointer_attribute(channel): summary for channel, summary in pointers.items()},
-        "gsi1pk": keys.product_link_codes(link["product_id"]),
-        "gsi1sk": link["code"],
+        **{_pointer_attribute(channel): asdict(summary) for channel, summary in pointers.items()},
+        "gsi1pk": keys.product_link_codes(link.product_id),
+        "gsi1sk": link.code,
     }
     items = [
-        put(link, keys.promoter_link(link["promoter_id"], link["product_id"])),
-        put({**link, "product_status": product_status}, keys.link(link["link_id"])),
-        put(code_item, keys.link_code(link["code"])),
-        active_product_check(link["product_id"]),
+        put(fields, keys.promoter_link(link.promoter_id, link.product_id)),
+        put({**fields, "product_status": product_status}, keys.link(link.link_id)),
+        put(code_item, keys.link_code(link.code)),
+        active_product_check(link.product_id),
     ]
     try:
         transact(items)
@@ -130,32 +241,38 @@ def create_link(
         raise
 
 
-def get_promoter_link(promoter_id: str, product_id: str) -> dict[str, Any] | None:
-    return _get("tracking", keys.promoter_link(promoter_id, product_id))
+def get_promoter_link(promoter_id: str, product_id: str) -> LinkRecord | None:
+    return _link(get("tracking", keys.promoter_link(promoter_id, product_id)))
 
 
-def get_code(code: str) -> dict[str, Any] | None:
+def get_code(code: str) -> CodeTarget | None:
     """The link-code item (one GetItem), its channel-task pointers gathered under ``chtasks`` by channel."""
-    item = _get("tracking", keys.link_code(code))
+    item = get("tracking", keys.link_code(code))
     if item is None:
         return None
-    pointers = {name: item.pop(name) for name in [n for n in item if n.startswith(POINTER_ATTRIBUTE_PREFIX)]}
-    item["chtasks"] = {name[len(POINTER_ATTRIBUTE_PREFIX) :]: value for name, value in pointers.items()}
-    return item
+    pointers = {
+        name[len(POINTER_ATTRIBUTE_PREFIX) :]: as_record(PointerSummary, value)
+        for name, value in item.items()
+        if name.startswith(POINTER_ATTRIBUTE_PREFIX)
+    }
+    return as_record(CodeTarget, {**item, "chtasks": pointers})
 
 
-def get_click(click_id: str) -> dict[str, Any] | None:
-    return _get("tracking", keys.click(click_id))
+def get_click(click_id: str) -> ClickRecord | None:
+    item = get("tracking", keys.click(click_id))
+    return None if item is None else click_record(item)
 
 
-def put_click(click: dict[str, Any]) -> None:
+def put_click(click: ClickRecord) -> None:
     """The click: ONE PutItem (its counters, coupon and notice are derived from its stream record)."""
-    put("tracking", {**click, **dict(zip(("pk", "sk"), keys.click(click["click_id"]), strict=True))})
+    pk, sk = keys.click(click.click_id)
+    put("tracking", {**asdict(click), "pk": pk, "sk": sk})
 
 
-def put_share(share: dict[str, Any]) -> None:
+def put_share(share: ShareRecord) -> None:
     """The share: ONE PutItem (its counters and channel-task progress are derived from its stream record)."""
-    put("tracking", {**share, **dict(zip(("pk", "sk"), keys.share(share["link_id"], share["share_id"]), strict=True))})
+    pk, sk = keys.share(share.link_id, share.share_id)
+    put("tracking", {**asdict(share), "pk": pk, "sk": sk})
 
 
 # ---------------------------------------------------------------- link-code fan-out (stream consumers)
@@ -201,7 +318,7 @@ def set_product_status(code: str, link_id: str, product_status: str) -> None:
         )
 
 
-def set_code_pointer(code: str, channel: str, summary: dict[str, Any] | None) -> None:
+def set_code_pointer(code: str, channel: str, summary: PointerSummary | None) -> None:
     """Copy the promoter's task pointer on ``channel`` onto one link-code item, or remove it (1 UpdateItem)."""
     names = {"#pointer": _pointer_attribute(channel)}
     if summary is None:
@@ -219,25 +336,25 @@ def set_code_pointer(code: str, channel: str, summary: dict[str, Any] | None) ->
         UpdateExpression="SET #pointer = :summary",
         ConditionExpression="attribute_exists(pk)",
         ExpressionAttributeNames=names,
-        ExpressionAttributeValues={":summary": to_value(summary)},
+        ExpressionAttributeValues={":summary": to_value(asdict(summary))},
     )
 
 
 # ---------------------------------------------------------------- what a tracking stream record is
-def inserted_click(change: Change) -> dict[str, Any] | None:
-    """The click a stream record inserted (plain), else None."""
+def inserted_click(change: Change) -> ClickRecord | None:
+    """The click a stream record inserted, else None."""
     new = change.new or {}
     if change.name != "INSERT" or change.key != keys.click(str(new.get("click_id", ""))):
         return None
-    return _plain(new)
+    return click_record(new)
 
 
-def inserted_share(change: Change) -> dict[str, Any] | None:
-    """The share a stream record inserted (plain), else None."""
+def inserted_share(change: Change) -> ShareRecord | None:
+    """The share a stream record inserted, else None."""
     new = change.new or {}
     if change.name != "INSERT" or change.key != keys.share(str(new.get("link_id", "")), str(new.get("share_id", ""))):
         return None
-    return _plain(new)
+    return as_record(ShareRecord, new)
 
 
 def promoter_channel_change(change: Change) -> tuple[str, str] | None:
@@ -250,8 +367,9 @@ def promoter_channel_change(change: Change) -> tuple[str, str] | None:
     return promoter_id, channel
 
 
-def promoter_task_counters(promoter_id: str, limit: int) -> dict[str, dict[str, Any]]:
-    """The promoter's per-task counters (history), at most ``limit`` items (1 Query)."""
+def promoter_task_counters(promoter_id: str, limit: int) -> dict[str, dict[str, int]]:
+    """The promoter's per-task counters (history) by product id, at most ``limit`` items (1 Query): each
+    item's numeric attributes (counter name → count)."""
     pk, _ = keys.promoter_task_history(promoter_id, "")
     items, _ = query_page(
         TableName=table("tracking"),
@@ -259,4 +377,9 @@ def promoter_task_counters(promoter_id: str, limit: int) -> dict[str, dict[str, 
         KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
         ExpressionAttributeValues={":pk": {"S": pk}, ":prefix": {"S": keys.PROMOTER_TASK_PREFIX}},
     )
-    return {item["sk"][len(keys.PROMOTER_TASK_PREFIX) :]: item for item in items}
+    return {
+        item["sk"][len(keys.PROMOTER_TASK_PREFIX) :]: {
+            name: value for name, value in item.items() if isinstance(value, int) and not isinstance(value, bool)
+        }
+        for item in items
+    }

@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Final, Literal
 
 from tuishou import clock, ids
 from tuishou.dal import channel_tasks as store
 from tuishou.dal import ledger as ledger_dal
+from tuishou.dal.channel_tasks import ChannelPointer, ChannelTaskRecord, ReplacedTask, TaskTerms
 from tuishou.dal.dynamo import ConditionFailed
 from tuishou.errors import Conflict, NotFound, ServiceUnavailable, Unprocessable
-from tuishou.logic.ledger import CHANNEL_BONUS, GrantOutcome, event_from_item, grant_recorded_event
+from tuishou.logic.ledger import CHANNEL_BONUS, GrantOutcome, grant_recorded_event
 from tuishou.logic.notifications import notify
 from tuishou.models.channel_tasks import (
     ChannelTaskList,
@@ -122,16 +123,12 @@ def create_template(body: ChannelTaskTemplateIn) -> ChannelTaskTemplate:
             field="coupon_threshold",
         )
     template = ChannelTaskTemplate(template_id=ids.new_id(TEMPLATE_PREFIX), created_at=clock.iso(), **body.model_dump())
-    store.put_template(template.model_dump())
+    store.put_template(template)
     return template
 
 
 def list_templates() -> ChannelTaskTemplateList:
-    return ChannelTaskTemplateList(items=[_template(i) for i in store.list_templates()])
-
-
-def _template(item: Mapping[str, Any]) -> ChannelTaskTemplate:
-    return ChannelTaskTemplate.model_validate({k: item.get(k) for k in ChannelTaskTemplate.model_fields})
+    return ChannelTaskTemplateList(items=store.list_templates())
 
 
 def _offer_view(template: ChannelTaskTemplate) -> ChannelTaskView:
@@ -158,9 +155,9 @@ def offer_for_channel(channel: str) -> ChannelTaskView | None:
     return offer_from(store.get_offer(channel))
 
 
-def offer_from(item: Mapping[str, Any] | None) -> ChannelTaskView | None:
-    """The share response's ``channel_task_offer`` from an offer item already read (no request)."""
-    return _offer_view(_template(item)) if item else None
+def offer_from(offer: ChannelTaskTemplate | None) -> ChannelTaskView | None:
+    """The share response's ``channel_task_offer`` from an offer already read (no request)."""
+    return _offer_view(offer) if offer else None
 
 
 # ---------------------------------------------------------------- accept and list (promoter)
@@ -169,37 +166,35 @@ def accept(promoter_id: str, template_id: str) -> ChannelTaskView:
     active or completed, or another task is active on the channel. Requests: 2 GetItem + 1 TransactWriteItems."""
     if not ids.is_id(template_id, TEMPLATE_PREFIX):
         raise NotFound("no such channel task template", field="template_id")
-    item = store.get_template(template_id)
-    if item is None:
+    template = store.get_template(template_id)
+    if template is None:
         raise NotFound("no such channel task template", field="template_id")
-    template = _template(item)
     now = clock.now()
     now_iso = clock.iso(now)
     deadline = now + timedelta(hours=template.duration_hours)
     remind_at = max(now, deadline - timedelta(hours=template.reminder_threshold_hours))
     task_id = ids.new_id(TASK_PREFIX)
-    terms = {
-        "task_id": task_id,
-        "template_id": template_id,
-        "accepted_at": now_iso,
-        "deadline_at": clock.iso(deadline),
-        "target_transactions": template.target_transactions,
-        "target_promotions": template.target_promotions,
-        "bonus_minor": template.bonus_minor,
-        "currency": template.currency,
-        "coupon_threshold": template.coupon_threshold,
-        "coupon_value_minor": template.coupon_value_minor,
-    }
-    terms = {k: v for k, v in terms.items() if v is not None}
-    task = {
-        **terms,
-        "promoter_id": promoter_id,
-        "channel": template.channel,
-        "task_status": "active",
-        "duration_hours": template.duration_hours,
-        "reminder_threshold_hours": template.reminder_threshold_hours,
-        "remind_at": clock.iso(remind_at),
-    }
+    terms = TaskTerms(
+        task_id=task_id,
+        template_id=template_id,
+        accepted_at=now_iso,
+        deadline_at=clock.iso(deadline),
+        target_transactions=template.target_transactions,
+        target_promotions=template.target_promotions,
+        bonus_minor=template.bonus_minor,
+        currency=template.currency,
+        coupon_threshold=template.coupon_threshold,
+        coupon_value_minor=template.coupon_value_minor,
+    )
+    task = ChannelTaskRecord(
+        **asdict(terms),
+        promoter_id=promoter_id,
+        channel=template.channel,
+        task_status="active",
+        duration_hours=template.duration_hours,
+        reminder_threshold_hours=template.reminder_threshold_hours,
+        remind_at=clock.iso(remind_at),
+    )
     replaced = _expired_holder(
         store.get_pointer(promoter_id, template.channel), promoter_id, template.channel, template_id, now_iso
     )
@@ -211,10 +206,10 @@ def accept(promoter_id: str, template_id: str) -> ChannelTaskView:
 
 
 def _expired_holder(
-    pointer: Mapping[str, Any] | None, promoter_id: str, channel: str, template_id: str, now: str
-) -> dict[str, Any] | None:
+    pointer: ChannelPointer | None, promoter_id: str, channel: str, template_id: str, now: str
+) -> ReplacedTask | None:
     """The task holding the channel pointer when it is past its deadline (a live one makes accept a 409)."""
-    active = active_task_from(pointer, promoter_id, channel)
+    active = active_task_of(pointer, promoter_id, channel)
     if active is None:
         return None
     if active.deadline_at > now:
@@ -224,12 +219,7 @@ def _expired_holder(
             else "another task is active on this channel",
             field="template_id",
         )
-    return {
-        "task_id": active.task_id,
-        "template_id": active.template_id,
-        "transactions": active.transactions,
-        "promotions": active.promotions,
-    }
+    return ReplacedTask(active.task_id, active.template_id, active.transactions, active.promotions)
 
 
 def list_for_promoter(promoter_id: str) -> ChannelTaskList:
@@ -237,80 +227,85 @@ def list_for_promoter(promoter_id: str) -> ChannelTaskList:
     progress when a task is active)."""
     now = clock.iso()
     tasks = store.list_tasks(promoter_id)
-    live_channels = [t["channel"] for t in tasks if t.get("task_status") == "active"]
+    live_channels = [t.channel for t in tasks if t.task_status == "active"]
     pointers = store.get_pointers(promoter_id, live_channels)
     views = [
-        _task_view(t, active_task_from(pointers.get(t["channel"]), promoter_id, t["channel"]), now)
-        for t in sorted(tasks, key=lambda t: t["accepted_at"], reverse=True)
+        _task_view(t, active_task_of(pointers.get(t.channel), promoter_id, t.channel), now)
+        for t in sorted(tasks, key=lambda t: t.accepted_at, reverse=True)
     ]
-    taken = {t["template_id"] for t in tasks}
-    offers = sorted((_template(o) for o in store.list_offers()), key=lambda o: o.channel)
+    taken = {t.template_id for t in tasks}
+    offers = sorted(store.list_offers(), key=lambda o: o.channel)
     views += [_offer_view(o) for o in offers if o.template_id not in taken]
     return ChannelTaskList(items=views)
 
 
-def _task_view(task: Mapping[str, Any], live: ActiveTask | None, now: str) -> ChannelTaskView:
-    status = task.get("task_status", "active")
-    if live is not None and live.task_id == task["task_id"]:
+def _task_view(task: ChannelTaskRecord, live: ActiveTask | None, now: str) -> ChannelTaskView:
+    status = task.task_status
+    if live is not None and live.task_id == task.task_id:
         transactions, promotions = live.transactions, live.promotions
-    else:
-        transactions, promotions = task.get("progress_transactions", 0), task.get("progress_promotions", 0)
-    if status == "active" and task["deadline_at"] <= now:
+    else:  # the task left the pointer: its final progress (none recorded when it never counted)
+        transactions, promotions = task.progress_transactions or 0, task.progress_promotions or 0
+    if status == "active" and task.deadline_at <= now:
         status = "expired"
-    targets = Counts(transactions=task.get("target_transactions"), promotions=task.get("target_promotions"))
+    targets = Counts(transactions=task.target_transactions, promotions=task.target_promotions)
     return ChannelTaskView(
-        template_id=task["template_id"],
-        task_id=task["task_id"],
-        channel=task["channel"],
+        template_id=task.template_id,
+        task_id=task.task_id,
+        channel=task.channel,
         status=status,
         targets=targets,
         progress=Counts(
             transactions=None if targets.transactions is None else transactions,
             promotions=None if targets.promotions is None else promotions,
         ),
-        accepted_at=task["accepted_at"],
-        deadline=task["deadline_at"],
-        duration_hours=task["duration_hours"],
-        bonus_minor=task["bonus_minor"],
-        currency=task["currency"],
-        completed_at=task.get("completed_at"),
+        accepted_at=task.accepted_at,
+        deadline=task.deadline_at,
+        duration_hours=task.duration_hours,
+        bonus_minor=task.bonus_minor,
+        currency=task.currency,
+        completed_at=task.completed_at,
     )
 
 
 # ---------------------------------------------------------------- the active-task pointer
-def active_task_from(counter_item: Mapping[str, Any] | None, promoter_id: str, channel: str) -> ActiveTask | None:
-    """The active task carried by a promoter×channel counter item (as returned by an UpdateItem with
-    ``ReturnValues=ALL_NEW`` or a GetItem, deserialised), or None. Costs no request."""
-    terms = counter_item.get(store.POINTER) if counter_item is not None else None
-    if counter_item is None or not terms:
+def active_task_of(pointer: ChannelPointer | None, promoter_id: str, channel: str) -> ActiveTask | None:
+    """The active task a promoter×channel pointer carries, or None. Costs no request."""
+    if pointer is None:
         return None
+    terms = pointer.terms
     return ActiveTask(
         promoter_id=promoter_id,
         channel=channel,
-        task_id=terms["task_id"],
-        template_id=terms["template_id"],
-        accepted_at=terms["accepted_at"],
-        deadline_at=terms["deadline_at"],
-        target_transactions=terms.get("target_transactions"),
-        target_promotions=terms.get("target_promotions"),
-        bonus_minor=terms["bonus_minor"],
-        currency=terms["currency"],
-        coupon_threshold=terms.get("coupon_threshold", 0),
-        coupon_value_minor=terms.get("coupon_value_minor", 0),
-        transactions=int(counter_item.get(store.POINTER_TX, 0)),
-        promotions=int(counter_item.get(store.POINTER_PROMO, 0)),
+        task_id=terms.task_id,
+        template_id=terms.template_id,
+        accepted_at=terms.accepted_at,
+        deadline_at=terms.deadline_at,
+        target_transactions=terms.target_transactions,
+        target_promotions=terms.target_promotions,
+        bonus_minor=terms.bonus_minor,
+        currency=terms.currency,
+        coupon_threshold=terms.coupon_threshold,
+        coupon_value_minor=terms.coupon_value_minor,
+        transactions=pointer.transactions,
+        promotions=pointer.promotions,
     )
+
+
+def active_task_from(counter_item: Mapping[str, Any] | None, promoter_id: str, channel: str) -> ActiveTask | None:
+    """The active task carried by a promoter×channel counter item a flow already holds (as returned by an
+    UpdateItem with ``ReturnValues=ALL_NEW``, or a stream image), or None. Costs no request."""
+    return active_task_of(store.pointer_of(counter_item), promoter_id, channel)
 
 
 def active_task(promoter_id: str, channel: str) -> ActiveTask | None:
     """One GetItem of the pointer."""
-    return active_task_from(store.get_pointer(promoter_id, channel), promoter_id, channel)
+    return active_task_of(store.get_pointer(promoter_id, channel), promoter_id, channel)
 
 
 def active_tasks(pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ActiveTask | None]:
     """The active tasks of several (promoter, channel) pairs: one BatchGetItem per 100 pairs (a stream
     consumer reads a chunk's pointers at once)."""
-    return {pair: active_task_from(item, *pair) for pair, item in store.pointers_of(pairs).items()}
+    return {pair: active_task_of(pointer, *pair) for pair, pointer in store.pointers_of(pairs).items()}
 
 
 def resolve_active(promoter_id: str, channel: str, active: ActiveTask | Unread | None) -> ActiveTask | None:
@@ -437,7 +432,7 @@ def _complete(task: ActiveTask, grant: Grant) -> bool:
         task.template_id,
         task.channel,
         task.task_id,
-        {"transactions": task.transactions, "promotions": task.promotions},
+        (task.transactions, task.promotions),
         completed_at,
         ledger_dal.event_put(event),
     )
@@ -448,10 +443,9 @@ def _complete(task: ActiveTask, grant: Grant) -> bool:
     return True
 
 
-def bonus_recorded(item: Mapping[str, Any]) -> None:
+def bonus_recorded(event: RewardableEvent) -> None:
     """A ``channel_bonus`` event was recorded (its ledger stream record): grant it and notify the promoter,
     both once (a replay, or the completion that already did both, changes nothing)."""
-    event = event_from_item(dict(item))
     if event.kind == CHANNEL_BONUS:
         _grant_and_notify(event, grant_bonus)
 
@@ -513,9 +507,9 @@ def _reverse_completed(
     promoter_id: str, channel: str, ref: store.ProgressRef, refunded_at: str, expires_at: int
 ) -> Reversal:
     task = store.get_task(promoter_id, ref.template_id)
-    if task is None or task["task_id"] != ref.task_id or task.get("task_status") != "completed":
+    if task is None or task.task_id != ref.task_id or task.task_status != "completed" or task.completed_at is None:
         return Reversal("final", ref.task_id)  # expired or replaced: its progress no longer matters
-    if not within_clawback_window(task["completed_at"], refunded_at):
+    if not within_clawback_window(task.completed_at, refunded_at):
         return Reversal("final", ref.task_id)
     claw = _clawback_items(task, refunded_at)
     done = store.reverse_on_task(promoter_id, channel, ref, refunded_at, expires_at, claw)
@@ -523,7 +517,7 @@ def _reverse_completed(
         claw = []
         done = store.reverse_on_task(promoter_id, channel, ref, refunded_at, expires_at, claw)
     if done is store.Reversed.REVERSED:
-        clawed = int(task["bonus_minor"]) if claw else 0
+        clawed = task.bonus_minor if claw else 0
         logger.info("channel task progress reversed", extra={"task_id": ref.task_id, "clawed_back_minor": clawed})
         return Reversal("reversed", ref.task_id, clawed)
     return Reversal("already_reversed" if done is store.Reversed.ALREADY else "final", ref.task_id)
@@ -539,23 +533,23 @@ def clawback_id(task_id: str) -> str:
     return f"{CHANNEL_BONUS_CLAWBACK}:{task_id}"
 
 
-def _clawback_items(task: Mapping[str, Any], at: str) -> list[dict[str, Any]]:
+def _clawback_items(task: ChannelTaskRecord, at: str) -> list[dict[str, Any]]:
     """The bonus taken back, once per task (a grant record keyed by the clawback's own id) and only when
     the bonus was posted (its grant record exists): the mirror of the bonus grant."""
-    bonus_id = f"{CHANNEL_BONUS}:{task['task_id']}"
-    amount = int(task["bonus_minor"])
+    bonus_id = f"{CHANNEL_BONUS}:{task.task_id}"
+    amount = task.bonus_minor
     txn = LedgerTransaction.of(
         f"clawback:{bonus_id}",
-        task["currency"],
+        task.currency,
         at,
         bonus_id,
         [
             Posting(PROMOTION_EXPENSE, amount, CHANNEL_BONUS_CLAWBACK),
-            Posting(task["promoter_id"], -amount, CHANNEL_BONUS_CLAWBACK),
+            Posting(task.promoter_id, -amount, CHANNEL_BONUS_CLAWBACK),
         ],
     )
     return [
-        ledger_dal.grant_put(clawback_id(task["task_id"]), txn.transaction_id),
+        ledger_dal.grant_put(clawback_id(task.task_id), txn.transaction_id),
         store.grant_present_check(bonus_id),
         *ledger_dal.posting_items(txn),
     ]
@@ -601,16 +595,16 @@ def scan_reminders(now: datetime | None = None, lookback_hours: int = DEFAULT_RE
     return result
 
 
-def _remind(task: Mapping[str, Any], now: datetime, now_iso: str, result: ReminderScan) -> None:
-    promoter_id, template_id, task_id = task["promoter_id"], task["template_id"], task["task_id"]
-    if task.get("task_status") != "active" or task["deadline_at"] <= now_iso:
+def _remind(task: ChannelTaskRecord, now: datetime, now_iso: str, result: ReminderScan) -> None:
+    promoter_id, template_id, task_id = task.promoter_id, task.template_id, task.task_id
+    if task.task_status != "active" or task.deadline_at <= now_iso:
         store.drop_from_reminders(promoter_id, template_id, task_id)
         result.expired += 1
         return
-    if not store.claim_reminder(promoter_id, template_id, task_id, task["reminder_threshold_hours"], now_iso):
+    if not store.claim_reminder(promoter_id, template_id, task_id, task.reminder_threshold_hours, now_iso):
         result.lost_race += 1
         return
-    live = active_task(promoter_id, task["channel"])
+    live = active_task(promoter_id, task.channel)
     if live is None or live.task_id != task_id or live.met:
         result.already_met += 1
         return

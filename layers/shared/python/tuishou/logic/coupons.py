@@ -11,14 +11,15 @@ hour."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
 from tuishou import clock, ids
 from tuishou.dal import coupons as store
 from tuishou.dal import notifications as notifications_dal
 from tuishou.dal import tracking
+from tuishou.dal.coupons import CouponRecord
+from tuishou.dal.tracking import ClickRecord, PointerSummary
 from tuishou.errors import Unprocessable
 from tuishou.logic.channel_tasks import UNREAD, ActiveTask, Unread, active_task, resolve_active
 from tuishou.logic.notifications import notify_coalesced
@@ -48,33 +49,42 @@ def coupon_due(task: ActiveTask | None, at: str) -> bool:
     return task is not None and coupon_open(task) and task.open_at(at)
 
 
-def pointer_summary(task: ActiveTask | None) -> dict[str, Any] | None:
+def pointer_summary(task: ActiveTask | None) -> PointerSummary | None:
     """What the link-code items carry of a promoter's active task on a channel: its window and whether a
     coupon is open (with its value), or None without a task. Equal summaries need no fan-out."""
     if task is None:
         return None
-    return {
-        "task_id": task.task_id,
-        "accepted_at": task.accepted_at,
-        "deadline_at": task.deadline_at,
-        "coupon_open": coupon_open(task),
-        "coupon_value_minor": task.coupon_value_minor,
-        "currency": task.currency,
-    }
+    return PointerSummary(
+        task_id=task.task_id,
+        accepted_at=task.accepted_at,
+        deadline_at=task.deadline_at,
+        coupon_open=coupon_open(task),
+        coupon_value_minor=task.coupon_value_minor,
+        currency=task.currency,
+    )
 
 
-def draw_code(summary: Mapping[str, Any] | None, at: str) -> dict[str, Any] | None:
-    """The redirect's decision, from the link-code item alone: the coupon fields to store on the click (a
-    fresh code, the task, its value) when a coupon is open on the channel and ``at`` is in the task's
-    window, else None. Costs no request."""
-    if not summary or not summary.get("coupon_open") or not summary["accepted_at"] <= at < summary["deadline_at"]:
+@dataclass(frozen=True)
+class DrawnCoupon:
+    """A coupon the redirect drew for a click: a fresh code, the task it rescues and its value."""
+
+    code: str
+    task_id: str
+    value_minor: int
+    currency: str
+
+
+def draw_code(summary: PointerSummary | None, at: str) -> DrawnCoupon | None:
+    """The redirect's decision, from the link-code item alone: the coupon to store on the click when a
+    coupon is open on the channel and ``at`` is in the task's window, else None. Costs no request."""
+    if summary is None or not summary.coupon_open or not summary.accepted_at <= at < summary.deadline_at:
         return None
-    return {
-        "coupon_code": ids.new_code(COUPON_CODE_LENGTH).upper(),
-        "coupon_task_id": summary["task_id"],
-        "coupon_value_minor": summary["coupon_value_minor"],
-        "coupon_currency": summary["currency"],
-    }
+    return DrawnCoupon(
+        code=ids.new_code(COUPON_CODE_LENGTH).upper(),
+        task_id=summary.task_id,
+        value_minor=summary.coupon_value_minor,
+        currency=summary.currency,
+    )
 
 
 def coupon_for_click(
@@ -100,17 +110,29 @@ def coupon_for_click(
     return _issue(coupon, channel, task, at)
 
 
-def record_drawn(click: Mapping[str, Any]) -> Coupon | None:
+def record_drawn(click: ClickRecord) -> Coupon | None:
     """The tracking consumer's part for a click INSERT whose redirect drew a coupon: record it (once, by
     click id) and, the first time, tell the promoter. Requests: 1 TransactWriteItems (+1 GetItem of the
     task's progress and the coalesced notice when new; a replay stops after the transaction)."""
-    if not click.get("coupon_code"):
+    drawn = _drawn_record(click)
+    if drawn is None:
         return None
-    return _issue(_coupon(_drawn_record(click)), click["channel"], None, clock.parse_iso(click["created_at"]))
+    return _issue(_coupon(drawn), click.channel, None, clock.parse_iso(click.created_at))
 
 
 def _issue(coupon: Coupon, channel: str, task: ActiveTask | None, at: datetime) -> Coupon | None:
-    record = coupon.model_dump(exclude={"status"}) | {"coupon_status": coupon.status, "channel": channel}
+    record = CouponRecord(
+        code=coupon.code,
+        click_id=coupon.click_id,
+        promoter_id=coupon.promoter_id,
+        task_id=coupon.task_id,
+        value_minor=coupon.value_minor,
+        currency=coupon.currency,
+        issued_at=coupon.issued_at,
+        channel=channel,
+        coupon_status=coupon.status,
+        redeemed_at=coupon.redeemed_at,
+    )
     if not store.put_coupon(record):
         existing = store.get_click_coupon(coupon.click_id)
         return _coupon(existing) if existing else None
@@ -164,27 +186,32 @@ def redeem_coupon_for_click(click_id: str, at: datetime | None = None, payment_r
     if store.get_click_coupon(click_id) is not None:
         return None  # redeemed before
     click = tracking.get_click(click_id)
-    if click is None or not click.get("coupon_code"):
+    drawn = None if click is None else _drawn_record(click)
+    if drawn is None:
         return None
-    drawn = _drawn_record(click) | {"coupon_status": "redeemed", "redeemed_at": redeemed_at}
-    if payment_ref:
-        drawn["payment_ref"] = payment_ref
-    return _coupon(drawn) if store.put_coupon(drawn) else None
+    redeemed = replace(drawn, coupon_status="redeemed", redeemed_at=redeemed_at, payment_ref=payment_ref or None)
+    return _coupon(redeemed) if store.put_coupon(redeemed) else None
 
 
-def _drawn_record(click: Mapping[str, Any]) -> dict[str, Any]:
-    """The coupon record of a click that drew one (as stored by ``tuishou.dal.coupons``)."""
-    return {
-        "code": click["coupon_code"],
-        "click_id": click["click_id"],
-        "promoter_id": click["promoter_id"],
-        "task_id": click["coupon_task_id"],
-        "value_minor": click["coupon_value_minor"],
-        "currency": click["coupon_currency"],
-        "issued_at": click["created_at"],
-        "channel": click["channel"],
-        "coupon_status": "issued",
-    }
+def _drawn_record(click: ClickRecord) -> CouponRecord | None:
+    """The coupon record of a click that drew one (as stored by ``tuishou.dal.coupons``), else None."""
+    if (
+        not click.coupon_code
+        or click.coupon_task_id is None
+        or click.coupon_value_minor is None
+        or click.coupon_currency is None
+    ):
+        return None
+    return CouponRecord(
+        code=click.coupon_code,
+        click_id=click.click_id,
+        promoter_id=click.promoter_id,
+        task_id=click.coupon_task_id,
+        value_minor=click.coupon_value_minor,
+        currency=click.coupon_currency,
+        issued_at=click.created_at,
+        channel=click.channel,
+    )
 
 
 def coupon_of_click(click_id: str) -> Coupon | None:
@@ -193,15 +220,15 @@ def coupon_of_click(click_id: str) -> Coupon | None:
     return _coupon(item) if item else None
 
 
-def _coupon(item: Mapping[str, Any]) -> Coupon:
+def _coupon(record: CouponRecord) -> Coupon:
     return Coupon(
-        code=item["code"],
-        click_id=item["click_id"],
-        promoter_id=item["promoter_id"],
-        task_id=item["task_id"],
-        value_minor=item["value_minor"],
-        currency=item["currency"],
-        status=item["coupon_status"],
-        issued_at=item["issued_at"],
-        redeemed_at=item.get("redeemed_at"),
+        code=record.code,
+        click_id=record.click_id,
+        promoter_id=record.promoter_id,
+        task_id=record.task_id,
+        value_minor=record.value_minor,
+        currency=record.currency,
+        status=record.coupon_status,
+        issued_at=record.issued_at,
+        redeemed_at=record.redeemed_at,
     )

@@ -12,7 +12,7 @@ commits second is cancelled on that condition and moves nothing. See docs/compen
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
@@ -52,11 +52,6 @@ def sale_event_id(provider: str, payment_id: str) -> str:
 
 def grant_transaction_id(event_id: str) -> str:
     return f"grant:{event_id}"
-
-
-def event_from_item(item: Mapping[str, Any]) -> RewardableEvent:
-    """A recorded event as the ledger stores it (a stream image of its item) as a ``RewardableEvent``."""
-    return ledger_dal.rewardable_event(item)
 
 
 def record_event(event: RewardableEvent) -> RewardableEvent:

@@ -10,13 +10,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from tuishou import clock, settings
 from tuishou.config import public_base_url
 from tuishou.dal import tracking
+from tuishou.dal.channel_tasks import ChannelPointer
+from tuishou.dal.tracking import ClickRecord, LinkRecord, PointerSummary, ShareRecord
 from tuishou.dal.visitor_key import visitor_key
 from tuishou.errors import Forbidden, Gone, NotFound, ServiceUnavailable, Unprocessable
 from tuishou.ids import is_code, is_id, new_code, new_id
@@ -42,13 +45,13 @@ def share_url(code: str, channel: str) -> str:
     return f"{link_url(code)}?{urlencode({CHANNEL_PARAM: channel})}"
 
 
-def _link(item: dict) -> Link:
+def _link(link: LinkRecord) -> Link:
     return Link(
-        link_id=item["link_id"],
-        code=item["code"],
-        url=link_url(item["code"]),
-        product_id=item["product_id"],
-        created_at=item["created_at"],
+        link_id=link.link_id,
+        code=link.code,
+        url=link_url(link.code),
+        product_id=link.product_id,
+        created_at=link.created_at,
     )
 
 
@@ -56,29 +59,30 @@ def get_or_create_link(promoter_id: str, product_id: str) -> tuple[Link, bool]:
     """(the promoter's link for the task, whether it was created now). 403 unless the product is an
     active task with a rule for one of the promoter's tags."""
     check_product_id(product_id)
-    profile, product, existing, channel_items = tracking.link_context(promoter_id, product_id, CHANNELS)
+    context = tracking.link_context(promoter_id, product_id, CHANNELS)
+    profile, product = context.profile, context.product
     tags = tags_of(profile)
     if product is None:
         raise NotFound("no such product")
     if (
-        product["status"] != "active"
-        or applicable_rule(product["reward_rules"], tags, product["price_minor"], override_for(profile, product_id))
-        is None
+        product.status != "active"
+        or applicable_rule(product.reward_rules, tags, product.price_minor, override_for(profile, product_id)) is None
     ):
         raise Forbidden("this product is not a task for your promoter tags")
-    if existing is not None:
-        return _link(existing), False
+    if context.existing is not None:
+        return _link(context.existing), False
+    pointers = _pointers(promoter_id, context.pointers)
     for _ in range(_CODE_ATTEMPTS):
-        link = {
-            "link_id": new_id(LINK_ID_PREFIX),
-            "code": new_code(),
-            "promoter_id": promoter_id,
-            "product_id": product_id,
-            "merchant_id": product["merchant_id"],
-            "created_at": clock.iso(),
-        }
+        link = LinkRecord(
+            link_id=new_id(LINK_ID_PREFIX),
+            code=new_code(),
+            promoter_id=promoter_id,
+            product_id=product_id,
+            merchant_id=product.merchant_id,
+            created_at=clock.iso(),
+        )
         try:
-            tracking.create_link(link, product["landing_url"], product["status"], _pointers(promoter_id, channel_items))
+            tracking.create_link(link, product.landing_url, product.status, pointers)
             return _link(link), True
         except tracking.LinkExists:  # a concurrent request won: answer with its link
             winner = tracking.get_promoter_link(promoter_id, product_id)
@@ -91,11 +95,11 @@ def get_or_create_link(promoter_id: str, product_id: str) -> tuple[Link, bool]:
     raise ServiceUnavailable("could not allocate a link code, retry")
 
 
-def _pointers(promoter_id: str, channel_items: dict[str, dict]) -> dict[str, dict]:
+def _pointers(promoter_id: str, pointers: Mapping[str, ChannelPointer]) -> dict[str, PointerSummary]:
     """What a new link-code item copies of the promoter's active channel tasks, per channel."""
     summaries = {
-        channel: coupons.pointer_summary(channel_tasks.active_task_from(item, promoter_id, channel))
-        for channel, item in channel_items.items()
+        channel: coupons.pointer_summary(channel_tasks.active_task_of(pointer, promoter_id, channel))
+        for channel, pointer in pointers.items()
     }
     return {channel: summary for channel, summary in summaries.items() if summary is not None}
 
@@ -106,27 +110,27 @@ def record_share(promoter_id: str, link_id: str, channel: Channel) -> Share:
     if not is_id(link_id, LINK_ID_PREFIX):
         raise Unprocessable("link_id: not a link id", field="link_id")
     link, offer = tracking.share_context(link_id, channel)
-    if link is None or link["promoter_id"] != promoter_id:
+    if link is None or link.promoter_id != promoter_id:
         raise NotFound("no such link")
-    if link.get("product_status", "active") != "active":
+    if link.product_status != "active":
         raise Gone("the product is paused")
-    share = {
-        "share_id": new_id(SHARE_ID_PREFIX),
-        "link_id": link_id,
-        "code": link["code"],
-        "promoter_id": promoter_id,
-        "product_id": link["product_id"],
-        "merchant_id": link["merchant_id"],
-        "channel": channel,
-        "created_at": clock.iso(),
-    }
+    share = ShareRecord(
+        share_id=new_id(SHARE_ID_PREFIX),
+        link_id=link_id,
+        code=link.code,
+        promoter_id=promoter_id,
+        product_id=link.product_id,
+        merchant_id=link.merchant_id,
+        channel=channel,
+        created_at=clock.iso(),
+    )
     tracking.put_share(share)
     return Share(
-        share_id=share["share_id"],
+        share_id=share.share_id,
         link_id=link_id,
         channel=channel,
-        share_url=share_url(link["code"], channel),
-        created_at=share["created_at"],
+        share_url=share_url(link.code, channel),
+        created_at=share.created_at,
         channel_task_offer=channel_tasks.offer_from(offer),
     )
 
@@ -177,25 +181,33 @@ def record_click(code: str, markers: list[str], requester: Requester | None = No
     target = tracking.get_code(code)
     if target is None:
         raise NotFound("no such link")
-    if target.get("product_status", "active") != "active":
+    if target.product_status != "active":
         raise Gone("the product is paused")
     requester = requester or Requester()
     if visitors.is_bot(requester.user_agent):
-        return _ascii_url(target["landing_url"])
+        return _ascii_url(target.landing_url)
     channel = click_channel(markers)
     now = clock.now()
-    click = {
-        "click_id": new_id(CLICK_ID_PREFIX),
-        "link_id": target["link_id"],
-        "code": code,
-        "promoter_id": target["promoter_id"],
-        "product_id": target["product_id"],
-        "merchant_id": target["merchant_id"],
-        "channel": channel,
-        "created_at": clock.iso(now),
-        "visitor": visitors.visitor(visitor_key(), requester.source_ip, requester.user_agent),
-        "expires_at": int((now + timedelta(days=settings.tracking().attribution_days)).timestamp()),
-    }
-    drawn = coupons.draw_code(target["chtasks"].get(channel), click["created_at"]) if channel in CHANNELS else None
-    tracking.put_click(click | (drawn or {}))
-    return with_click_id(target["landing_url"], click["click_id"], drawn["coupon_code"] if drawn else None)
+    click = ClickRecord(
+        click_id=new_id(CLICK_ID_PREFIX),
+        link_id=target.link_id,
+        code=code,
+        promoter_id=target.promoter_id,
+        product_id=target.product_id,
+        merchant_id=target.merchant_id,
+        channel=channel,
+        created_at=clock.iso(now),
+        visitor=visitors.visitor(visitor_key(), requester.source_ip, requester.user_agent),
+        expires_at=int((now + timedelta(days=settings.tracking().attribution_days)).timestamp()),
+    )
+    drawn = coupons.draw_code(target.chtasks.get(channel), click.created_at) if channel in CHANNELS else None
+    if drawn is not None:
+        click = replace(
+            click,
+            coupon_code=drawn.code,
+            coupon_task_id=drawn.task_id,
+            coupon_value_minor=drawn.value_minor,
+            coupon_currency=drawn.currency,
+        )
+    tracking.put_click(click)
+    return with_click_id(target.landing_url, click.click_id, click.coupon_code)

@@ -7,7 +7,7 @@ by tag: an override changes what an eligible promoter earns, it does not make a 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from tuishou.dal.reward_overrides import RewardOverrideRecord
@@ -51,11 +51,10 @@ def override_for(profile: ProfileRecord | Mapping[str, Any] | None, product_id: 
     return record.overrides.get(product_id) if record else None
 
 
-def overrides_of(profile: ProfileRecord | Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
-    """Every override on the profile, by product id, as mappings (the form the task list passes back to
-    ``applicable_rule``)."""
+def overrides_of(profile: ProfileRecord | Mapping[str, Any] | None) -> Mapping[str, RewardOverrideRecord]:
+    """Every override on the profile, by product id."""
     record = as_profile_record(profile)
-    return {product_id: asdict(o) for product_id, o in record.overrides.items()} if record else {}
+    return record.overrides if record else {}
 
 
 def _best_tag_rule(

@@ -21,6 +21,18 @@ from typing import Any
 from tuishou import clock, money, settings
 from tuishou.dal import ledger as ledger_dal
 from tuishou.dal import payments as payments_dal
+from tuishou.dal.payments import (
+    AttributedProduct,
+    PendingRefund,
+    ReceivedPayment,
+    RefundStep,
+    RejectedNotification,
+    SaleSettlement,
+    SettlementRecord,
+    SettlementTerms,
+)
+from tuishou.dal.tracking import ClickRecord
+from tuishou.dal.users import ProfileRecord
 from tuishou.errors import ServiceUnavailable
 from tuishou.logic import faults
 from tuishou.logic.fraud import is_self_purchase
@@ -33,7 +45,7 @@ from tuishou.logic.ledger import (
     record_event,
     sale_event_id,
 )
-from tuishou.logic.rewards import applicable_rule, override_for
+from tuishou.logic.rewards import ApplicableRule, applicable_rule, override_for
 from tuishou.models.ledger import PAYMENT_CLEARING, PLATFORM_FEES, LedgerTransaction, Posting, RewardableEvent
 from tuishou.observability import logger
 from tuishou.providers import PaymentEvent, UnreadableNotification
@@ -55,29 +67,29 @@ class Outcome(StrEnum):
 def record_rejected(provider: str, body: bytes, problem: UnreadableNotification) -> Outcome:
     """A verified notification that does not parse: recorded for admins (``GET /admin/payments/rejected``) and
     acknowledged, since the provider would resend it forever; no money moves."""
-    record = {
-        "provider": provider,
-        "notification_id": hashlib.sha256(body).hexdigest()[:32],
-        "reason": problem.message[:300],
-        "field": (problem.field or "body")[:100],
-        "provider_event_id": problem.provider_event_id,
-        "received_at": clock.iso(),
-    }
+    record = RejectedNotification(
+        provider=provider,
+        notification_id=hashlib.sha256(body).hexdigest()[:32],
+        reason=problem.message[:300],
+        field=(problem.field or "body")[:100],
+        provider_event_id=problem.provider_event_id,
+        received_at=clock.iso(),
+    )
     payments_dal.record_rejected(record)
     logger.warning(
         "unreadable payment notification",
-        extra={"provider": provider, "field": record["field"], "notification_id": record["notification_id"]},
+        extra={"provider": provider, "field": record.field, "notification_id": record.notification_id},
     )
     return Outcome.REJECTED
 
 
 @dataclass(frozen=True)
 class Attribution:
-    click: dict[str, Any]
-    product: dict[str, Any]
-    rule: dict[str, Any]
+    click: ClickRecord
+    product: AttributedProduct
+    rule: ApplicableRule
     coupon: bool = False
-    profile: dict[str, Any] | None = None
+    profile: ProfileRecord | None = None
 
 
 @dataclass(frozen=True)
@@ -153,87 +165,77 @@ def settle(event: PaymentEvent) -> Outcome:
     raise ServiceUnavailable("payment is being processed concurrently, retry")
 
 
-def _attribute(event: PaymentEvent, click: dict[str, Any] | None, coupon: bool = False) -> Attribution | Unattributed:
+def _attribute(event: PaymentEvent, click: ClickRecord | None, coupon: bool = False) -> Attribution | Unattributed:
     if not event.click_id:
         return Unattributed("missing_click_id")
     if click is None:
         return Unattributed("unknown_click")
-    product, profile = payments_dal.load_attribution(click["product_id"], click["promoter_id"])
+    product, profile = payments_dal.load_attribution(click.product_id, click.promoter_id)
     if product is None:
         return Unattributed("unknown_product")
-    if product.get("currency") != event.currency:
+    if product.currency != event.currency:
         return Unattributed("currency_mismatch", flagged=True)
-    if profile is None or profile.get("role") != "promoter":
+    if profile is None or profile.role != "promoter":
         return Unattributed("unknown_promoter")
     applicable = applicable_rule(
-        product.get("reward_rules") or [],
-        profile.get("tags") or ["standard"],
+        product.reward_rules,
+        profile.tags or ("standard",),
         event.amount_minor,
-        override_for(profile, product["product_id"]),
+        override_for(profile, product.product_id),
     )
     if applicable is None:
         return Unattributed("no_reward_rule")
-    rule = {**applicable.rule.model_dump(), **({"source": "promoter_override"} if applicable.overridden else {})}
-    return Attribution(click, product, rule, coupon, profile)
+    return Attribution(click, product, applicable, coupon, profile)
 
 
-def _base_record(event: PaymentEvent, status: str, received_at: str) -> dict[str, Any]:
-    return {
-        "provider": event.provider,
-        "payment_id": event.payment_id,
-        "status": status,
-        "amount_minor": event.amount_minor,
-        "currency": event.currency,
-        "click_id": event.click_id,
-        "payer": event.payer,
-        "provider_event_id": event.provider_event_id,
-        "occurred_at": clock.iso(event.occurred_at),
-        "received_at": received_at,
-        "refunded_minor": 0,
-    }
+def _received(event: PaymentEvent, received_at: str) -> ReceivedPayment:
+    return ReceivedPayment(
+        provider=event.provider,
+        payment_id=event.payment_id,
+        amount_minor=event.amount_minor,
+        currency=event.currency,
+        click_id=event.click_id,
+        payer=event.payer,
+        provider_event_id=event.provider_event_id,
+        occurred_at=clock.iso(event.occurred_at),
+        received_at=received_at,
+    )
 
 
-def _pending_total(event: PaymentEvent, pending: dict[str, Any] | None) -> int:
+def _pending_total(event: PaymentEvent, pending: PendingRefund | None) -> int:
     """The refund that arrived before this payment, if it can apply (same currency), capped at the amount."""
     if not pending:
         return 0
-    if pending.get("currency") != event.currency:
+    if pending.currency != event.currency:
         logger.warning(
             "pending refund currency differs from the payment; not applied",
             extra={"provider": event.provider, "payment_id": event.payment_id},
         )
         return 0
-    return min(int(pending["refunded_minor"]), event.amount_minor)
+    return min(pending.refunded_minor, event.amount_minor)
 
 
-def _record_unattributed(event: PaymentEvent, why: Unattributed, pending: dict[str, Any] | None) -> None:
-    now = clock.iso()
-    record = {
-        **_base_record(event, "unattributed", now),
-        "reason": why.reason,
-        "flagged": why.flagged,
-        "refunded_minor": _pending_total(event, pending),
-        **payments_dal.unattributed_index(now, event.provider, event.payment_id),
-    }
+def _record_unattributed(event: PaymentEvent, why: Unattributed, pending: PendingRefund | None) -> None:
+    record = payments_dal.unattributed_put(
+        _received(event, clock.iso()), why.reason, why.flagged, _pending_total(event, pending)
+    )
     logger.warning(
         "unattributed payment", extra={"provider": event.provider, "payment_id": event.payment_id, "reason": why.reason}
     )
-    ledger_dal.write([payments_dal.settlement_put(record), _pending_guard(event, pending)])
+    ledger_dal.write([record, _pending_guard(event, pending)])
 
 
-def _pending_guard(event: PaymentEvent, pending: dict[str, Any] | None) -> dict[str, Any]:
-    seen = int(pending["refunded_minor"]) if pending else None
+def _pending_guard(event: PaymentEvent, pending: PendingRefund | None) -> dict[str, Any]:
+    seen = pending.refunded_minor if pending else None
     return payments_dal.pending_refund_guard(event.provider, event.payment_id, seen)
 
 
 def _settle_attributed(
-    event: PaymentEvent, attribution: Attribution, pending: dict[str, Any] | None, mover: _Money
+    event: PaymentEvent, attribution: Attribution, pending: PendingRefund | None, mover: _Money
 ) -> None:
-    click, product, rule = attribution.click, attribution.product, attribution.rule
-    promoter_id, merchant_id = click["promoter_id"], product["merchant_id"]
-    split = money.split_payment(
-        event.amount_minor, rule["type"], int(rule["value"]), settings.payments().platform_fee_bps
-    )
+    click, product, rule = attribution.click, attribution.product, attribution.rule.rule
+    promoter_id, merchant_id = click.promoter_id, product.merchant_id
+    split = money.split_payment(event.amount_minor, rule.type, int(rule.value), settings.payments().platform_fee_bps)
     event_id = sale_event_id(event.provider, event.payment_id)
     # The rewardable event comes first: the compensation scan finds every sale, settled or not yet. The
     # first recorded version wins, so every path (and a scan) moves the same amounts.
@@ -248,10 +250,10 @@ def _settle_attributed(
             details={
                 "provider": event.provider,
                 "payment_id": event.payment_id,
-                "product_id": product["product_id"],
+                "product_id": product.product_id,
                 "merchant_id": merchant_id,
                 "click_id": event.click_id,
-                "channel": click.get("channel"),
+                "channel": click.channel,
                 "amount_minor": split.amount_minor,
                 "merchant_minor": split.merchant_minor,
                 "platform_fee_minor": split.platform_fee_minor,
@@ -269,43 +271,51 @@ def _settle_attributed(
     )
     now = clock.iso()
     sale = money_transaction(sale_event, now)
-    record = {
-        **_base_record(event, "settled", now),
-        "promoter_id": promoter_id,
-        "merchant_id": merchant_id,
-        "product_id": product["product_id"],
-        "channel": click.get("channel"),
-        "link_id": click.get("link_id"),
-        "category": product.get("category"),
-        "coupon": attribution.coupon,
-        # Providers stamp payments to the second; a payment never precedes its click (ms precision).
-        "paid_at": clock.iso(max(event.occurred_at, clock.parse_iso(click["created_at"]))),
-        "rule": rule,
-        "commission_minor": split.commission_minor,
-        "merchant_minor": split.merchant_minor,
-        "platform_fee_minor": split.platform_fee_minor,
-        "transaction_id": sale.transaction_id,
-        "event_id": event_id,
-        "settled_at": now,
-        **_clawed_fields(Clawback(0, 0, 0, 0)),
-    }
+    terms = SettlementTerms(
+        provider=event.provider,
+        payment_id=event.payment_id,
+        currency=event.currency,
+        amount_minor=event.amount_minor,
+        commission_minor=split.commission_minor,
+        platform_fee_minor=split.platform_fee_minor,
+        promoter_id=promoter_id,
+        merchant_id=merchant_id,
+    )
     grant_here = moves_money(sale_event) and mover.grant_here()
-    record["money_by"] = mover.how if moves_money(sale_event) else "nothing"
+    settled = SaleSettlement(
+        promoter_id=promoter_id,
+        merchant_id=merchant_id,
+        product_id=product.product_id,
+        channel=click.channel,
+        link_id=click.link_id,
+        category=product.category,
+        coupon=attribution.coupon,
+        # Providers stamp payments to the second; a payment never precedes its click (ms precision).
+        paid_at=clock.iso(max(event.occurred_at, clock.parse_iso(click.created_at))),
+        rule=rule,
+        rule_overridden=attribution.rule.overridden,
+        commission_minor=split.commission_minor,
+        merchant_minor=split.merchant_minor,
+        platform_fee_minor=split.platform_fee_minor,
+        transaction_id=sale.transaction_id,
+        event_id=event_id,
+        settled_at=now,
+        money_by=mover.how if moves_money(sale_event) else "nothing",
+    )
+    clawed = Clawback(0, 0, 0, 0)
     refunds, extra_items = [], []
     refunded = _pending_total(event, pending)
     if refunded:
         # The refund that overtook its payment is applied in the same transaction, as its own entries —
         # when the sale's money is posted. Otherwise it is only recorded: nothing to take back yet.
         posted = grant_here or mover.granted_elsewhere
-        claw = clawback_for(record, refunded) if posted else Clawback(refunded, 0, 0, 0)
-        refund_txn = _refund_transaction(record, Clawback(0, 0, 0, 0), claw, now) if posted else None
+        claw = clawback_for(terms, refunded) if posted else Clawback(refunded, 0, 0, 0)
+        refund_txn = _refund_transaction(terms, Clawback(0, 0, 0, 0), claw, now) if posted else None
         refunds += [refund_txn] if refund_txn else []
-        record.update(_clawed_fields(claw))
+        clawed = claw
         extra_items.append(
             payments_dal.refund_put(
-                event.provider,
-                event.payment_id,
-                _refund_record(record, refund_txn, claw, 0, pending.get("last_refund_id") if pending else None, now),
+                _refund_step(terms, refund_txn, claw, 0, pending.last_refund_id if pending else None, now)
             )
         )
     if grant_here:
@@ -319,7 +329,8 @@ def _settle_attributed(
         ]
     ledger_dal.write(
         [
-            payments_dal.settlement_put(record),  # item 0: the exactly-once condition of the payment
+            # item 0: the exactly-once condition of the payment
+            payments_dal.settled_put(_received(event, now), settled, _clawed_fields(clawed)),
             _pending_guard(event, pending),  # item 1: no refund slipped in since the read
             *money_items,  # item 2 (GRANT_ITEM): the grant record, the sale's money
             *extra_items,
@@ -338,14 +349,14 @@ def _settle_attributed(
 
 
 # ---------------------------------------------------------------- refunds
-def clawback_for(settlement: dict[str, Any], refunded_minor: int) -> Clawback:
+def clawback_for(settlement: SettlementTerms, refunded_minor: int) -> Clawback:
     """Cumulative clawback after ``refunded_minor`` of the payment is refunded, by the split's rounding rule
     (round-half-even of the proportional share). Computed from the cumulative total, never summed from
     steps, so several partial refunds never claw back more than the sale paid."""
-    amount = int(settlement["amount_minor"])
+    amount = settlement.amount_minor
     refunded = min(refunded_minor, amount)
-    commission = money.proportional_minor(refunded, int(settlement["commission_minor"]), amount)
-    fee = min(money.proportional_minor(refunded, int(settlement["platform_fee_minor"]), amount), refunded - commission)
+    commission = money.proportional_minor(refunded, settlement.commission_minor, amount)
+    fee = min(money.proportional_minor(refunded, settlement.platform_fee_minor, amount), refunded - commission)
     return Clawback(refunded, commission, fee, refunded - commission - fee)
 
 
@@ -358,53 +369,51 @@ def _clawed_fields(claw: Clawback) -> dict[str, int]:
     }
 
 
-def _clawed_so_far(settlement: dict[str, Any]) -> Clawback:
+def _clawed_so_far(settlement: SettlementRecord) -> Clawback:
     return Clawback(
-        int(settlement.get("refunded_minor", 0)),
-        int(settlement.get("clawed_commission_minor", 0)),
-        int(settlement.get("clawed_fee_minor", 0)),
-        int(settlement.get("clawed_merchant_minor", 0)),
+        settlement.refunded_minor,
+        settlement.clawed_commission_minor,
+        settlement.clawed_fee_minor,
+        settlement.clawed_merchant_minor,
     )
 
 
-def _refund_transaction(settlement: dict[str, Any], before: Clawback, after: Clawback, now: str) -> LedgerTransaction:
-    reference = f"{settlement['provider']}:{settlement['payment_id']}"
+def _refund_transaction(settlement: SettlementTerms, before: Clawback, after: Clawback, now: str) -> LedgerTransaction:
+    reference = f"{settlement.provider}:{settlement.payment_id}"
     transaction_id = f"{REFUND_TRANSACTION_PREFIX}{reference}:{after.refunded_minor}"
     return LedgerTransaction.of(
         transaction_id,
-        settlement["currency"],
+        settlement.currency,
         now,
         reference,
         [
             Posting(PAYMENT_CLEARING, after.refunded_minor - before.refunded_minor, "refund_payment"),
-            Posting(
-                settlement["promoter_id"], -(after.commission_minor - before.commission_minor), "refund_commission"
-            ),
-            Posting(settlement["merchant_id"], -(after.merchant_minor - before.merchant_minor), "refund_revenue"),
+            Posting(settlement.promoter_id, -(after.commission_minor - before.commission_minor), "refund_commission"),
+            Posting(settlement.merchant_id, -(after.merchant_minor - before.merchant_minor), "refund_revenue"),
             Posting(PLATFORM_FEES, -(after.fee_minor - before.fee_minor), "refund_platform_fee"),
         ],
     )
 
 
-def _refund_record(
-    settlement: dict[str, Any],
+def _refund_step(
+    settlement: SettlementTerms,
     txn: LedgerTransaction | None,
     after: Clawback,
     previous_total: int,
     refund_id: str | None,
     now: str,
-) -> dict[str, Any]:
+) -> RefundStep:
     """One refund step; ``transaction_id`` is absent when the sale's money was not posted (nothing clawed)."""
-    return {
-        "provider": settlement["provider"],
-        "payment_id": settlement["payment_id"],
-        "refunded_total_minor": after.refunded_minor,
-        "refund_minor": after.refunded_minor - previous_total,
-        "refund_id": refund_id,
-        "transaction_id": txn.transaction_id if txn else None,
-        "currency": settlement["currency"],
-        "applied_at": now,
-    }
+    return RefundStep(
+        provider=settlement.provider,
+        payment_id=settlement.payment_id,
+        refunded_total_minor=after.refunded_minor,
+        refund_minor=after.refunded_minor - previous_total,
+        refund_id=refund_id,
+        transaction_id=txn.transaction_id if txn else None,
+        currency=settlement.currency,
+        applied_at=now,
+    )
 
 
 def apply_refund(event: PaymentEvent) -> Outcome:
@@ -423,8 +432,8 @@ def apply_refund(event: PaymentEvent) -> Outcome:
     raise ServiceUnavailable("refund is being processed concurrently, retry")
 
 
-def _keep_pending(event: PaymentEvent, pending: dict[str, Any] | None) -> Outcome:
-    if pending and int(pending["refunded_minor"]) >= event.amount_minor:
+def _keep_pending(event: PaymentEvent, pending: PendingRefund | None) -> Outcome:
+    if pending and pending.refunded_minor >= event.amount_minor:
         return Outcome.DUPLICATE
     try:
         ledger_dal.write(
@@ -445,18 +454,18 @@ def _keep_pending(event: PaymentEvent, pending: dict[str, Any] | None) -> Outcom
     return Outcome.REFUND_PENDING
 
 
-def _refund_settled(event: PaymentEvent, settlement: dict[str, Any], granted: bool) -> Outcome:
-    if event.currency != settlement["currency"]:
+def _refund_settled(event: PaymentEvent, settlement: SettlementRecord, granted: bool) -> Outcome:
+    if event.currency != settlement.currency:
         logger.warning(
             "refund currency differs from the payment; ignored",
             extra={"provider": event.provider, "payment_id": event.payment_id},
         )
         return Outcome.IGNORED
     before = _clawed_so_far(settlement)
-    if min(event.amount_minor, int(settlement["amount_minor"])) <= before.refunded_minor:
+    if min(event.amount_minor, settlement.amount_minor) <= before.refunded_minor:
         return Outcome.DUPLICATE
-    if settlement["status"] != "settled":
-        total = min(event.amount_minor, int(settlement["amount_minor"]))
+    if settlement.status != "settled":
+        total = min(event.amount_minor, settlement.amount_minor)
         ledger_dal.write(
             [
                 payments_dal.settlement_refund_update(
@@ -475,11 +484,7 @@ def _refund_settled(event: PaymentEvent, settlement: dict[str, Any], granted: bo
             payments_dal.settlement_refund_update(
                 event.provider, event.payment_id, before.refunded_minor, _clawed_fields(after)
             ),
-            payments_dal.refund_put(
-                event.provider,
-                event.payment_id,
-                _refund_record(settlement, txn, after, before.refunded_minor, event.refund_id, now),
-            ),
+            payments_dal.refund_put(_refund_step(settlement, txn, after, before.refunded_minor, event.refund_id, now)),
             *ledger_dal.posting_items(txn),
         ]
     )
@@ -490,13 +495,13 @@ def _refund_settled(event: PaymentEvent, settlement: dict[str, Any], granted: bo
     return Outcome.REFUND_APPLIED
 
 
-def _refund_unposted(event: PaymentEvent, settlement: dict[str, Any], before: Clawback) -> Outcome:
+def _refund_unposted(event: PaymentEvent, settlement: SettlementRecord, before: Clawback) -> Outcome:
     """A refund may only reverse what was posted. The sale's money was not (its grant was dropped by a fault
     or held by the scan), so nothing is clawed back: the refund is recorded on the settlement and on the
     event, in one transaction that requires the grant to be still absent (item 1: a grant that lands
     meanwhile cancels it, and the retry claws back from the posted sale). A later grant posts the sale net
     of this refund; a full refund leaves the scan nothing to grant."""
-    total = min(event.amount_minor, int(settlement["amount_minor"]))
+    total = min(event.amount_minor, settlement.amount_minor)
     after = Clawback(total, 0, 0, 0)
     event_id = sale_event_id(event.provider, event.payment_id)
     ledger_dal.write(
@@ -507,9 +512,7 @@ def _refund_unposted(event: PaymentEvent, settlement: dict[str, Any], before: Cl
             ledger_dal.grant_absent_check(event_id),
             ledger_dal.event_refunded_update(event_id, total),
             payments_dal.refund_put(
-                event.provider,
-                event.payment_id,
-                _refund_record(settlement, None, after, before.refunded_minor, event.refund_id, clock.iso()),
+                _refund_step(settlement, None, after, before.refunded_minor, event.refund_id, clock.iso())
             ),
         ]
     )
@@ -525,17 +528,17 @@ def sale_grant_items(event: RewardableEvent, refunded_minor: int, created_at: st
     refunded before it was posted, and the commission this credits. The sale and the clawback of
     ``refunded_minor`` are posted together (netted per balance); the settlement's clawback fields are set in
     the same transaction, conditional on its refunded amount still being ``refunded_minor``."""
-    d = event.details
-    terms = {
-        "provider": d["provider"],
-        "payment_id": d["payment_id"],
-        "currency": event.currency,
-        "amount_minor": int(d["amount_minor"]),
-        "commission_minor": event.amount_minor,
-        "platform_fee_minor": int(d.get("platform_fee_minor", 0)),
-        "promoter_id": event.user_id,
-        "merchant_id": d["merchant_id"],
-    }
+    d = event.details  # the sale's facts as recorded with its event (an open-ended map per event kind)
+    terms = SettlementTerms(
+        provider=d["provider"],
+        payment_id=d["payment_id"],
+        currency=event.currency,
+        amount_minor=int(d["amount_minor"]),
+        commission_minor=event.amount_minor,
+        platform_fee_minor=int(d.get("platform_fee_minor", 0)),
+        promoter_id=event.user_id,
+        merchant_id=d["merchant_id"],
+    )
     if not refunded_minor:
         return [
             *grant_items(event, created_at=created_at),

@@ -18,11 +18,13 @@ commission tie-break; the global order stays the index's own (its keyset cursor 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from tuishou import settings
 from tuishou.dal import catalog, tracking, users
+from tuishou.dal.catalog import TaskIndexEntry
 from tuishou.dal.dynamo import decode_cursor, encode_cursor
+from tuishou.dal.reward_overrides import RewardOverrideRecord
 from tuishou.errors import BadRequest
 from tuishou.logic import ranking
 from tuishou.logic.promoters import tags_of
@@ -54,31 +56,31 @@ def _encode(sort: str, after: str | None) -> str | None:
     return encode_cursor({"sort": {"S": sort}, "after": {"S": after}}) if after else None
 
 
-BestEntries = dict[str, tuple[dict[str, Any], ApplicableRule]]
+BestEntries = dict[str, tuple[TaskIndexEntry, ApplicableRule]]
 
 
-def _best_per_product(entries: list[dict[str, Any]], tags: list[str]) -> BestEntries:
+def _best_per_product(entries: list[TaskIndexEntry], tags: list[str]) -> BestEntries:
     """One entry per product with the best-paying rule among ``tags`` (entries carry all the product's
     rules, so any entry of a product gives the same answer)."""
-    best: dict[str, tuple[dict[str, Any], ApplicableRule]] = {}
+    best: dict[str, tuple[TaskIndexEntry, ApplicableRule]] = {}
     for entry in entries:
-        rule = applicable_rule(entry["reward_rules"], tags, entry["price_minor"])
+        rule = applicable_rule(entry.reward_rules, tags, entry.price_minor)
         if rule is None:
             continue
-        seen = best.get(entry["product_id"])
-        if seen is None or entry["global_score_micros"] > seen[0]["global_score_micros"]:
-            best[entry["product_id"]] = (entry, rule)
+        seen = best.get(entry.product_id)
+        if seen is None or entry.global_score_micros > seen[0].global_score_micros:
+            best[entry.product_id] = (entry, rule)
     return best
 
 
-def _task(entry: dict[str, Any], rule: ApplicableRule, score_micros: int) -> Task:
+def _task(entry: TaskIndexEntry, rule: ApplicableRule, score_micros: int) -> Task:
     return Task(
-        product_id=entry["product_id"],
-        title=entry["title"],
-        category=entry["category"],
-        price_minor=entry["price_minor"],
-        currency=entry["currency"],
-        image_url=entry.get("image_url"),
+        product_id=entry.product_id,
+        title=entry.title,
+        category=entry.category,
+        price_minor=entry.price_minor,
+        currency=entry.currency,
+        image_url=entry.image_url,
         reward=rule.rule,
         estimated_commission_minor=rule.commission_minor,
         score=ranking.score_value(score_micros),
@@ -86,13 +88,13 @@ def _task(entry: dict[str, Any], rule: ApplicableRule, score_micros: int) -> Tas
 
 
 def _paid(
-    entry: dict[str, Any], rule: ApplicableRule, tags: list[str], overrides: dict[str, dict[str, Any]]
+    entry: TaskIndexEntry, rule: ApplicableRule, tags: list[str], overrides: Mapping[str, RewardOverrideRecord]
 ) -> ApplicableRule:
     """What this promoter is paid: the tag rule, or the merchant's override for them on this product."""
-    override = overrides.get(entry["product_id"])
+    override = overrides.get(entry.product_id)
     if override is None:
         return rule
-    return applicable_rule(entry["reward_rules"], tags, entry["price_minor"], override) or rule
+    return applicable_rule(entry.reward_rules, tags, entry.price_minor, override) or rule
 
 
 def list_tasks(promoter_id: str, sort: TaskSort, limit: int, cursor: str | None) -> TaskPage:
@@ -104,11 +106,13 @@ def list_tasks(promoter_id: str, sort: TaskSort, limit: int, cursor: str | None)
     return _ranked_page(promoter_id, tags, overrides, sort, limit, after)
 
 
-def _global_page(tags: list[str], overrides: dict[str, dict[str, Any]], limit: int, after: str | None) -> TaskPage:
+def _global_page(
+    tags: list[str], overrides: Mapping[str, RewardOverrideRecord], limit: int, after: str | None
+) -> TaskPage:
     """k-way merge of the tags' index partitions. Each partition is read up to ``limit + 1`` entries
     after the cursor; a product is only shown once every partition has been read past its key, so a page
     may be short (never wrong) when tags overlap."""
-    entries: list[dict[str, Any]] = []
+    entries: list[TaskIndexEntry] = []
     complete_upto: str | None = None
     for tag in tags:
         batch = catalog.query_tag_tasks(tag, after, limit + 1)
@@ -118,21 +122,26 @@ def _global_page(tags: list[str], overrides: dict[str, dict[str, Any]], limit: i
             complete_upto = last if complete_upto is None else min(complete_upto, last)
     ranked = []
     for entry, rule in _best_per_product(entries, tags).values():
-        key = ranking.sort_key(entry["global_score_micros"], rule.commission_minor, entry["product_id"])
+        key = ranking.sort_key(entry.global_score_micros, rule.commission_minor, entry.product_id)
         if (after is None or key > after) and (complete_upto is None or key <= complete_upto):
             ranked.append((key, entry, rule))
     ranked.sort(key=lambda r: r[0])
     page = ranked[:limit]
     # More after this page: the next ranked item, or entries beyond what every partition has shown.
     next_after = page[-1][0] if len(ranked) > limit else complete_upto
-    items = [_task(entry, _paid(entry, rule, tags, overrides), entry["global_score_micros"]) for _, entry, rule in page]
+    items = [_task(entry, _paid(entry, rule, tags, overrides), entry.global_score_micros) for _, entry, rule in page]
     return TaskPage(items=items, next_cursor=_encode("global", next_after))
 
 
 def _ranked_page(
-    promoter_id: str, tags: list[str], overrides: dict[str, dict[str, Any]], sort: str, limit: int, after: str | None
+    promoter_id: str,
+    tags: list[str],
+    overrides: Mapping[str, RewardOverrideRecord],
+    sort: str,
+    limit: int,
+    after: str | None,
 ) -> TaskPage:
-    entries: list[dict[str, Any]] = []
+    entries: list[TaskIndexEntry] = []
     for tag in tags:
         entries.extend(catalog.query_tag_tasks(tag, None, candidate_limit()).entries)
     best = {
@@ -145,7 +154,7 @@ def _ranked_page(
         ranking.Candidate(
             product_id=pid,
             commission_minor=rule.commission_minor,
-            global_micros=entry["global_score_micros"],
+            global_micros=entry.global_score_micros,
             personal_micros=ranking.activity_score_micros(history.get(pid, {}), w),
         )
         for pid, (entry, rule) in best.items()

@@ -12,12 +12,12 @@ id, and a pointer copy writes the same value."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from tuishou import clock
 from tuishou.dal import tracking
 from tuishou.dal.streams import Change
+from tuishou.dal.tracking import ClickRecord, ShareRecord
 from tuishou.logic import channel_tasks, counting, coupons
 from tuishou.logic.counting import CountedEvent
 
@@ -30,32 +30,32 @@ def derive(changes: Sequence[Change]) -> None:
         coupons.record_drawn(click)
     for share in shares:
         channel_tasks.record_channel_promotion(
-            share["promoter_id"], share["channel"], clock.parse_iso(share["created_at"]), event_ref=share["share_id"]
+            share.promoter_id, share.channel, clock.parse_iso(share.created_at), event_ref=share.share_id
         )
     for change in changes:
         _copy_pointer(change)
 
 
-def _click_event(click: Mapping[str, Any]) -> CountedEvent:
+def _click_event(click: ClickRecord) -> CountedEvent:
     return CountedEvent(
-        event_id=click["click_id"],
+        event_id=click.click_id,
         field="clicks",
-        promoter_id=click["promoter_id"],
-        product_id=click["product_id"],
-        channel=click["channel"],
-        at=clock.parse_iso(click["created_at"]),
-        visit=(click["link_id"], click["visitor"]) if click.get("visitor") else None,
+        promoter_id=click.promoter_id,
+        product_id=click.product_id,
+        channel=click.channel,
+        at=clock.parse_iso(click.created_at),
+        visit=(click.link_id, click.visitor) if click.visitor else None,
     )
 
 
-def _share_event(share: Mapping[str, Any]) -> CountedEvent:
+def _share_event(share: ShareRecord) -> CountedEvent:
     return CountedEvent(
-        event_id=share["share_id"],
+        event_id=share.share_id,
         field="promotions",
-        promoter_id=share["promoter_id"],
-        product_id=share["product_id"],
-        channel=share["channel"],
-        at=clock.parse_iso(share["created_at"]),
+        promoter_id=share.promoter_id,
+        product_id=share.product_id,
+        channel=share.channel,
+        at=clock.parse_iso(share.created_at),
     )
 
 
