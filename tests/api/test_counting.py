@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import pytest
 
 from tuishou.dal import counters
 from tuishou.dal.counters import MAX_TRANSACTION_ITEMS, Addition, Fact, pack
