@@ -147,12 +147,7 @@ def create_product(product: ProductRecord, entries: list[TaskIndexEntry]) -> Non
     )
 
 
-def get_product(product_id: str) -> dict[str, Any] | None:
-    item = get("catalog", keys.product(product_id))
-    return None if item is None else _strip(item)
-
-
-def get_product_record(product_id: str) -> ProductRecord | None:
+def get_product(product_id: str) -> ProductRecord | None:
     """The product (1 GetItem), or None."""
     item = get("catalog", keys.product(product_id))
     return None if item is None else as_product_record(item)
@@ -338,11 +333,6 @@ def rerank_entry(product_id: str, tag: str, seen_sort_key: str, new_sort_key: st
         )
         is not None
     )
-
-
-def _strip(item: dict[str, Any]) -> dict[str, Any]:
-    """Drop the storage keys: callers see the domain attributes only."""
-    return {k: v for k, v in item.items() if k not in {"pk", "sk", "gsi1pk", "gsi1sk"}}
 
 
 def active_product_check(product_id: str) -> dict[str, Any]:

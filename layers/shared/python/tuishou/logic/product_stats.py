@@ -67,14 +67,14 @@ def aggregate(
 def product_stats(merchant_id: str, product_id: str, days: int = DEFAULT_DAYS) -> ProductStats:
     check_product_id(product_id)
     product = catalog.get_product(product_id)
-    if product is None or product["merchant_id"] != merchant_id:
+    if product is None or product.merchant_id != merchant_id:
         raise NotFound("no such product")
     day_list = window_days(days, clock.now().date())
     by_day, by_channel, by_promoter = aggregate(insights_dal.window_aggregates(product_id, day_list[0], day_list[-1]))
     totals = {f: sum(d.get(f, 0) for d in by_day.values()) for f in COUNT_FIELDS}
     return ProductStats(
         product_id=product_id,
-        currency=product["currency"],
+        currency=product.currency,
         days=days,
         first_day=day_list[0],
         last_day=day_list[-1],

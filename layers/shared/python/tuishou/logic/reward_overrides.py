@@ -20,7 +20,7 @@ from tuishou.models.rewards import RewardOverrideBody
 def _owned_product(merchant_id: str, product_id: str, promoter_id: str) -> catalog.ProductRecord:
     check_product_id(product_id)
     check_user_id(promoter_id, "promoter_id")
-    product = catalog.get_product_record(product_id)
+    product = catalog.get_product(product_id)
     if product is None or product.merchant_id != merchant_id:
         raise NotFound("no such product")
     return product
