@@ -22,6 +22,7 @@ from tuishou import settings
 from tuishou.dal import clients, keys
 from tuishou.dal.dynamo import (
     ConditionFailed,
+    as_record,
     batch_get,
     call,
     index_page,
@@ -32,6 +33,8 @@ from tuishou.dal.dynamo import (
     table,
     to_item,
 )
+from tuishou.dal.users import ProfileRecord, profile_record
+from tuishou.models.rewards import RewardRule
 
 AGGREGATE_FIELDS = ("clicks", "promotions", "transactions", "revenue_minor", "commission_minor")
 _BATCH_KEYS = 100
@@ -79,11 +82,30 @@ def active_task_shards() -> range:
 
 
 @dataclass(frozen=True)
+class ActiveTaskEntry:
+    """One active product as its ``ACTIVETASKS`` entry holds it: what the insights and re-rank jobs read."""
+
+    product_id: str
+    merchant_id: str
+    title: str
+    category: str
+    price_minor: int
+    currency: str
+    reward_rules: tuple[RewardRule, ...]
+    created_at: str
+
+
+def _active_task_entry(item: dict[str, Any]) -> ActiveTaskEntry:
+    rules = tuple(RewardRule.model_validate(rule) for rule in item["reward_rules"])
+    return as_record(ActiveTaskEntry, {**item, "reward_rules": rules})
+
+
+@dataclass(frozen=True)
 class ActiveTasksPage:
     """Active products of one merchant shard, whole merchants only, and where the next page starts
     (None: the shard is done)."""
 
-    tasks: list[dict[str, Any]]
+    tasks: list[ActiveTaskEntry]
     next_from: str | None
 
 
@@ -94,20 +116,20 @@ def active_tasks_page(shard: int, start: str | None, limit: int, *, whole_mercha
     read too (one more Query per ``limit`` tasks). Without, exactly ``limit`` (1 Query)."""
     index = keys.active_tasks_index(shard)
     items, more = index_page("catalog", index, limit, after=start, inclusive=True)
-    tasks = [_strip_index(i) for i in items]
+    tasks = [_active_task_entry(i) for i in items]
     if not more:
         return ActiveTasksPage(tasks, None)
     if not whole_merchants:
         return ActiveTasksPage(tasks, f"{items[-1]['gsi1sk']}#")  # strictly after the last item read
-    last = tasks[-1]["merchant_id"]
-    whole = [t for t in tasks if t["merchant_id"] != last]
+    last = tasks[-1].merchant_id
+    whole = [t for t in tasks if t.merchant_id != last]
     if whole:
         return ActiveTasksPage(whole, f"{last}#")
     return _rest_of_merchant(index, last, tasks, items[-1]["gsi1sk"], limit)
 
 
 def _rest_of_merchant(
-    index: str, merchant_id: str, tasks: list[dict[str, Any]], after: str, limit: int
+    index: str, merchant_id: str, tasks: list[ActiveTaskEntry], after: str, limit: int
 ) -> ActiveTasksPage:
     """A merchant filling a whole page: the rest of its tasks, stopping at the first task of the next
     merchant (read again by the next page: one item more than needed, no empty continuation)."""
@@ -122,7 +144,7 @@ def _rest_of_merchant(
         for item in items:
             if item["merchant_id"] != merchant_id:
                 return ActiveTasksPage(tasks, f"{item['merchant_id']}#")
-            tasks.append(_strip_index(item))
+            tasks.append(_active_task_entry(item))
         if not more:
             return ActiveTasksPage(tasks, None)
         after = items[-1]["gsi1sk"]
@@ -137,10 +159,6 @@ def enqueue(messages: list[dict[str, Any]]) -> None:
             QueueUrl=queue_url,
             Entries=[{"Id": str(n), "MessageBody": json.dumps(m)} for n, m in enumerate(chunk)],
         )
-
-
-def _strip_index(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if k not in {"pk", "sk", "gsi1pk", "gsi1sk"}}
 
 
 # ---------------------------------------------------------------- reading aggregates
@@ -191,7 +209,7 @@ def window_aggregates(product_id: str, first_day: str, last_day: str) -> list[Da
     return [aggregate for item in items for aggregate in _day_aggregates(item)]
 
 
-def promoters_context(promoter_ids: list[str]) -> dict[str, tuple[dict[str, Any] | None, dict[str, int]]]:
+def promoters_context(promoter_ids: list[str]) -> dict[str, tuple[ProfileRecord | None, dict[str, int]]]:
     """{promoter: (profile, {category: transactions})}: BatchGetItem over profiles and category counts,
     ceil(2n / 100) requests."""
     wanted = sorted(set(promoter_ids))
@@ -213,7 +231,7 @@ def promoters_context(promoter_ids: list[str]) -> dict[str, tuple[dict[str, Any]
             for name, value in counts_item.items()
             if name.startswith(keys.CATEGORY_ATTRIBUTE_PREFIX)
         }
-        result[promoter_id] = (profile, counts)
+        result[promoter_id] = (None if profile is None else profile_record(profile), counts)
     return result
 
 

@@ -23,8 +23,9 @@ from typing import Any
 
 from tuishou import clock, settings
 from tuishou.dal import insights as insights_dal
+from tuishou.dal.users import ProfileRecord
 from tuishou.logic import notifications, product_stats, relevance
-from tuishou.logic.rewards import applicable_rule, override_for
+from tuishou.logic.rewards import ApplicableRule, applicable_rule, override_for
 from tuishou.money import commission_minor, format_minor
 from tuishou.observability import logger
 
@@ -134,13 +135,12 @@ def _window_and_period(at: datetime, config: InsightsConfig) -> tuple[tuple[str,
     return window_of(run_day, config.window_days), period_of(run_day, config.period_days)
 
 
-def _run_tasks(tasks: list[dict[str, Any]], at: datetime, config: InsightsConfig) -> InsightsRun:
+def _run_tasks(tasks: list[insights_dal.ActiveTaskEntry], at: datetime, config: InsightsConfig) -> InsightsRun:
     result = InsightsRun(*_window_and_period(at, config))
     first_day, last_day = result.window
     result.active_tasks = len(tasks)
     activity = {
-        t["product_id"]: _task_activity(insights_dal.window_aggregates(t["product_id"], first_day, last_day))
-        for t in tasks
+        t.product_id: _task_activity(insights_dal.window_aggregates(t.product_id, first_day, last_day)) for t in tasks
     }
     _low_performance(tasks, activity, config, result)
     _hints(tasks, activity, config, result)
@@ -201,15 +201,18 @@ def _send_once(
 
 # ---------------------------------------------------------------- low-performance alerts
 def _low_performance(
-    tasks: list[dict[str, Any]], activity: dict[str, _Activity], config: InsightsConfig, result: InsightsRun
+    tasks: list[insights_dal.ActiveTaskEntry],
+    activity: dict[str, _Activity],
+    config: InsightsConfig,
+    result: InsightsRun,
 ) -> None:
     """Per merchant: active tasks (published before the window began) whose window transactions are below
     the threshold, and separately those whose promotions are; one alert of each kind."""
     window_start = result.window[0]
-    by_merchant: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_merchant: dict[str, list[insights_dal.ActiveTaskEntry]] = defaultdict(list)
     for task in tasks:
-        if task["created_at"][:10] < window_start:  # a task younger than the window had no fair chance
-            by_merchant[task["merchant_id"]].append(task)
+        if task.created_at[:10] < window_start:  # a task younger than the window had no fair chance
+            by_merchant[task.merchant_id].append(task)
     signals = (
         (LOW_TRANSACTIONS, "transactions", config.low_transactions_below, "sales"),
         (LOW_PROMOTIONS, "promotions", config.low_promotions_below, "promotions"),
@@ -218,23 +221,23 @@ def _low_performance(
         for signal, measure, threshold, noun in signals:
             low = sorted(
                 (
-                    (getattr(activity[t["product_id"]], measure), t)
+                    (getattr(activity[t.product_id], measure), t)
                     for t in by_merchant[merchant_id]
-                    if getattr(activity[t["product_id"]], measure) < threshold
+                    if getattr(activity[t.product_id], measure) < threshold
                 ),
-                key=lambda pair: (pair[0], pair[1]["product_id"]),
+                key=lambda pair: (pair[0], pair[1].product_id),
             )
             if not low:
                 continue
 
             def message(
-                low: list = low,
+                low: list[tuple[int, insights_dal.ActiveTaskEntry]] = low,
                 measure: str = measure,
                 threshold: int = threshold,
                 noun: str = noun,
                 signal: str = signal,
             ) -> tuple[str, dict[str, Any]]:
-                listed = ", ".join(f"{t['title']} ({count})" for count, t in low[:LISTED_IN_TEXT])
+                listed = ", ".join(f"{t.title} ({count})" for count, t in low[:LISTED_IN_TEXT])
                 more = f" and {len(low) - LISTED_IN_TEXT} more" if len(low) > LISTED_IN_TEXT else ""
                 text = (
                     f"{len(low)} of your tasks had fewer than {threshold} {noun} in the last "
@@ -247,7 +250,7 @@ def _low_performance(
                     "window_days": config.window_days,
                     "first_day": result.window[0],
                     "last_day": result.window[1],
-                    "tasks": [{"product_id": t["product_id"], "title": t["title"], measure: count} for count, t in low],
+                    "tasks": [{"product_id": t.product_id, "title": t.title, measure: count} for count, t in low],
                 }
 
             _send_once(result, merchant_id, signal, "all", LOW_PERFORMANCE, message)
@@ -255,14 +258,17 @@ def _low_performance(
 
 # ---------------------------------------------------------------- raise-reward hints
 def _hints(
-    tasks: list[dict[str, Any]], activity: dict[str, _Activity], config: InsightsConfig, result: InsightsRun
+    tasks: list[insights_dal.ActiveTaskEntry],
+    activity: dict[str, _Activity],
+    config: InsightsConfig,
+    result: InsightsRun,
 ) -> None:
     """Pairs (promoter, task) with more than ``hint_sales_above`` sales in the window whose relevance
     coefficient (promoter's first category vs the task's category) is below ``hint_relevance_below``."""
     candidates = sorted(
-        (task["merchant_id"], task["product_id"], promoter_id, sales, task)
+        (task.merchant_id, task.product_id, promoter_id, sales, task)
         for task in tasks
-        for promoter_id, sales in activity[task["product_id"]].sales_by_promoter.items()
+        for promoter_id, sales in activity[task.product_id].sales_by_promoter.items()
         if sales > config.hint_sales_above
     )
     if not candidates:
@@ -273,13 +279,13 @@ def _hints(
         first = relevance.first_category(categories)
         if profile is None or first is None:
             continue
-        coefficient = relevance.coefficient(first, task["category"])
+        coefficient = relevance.coefficient(first, task.category)
         if coefficient >= config.hint_relevance_below:
             continue
         current = applicable_rule(
-            task["reward_rules"],
-            profile.get("tags") or ["standard"],
-            task["price_minor"],
+            task.reward_rules,
+            profile.tags or ["standard"],
+            task.price_minor,
             override_for(profile, product_id),
         )
         if current is None:  # no longer eligible (tags changed): nothing to raise
@@ -289,31 +295,31 @@ def _hints(
             continue
 
         def message(
-            task: dict = task,
-            profile: dict = profile,
+            task: insights_dal.ActiveTaskEntry = task,
+            profile: ProfileRecord = profile,
             sales: int = sales,
             first: str = first,
             coefficient: Fraction = coefficient,
-            current: Any = current,
+            current: ApplicableRule = current,
             suggested: int = suggested,
         ) -> tuple[str, dict[str, Any]]:
-            currency, rule_type = task["currency"], current.rule.type
-            name = profile.get("display_name") or profile["user_id"]
+            currency, rule_type = task.currency, current.rule.type
+            name = profile.display_name or profile.user_id
             text = (
-                f'{name} made {sales} sales of "{task["title"]}" in the last {config.window_days} days, '
+                f'{name} made {sales} sales of "{task.title}" in the last {config.window_days} days, '
                 f"outside their usual category ({first}). Their reward is "
                 f"{describe_reward(rule_type, current.rule.value, currency)}; consider raising it to "
                 f"{describe_reward(rule_type, suggested, currency)}."
             )
             return text, {
-                "promoter_id": profile["user_id"],
+                "promoter_id": profile.user_id,
                 "promoter_name": name,
-                "product_id": task["product_id"],
-                "title": task["title"],
+                "product_id": task.product_id,
+                "title": task.title,
                 "sales": sales,
                 "window_days": config.window_days,
                 "first_category": first,
-                "task_category": task["category"],
+                "task_category": task.category,
                 "relevance": relevance.as_decimal_text(coefficient),
                 "currency": currency,
                 "current_reward": {
@@ -323,7 +329,7 @@ def _hints(
                 },
                 "current_commission_minor": current.commission_minor,
                 "suggested_reward": {"type": rule_type, "value": suggested},
-                "suggested_commission_minor": commission_minor(rule_type, suggested, task["price_minor"]),
+                "suggested_commission_minor": commission_minor(rule_type, suggested, task.price_minor),
             }
 
         _send_once(result, merchant_id, RAISE_REWARD_HINT, f"{product_id}#{promoter_id}", RAISE_REWARD_HINT, message)

@@ -135,7 +135,7 @@ def _rerank_page(run: _Run, state: rankings.RankingState) -> None:
     while run.budget > 0 and shard < shards:
         page = active_index.active_tasks_page(shard, start, run.budget, whole_merchants=False)
         for task in page.tasks:
-            _rerank_product(run, task["product_id"])
+            _rerank_product(run, task.product_id)
         run.budget -= len(page.tasks)
         shard, start = (shard, page.next_from) if page.next_from else (shard + 1, None)
     if shard >= shards:
