@@ -333,14 +333,45 @@ def record_rejected(record: RejectedNotification) -> None:
 
 
 # ---------------------------------------------------------------- admin listing
-def unattributed(limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+@dataclass(frozen=True)
+class UnattributedPaymentRecord:
+    """An unattributed payment's settlement record as the admins' list shows it."""
+
+    provider: str
+    payment_id: str
+    reason: str
+    flagged: bool
+    amount_minor: int
+    currency: str
+    refunded_minor: int
+    received_at: str
+    click_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RejectedNotificationRecord:
+    """A rejected notification as stored: its first delivery, the last one and how many there were."""
+
+    provider: str
+    notification_id: str
+    reason: str
+    field: str
+    received_at: str
+    last_received_at: str
+    deliveries: int
+    provider_event_id: str | None = None
+
+
+def unattributed(limit: int, cursor: str | None) -> tuple[list[UnattributedPaymentRecord], str | None]:
     """Unattributed payments, newest first (GSI1 partition ``UNATTRIBUTED``)."""
-    return _newest_first(keys.UNATTRIBUTED_PAYMENTS, limit, cursor)
+    items, next_cursor = _newest_first(keys.UNATTRIBUTED_PAYMENTS, limit, cursor)
+    return [dynamo.as_record(UnattributedPaymentRecord, item) for item in items], next_cursor
 
 
-def rejected(limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+def rejected(limit: int, cursor: str | None) -> tuple[list[RejectedNotificationRecord], str | None]:
     """Rejected notifications, newest first (GSI1 partition ``REJECTED``)."""
-    return _newest_first(keys.REJECTED_NOTIFICATIONS, limit, cursor)
+    items, next_cursor = _newest_first(keys.REJECTED_NOTIFICATIONS, limit, cursor)
+    return [dynamo.as_record(RejectedNotificationRecord, item) for item in items], next_cursor
 
 
 def _newest_first(partition: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:

@@ -3,11 +3,6 @@ notifications."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar
-
-from pydantic import BaseModel
-
 from tuishou.dal import ledger as ledger_dal
 from tuishou.dal import payments as payments_dal
 from tuishou.models.payments import (
@@ -19,8 +14,6 @@ from tuishou.models.payments import (
     UnattributedPayment,
     UnattributedPaymentsResponse,
 )
-
-Row = TypeVar("Row", bound=BaseModel)
 
 
 def statement(account_id: str, limit: int, cursor: str | None) -> AccountResponse:
@@ -36,14 +29,11 @@ def statement(account_id: str, limit: int, cursor: str | None) -> AccountRespons
 
 def unattributed_payments(limit: int, cursor: str | None) -> UnattributedPaymentsResponse:
     items, next_cursor = payments_dal.unattributed(limit, cursor)
-    return UnattributedPaymentsResponse(items=_rows(UnattributedPayment, items), next_cursor=next_cursor)
+    rows = [UnattributedPayment.model_validate(item, from_attributes=True) for item in items]
+    return UnattributedPaymentsResponse(items=rows, next_cursor=next_cursor)
 
 
 def rejected_notifications(limit: int, cursor: str | None) -> RejectedNotificationsResponse:
     items, next_cursor = payments_dal.rejected(limit, cursor)
-    return RejectedNotificationsResponse(items=_rows(RejectedNotification, items), next_cursor=next_cursor)
-
-
-def _rows(row_type: type[Row], items: Iterable[Mapping[str, Any]]) -> list[Row]:
-    """Each listed item as a row of the admin list: the row's fields, absent ones as None."""
-    return [row_type.model_validate({name: item.get(name) for name in row_type.model_fields}) for item in items]
+    rows = [RejectedNotification.model_validate(item, from_attributes=True) for item in items]
+    return RejectedNotificationsResponse(items=rows, next_cursor=next_cursor)
