@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from tuishou.dal import counters, insights, keys
 from tuishou.dal.dynamo import (
     Cancelled,
+    TransactItem,
     as_record,
     batch_get,
     conditional_update,
@@ -115,15 +116,15 @@ def _entry_item(entry: TaskIndexEntry) -> dict[str, Any]:
     )
 
 
-def _put_entry(entry: TaskIndexEntry) -> dict[str, Any]:
+def _put_entry(entry: TaskIndexEntry) -> TransactItem:
     return {"Put": {"TableName": table("catalog"), "Item": _entry_item(entry)}}
 
 
-def _delete_entry(product_id: str, tag: str) -> dict[str, Any]:
+def _delete_entry(product_id: str, tag: str) -> TransactItem:
     return {"Delete": {"TableName": table("catalog"), "Key": key(*keys.task_entry(product_id, tag))}}
 
 
-def _transact(items: list[dict[str, Any]], conflict_message: str) -> None:
+def _transact(items: list[TransactItem], conflict_message: str) -> None:
     try:
         transact(items)
     except Cancelled as cancelled:
@@ -335,7 +336,7 @@ def rerank_entry(product_id: str, tag: str, seen_sort_key: str, new_sort_key: st
     )
 
 
-def active_product_check(product_id: str) -> dict[str, Any]:
+def active_product_check(product_id: str) -> TransactItem:
     """A TransactWriteItems ``ConditionCheck`` that fails unless the product exists and is active."""
     return {
         "ConditionCheck": {

@@ -120,7 +120,7 @@ def _templates(**kwargs: Any) -> list[ChannelTaskTemplate]:
     return [template_of(item) for item in dynamo.query_all(**kwargs)]
 
 
-def _transact_unless_failed(items: list[dict[str, Any]]) -> bool:
+def _transact_unless_failed(items: list[dynamo.TransactItem]) -> bool:
     """One transaction; False (nothing written) when one of its conditions did not hold."""
     try:
         dynamo.transact(items)
@@ -260,7 +260,7 @@ def start_task(task: ChannelTaskRecord, pointer_terms: TaskTerms, now: str, repl
         pointer_values.update({":previous": {"S": replaced.task_id}, ":now": {"S": now}})
     else:
         pointer_condition = f"attribute_not_exists({POINTER})"
-    items: list[dict[str, Any]] = [
+    items: list[dynamo.TransactItem] = [
         {
             "Put": {
                 "TableName": users,
@@ -388,7 +388,7 @@ def count_unreferenced(
     return Counted.MOVED if updated is None else Counted.COUNTED
 
 
-def _ref_put(key: tuple[str, str], ref: ProgressRef, **extra: Any) -> dict[str, Any]:
+def _ref_put(key: tuple[str, str], ref: ProgressRef, **extra: Any) -> dynamo.TransactItem:
     item = {
         "pk": key[0],
         "sk": key[1],
@@ -461,7 +461,7 @@ def reverse_on_task(
     ref: ProgressRef,
     reversed_at: str,
     reversal_expires_at: int,
-    clawback: list[dict[str, Any]],
+    clawback: list[dynamo.TransactItem],
 ) -> Reversed:
     """Take one count back from a completed task's recorded progress, once per ref, with the ``clawback``
     items (a grant record and the money, or none) in the same TransactWriteItems."""
@@ -489,7 +489,7 @@ def _reverse(
     ref: ProgressRef,
     reversed_at: str,
     expires_at: int,
-    items: list[dict[str, Any]],
+    items: list[dynamo.TransactItem],
 ) -> Reversed:
     marker_key = keys.channel_task_reversal(promoter_id, channel, ref.ref)
     marker = _ref_put(marker_key, replace(ref, expires_at=expires_at), reversed_at=reversed_at)
@@ -517,7 +517,7 @@ def get_task(promoter_id: str, template_id: str) -> ChannelTaskRecord | None:
     return _task(dynamo.from_item(response.get("Item")))
 
 
-def grant_present_check(event_id: str) -> dict[str, Any]:
+def grant_present_check(event_id: str) -> dynamo.TransactItem:
     """A transaction item that holds only once the event's grant record exists (its money is posted)."""
     return {
         "ConditionCheck": {

@@ -103,7 +103,7 @@ def fail_scan(scan_id: str, reason: str, now: str) -> bool:
     )
 
 
-def scan_count_update(scan_id: str, counter: str) -> dict[str, Any]:
+def scan_count_update(scan_id: str, counter: str) -> dynamo.TransactItem:
     """+1 on a scan's counter, inside the transaction that made it true (so it is exact under retries)."""
     return {
         "Update": {
@@ -164,7 +164,7 @@ class CompensationRecord:
     window_end: str | None = None
 
 
-def record_puts(record: CompensationRecord) -> list[dict[str, Any]]:
+def record_puts(record: CompensationRecord) -> list[dynamo.TransactItem]:
     """The event's compensation record (the admin index) and the user's copy on their account. The record
     may replace a ``flagged`` one (an admin unblocked the user) but never a ``compensated`` one, and a
     scan records a flag at most once."""
@@ -193,7 +193,7 @@ def record_puts(record: CompensationRecord) -> list[dict[str, Any]]:
     ]
 
 
-def write(items: list[dict[str, Any]]) -> None:
+def write(items: list[dynamo.TransactItem]) -> None:
     """One TransactWriteItems (``dynamo.transact``); a cancellation raises ``Cancelled``."""
     dynamo.transact(items)
 

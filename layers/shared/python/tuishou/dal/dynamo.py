@@ -10,7 +10,7 @@ import json
 import time
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, overload
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
     Record = TypeVar("Record", bound=DataclassInstance)
+
+TransactItem: TypeAlias = dict[str, Any]
+"""One TransactWriteItems item (``Put``, ``Update``, ``Delete`` or ``ConditionCheck``), built by a dal module."""
 
 _BATCH_ATTEMPTS = 4
 
@@ -139,7 +142,7 @@ def put(short_name: str, item: dict[str, Any], **kwargs: Any) -> None:
     call("put_item", TableName=table(short_name), Item=to_item(item), **kwargs)
 
 
-def transact(items: list[dict[str, Any]]) -> None:
+def transact(items: list[TransactItem]) -> None:
     """One atomic TransactWriteItems; a cancellation raises ``Cancelled`` with the per-item reasons."""
     call("transact_write_items", TransactItems=items)
 

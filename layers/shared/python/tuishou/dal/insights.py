@@ -22,6 +22,7 @@ from tuishou import settings
 from tuishou.dal import clients, keys
 from tuishou.dal.dynamo import (
     ConditionFailed,
+    TransactItem,
     as_record,
     batch_get,
     call,
@@ -41,7 +42,7 @@ _BATCH_KEYS = 100
 
 
 # ---------------------------------------------------------------- active-task index (CatalogTable)
-def active_task_item(product: dict[str, Any]) -> dict[str, Any]:
+def active_task_item(product: dict[str, Any]) -> TransactItem:
     """``Put`` of the product's ``ACTIVETASKS`` entry while active, ``Delete`` otherwise; written in the
     same transaction as the product so the index never disagrees with the product's status."""
     pk, sk = keys.active_task(product["product_id"])

@@ -20,16 +20,16 @@ def _ledger() -> str:
     return dynamo.table("ledger")
 
 
-def write(items: list[dict[str, Any]]) -> None:
+def write(items: list[dynamo.TransactItem]) -> None:
     """One atomic TransactWriteItems (``dynamo.transact``): cancellation raises ``Cancelled``. Every money
     movement goes through this one function, so a test can interpose on it."""
     dynamo.transact(items)
 
 
-def posting_items(*transactions: LedgerTransaction) -> list[dict[str, Any]]:
+def posting_items(*transactions: LedgerTransaction) -> list[dynamo.TransactItem]:
     """Immutable entry Puts for every posting, and one ADD per touched balance (deltas of several
     transactions on the same account are netted: DynamoDB allows one operation per item per transaction)."""
-    items: list[dict[str, Any]] = []
+    items: list[dynamo.TransactItem] = []
     deltas: dict[tuple[str, str], int] = defaultdict(int)
     for txn in transactions:
         for posting in txn.postings:
@@ -80,7 +80,7 @@ def posting_items(*transactions: LedgerTransaction) -> list[dict[str, Any]]:
     return items
 
 
-def grant_put(event_id: str, transaction_id: str) -> dict[str, Any]:
+def grant_put(event_id: str, transaction_id: str) -> dynamo.TransactItem:
     """The grant record: present iff the event's money is in the ledger. Its condition is the exactly-once."""
     pk, sk = keys.grant(event_id)
     return {
@@ -115,7 +115,7 @@ def event_item(event: RewardableEvent) -> dict[str, Any]:
     }
 
 
-def event_put(event: RewardableEvent) -> dict[str, Any]:
+def event_put(event: RewardableEvent) -> dynamo.TransactItem:
     """The event as a transaction item (first version wins), for flows that record it atomically with
     their own state (a channel task's completion, a promoter's registration)."""
     return {
@@ -156,7 +156,7 @@ def rewardable_event(item: Mapping[str, Any]) -> RewardableEvent:
     )
 
 
-def event_granted_update(event_id: str, transaction_id: str, granted_at: str) -> dict[str, Any]:
+def event_granted_update(event_id: str, transaction_id: str, granted_at: str) -> dynamo.TransactItem:
     """Stamp the event as granted, in the grant's transaction. ``attribute_exists`` enforces that every
     grant has its event recorded first; the stamp lets a scan skip granted events without a read."""
     return {
@@ -170,7 +170,7 @@ def event_granted_update(event_id: str, transaction_id: str, granted_at: str) ->
     }
 
 
-def event_refunded_update(event_id: str, refunded_minor: int) -> dict[str, Any]:
+def event_refunded_update(event_id: str, refunded_minor: int) -> dynamo.TransactItem:
     """Mark an ungranted event refunded up to ``refunded_minor`` (cumulative), in the refund's transaction
     (which also checks the grant is still absent): a later grant posts only what was not refunded."""
     return {
@@ -184,7 +184,7 @@ def event_refunded_update(event_id: str, refunded_minor: int) -> dict[str, Any]:
     }
 
 
-def grant_absent_check(event_id: str) -> dict[str, Any]:
+def grant_absent_check(event_id: str) -> dynamo.TransactItem:
     """A transaction item that fails once the event's grant record exists (its money is posted)."""
     return {
         "ConditionCheck": {

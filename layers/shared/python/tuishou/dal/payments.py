@@ -155,7 +155,7 @@ class SaleSettlement:
     money_by: str
 
 
-def unattributed_put(payment: ReceivedPayment, reason: str, flagged: bool, refunded_minor: int) -> dict[str, Any]:
+def unattributed_put(payment: ReceivedPayment, reason: str, flagged: bool, refunded_minor: int) -> dynamo.TransactItem:
     """Item 0 of an unattributed payment's transaction: its settlement record, in the admins' list (GSI1
     ``UNATTRIBUTED``, by arrival)."""
     index = {
@@ -166,7 +166,7 @@ def unattributed_put(payment: ReceivedPayment, reason: str, flagged: bool, refun
     return _settlement_put(payment, {**stated, **index})
 
 
-def settled_put(payment: ReceivedPayment, sale: SaleSettlement, clawed: Mapping[str, int]) -> dict[str, Any]:
+def settled_put(payment: ReceivedPayment, sale: SaleSettlement, clawed: Mapping[str, int]) -> dynamo.TransactItem:
     """Item 0 of a settlement transaction: the settled record, with the refund already applied and clawed
     back (``clawed``: ``refunded_minor`` and the ``clawed_*`` amounts)."""
     rule = {**sale.rule.model_dump(), **({"source": "promoter_override"} if sale.rule_overridden else {})}
@@ -174,7 +174,7 @@ def settled_put(payment: ReceivedPayment, sale: SaleSettlement, clawed: Mapping[
     return _settlement_put(payment, {"status": "settled", **fields, "rule": rule, **clawed})
 
 
-def _settlement_put(payment: ReceivedPayment, stated: dict[str, Any]) -> dict[str, Any]:
+def _settlement_put(payment: ReceivedPayment, stated: dict[str, Any]) -> dynamo.TransactItem:
     """The record that exists iff the payment was handled: conditional on being the first."""
     pk, sk = keys.settlement(payment.provider, payment.payment_id)
     return {
@@ -186,7 +186,7 @@ def _settlement_put(payment: ReceivedPayment, stated: dict[str, Any]) -> dict[st
     }
 
 
-def pending_refund_guard(provider: str, payment_id: str, seen_total: int | None) -> dict[str, Any]:
+def pending_refund_guard(provider: str, payment_id: str, seen_total: int | None) -> dynamo.TransactItem:
     """The pending refund must be exactly as read: consumed (deleted) if one was seen, absent otherwise.
     Together with ``settlement_absent_check`` on the refund side this serialises a refund racing its payment."""
     key = dynamo.key(*keys.pending_refund(provider, payment_id))
@@ -208,7 +208,7 @@ def pending_refund_guard(provider: str, payment_id: str, seen_total: int | None)
     }
 
 
-def settlement_absent_check(provider: str, payment_id: str) -> dict[str, Any]:
+def settlement_absent_check(provider: str, payment_id: str) -> dynamo.TransactItem:
     return {
         "ConditionCheck": {
             "TableName": dynamo.table("ledger"),
@@ -220,7 +220,7 @@ def settlement_absent_check(provider: str, payment_id: str) -> dict[str, Any]:
 
 def pending_refund_raise(
     provider: str, payment_id: str, total: int, currency: str, refund_id: str | None
-) -> dict[str, Any]:
+) -> dynamo.TransactItem:
     """Keep the highest cumulative refund seen before the payment; a lower or equal one is a duplicate."""
     return {
         "Update": {
@@ -241,7 +241,7 @@ def pending_refund_raise(
 
 def settlement_refund_update(
     provider: str, payment_id: str, previous_total: int, clawed: dict[str, int]
-) -> dict[str, Any]:
+) -> dynamo.TransactItem:
     """Advance the cumulative refund from exactly ``previous_total``: each refund step applies once."""
     names = sorted(clawed)
     return {
@@ -259,7 +259,7 @@ def settlement_refund_update(
     }
 
 
-def settlement_refunded_check(provider: str, payment_id: str, refunded_minor: int) -> dict[str, Any]:
+def settlement_refunded_check(provider: str, payment_id: str, refunded_minor: int) -> dynamo.TransactItem:
     """The payment is not settled yet, or settled with exactly ``refunded_minor`` refunded: a scan granting
     a sale net of its refunds must not miss a refund that landed after it read the event."""
     return {
@@ -287,7 +287,7 @@ class RefundStep:
     applied_at: str
 
 
-def refund_put(step: RefundStep) -> dict[str, Any]:
+def refund_put(step: RefundStep) -> dynamo.TransactItem:
     pk, sk = keys.refund(step.provider, step.payment_id, step.refunded_total_minor)
     return {
         "Put": {

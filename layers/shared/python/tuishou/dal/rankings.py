@@ -26,12 +26,12 @@ from typing import Any
 
 from tuishou import clock, settings
 from tuishou.dal import clients, keys
-from tuishou.dal.dynamo import conditional_update, get, key, query_page, table, to_item, to_value
+from tuishou.dal.dynamo import TransactItem, conditional_update, get, key, query_page, table, to_item, to_value
 
 DIRTY_MARK_TTL = timedelta(days=2)
 
 
-def dirty_marks(product_ids: Iterable[str], at: datetime) -> list[dict[str, Any]]:
+def dirty_marks(product_ids: Iterable[str], at: datetime) -> list[TransactItem]:
     """TransactWriteItems ``Put`` items marking each product dirty in the hour it is counted (idempotent: a
     repeat writes the same item). That hour is the later of ``at`` (the fact's time) and now: a fact counted
     late (a stream retry an hour on) must land in an hour the job has not finished, never behind its

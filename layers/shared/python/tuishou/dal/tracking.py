@@ -16,6 +16,7 @@ from tuishou.dal.catalog import active_product_check
 from tuishou.dal.channel_tasks import ChannelPointer, pointer_of, template_of
 from tuishou.dal.dynamo import (
     Cancelled,
+    TransactItem,
     as_record,
     batch_get,
     conditional_update,
@@ -205,7 +206,7 @@ def create_link(
     not_exists = "attribute_not_exists(pk)"
     tracking = table("tracking")
 
-    def put(item: dict[str, Any], item_key: tuple[str, str]) -> dict[str, Any]:
+    def put(item: dict[str, Any], item_key: tuple[str, str]) -> TransactItem:
         return {
             "Put": {
                 "TableName": tracking,

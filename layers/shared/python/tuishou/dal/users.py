@@ -51,7 +51,7 @@ def as_profile_record(profile: ProfileRecord | Mapping[str, Any] | None) -> Prof
     return profile_record(profile) if profile else None
 
 
-def create_profile(profile: ProfileRecord, also: list[dict[str, Any]] | None = None) -> None:
+def create_profile(profile: ProfileRecord, also: list[dynamo.TransactItem] | None = None) -> None:
     """Put the profile unless the user already has one (1 conditional PutItem; 409 if it exists). With
     ``also`` (transaction items, e.g. rewardable events) all are written in one TransactWriteItems."""
     pk, sk = keys.profile(profile.user_id)

@@ -24,7 +24,7 @@ from tuishou import clock, ids
 from tuishou.dal import channel_tasks as store
 from tuishou.dal import ledger as ledger_dal
 from tuishou.dal.channel_tasks import ChannelPointer, ChannelTaskRecord, ReplacedTask, TaskTerms
-from tuishou.dal.dynamo import ConditionFailed
+from tuishou.dal.dynamo import ConditionFailed, TransactItem
 from tuishou.errors import Conflict, NotFound, ServiceUnavailable, Unprocessable
 from tuishou.logic.ledger import CHANNEL_BONUS, GrantOutcome, grant_recorded_event
 from tuishou.logic.notifications import notify
@@ -533,7 +533,7 @@ def clawback_id(task_id: str) -> str:
     return f"{CHANNEL_BONUS_CLAWBACK}:{task_id}"
 
 
-def _clawback_items(task: ChannelTaskRecord, at: str) -> list[dict[str, Any]]:
+def _clawback_items(task: ChannelTaskRecord, at: str) -> list[TransactItem]:
     """The bonus taken back, once per task (a grant record keyed by the clawback's own id) and only when
     the bonus was posted (its grant record exists): the mirror of the bonus grant."""
     bonus_id = f"{CHANNEL_BONUS}:{task.task_id}"

@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from tuishou import clock, ids, settings
 from tuishou.dal import compensation as store
 from tuishou.dal.compensation import CompensationRecord, ScannedEvent, ScanRecord
+from tuishou.dal.dynamo import TransactItem
 from tuishou.errors import NotFound, ServiceUnavailable, Unprocessable
 from tuishou.logic import fraud
 from tuishou.logic.ledger import GRANT_INDEX, SALE_COMMISSION, grant_items, moves_money
@@ -270,7 +270,7 @@ def _settle_event(scan: ScanRecord, scanned: ScannedEvent, flag: str | None, cou
     raise Unprocessable("compensation kept conflicting", field="event_id")
 
 
-def _grant(event: RewardableEvent, refunded_minor: int) -> tuple[list[dict[str, Any]], int]:
+def _grant(event: RewardableEvent, refunded_minor: int) -> tuple[list[TransactItem], int]:
     """The grant's items (the grant record first) and the amount it credits the event's user."""
     if event.kind == SALE_COMMISSION:
         from tuishou.logic import settlement  # the scan's alone: the compensation routes never import it

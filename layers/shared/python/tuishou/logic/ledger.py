@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import Any
 
 from tuishou import clock
 from tuishou.dal import ledger as ledger_dal
+from tuishou.dal.dynamo import TransactItem
 from tuishou.errors import ServiceUnavailable
 from tuishou.logic import faults
 from tuishou.models.ledger import (
@@ -101,9 +101,7 @@ def moves_money(event: RewardableEvent) -> bool:
     return bool(money_transaction(event, "").postings)
 
 
-def grant_items(
-    event: RewardableEvent, *also: LedgerTransaction, created_at: str | None = None
-) -> list[dict[str, Any]]:
+def grant_items(event: RewardableEvent, *also: LedgerTransaction, created_at: str | None = None) -> list[TransactItem]:
     """Item 0: the grant record (the exactly-once condition); then the event's granted stamp (which also
     requires the event to exist) and the entries and balances of the event's money plus ``also`` (netted:
     one update per balance item)."""
@@ -118,7 +116,7 @@ def grant_items(
     ]
 
 
-def write_grant(items: list[dict[str, Any]]) -> bool:
+def write_grant(items: list[TransactItem]) -> bool:
     """Commit a transaction built on ``grant_items`` (at ``GRANT_INDEX``). False when the event was granted
     before; a transient conflict is retried, then 503."""
     for attempt in range(3):

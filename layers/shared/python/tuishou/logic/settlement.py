@@ -16,11 +16,11 @@ import hashlib
 import time
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from tuishou import clock, money, settings
 from tuishou.dal import ledger as ledger_dal
 from tuishou.dal import payments as payments_dal
+from tuishou.dal.dynamo import TransactItem
 from tuishou.dal.payments import (
     AttributedProduct,
     PendingRefund,
@@ -225,7 +225,7 @@ def _record_unattributed(event: PaymentEvent, why: Unattributed, pending: Pendin
     ledger_dal.write([record, _pending_guard(event, pending)])
 
 
-def _pending_guard(event: PaymentEvent, pending: PendingRefund | None) -> dict[str, Any]:
+def _pending_guard(event: PaymentEvent, pending: PendingRefund | None) -> TransactItem:
     seen = pending.refunded_minor if pending else None
     return payments_dal.pending_refund_guard(event.provider, event.payment_id, seen)
 
@@ -523,7 +523,7 @@ def _refund_unposted(event: PaymentEvent, settlement: SettlementRecord, before: 
 
 
 # ---------------------------------------------------------------- the scan's grant of a sale
-def sale_grant_items(event: RewardableEvent, refunded_minor: int, created_at: str) -> tuple[list[dict[str, Any]], int]:
+def sale_grant_items(event: RewardableEvent, refunded_minor: int, created_at: str) -> tuple[list[TransactItem], int]:
     """The items that grant a sale the normal path did not (the compensation scan), net of what was
     refunded before it was posted, and the commission this credits. The sale and the clawback of
     ``refunded_minor`` are posted together (netted per balance); the settlement's clawback fields are set in
