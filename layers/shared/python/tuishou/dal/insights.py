@@ -23,7 +23,7 @@ from tuishou.dal import clients, keys
 from tuishou.dal.dynamo import (
     ConditionFailed,
     batch_get,
-    call,
+    delete,
     index_page,
     key,
     put,
@@ -31,6 +31,7 @@ from tuishou.dal.dynamo import (
     query_page,
     table,
     to_item,
+    update,
 )
 
 AGGREGATE_FIELDS = ("clicks", "promotions", "transactions", "revenue_minor", "commission_minor")
@@ -246,10 +247,9 @@ def claim_marker(merchant_id: str, period: str, signal: str, subject: str, now: 
 
 def confirm_marker(merchant_id: str, period: str, signal: str, subject: str, notification_id: str, now: str) -> None:
     pk, sk = keys.insight_marker(merchant_id, period, signal, subject)
-    call(
-        "update_item",
-        TableName=table("users"),
-        Key=key(pk, sk),
+    update(
+        "users",
+        (pk, sk),
         UpdateExpression="SET #status = :sent, sent_at = :now, notification_id = :nid",
         ExpressionAttributeNames={"#status": "status"},
         ExpressionAttributeValues={":sent": {"S": "sent"}, ":now": {"S": now}, ":nid": {"S": notification_id}},
@@ -260,10 +260,9 @@ def release_marker(merchant_id: str, period: str, signal: str, subject: str) -> 
     """Drop a claim whose notification failed, so a retried run sends it (never drops a sent marker)."""
     pk, sk = keys.insight_marker(merchant_id, period, signal, subject)
     with contextlib.suppress(ConditionFailed):  # already sent (or already released): nothing to undo
-        call(
-            "delete_item",
-            TableName=table("users"),
-            Key=key(pk, sk),
+        delete(
+            "users",
+            (pk, sk),
             ConditionExpression="#status = :claimed",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={":claimed": {"S": "claimed"}},
