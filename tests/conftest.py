@@ -5,6 +5,7 @@ provisioned state (``LocalStack.reset``: tables emptied, queues purged, users de
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -30,6 +31,11 @@ from tests.helpers.api import ApiClient
 from tests.helpers.iam import CallRecorder
 from tools.gateway import FunctionHost
 from tools.local_stack import LocalStack
+
+# Each pytest process imports some 2,700 modules and rewrites the assertions of the test modules; without
+# cached bytecode (PYTHONDONTWRITEBYTECODE) every worker of every run compiles them all again, seconds of CPU
+# each. __pycache__ is ignored by git.
+sys.dont_write_bytecode = False
 
 
 @pytest.fixture(scope="session")

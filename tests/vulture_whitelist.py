@@ -95,6 +95,7 @@ pytest_collection_modifyitems  # pytest hook
 pytest_configure_node  # pytest-xdist hook
 _.teardown  # RuleBasedStateMachine.teardown
 rounds  # parametrize: the same test run several times
+dont_write_bytecode  # sys: read by the import system (tests/conftest.py)
 
 # ---------------------------------------------------------------- Lambda's runtime: SnapStart hooks and their registry
 prime

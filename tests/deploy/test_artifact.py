@@ -7,31 +7,73 @@ TUISHOU_REQUIRE_ARTIFACT, so a missing build fails here instead of skipping."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from tests.helpers.artifact import BUILD, RUNTIME_PACKAGES, require
 from tools import template
 
-# Runs inside the fresh interpreter (-I -S: no site-packages, no PYTHONPATH, no user site). Lambda's order:
-# the function (/var/task), the layers (/opt/python), then the runtime's packages.
-IMPORT_HANDLER = """
-import importlib, json, sys
-function_dir, layer_dir, runtime_dir, module_name, handler_name = sys.argv[1:6]
-sys.path[:0] = [function_dir, layer_dir, runtime_dir]
-module = importlib.import_module(module_name)
-handler = getattr(module, handler_name, None)
-print(json.dumps({"callable": callable(handler), "module_file": module.__file__,
-                  "tuishou": importlib.import_module("tuishou").__file__}))
+# Runs inside one fresh interpreter (-I -S: no site-packages, no PYTHONPATH, no user site), reading a request
+# on stdin. It imports the third-party packages that only the layer and the runtime ship (the same files on
+# every function's sys.path) once, then forks one child per function: the child takes the function's own
+# variables, directory and Lambda's sys.path order (the function's /var/task, the layers' /opt/python, the
+# runtime's packages) and imports the handler, with tuishou and anything the function ships still unimported.
+IMPORT_HANDLERS = r"""
+import importlib, json, os, sys, traceback
+request = json.load(sys.stdin)
+sys.path[:0] = [request["layer_dir"], request["runtime_dir"]]
+os.environ.clear()
+os.environ.update(request["shared_environment"])
+for name in request["preload"]:
+    importlib.import_module(name)
+
+def import_handler(function):
+    os.environ.clear()
+    os.environ.update(function["environment"])
+    os.chdir(function["function_dir"])
+    sys.path.insert(0, function["function_dir"])
+    try:
+        module = importlib.import_module(function["module"])
+        handler = getattr(module, function["handler"], None)
+        return {"callable": callable(handler), "module_file": module.__file__,
+                "tuishou": importlib.import_module("tuishou").__file__}
+    except BaseException as error:
+        return {"error": traceback.format_exception_only(error)[-1].strip()}
+
+results = {}
+for function in request["functions"]:
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        with os.fdopen(write_end, "w") as out:
+            json.dump(import_handler(function), out)
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as out:
+        reported = out.read()
+    _, status = os.waitpid(pid, 0)
+    results[function["logical_id"]] = json.loads(reported) if reported else f"exit status {status}"
+print(json.dumps(results))
 """
 
-
-def _artifact_or_skip() -> None:
-    require(BUILD / "template.yaml", RUNTIME_PACKAGES)
+# Imported once before the forks (the bulk of a cold start's CPU): the handlers load them through tuishou and
+# Powertools, and only the layer and the runtime ship them, the same files for every function (a package a
+# function ships itself is left out, so its own copy still wins).
+SHARED_PACKAGES = (
+    "botocore.session",
+    "boto3",
+    "boto3.dynamodb.types",
+    "pydantic",
+    "aws_xray_sdk.core",
+    "aws_lambda_powertools",
+    "aws_lambda_powertools.event_handler",
+)
+FUNCTIONS = [spec.logical_id for spec in template.functions()]
 
 
 def _python312() -> str:
@@ -67,58 +109,77 @@ def _lambda_environment(spec: template.FunctionSpec) -> dict[str, str]:
     }
 
 
-def _import_from_artifact(python: str, spec: template.FunctionSpec) -> tuple[str, dict | str]:
-    function_dir = BUILD / spec.logical_id
-    module_name, handler_name = spec.handler.rsplit(".", 1)
+def _import_request(specs: list[template.FunctionSpec]) -> dict:
+    functions = []
+    for spec in specs:
+        module_name, handler_name = spec.handler.rsplit(".", 1)
+        functions.append(
+            {
+                "logical_id": spec.logical_id,
+                "function_dir": str(BUILD / spec.logical_id),
+                "module": module_name,
+                "handler": handler_name,
+                "environment": _lambda_environment(spec),
+            }
+        )
+    # The packages load with the variables every function has (a function's own value for those that differ)
+    first, *others = (function["environment"] for function in functions)
+    shared = {name: value for name, value in first.items() if all(name in other for other in others)}
+    shipped = {path.name.removesuffix(".py") for spec in specs for path in (BUILD / spec.logical_id).iterdir()}
+    return {
+        "layer_dir": str(BUILD / "SharedLayer" / "python"),
+        "runtime_dir": str(RUNTIME_PACKAGES),
+        "shared_environment": shared,
+        "preload": [name for name in SHARED_PACKAGES if name.split(".")[0] not in shipped],
+        "functions": functions,
+    }
+
+
+@pytest.fixture(scope="module")
+def imported_handlers(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> dict[str, dict | str]:
+    """Every function's handler imported from the artifact as Lambda imports it: logical id -> what the
+    import found, or why it failed. One interpreter for all of them (see IMPORT_HANDLERS), once per run: the
+    first pytest-xdist worker to get here imports them, the others read what it found."""
+    require(BUILD / "template.yaml", RUNTIME_PACKAGES)
+    if worker_id == "master":
+        return _import_handlers()
+    shared = tmp_path_factory.getbasetemp().parent / "artifact-handler-imports.json"  # this run's workers'
+    with open(shared.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not shared.exists():
+            shared.write_text(json.dumps(_import_handlers()))
+        imported: dict[str, dict | str] = json.loads(shared.read_text())
+    return imported
+
+
+def _import_handlers() -> dict[str, dict | str]:
     result = subprocess.run(
-        [
-            python,
-            "-I",
-            "-S",
-            "-B",
-            "-c",
-            IMPORT_HANDLER,
-            str(function_dir),
-            str(BUILD / "SharedLayer" / "python"),
-            str(RUNTIME_PACKAGES),
-            module_name,
-            handler_name,
-        ],
-        cwd=function_dir,
-        env=_lambda_environment(spec),
+        [_python312(), "-I", "-S", "-B", "-c", IMPORT_HANDLERS],
+        input=json.dumps(_import_request(template.functions())),
+        env={"PATH": os.environ.get("PATH", "")},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
-    if result.returncode != 0:
-        return spec.logical_id, result.stderr.strip().splitlines()[-1] if result.stderr else "no output"
-    return spec.logical_id, json.loads(result.stdout.strip().splitlines()[-1])
+    assert result.returncode == 0, result.stderr
+    imported: dict[str, dict | str] = json.loads(result.stdout.strip().splitlines()[-1])
+    return imported
 
 
-def test_every_handler_imports_from_the_built_artifact():
+@pytest.mark.parametrize("logical_id", FUNCTIONS)
+def test_the_handler_imports_from_the_built_artifact(imported_handlers: dict[str, dict | str], logical_id: str):
     # Given the built artifact and the Lambda runtime's interpreter
-    _artifact_or_skip()
-    python = _python312()
-    specs = template.functions()
-    # When each function's handler is imported as Lambda imports it
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        results = dict(pool.map(lambda spec: _import_from_artifact(python, spec), specs))
-    # Then every handler imports, is callable, and the package comes from the built layer
-    failures = {
-        logical_id: outcome
-        for logical_id, outcome in results.items()
-        if not isinstance(outcome, dict) or not outcome["callable"]
-    }
-    assert not failures, f"handlers that do not import from the artifact: {failures}"
-    layer = str(BUILD / "SharedLayer" / "python" / "tuishou")
-    for logical_id, outcome in results.items():
-        assert isinstance(outcome, dict)
-        assert outcome["tuishou"].startswith(layer), (logical_id, outcome)
-        assert outcome["module_file"].startswith(str(BUILD / logical_id)), (logical_id, outcome)
+    # When the function's handler is imported as Lambda imports it
+    outcome = imported_handlers[logical_id]
+    # Then it imports, is callable, and the package comes from the built layer
+    assert isinstance(outcome, dict) and "error" not in outcome, f"does not import from the artifact: {outcome}"
+    assert outcome["callable"], outcome
+    assert outcome["tuishou"].startswith(str(BUILD / "SharedLayer" / "python" / "tuishou")), outcome
+    assert outcome["module_file"].startswith(str(BUILD / logical_id)), outcome
 
 
 def test_layer_holds_the_package_where_lambda_looks_and_no_runtime_copies():
-    _artifact_or_skip()
+    require(BUILD / "template.yaml", RUNTIME_PACKAGES)
     layer = BUILD / "SharedLayer"
     # Lambda adds /opt/python to sys.path: the package must be python/tuishou, not python/python/tuishou
     assert (layer / "python" / "tuishou" / "__init__.py").is_file()
@@ -132,7 +193,7 @@ def test_layer_holds_the_package_where_lambda_looks_and_no_runtime_copies():
 
 
 def test_built_template_keeps_every_function():
-    _artifact_or_skip()
+    require(BUILD / "template.yaml", RUNTIME_PACKAGES)
     built = (BUILD / "template.yaml").read_text()
     for spec in template.functions():
         assert spec.logical_id in built

@@ -193,8 +193,7 @@ def list_offers() -> list[ChannelTaskTemplate]:
 
 
 def get_offer(channel: str) -> ChannelTaskTemplate | None:
-    response = dynamo.call("get_item", TableName=dynamo.table("catalog"), Key=dynamo.key(*keys.channel_offer(channel)))
-    item = dynamo.from_item(response.get("Item"))
+    item = dynamo.get("catalog", keys.channel_offer(channel))
     return None if item is None else template_of(item)
 
 
@@ -211,14 +210,11 @@ def list_tasks(promoter_id: str) -> list[ChannelTaskRecord]:
 
 def get_pointer(promoter_id: str, channel: str) -> ChannelPointer | None:
     """The promoter×channel counter item's task attributes (one strongly consistent GetItem)."""
-    response = dynamo.call(
-        "get_item",
-        TableName=dynamo.table("tracking"),
-        Key=dynamo.key(*keys.promoter_channel(promoter_id, channel)),
-        ProjectionExpression=POINTER_PROJECTION,
-        ConsistentRead=True,
+    return pointer_of(
+        dynamo.get(
+            "tracking", keys.promoter_channel(promoter_id, channel), consistent=True, projection=POINTER_PROJECTION
+        )
     )
-    return pointer_of(dynamo.from_item(response.get("Item")))
 
 
 def get_pointers(promoter_id: str, channels: Sequence[str]) -> dict[str, ChannelPointer]:
@@ -411,13 +407,7 @@ def _ref_put(key: tuple[str, str], ref: ProgressRef, **extra: Any) -> dynamo.Tra
 
 def get_progress_ref(promoter_id: str, channel: str, ref: str) -> ProgressRef | None:
     """The task an event was counted toward, or None (never counted, or expired). One GetItem."""
-    item = dynamo.call(
-        "get_item",
-        TableName=dynamo.table("tracking"),
-        Key=dynamo.key(*keys.channel_task_ref(promoter_id, channel, ref)),
-        ConsistentRead=True,
-    ).get("Item")
-    found = dynamo.from_item(item)
+    found = dynamo.get("tracking", keys.channel_task_ref(promoter_id, channel, ref), consistent=True)
     if not found:
         return None
     return ProgressRef(
@@ -508,13 +498,7 @@ def _reverse(
 
 def get_task(promoter_id: str, template_id: str) -> ChannelTaskRecord | None:
     """A promoter's task of one template (one strongly consistent GetItem)."""
-    response = dynamo.call(
-        "get_item",
-        TableName=dynamo.table("users"),
-        Key=dynamo.key(*keys.channel_task(promoter_id, template_id)),
-        ConsistentRead=True,
-    )
-    return _task(dynamo.from_item(response.get("Item")))
+    return _task(dynamo.get("users", keys.channel_task(promoter_id, template_id), consistent=True))
 
 
 def grant_present_check(event_id: str) -> dynamo.TransactItem:

@@ -241,7 +241,7 @@ def put_block(user_id: str, blocked_at: str, admin_id: str) -> None:
 
 
 def delete_block(user_id: str) -> None:
-    dynamo.call("delete_item", TableName=dynamo.table("users"), Key=dynamo.key(*keys.user_block(user_id)))
+    dynamo.delete("users", keys.user_block(user_id))
 
 
 def granted_and_blocked(event_ids: list[str], user_ids: list[str]) -> tuple[set[str], set[str]]:

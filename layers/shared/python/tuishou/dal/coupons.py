@@ -63,13 +63,7 @@ def put_coupon(coupon: CouponRecord) -> bool:
 
 
 def get_click_coupon(click_id: str) -> CouponRecord | None:
-    response = dynamo.call(
-        "get_item",
-        TableName=dynamo.table("tracking"),
-        Key=dynamo.key(*keys.click_coupon(click_id)),
-        ConsistentRead=True,
-    )
-    return _coupon(dynamo.from_item(response.get("Item")))
+    return _coupon(dynamo.get("tracking", keys.click_coupon(click_id), consistent=True))
 
 
 def redeem_coupon(click_id: str, redeemed_at: str, payment_ref: str | None) -> CouponRecord | None:

@@ -1,5 +1,5 @@
-"""DynamoDB plumbing shared by every repository: every call pattern (get, put, batch get, query page,
-query all, scan all, conditional update, one ``transact`` raising ``Cancelled(reasons)``),
+"""DynamoDB plumbing shared by every repository: every call pattern (get, put, update, delete, batch get,
+query page, query all, scan all, conditional update, one ``transact`` raising ``Cancelled(reasons)``),
 (de)serialisation and cursors. Calls go through ``clients.call``, which maps AWS errors."""
 
 from __future__ import annotations
@@ -130,9 +130,17 @@ def call(operation: str, **kwargs: Any) -> dict[str, Any]:
     return clients.call(client(), operation, **kwargs)
 
 
-def get(short_name: str, item_key: tuple[str, str], *, consistent: bool = False) -> dict[str, Any] | None:
-    """One GetItem by (pk, sk): the plain item, or None."""
-    found = call("get_item", TableName=table(short_name), Key=key(*item_key), ConsistentRead=consistent)
+def get(
+    short_name: str, item_key: tuple[str, str], *, consistent: bool = False, projection: str | None = None
+) -> dict[str, Any] | None:
+    """One GetItem by (pk, sk): the plain item (only the ``projection`` attributes, if given), or None."""
+    found = call(
+        "get_item",
+        TableName=table(short_name),
+        Key=key(*item_key),
+        ConsistentRead=consistent,
+        **({"ProjectionExpression": projection} if projection else {}),
+    )
     return from_item(found.get("Item"))
 
 
@@ -140,6 +148,18 @@ def put(short_name: str, item: dict[str, Any], **kwargs: Any) -> None:
     """One PutItem of a plain item (with ``pk``/``sk``); a failed ``ConditionExpression`` raises
     ``ConditionFailed``."""
     call("put_item", TableName=table(short_name), Item=to_item(item), **kwargs)
+
+
+def update(short_name: str, item_key: tuple[str, str], **kwargs: Any) -> dict[str, Any]:
+    """One UpdateItem by (pk, sk) (``UpdateExpression`` and the rest in ``kwargs``): the attributes it returns
+    (plain; ``{}`` when none were asked for). A failed ``ConditionExpression`` raises ``ConditionFailed``."""
+    response = call("update_item", TableName=table(short_name), Key=key(*item_key), **kwargs)
+    return from_item(response.get("Attributes")) or {}
+
+
+def delete(short_name: str, item_key: tuple[str, str], **kwargs: Any) -> None:
+    """One DeleteItem by (pk, sk); a failed ``ConditionExpression`` raises ``ConditionFailed``."""
+    call("delete_item", TableName=table(short_name), Key=key(*item_key), **kwargs)
 
 
 def transact(items: list[TransactItem]) -> None:

@@ -25,7 +25,7 @@ from tuishou.dal.dynamo import (
     TransactItem,
     as_record,
     batch_get,
-    call,
+    delete,
     index_page,
     key,
     put,
@@ -33,6 +33,7 @@ from tuishou.dal.dynamo import (
     query_page,
     table,
     to_item,
+    update,
 )
 from tuishou.dal.users import ProfileRecord, profile_record
 from tuishou.models.rewards import RewardRule
@@ -265,10 +266,9 @@ def claim_marker(merchant_id: str, period: str, signal: str, subject: str, now: 
 
 def confirm_marker(merchant_id: str, period: str, signal: str, subject: str, notification_id: str, now: str) -> None:
     pk, sk = keys.insight_marker(merchant_id, period, signal, subject)
-    call(
-        "update_item",
-        TableName=table("users"),
-        Key=key(pk, sk),
+    update(
+        "users",
+        (pk, sk),
         UpdateExpression="SET #status = :sent, sent_at = :now, notification_id = :nid",
         ExpressionAttributeNames={"#status": "status"},
         ExpressionAttributeValues={":sent": {"S": "sent"}, ":now": {"S": now}, ":nid": {"S": notification_id}},
@@ -279,10 +279,9 @@ def release_marker(merchant_id: str, period: str, signal: str, subject: str) -> 
     """Drop a claim whose notification failed, so a retried run sends it (never drops a sent marker)."""
     pk, sk = keys.insight_marker(merchant_id, period, signal, subject)
     with contextlib.suppress(ConditionFailed):  # already sent (or already released): nothing to undo
-        call(
-            "delete_item",
-            TableName=table("users"),
-            Key=key(pk, sk),
+        delete(
+            "users",
+            (pk, sk),
             ConditionExpression="#status = :claimed",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={":claimed": {"S": "claimed"}},

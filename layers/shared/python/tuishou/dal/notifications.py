@@ -79,16 +79,14 @@ def coupon_notice(promoter_id: str, task_id: str, hour_bucket: str) -> Coalescin
 def count_into_notice(notice: CoalescingNotice, new_notification_id: str) -> tuple[int, str]:
     """+1 on a coalescing notice item (one UpdateItem): the count so far and the notification it names —
     ``new_notification_id`` when this call created it (count 1), the first caller's otherwise."""
-    found = dynamo.call(
-        "update_item",
-        TableName=dynamo.table("users"),
-        Key=dynamo.key(*notice.key),
+    item = dynamo.update(
+        "users",
+        notice.key,
         UpdateExpression="ADD #count :one SET notification_id = if_not_exists(notification_id, :id)",
         ExpressionAttributeNames={"#count": "count"},
         ExpressionAttributeValues={":one": {"N": "1"}, ":id": {"S": new_notification_id}},
         ReturnValues="ALL_NEW",
     )
-    item = dynamo.from_item(found["Attributes"])
     return int(item["count"]), item["notification_id"]
 
 

@@ -320,10 +320,9 @@ def record_rejected(record: RejectedNotification) -> None:
     }
     names = {f"#{name}": name for name in first_seen}
     values = {f":{name}": dynamo.to_value(value) for name, value in first_seen.items()}
-    dynamo.call(
-        "update_item",
-        TableName=dynamo.table("ledger"),
-        Key=dynamo.key(pk, sk),
+    dynamo.update(
+        "ledger",
+        (pk, sk),
         UpdateExpression="SET "
         + ", ".join(f"#{n} = if_not_exists(#{n}, :{n})" for n in first_seen)
         + ", #last = :last ADD #deliveries :one",

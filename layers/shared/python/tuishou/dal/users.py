@@ -74,7 +74,7 @@ def create_profile(profile: ProfileRecord, also: list[dynamo.TransactItem] | Non
         if also:
             dynamo.transact([{"Put": put}, *also])
         else:
-            dynamo.call("put_item", **put)
+            dynamo.put("users", {**stored, "pk": pk, "sk": sk}, ConditionExpression=put["ConditionExpression"])
     except dynamo.ConditionFailed as failed:
         raise Conflict("the profile already exists") from failed
     except dynamo.Cancelled as cancelled:
