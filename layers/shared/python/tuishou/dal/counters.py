@@ -28,7 +28,17 @@ from typing import Any, Literal
 
 from tuishou import clock
 from tuishou.dal import keys
-from tuishou.dal.dynamo import ConditionFailed, conditional_update, from_item, key, put, table, to_item, transact
+from tuishou.dal.dynamo import (
+    ConditionFailed,
+    TransactItem,
+    conditional_update,
+    from_item,
+    key,
+    put,
+    table,
+    to_item,
+    transact,
+)
 
 CounterField = Literal["clicks", "promotions", "transactions"]
 COUNTER_FIELDS: tuple[CounterField, ...] = ("clicks", "promotions", "transactions")
@@ -129,12 +139,12 @@ def merged(additions: Iterable[Addition]) -> list[Addition]:
     return list(by_item.values())
 
 
-def updates(additions: Iterable[Addition]) -> list[dict[str, Any]]:
+def updates(additions: Iterable[Addition]) -> list[TransactItem]:
     """TransactWriteItems ``Update`` items adding ``additions``, merged per item."""
     return [_update(addition) for addition in merged(additions)]
 
 
-def _update(addition: Addition) -> dict[str, Any]:
+def _update(addition: Addition) -> TransactItem:
     names = {f"#a{i}": name for i, name in enumerate(addition.amounts)}
     values = {f":a{i}": {"N": str(amount)} for i, amount in enumerate(addition.amounts.values())}
     expression = "ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(names)))
@@ -286,7 +296,7 @@ def _chunk_item(chunk: str, state: str, expires_at: int) -> dict[str, Any]:
     return {"pk": pk, "sk": sk, "state": state, "expires_at": expires_at}
 
 
-def _chunk_put(chunk: str, expires_at: int) -> dict[str, Any]:
+def _chunk_put(chunk: str, expires_at: int) -> TransactItem:
     """The chunk's commit: fails (cancelling its counts) if a takeover marked the chunk abandoned first."""
     return {
         "Put": {
