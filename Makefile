@@ -65,10 +65,12 @@ build: $(ARTIFACT) $(LAMBDA_RUNTIME) $(TRANSLATED) $(STAMP)
 lock: $(STAMP)
 	$(BIN)/python -m tools.lock
 
-# The suite but the `slow` scale tests, in two pytest-xdist workers (each with its own moto server and
+# The suite but the `slow` scale tests, in three pytest-xdist workers (each with its own moto server and
 # stack), then the least-privilege checks, which judge the AWS calls every worker saved in TEST_AWS_CALLS.
+# Three workers on two cores, because a worker spends part of each test waiting for its own moto server's
+# replies: measured on the 2-core machine, 101 s against 110-117 s with two (docs/operations.md).
 # `make test-slow` runs the scale tests the same way (CI runs both); TEST_WORKERS=0: one process.
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3
 TEST_AWS_CALLS := .local/test-aws-calls
 PYTEST_PARALLEL = TUISHOU_REQUIRE_ARTIFACT=1 TUISHOU_AWS_CALLS_DIR=$(TEST_AWS_CALLS) $(BIN)/pytest -n $(TEST_WORKERS) \
 	--ignore=tests/deploy/test_least_privilege.py
