@@ -148,9 +148,9 @@ def create_product(product: ProductRecord, entries: list[TaskIndexEntry]) -> Non
     )
 
 
-def get_product(product_id: str) -> ProductRecord | None:
+def get_product(product_id: str, *, consistent: bool = False) -> ProductRecord | None:
     """The product (1 GetItem), or None."""
-    item = get("catalog", keys.product(product_id))
+    item = get("catalog", keys.product(product_id), consistent=consistent)
     return None if item is None else as_product_record(item)
 
 
@@ -347,6 +347,21 @@ def active_product_check(product_id: str) -> TransactItem:
             "ExpressionAttributeValues": {":active": {"S": "active"}},
         }
     }
+
+
+def restore_active_task(product: ProductRecord) -> bool:
+    """Write the ``ACTIVE`` entry of an active product saved before the active-task index existed, in a
+    transaction that checks the product is still active (a pause meanwhile deleted nothing to restore).
+    False when the entry exists or the product is not active."""
+    put = insights.active_task_item(_fields(product))
+    put["Put"]["ConditionExpression"] = "attribute_not_exists(pk)"
+    try:
+        transact([active_product_check(product.product_id), put])
+    except Cancelled as cancelled:
+        if cancelled.any_failed:
+            return False
+        raise
+    return True
 
 
 def product_status_change(change: Change) -> tuple[str, str] | None:

@@ -405,6 +405,17 @@ def _ref_put(key: tuple[str, str], ref: ProgressRef, **extra: Any) -> dynamo.Tra
     }
 
 
+def restore_progress_ref(promoter_id: str, channel: str, ref: ProgressRef) -> bool:
+    """Write the ref item of an event counted before refs were items, unless it exists (1 PutItem; False
+    when it did). For upgrading counter items that still hold ``LEGACY_REFS``."""
+    put = _ref_put(keys.channel_task_ref(promoter_id, channel, ref.ref), ref)["Put"]
+    try:
+        dynamo.call("put_item", **put)
+    except dynamo.ConditionFailed:
+        return False
+    return True
+
+
 def get_progress_ref(promoter_id: str, channel: str, ref: str) -> ProgressRef | None:
     """The task an event was counted toward, or None (never counted, or expired). One GetItem."""
     found = dynamo.get("tracking", keys.channel_task_ref(promoter_id, channel, ref), consistent=True)

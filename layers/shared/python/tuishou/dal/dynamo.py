@@ -231,6 +231,16 @@ def scan_all(**kwargs: Any) -> Iterator[dict[str, Any]]:
     return _all_pages("scan", kwargs)
 
 
+def scan_page(short_name: str, limit: int, start: str | None, **kwargs: Any) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of a Scan of a table from cursor ``start`` (``encode_cursor`` of a key), and the cursor of the
+    next page (None at the end): offline migrations only, never a request path."""
+    request = {"TableName": table(short_name), "Limit": limit, **kwargs}
+    if start is not None:
+        request["ExclusiveStartKey"] = decode_cursor(start, allowed_keys={"pk", "sk"})
+    result = call("scan", **request)
+    return [from_item(i) for i in result.get("Items", [])], encode_cursor(result.get("LastEvaluatedKey"))
+
+
 def _all_pages(operation: str, kwargs: dict[str, Any]) -> Iterator[dict[str, Any]]:
     while True:
         result = call(operation, **kwargs)

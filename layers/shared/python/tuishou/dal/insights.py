@@ -25,6 +25,7 @@ from tuishou.dal.dynamo import (
     TransactItem,
     as_record,
     batch_get,
+    conditional_update,
     delete,
     index_page,
     key,
@@ -70,12 +71,33 @@ def active_task_item(product: dict[str, Any]) -> TransactItem:
                     **fields,
                     "pk": pk,
                     "sk": sk,
-                    "gsi1pk": keys.active_tasks_index(keys.merchant_shard(product["merchant_id"])),
+                    "gsi1pk": active_task_partition(product["merchant_id"]),
                     "gsi1sk": f"{product['merchant_id']}#{product['product_id']}",
                 }
             ),
         }
     }
+
+
+def active_task_partition(merchant_id: str) -> str:
+    """The GSI1 partition of the merchant's active-task entries: its merchant shard's."""
+    return keys.active_tasks_index(keys.merchant_shard(merchant_id))
+
+
+def move_active_task(product_id: str, merchant_id: str, seen_partition: str) -> bool:
+    """Move an ``ACTIVE`` entry still in ``seen_partition`` (an unsharded entry written before the index
+    had merchant shards) to its merchant's shard (1 UpdateItem; False when the entry moved or is gone)."""
+    updated = conditional_update(
+        TableName=table("catalog"),
+        Key=key(*keys.active_task(product_id)),
+        UpdateExpression="SET gsi1pk = :partition",
+        ConditionExpression="gsi1pk = :seen",
+        ExpressionAttributeValues={
+            ":partition": {"S": active_task_partition(merchant_id)},
+            ":seen": {"S": seen_partition},
+        },
+    )
+    return updated is not None
 
 
 def active_task_shards() -> range:

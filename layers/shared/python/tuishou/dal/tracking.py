@@ -221,8 +221,7 @@ def create_link(
         "landing_url": landing_url,
         "product_status": product_status,
         **{_pointer_attribute(channel): asdict(summary) for channel, summary in pointers.items()},
-        "gsi1pk": keys.product_link_codes(link.product_id),
-        "gsi1sk": link.code,
+        **_code_index(link.product_id, link.code),
     }
     items = [
         put(fields, keys.promoter_link(link.promoter_id, link.product_id)),
@@ -242,6 +241,44 @@ def create_link(
         raise
 
 
+def _code_index(product_id: str, code: str) -> dict[str, str]:
+    """The GSI1 attributes of a link-code item: listed under its product (the status fan-out's Query)."""
+    return {"gsi1pk": keys.product_link_codes(product_id), "gsi1sk": code}
+
+
+def index_code(code: str, product_id: str) -> bool:
+    """Put a link-code item written without them into its product's GSI1 list (1 UpdateItem; False when the
+    item is gone or already listed). For upgrading items written before the status fan-out existed."""
+    index = _code_index(product_id, code)
+    updated = conditional_update(
+        TableName=table("tracking"),
+        Key=key(*keys.link_code(code)),
+        UpdateExpression="SET gsi1pk = :pk, gsi1sk = :sk",
+        ConditionExpression="attribute_exists(pk) AND attribute_not_exists(gsi1pk)",
+        ExpressionAttributeValues={":pk": {"S": index["gsi1pk"]}, ":sk": {"S": index["gsi1sk"]}},
+    )
+    return updated is not None
+
+
+def replace_product_status(item_key: tuple[str, str], product_status: str, seen: str | None) -> bool:
+    """Set the product status copied on a link-code or link item, only if it still holds ``seen`` (None:
+    no copy yet), so a newer copy from the status fan-out is never overwritten (1 UpdateItem; False when
+    the item changed or is gone). For upgrading items written before the copy existed."""
+    values: dict[str, Any] = {":status": {"S": product_status}}
+    if seen is None:
+        condition = "attribute_exists(pk) AND attribute_not_exists(product_status)"
+    else:
+        condition, values[":seen"] = "product_status = :seen", {"S": seen}
+    updated = conditional_update(
+        TableName=table("tracking"),
+        Key=key(*item_key),
+        UpdateExpression="SET product_status = :status",
+        ConditionExpression=condition,
+        ExpressionAttributeValues=values,
+    )
+    return updated is not None
+
+
 def get_promoter_link(promoter_id: str, product_id: str) -> LinkRecord | None:
     return _link(get("tracking", keys.promoter_link(promoter_id, product_id)))
 
@@ -249,8 +286,11 @@ def get_promoter_link(promoter_id: str, product_id: str) -> LinkRecord | None:
 def get_code(code: str) -> CodeTarget | None:
     """The link-code item (one GetItem), its channel-task pointers gathered under ``chtasks`` by channel."""
     item = get("tracking", keys.link_code(code))
-    if item is None:
-        return None
+    return None if item is None else code_target(item)
+
+
+def code_target(item: Mapping[str, Any]) -> CodeTarget:
+    """A link-code item (as read, or as a Scan returned it) as the record a click reads."""
     pointers = {
         name[len(POINTER_ATTRIBUTE_PREFIX) :]: as_record(PointerSummary, value)
         for name, value in item.items()
@@ -361,7 +401,12 @@ def inserted_share(change: Change) -> ShareRecord | None:
 def promoter_channel_change(change: Change) -> tuple[str, str] | None:
     """(promoter id, channel) when the record changed a promoter's channel counter item (which carries the
     active channel-task pointer), else None."""
-    pk, sk = change.key
+    return promoter_channel_of(change.key)
+
+
+def promoter_channel_of(item_key: tuple[str, str]) -> tuple[str, str] | None:
+    """(promoter id, channel) when ``item_key`` is a promoter's channel counter item's, else None."""
+    pk, sk = item_key
     promoter_id, channel = pk.partition("#")[2], sk.partition("#")[2]
     if not promoter_id or not channel or keys.promoter_channel(promoter_id, channel) != (pk, sk):
         return None

@@ -47,6 +47,9 @@ CLAWBACK_WINDOW = timedelta(days=7)
 """A sale refunded in full within this time after its task completed takes the bonus back (once)."""
 REF_MARGIN = timedelta(days=2)
 """Counted-event items outlive the clawback window by more than a stream's 24-hour retention."""
+REF_DIMENSIONS = {"tx:": "transactions", "pr:": "promotions"}
+"""A counted event's ref starts with its dimension's prefix: ``tx:{provider}:{payment}``, ``pr:{share}``."""
+TX_REF, PROMOTION_REF = REF_DIMENSIONS
 MAX_COUNT_ATTEMPTS = 5
 
 
@@ -328,7 +331,9 @@ def record_channel_promotion(
     and the count; a conditional UpdateItem without ``event_ref``), + 1 GetItem and a retry when the count
     moved since it was read; on completion
     (once per task) + 1 TransactWriteItems + the ledger grant + notify."""
-    return _record(promoter_id, channel, at, "promotions", f"pr:{event_ref}" if event_ref else None, grant, active)
+    return _record(
+        promoter_id, channel, at, "promotions", f"{PROMOTION_REF}{event_ref}" if event_ref else None, grant, active
+    )
 
 
 def record_channel_transaction(
@@ -344,7 +349,7 @@ def record_channel_transaction(
     ``event_ref`` (provider:payment id) makes replayed records count once. Requests as for promotions."""
     if not event_ref:
         raise ValueError("event_ref is required: it makes duplicate settlements count once")
-    return _record(promoter_id, channel, at, "transactions", f"tx:{event_ref}", grant, active)
+    return _record(promoter_id, channel, at, "transactions", f"{TX_REF}{event_ref}", grant, active)
 
 
 def _record(
@@ -393,6 +398,27 @@ def _count(task: ActiveTask, dimension: str, target: int, seen: int, at: str, re
     kept = _ref_expiry(task.deadline_at)
     progress_ref = store.ProgressRef(ref, task.task_id, task.template_id, dimension, clock.iso(), kept)
     return store.count_progress(task.promoter_id, task.channel, dimension, target, seen, at, progress_ref)
+
+
+def legacy_refs(promoter_id: str, channel: str, counter_item: Mapping[str, Any]) -> list[store.ProgressRef]:
+    """The events the active task's pointer counted while refs were a string set on the counter item
+    (``store.LEGACY_REFS``), as the ref items counting writes now (a refunded sale's reversal reads them);
+    counted no later than the task's acceptance as far as anyone can tell. Costs no request."""
+    task = active_task_from(counter_item, promoter_id, channel)
+    if task is None:
+        return []
+    return [
+        store.ProgressRef(
+            ref,
+            task.task_id,
+            task.template_id,
+            REF_DIMENSIONS[ref[:3]],
+            task.accepted_at,
+            _ref_expiry(task.deadline_at),
+        )
+        for ref in sorted(counter_item.get(store.LEGACY_REFS) or ())
+        if ref[:3] in REF_DIMENSIONS
+    ]
 
 
 def _ref_expiry(deadline_at: str) -> int:
@@ -487,7 +513,7 @@ def reverse_channel_transaction(promoter_id: str, channel: str, refunded_at: str
     bonus is clawed back, once per task (docs/incentives.md); after the window the task is final. Requests:
     1 GetItem (the ref) + 1 GetItem (pointer) + 1 TransactWriteItems, or + 1 GetItem (the task) +
     1 TransactWriteItems for a completed task."""
-    ref = store.get_progress_ref(promoter_id, channel, f"tx:{event_ref}")
+    ref = store.get_progress_ref(promoter_id, channel, f"{TX_REF}{event_ref}")
     if ref is None:
         return Reversal("not_counted")
     expires_at = _ref_expiry(clock.iso(clock.parse_iso(refunded_at)))
