@@ -169,6 +169,30 @@ def test_a_sale_adds_revenue_commission_and_its_category(stack):
     assert day["expires_at"] == int(datetime(2030, 6, 1, tzinfo=UTC).timestamp())  # the day + 92 days
 
 
+def test_a_fact_reported_days_late_keeps_its_marker_past_the_streams_retention(stack):
+    import boto3
+
+    from tuishou import clock
+    from tuishou.dal import keys
+    from tuishou.dal.dynamo import from_item
+
+    # Given a sale that happened five days ago and is counted now (a late webhook)
+    sale = CountedEvent(
+        "sale:stripe:pi_late", "transactions", "promoter-1", "prd_l", "qq", clock.now() - timedelta(days=5)
+    )
+    assert count([sale]) == 1
+    # Then its marker expires two days from now, not three days ago: a replay within the stream's 24 hours
+    # still finds it
+    marker = from_item(
+        boto3.client("dynamodb").get_item(
+            TableName=stack.physical["TrackingTable"],
+            Key={"pk": {"S": keys.counted(sale.event_id)[0]}, "sk": {"S": "COUNTED"}},
+        )["Item"]
+    )
+    assert marker["expires_at"] >= int((clock.now() + timedelta(days=2) - timedelta(minutes=5)).timestamp())
+    assert count([sale]) == 0
+
+
 facts = st.lists(
     st.tuples(st.integers(0, 40), st.integers(1, 9), st.sampled_from(["a", "b", None])),
     max_size=60,

@@ -224,7 +224,7 @@ def count_group(facts: list[Fact]) -> list[Fact]:
     puts = {_put_key(p): p for fact in claimed for p in fact.puts}
     transact(
         [
-            _chunk_put(chunk, claimed[0].marker_expires_at),
+            _chunk_put(chunk, max(fact.marker_expires_at for fact in claimed)),
             *updates(a for fact in claimed for a in fact.additions),
             *puts.values(),
         ]

@@ -18,11 +18,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tuishou import clock
 from tuishou.dal import counters, rankings
 from tuishou.dal.counters import CounterField, Fact
 
 MARKER_TTL = timedelta(days=2)
-"""Longer than a stream's 24-hour retention: no record can be replayed after its marker expires."""
+"""Longer than a stream's 24-hour retention: no record can be replayed after its marker expires (counted from
+the later of the fact's time and the time it is counted)."""
 
 REPEAT_WINDOW = timedelta(hours=1)
 """Repeat clicks of one visitor on one link within this window count once."""
@@ -70,7 +72,8 @@ def _fact(event: CountedEvent, shard: int) -> Fact:
     return Fact(
         event_id=event.event_id,
         at=event.at,
-        marker_expires_at=int((event.at + MARKER_TTL).timestamp()),
+        # from when it is counted, not when it happened: a sale reported days late keeps its marker as long
+        marker_expires_at=int((max(event.at, clock.now()) + MARKER_TTL).timestamp()),
         additions=additions(event, shard),
         puts=[] if event.field == "clicks" else rankings.dirty_marks([event.product_id], event.at),
         visit=event.visit,
