@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from boto3.dynamodb.types import TypeDeserializer
 
 from tools import resources, template
 from tools.gateway import FunctionHost, HttpResponse, LocalGateway, TokenVerifier, error, json_response
@@ -63,8 +64,6 @@ class LocalStack:
         self.host = host or FunctionHost()
         self.physical: dict[str, Any] = {}
         self.provider: resources.ProviderSecrets | None = None
-        self.published: list[dict[str, Any]] = []
-        self._tap_queue_url = ""
         self.failed_deliveries = 0
         self.gateway: LocalGateway | None = None
         self.environment: dict[str, str] = {}
@@ -76,7 +75,6 @@ class LocalStack:
         self.physical = resources.create_all(self.prefix)
         self.provider = resources.generate_provider_secrets()
         resources.store_provider_secrets(self.provider)
-        self._tap_notifications()
         self._apply_function_environment()
         self.streams = StreamPoller(self.host, self.physical, self.endpoint_url, REGION)
         verifier = TokenVerifier(self.endpoint_url, REGION, self.physical["UserPool"], self.physical["UserPoolClient"])
@@ -97,7 +95,6 @@ class LocalStack:
         os.environ.update(aws_environment(self.endpoint_url))
         os.environ.update(self.environment)
         resources.clear_state(self.physical, self.prefix, self.provider)
-        self.published.clear()
         self.failed_deliveries = 0
         if self.streams is not None:
             self.streams.reset()  # the streams were emptied with the tables: every position starts over
@@ -112,20 +109,13 @@ class LocalStack:
         for spec in self.host.specs.values():
             for name, raw in spec.environment.items():
                 value = self.api_url if name == "TUISHOU_PUBLIC_BASE_URL" else resolver.resolve(raw)
+                if name == "TUISHOU_SMS_DELIVERY":
+                    value = "sns"  # moto accepts SMS publishes: locally SMS is on, and listed as a delivery
                 if name in merged and merged[name] != value:
                     raise ValueError(f"functions disagree on environment variable {name}")
                 merged[name] = value
         os.environ.update(merged)
         self.environment = merged
-
-    def _tap_notifications(self) -> None:
-        """Subscribe a queue to the notifications topic so everything published can be shown."""
-        sqs, sns = boto3.client("sqs"), boto3.client("sns")
-        self._tap_queue_url = sqs.create_queue(QueueName=f"{self.prefix}-notifications-tap")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=self._tap_queue_url, AttributeNames=["QueueArn"])
-        sns.subscribe(
-            TopicArn=self.physical["NotificationsTopic"], Protocol="sqs", Endpoint=arn["Attributes"]["QueueArn"]
-        )
 
     def describe(self) -> dict[str, Any]:
         assert self.provider is not None
@@ -255,32 +245,32 @@ class LocalStack:
         return faults.set_faults(text)
 
     def notifications(self) -> list[dict[str, Any]]:
-        """Everything published to the notifications topic so far, oldest first."""
-        sqs = boto3.client("sqs")
-        while True:
-            batch = sqs.receive_message(
-                QueueUrl=self._tap_queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
-            ).get("Messages", [])
-            if not batch:
-                return list(self.published)
-            for message in batch:
-                envelope = json.loads(message["Body"])
-                attributes = {k: v.get("Value") for k, v in (envelope.get("MessageAttributes") or {}).items()}
-                self.published.append(
-                    {
-                        "message_id": envelope.get("MessageId"),
-                        "published_at": envelope.get("Timestamp"),
-                        "channel": attributes.get("channel"),
-                        "recipient": attributes.get("recipient"),
-                        "kind": attributes.get("kind"),
-                        "text": envelope.get("Message"),
-                        "attributes": attributes,
-                    }
-                )
-            sqs.delete_message_batch(
-                QueueUrl=self._tap_queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
-            )
+        """Every delivery so far, oldest first: ``{channel, recipient, kind, text, notification_id, at}`` for
+        inapp, push, sms and wechat (a delivered channel of an inbox item). Delivers what is pending first
+        (streams, then the delivery queues), as ``make local`` does in the background."""
+        while self.drain_streams() + self.drain_queues():
+            pass
+        from tuishou.dal import keys
+        from tuishou.models.notifications import DELIVERY_CHANNELS
+
+        found = []
+        for item in _scan(self.physical["UsersTable"]):
+            if not str(item.get("sk", "")).startswith(keys.NOTIFICATION_PREFIX):
+                continue
+            for channel, delivery in (item.get("deliveries") or {}).items():
+                if delivery.get("status") == "delivered":
+                    found.append(
+                        {
+                            "channel": channel,
+                            "recipient": str(item["pk"]).removeprefix(keys.USER_PREFIX),
+                            "kind": item["kind"],
+                            "text": item["text"],
+                            "notification_id": item["notification_id"],
+                            "at": delivery["at"],
+                        }
+                    )
+        order = {channel: n for n, channel in enumerate(DELIVERY_CHANNELS)}
+        return sorted(found, key=lambda d: (d["at"], d["notification_id"], order[d["channel"]]))
 
     # ------------------------------------------------------------------ /_local routes
     def _route_run_schedule(self, rest: str, _h: dict[str, str], _b: bytes, _q: dict[str, list[str]]) -> HttpResponse:
@@ -317,6 +307,13 @@ class LocalStack:
         except (ValueError, UnicodeDecodeError) as exc:
             return error(422, "validation_error", f"faults: {exc}")
         return json_response(200, {"faults": budgets})
+
+
+def _scan(table_name: str) -> list[dict[str, Any]]:
+    """Every item of a table, plain (local inspection only: the functions never scan)."""
+    deserializer = TypeDeserializer()
+    pages = boto3.client("dynamodb").get_paginator("scan").paginate(TableName=table_name)
+    return [{k: deserializer.deserialize(v) for k, v in item.items()} for page in pages for item in page["Items"]]
 
 
 def _poll_queues(stack: LocalStack, stop: threading.Event) -> None:

@@ -21,14 +21,27 @@ def published(stack, kind=None):
     return [(n["channel"], n["recipient"], n["kind"]) for n in stack.notifications() if kind in (None, n["kind"])]
 
 
+DAYTIME = "2030-03-01T03:00:00Z"  # 11:00 in Asia/Shanghai, the default time zone: outside quiet hours
+
+
 def test_default_preferences_deliver_inapp_and_push(api, stack):
     promoter = api.user("promoter")
     view = api.get("/me/notification-preferences", as_user=promoter).json()
-    assert view == {"channels": ["inapp", "push"], "effective_channels": ["inapp", "push"]}
-    notify(promoter.sub, "deadline_reminder", "2 sales to go, 5 h left")
-    assert published(stack) == [
-        ("inapp", promoter.sub, "deadline_reminder"),
-        ("push", promoter.sub, "deadline_reminder"),
+    assert view == {
+        "channels": ["inapp", "push"],
+        "effective_channels": ["inapp", "push"],
+        "kinds": {},
+        "quiet_hours": {"start": "22:00", "end": "08:00"},
+    }
+    with time_machine.travel(DAYTIME, tick=False):
+        sent = notify(promoter.sub, "deadline_reminder", text="2 sales to go, 5 h left")
+        # Then the inbox has it, and push was queued and found no registered device
+        assert published(stack) == [("inapp", promoter.sub, "deadline_reminder")]
+    item = api.get("/promoter/notifications", as_user=promoter).json()["items"][0]
+    assert item["notification_id"] == sent.notification_id
+    assert [(d["channel"], d["status"], d["reason"]) for d in item["deliveries"]] == [
+        ("inapp", "delivered", None),
+        ("push", "skipped", "no_device"),
     ]
 
 
@@ -37,26 +50,28 @@ def test_sms_opt_in_goes_out_only_with_a_phone_on_the_profile(api, stack):
     # Given the promoter opts into sms only (inapp stays on) without a phone
     response = api.put("/me/notification-preferences", {"channels": ["sms"]}, as_user=promoter)
     assert response.status == 200, response.text
-    assert response.json() == {"channels": ["inapp", "sms"], "effective_channels": ["inapp"]}
-    notify(promoter.sub, "deadline_reminder", "2 sales to go")
-    assert published(stack) == [("inapp", promoter.sub, "deadline_reminder")]
-    # When a phone is on the profile
-    set_phone(promoter.sub, "+8613800138000")
-    notify(promoter.sub, "deadline_reminder", "1 sale to go")
-    # Then sms goes out too, push does not, and the phone is never in the message attributes
-    later = stack.notifications()[1:]
-    assert [(n["channel"], n["recipient"]) for n in later] == [("inapp", promoter.sub), ("sms", promoter.sub)]
-    assert all("13800138000" not in str(n["attributes"]) for n in later)
-    # But a kind anonymous traffic can cause (a coupon on a share-URL click) is never sent by SMS
-    notify(promoter.sub, "coupon_issued", "A shopper got a coupon")
-    assert published(stack, "coupon_issued") == [("inapp", promoter.sub, "coupon_issued")]
+    assert response.json()["channels"] == ["inapp", "sms"]
+    assert response.json()["effective_channels"] == ["inapp"]
+    with time_machine.travel(DAYTIME, tick=True):
+        notify(promoter.sub, "deadline_reminder", text="2 sales to go")
+        assert published(stack) == [("inapp", promoter.sub, "deadline_reminder")]
+        # When a phone is on the profile
+        set_phone(promoter.sub, "+8613800138000")
+        notify(promoter.sub, "deadline_reminder", text="1 sale to go")
+        # Then sms goes out too, push does not, and the recipient is the user, never the phone number
+        later = stack.notifications()[1:]
+        assert [(n["channel"], n["recipient"]) for n in later] == [("inapp", promoter.sub), ("sms", promoter.sub)]
+        assert all("13800138000" not in str(n) for n in later)
+        # But a kind anonymous traffic can cause (a coupon on a share-URL click) is never sent by SMS
+        notify(promoter.sub, "coupon_issued", text="A shopper got a coupon")
+        assert published(stack, "coupon_issued") == [("inapp", promoter.sub, "coupon_issued")]
 
 
 def test_merchant_inbox_newest_first_with_pagination_and_read_flags(api, stack):
     merchant = api.user("merchant")
     with time_machine.travel("2030-03-01T08:00:00Z", tick=True) as traveller:
         for i in range(3):
-            notify(merchant.sub, "low_performance", f"notice {i}")
+            notify(merchant.sub, "low_performance", text=f"notice {i}")
             traveller.shift(2)
     page = api.get("/merchant/notifications", as_user=merchant, query={"limit": 2})
     assert page.status == 200, page.text
@@ -74,7 +89,7 @@ def test_merchant_inbox_newest_first_with_pagination_and_read_flags(api, stack):
 
 def test_a_user_cannot_read_or_mark_another_users_notification(api, stack):
     owner, other = api.user("promoter"), api.user("promoter")
-    sent = notify(owner.sub, "compensation", "You were compensated")
+    sent = notify(owner.sub, "compensation", text="You were compensated")
     assert api.post(f"/me/notifications/{sent.notification_id}/read", as_user=other).status == 404
     assert api.get("/promoter/notifications", as_user=other).json()["items"] == []
     assert api.get("/promoter/notifications", as_user=owner).json()["items"][0]["read"] is False
@@ -112,6 +127,7 @@ def test_delivery_channel_rules():
     assert delivery_channels(["push", "sms"], "+8613800138000") == ["inapp", "push", "sms"]
     assert delivery_channels(["sms"], "") == ["inapp"]
     assert delivery_channels([], None) == ["inapp"]
+    assert delivery_channels(["sms", "wechat"], "13800138000") == ["inapp", "wechat"]  # not E.164: unverified
 
 
 # ---------------------------------------------------------------- typed data, every kind, every inbox
@@ -181,7 +197,7 @@ def test_one_notification_of_every_kind_renders_through_every_inbox_route(api):
     inboxes = {"/promoter/notifications": api.user("promoter"), "/merchant/notifications": api.user("merchant")}
     for user in inboxes.values():
         for kind, data in EVERY_KIND.items():
-            notify(user.sub, kind, f"a {kind}", data)
+            notify(user.sub, kind, data, text=f"a {kind}")
     # When each reads their inbox route
     for route, user in inboxes.items():
         response = api.get(route, as_user=user)
@@ -198,7 +214,7 @@ def test_data_of_the_wrong_shape_fails_when_the_notification_is_created(api, sta
     import pytest
 
     with pytest.raises(ValueError):
-        notify(promoter.sub, "coupon_issued", "bad", {"task_id": "ctk_1", "unexpected": {"nested": 1}})
+        notify(promoter.sub, "coupon_issued", {"task_id": "ctk_1", "unexpected": {"nested": 1}}, text="bad")
     # Then nothing was written or sent, and the inbox still renders
     assert api.get("/promoter/notifications", as_user=promoter).json()["items"] == []
     assert stack.notifications() == []

@@ -192,7 +192,7 @@ def make_world(api):
         "user_id": users["promoter"].sub,
         "template_id": template_id,
         "scan_id": scan_id,
-        "notification_id": notify(users["promoter"].sub, "deadline_reminder", "1 sale to go").notification_id,
+        "notification_id": notify(users["promoter"].sub, "deadline_reminder", text="1 sale to go").notification_id,
     }
     return users, ids
 

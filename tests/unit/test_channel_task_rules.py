@@ -65,7 +65,7 @@ def test_reminder_text(tx, promo, now, text):
 
 def test_notify_refuses_an_unknown_kind():
     with pytest.raises(ValueError, match="unknown notification kind"):
-        notify("u1", "spam", "hello")
+        notify("u1", "spam", text="hello")
 
 
 COMPLETED = datetime(2030, 3, 2, 6, 0, tzinfo=UTC)

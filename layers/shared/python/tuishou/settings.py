@@ -150,11 +150,17 @@ class PaymentSettings(_Concern):
 
 
 class NotificationSettings(_Concern):
-    """Where notifications go: the SNS topic, direct SMS through SNS (``sns``), and the reminder lookback."""
+    """Where notifications go: the SNS topic, direct SMS through SNS (``sns``), the reminder lookback, the
+    per-channel delivery queues, the SMS daily cap per user, and how long a delivery claim is a lease."""
 
     topic_arn: str | None = Field(None, alias="TUISHOU_NOTIFICATIONS_TOPIC_ARN")
     sms_delivery: str | None = Field(None, alias="TUISHOU_SMS_DELIVERY")
     reminder_lookback_hours: int = Field(6, alias="TUISHOU_REMINDER_LOOKBACK_HOURS")
+    push_queue_url: str | None = Field(None, alias="TUISHOU_PUSH_DELIVERY_QUEUE_URL")
+    sms_queue_url: str | None = Field(None, alias="TUISHOU_SMS_DELIVERY_QUEUE_URL")
+    wechat_queue_url: str | None = Field(None, alias="TUISHOU_WECHAT_DELIVERY_QUEUE_URL")
+    sms_daily_cap: int = Field(5, alias="TUISHOU_SMS_DAILY_CAP", ge=0, le=1000)
+    claim_lease_seconds: int = Field(120, alias="TUISHOU_DELIVERY_CLAIM_LEASE_SECONDS", ge=1, le=86_400)
 
 
 class ProviderSettings(_Concern):

@@ -128,6 +128,19 @@ def notification_preferences(user_id: str) -> tuple[str, str]:
     return f"USER#{user_id}", "NOTIFPREFS"
 
 
+USER_PREFIX = "USER#"
+
+
+def user_locale(user_id: str) -> tuple[str, str]:
+    """A user's locale and time zone."""
+    return f"USER#{user_id}", "LOCALE"
+
+
+def sms_allowance(user_id: str, local_day: str) -> tuple[str, str]:
+    """The SMS sent to a user on one of their calendar days (YYYY-MM-DD), against the daily cap."""
+    return f"USER#{user_id}", f"SMSDAY#{local_day}"
+
+
 REWARD_OVERRIDE_ATTRIBUTE_PREFIX = "reward_override#"
 
 

@@ -1,13 +1,14 @@
-"""Notifications data access: preferences and phone (one BatchGetItem), the in-app inbox and the SNS
-publish of one message per delivery channel."""
+"""Notifications data access: a recipient's settings (one BatchGetItem), the in-app inbox item (the fact)
+with its per-channel ``deliveries`` (decisions, claims, outcomes), the SMS daily allowance and the
+per-channel delivery queues."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+import json
 from typing import Any
 
-from tuishou import settings
 from tuishou.dal import clients, dynamo, keys
 from tuishou.errors import BadRequest, NotFound
 
@@ -17,7 +18,7 @@ _INBOX_CURSOR_KEYS = {"pk", "sk"}
 @dataclass(frozen=True)
 class InboxItem:
     """One notification in a user's in-app inbox; ``data`` has its kind's shape as it was checked when
-    the notification was created."""
+    the notification was created; ``deliveries`` maps each channel considered to ``{status, at, reason}``."""
 
     notification_id: str
     kind: str
@@ -25,6 +26,8 @@ class InboxItem:
     created_at: str
     read: bool = False
     data: dict[str, Any] = field(default_factory=dict)
+    title: str = ""
+    deliveries: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _inbox_item(item: dict[str, Any]) -> InboxItem:
@@ -35,27 +38,58 @@ def _inbox_item(item: dict[str, Any]) -> InboxItem:
         created_at=item["created_at"],
         read=bool(item.get("read")),
         data=item.get("data") or {},
+        title=item.get("title") or "",
+        deliveries=item.get("deliveries") or {},
     )
 
 
-def recipient_settings(user_id: str) -> tuple[list[str] | None, str | None]:
-    """(chosen channels or None for the default, phone or None) in one BatchGetItem."""
-    prefs_key, profile_key = keys.notification_preferences(user_id), keys.profile(user_id)
-    found = dynamo.batch_get({"users": [prefs_key, profile_key]}, projection="pk, sk, channels, phone")
+@dataclass(frozen=True)
+class RecipientSettings:
+    """What deciding a notification's channels reads about its recipient (one BatchGetItem)."""
+
+    channels: list[str] | None  # None: the default
+    kinds: dict[str, list[str]]
+    quiet_hours: tuple[str, str] | None  # (start, end) local "HH:MM"; None: the default
+    phone: str | None
+    time_zone: str | None  # None: the default
+    locale: str | None  # None: the default
+
+
+def recipient_settings(user_id: str) -> RecipientSettings:
+    """Preferences, the profile's phone and the user's time zone in one BatchGetItem."""
+    wanted = [keys.notification_preferences(user_id), keys.profile(user_id), keys.user_locale(user_id)]
+    found = dynamo.batch_get(
+        {"users": wanted},
+        projection="pk, sk, channels, kinds, quiet_start, quiet_end, phone, time_zone, locale",
+    )
     by_sk = {sk: item for (_, _, sk), item in found.items()}
-    prefs = by_sk.get(keys.notification_preferences(user_id)[1])
-    profile = by_sk.get(keys.profile(user_id)[1]) or {}
-    phone = profile.get("phone") or None
-    return (list(prefs["channels"]) if prefs else None), phone
+    prefs = by_sk.get(wanted[0][1])
+    profile = by_sk.get(wanted[1][1]) or {}
+    locale = by_sk.get(wanted[2][1]) or {}
+    quiet = (prefs["quiet_start"], prefs["quiet_end"]) if prefs and prefs.get("quiet_start") else None
+    return RecipientSettings(
+        channels=list(prefs["channels"]) if prefs else None,
+        kinds={kind: list(chosen) for kind, chosen in ((prefs or {}).get("kinds") or {}).items()},
+        quiet_hours=quiet,
+        phone=profile.get("phone") or None,
+        time_zone=locale.get("time_zone") or None,
+        locale=locale.get("locale") or None,
+    )
 
 
-def put_preferences(user_id: str, channels: Sequence[str], updated_at: str) -> None:
-    item = {
-        "pk": keys.notification_preferences(user_id)[0],
-        "sk": keys.notification_preferences(user_id)[1],
-        "channels": channels,
-        "updated_at": updated_at,
-    }
+def put_preferences(
+    user_id: str,
+    channels: Sequence[str],
+    kinds: Mapping[str, Sequence[str]],
+    quiet_hours: tuple[str, str] | None,
+    updated_at: str,
+) -> None:
+    pk, sk = keys.notification_preferences(user_id)
+    item: dict[str, Any] = {"pk": pk, "sk": sk, "channels": list(channels), "updated_at": updated_at}
+    if kinds:
+        item["kinds"] = {kind: list(chosen) for kind, chosen in kinds.items()}
+    if quiet_hours:
+        item["quiet_start"], item["quiet_end"] = quiet_hours
     dynamo.put("users", item)
 
 
@@ -139,21 +173,107 @@ def mark_read(user_id: str, notification_id: str, read_at: str) -> None:
         raise NotFound("no such notification", field="notification_id")
 
 
-def publish(channel: str, recipient: str, kind: str, notification_id: str, text: str) -> str:
-    """One SNS message on the notifications topic; subscribers filter on the ``channel`` attribute."""
-    attributes = {"channel": channel, "recipient": recipient, "kind": kind, "notification_id": notification_id}
-    response = clients.sns().publish(
-        TopicArn=settings.notifications().required("topic_arn"),
-        Message=text,
-        MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
-    )
-    return response["MessageId"]
+def get_inbox_item(user_id: str, notification_id: str) -> InboxItem | None:
+    """One consistent GetItem (a delivery reads what the stream saw, never an older copy)."""
+    found = dynamo.get("users", keys.notification(user_id, notification_id), consistent=True)
+    return _inbox_item(found) if found else None
 
 
-def send_sms(phone: str, text: str) -> None:
-    """Production SMS delivery through SNS (enabled by TUISHOU_SMS_DELIVERY=sns)."""
-    clients.sns().publish(
-        PhoneNumber=phone,
-        Message=text,
-        MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
+def inserted_inbox_item(image: Mapping[str, Any]) -> tuple[str, InboxItem] | None:
+    """(recipient, item) of a stream image when it is an inbox item, else None."""
+    pk, sk = str(image.get("pk", "")), str(image.get("sk", ""))
+    if not (pk.startswith(keys.USER_PREFIX) and sk.startswith(keys.NOTIFICATION_PREFIX)):
+        return None
+    return pk[len(keys.USER_PREFIX) :], _inbox_item(dict(image))
+
+
+def _delivery(status: str, at: str, reason: str | None) -> dict[str, Any]:
+    return {"status": status, "at": at, **({"reason": reason} if reason else {})}
+
+
+def record_decisions(user_id: str, notification_id: str, decided: Mapping[str, tuple[str, str | None]], at: str) -> None:
+    """Each channel's first status (``queued`` or ``skipped`` with its reason), unless it already has one:
+    a replayed stream record leaves a delivered channel delivered. One UpdateItem."""
+    if not decided:
+        return
+    names: dict[str, str] = {"#deliveries": "deliveries"}
+    values: dict[str, Any] = {}
+    sets = []
+    for n, (channel, (status, reason)) in enumerate(decided.items()):
+        names[f"#c{n}"] = channel
+        values[f":d{n}"] = dynamo.to_value(_delivery(status, at, reason))
+        sets.append(f"#deliveries.#c{n} = if_not_exists(#deliveries.#c{n}, :d{n})")
+    dynamo.update(
+        "users",
+        keys.notification(user_id, notification_id),
+        UpdateExpression="SET " + ", ".join(sets),
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
     )
+
+
+def claim_delivery(user_id: str, notification_id: str, channel: str, at: str, stale_before: str) -> bool:
+    """Take the channel's delivery (``queued`` -> ``sending``): one conditional UpdateItem, so of every
+    copy of its queue message exactly one delivers. A ``sending`` claim older than ``stale_before`` (its
+    deliverer died mid-way) may be taken again."""
+    return (
+        dynamo.conditional_update(
+            TableName=dynamo.table("users"),
+            Key=dynamo.key(*keys.notification(user_id, notification_id)),
+            UpdateExpression="SET #d.#c.#status = :sending, #d.#c.#at = :at",
+            ConditionExpression="#d.#c.#status = :queued OR (#d.#c.#status = :sending AND #d.#c.#at < :stale)",
+            ExpressionAttributeNames={"#d": "deliveries", "#c": channel, "#status": "status", "#at": "at"},
+            ExpressionAttributeValues={
+                ":sending": {"S": "sending"},
+                ":queued": {"S": "queued"},
+                ":at": {"S": at},
+                ":stale": {"S": stale_before},
+            },
+        )
+        is not None
+    )
+
+
+def finish_delivery(
+    user_id: str, notification_id: str, channel: str, status: str, at: str, reason: str | None = None
+) -> None:
+    """The claimed channel's outcome (``delivered``, ``skipped``, ``failed``, or ``queued`` again to let a
+    retry claim it). One UpdateItem."""
+    dynamo.update(
+        "users",
+        keys.notification(user_id, notification_id),
+        UpdateExpression="SET #d.#c = :delivery",
+        ExpressionAttributeNames={"#d": "deliveries", "#c": channel},
+        ExpressionAttributeValues={":delivery": dynamo.to_value(_delivery(status, at, reason))},
+    )
+
+
+def take_sms_allowance(user_id: str, local_day: str, cap: int, expires_at: int) -> bool:
+    """One SMS from the user's allowance of ``cap`` for ``local_day`` (their own calendar day): one
+    conditional UpdateItem, so concurrent deliveries never exceed the cap."""
+    return (
+        dynamo.conditional_update(
+            TableName=dynamo.table("users"),
+            Key=dynamo.key(*keys.sms_allowance(user_id, local_day)),
+            UpdateExpression="ADD sent :one SET expires_at = :expires",
+            ConditionExpression="attribute_not_exists(sent) OR sent < :cap",
+            ExpressionAttributeValues={
+                ":one": {"N": "1"},
+                ":cap": {"N": str(cap)},
+                ":expires": {"N": str(expires_at)},
+            },
+        )
+        is not None
+    )
+
+
+def enqueue_delivery(queue_url: str, user_id: str, notification_id: str, channel: str) -> None:
+    """One message on the channel's delivery queue (ids only: the deliverer reads the inbox item)."""
+    body = json.dumps({"user_id": user_id, "notification_id": notification_id, "channel": channel})
+    clients.call(clients.sqs(), "send_message", QueueUrl=queue_url, MessageBody=body)
+
+
+def delivery_request(body: str) -> tuple[str, str, str]:
+    """(user_id, notification_id, channel) of a delivery queue message."""
+    request = json.loads(body)
+    return str(request["user_id"]), str(request["notification_id"]), str(request["channel"])

@@ -484,7 +484,6 @@ def _grant_and_notify(event: RewardableEvent, grant: Grant) -> None:
         notify(
             event.user_id,
             "channel_bonus_completed",
-            f"Channel bonus earned on {details['channel']}: {format_minor(event.amount_minor, event.currency)}",
             {
                 "task_id": details["task_id"],
                 "template_id": details["template_id"],
@@ -493,6 +492,7 @@ def _grant_and_notify(event: RewardableEvent, grant: Grant) -> None:
                 "currency": event.currency,
             },
             notification_id=ids.stable_id("ntf", event.occurred_at, event.event_id),
+            text=f"Channel bonus earned on {details['channel']}: {format_minor(event.amount_minor, event.currency)}",
         )
     except ConditionFailed:  # this completion was notified before (its inbox item exists): not again
         logger.info("channel bonus already notified", extra={"event_id": event.event_id})
@@ -639,7 +639,6 @@ def _remind(task: ChannelTaskRecord, now: datetime, now_iso: str, result: Remind
     notify(
         promoter_id,
         "deadline_reminder",
-        text,
         {
             "task_id": task_id,
             "template_id": template_id,
@@ -648,5 +647,6 @@ def _remind(task: ChannelTaskRecord, now: datetime, now_iso: str, result: Remind
             "remaining_transactions": sales,
             "remaining_promotions": shares,
         },
+        text=text,
     )
     result.sent += 1

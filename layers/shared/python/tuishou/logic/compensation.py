@@ -296,8 +296,8 @@ def _tell(user_id: str, record: CompensationRecord) -> None:
         notify(
             user_id,
             "compensation",
-            notification_text(record),
             CompensationData.model_validate(record, from_attributes=True).model_dump(),
+            text=notification_text(record),
         )
     except Exception:  # the money and its record are committed; a lost notice must not undo or repeat them
         logger.exception("compensation notification failed", extra={"event_id": record.event_id})

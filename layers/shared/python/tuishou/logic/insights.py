@@ -185,7 +185,7 @@ def _send_once(
         return
     text, data = message()
     try:
-        sent = notifications.notify(merchant_id, kind, text, data)
+        sent = notifications.notify(merchant_id, kind, data, text=text)
     except Exception:  # keep going for the other merchants; the run fails at the end so it is retried
         logger.exception("insight notification failed", extra={"merchant_id": merchant_id, "signal": signal})
         insights_dal.release_marker(merchant_id, result.period, signal, subject)

@@ -1,30 +1,34 @@
-"""The one notifications module every feature uses: ``notify(user_id, kind, text, data)``.
+"""The one notifications module every feature uses: ``notify(user_id, kind, data)``.
 
-Each notification lands in the user's in-app inbox and is published to the SNS notifications topic once
-per delivery channel, with message attributes ``channel`` (inapp | push | sms), ``recipient`` (the user
-id, never a phone number) and ``kind``. Channel-filtered subscribers deliver push and SMS.
+``notify`` writes the notification into the user's in-app inbox, and that item is the fact: delivery to
+push, SMS and WeChat is derived from it (``logic.notification_delivery``: the UsersTable stream decides the
+channels and queues one message per channel; one delivery function per channel sends it, exactly once).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, get_args
 
 from pydantic import ValidationError
 
-from tuishou import clock, ids, settings
+from tuishou import clock, ids
 from tuishou.dal import notifications as store
 from tuishou.errors import Unprocessable
 from tuishou.models.notifications import (
     DATA_MODELS,
     DEFAULT_CHANNELS,
     DELIVERY_CHANNELS,
+    Delivery,
     DeliveryChannel,
     NotificationItem,
     NotificationKind,
     NotificationPage,
     NotificationPreferencesView,
+    QuietHours,
 )
 from tuishou.observability import logger
 
@@ -42,10 +46,18 @@ class Sent:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+# A phone SMS can be sent to: E.164, as the profile stores it.
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+
+def verified_phone(phone: str | None) -> str | None:
+    return phone if phone and E164.match(phone) else None
+
+
 def delivery_channels(chosen: list[str] | None, phone: str | None) -> list[DeliveryChannel]:
-    """inapp always; push and sms as chosen (default inapp + push); sms only with a phone on the profile."""
+    """inapp always; push, sms and wechat as chosen (default inapp + push); sms only with a verified phone."""
     wanted = set(chosen if chosen is not None else DEFAULT_CHANNELS) | {"inapp"}
-    if not phone:
+    if not verified_phone(phone):
         wanted.discard("sms")
     return [c for c in DELIVERY_CHANNELS if c in wanted]
 
@@ -82,6 +94,39 @@ def notify(
     return Sent(notification_id, channels, created_at, details)
 
 
+def notify(
+    user_id: str,
+    kind: str,
+    data: dict[str, Any] | None = None,
+    *,
+    notification_id: str | None = None,
+    text: str | None = None,
+) -> Sent:
+    """Write the inbox item, nothing else: one PutItem (plus the locale read when rendering). Its stream
+    record delivers it on the other channels. ``data`` must have its kind's shape
+    (``models.notifications.DATA_MODELS``): a bad one fails here, in the feature that creates it, never
+    in a later inbox read or delivery. ``text`` overrides the kind's rendered template."""
+    details = typed_data(kind, data)
+    title, body = _rendered(user_id, kind, details, text)
+    notification_id, created_at = notification_id or ids.new_id("ntf"), clock.iso()
+    inapp = {"inapp": {"status": "delivered", "at": created_at}}
+    item = store.InboxItem(notification_id, kind, body, created_at, False, details, title, inapp)
+    store.put_inbox_item(user_id, item)
+    logger.info("notification written", extra={"recipient": user_id, "kind": kind, "notification_id": notification_id})
+    return Sent(notification_id, ["inapp"], created_at, details)
+
+
+def _rendered(user_id: str, kind: str, data: dict[str, Any], text: str | None) -> tuple[str, str]:
+    """(title, body): the kind's template in the recipient's locale, or ``text`` as given."""
+    if text is not None:
+        return kind.replace("_", " ").capitalize(), text
+    # The templates module and the locale reader are added with the locales; looked up when first needed.
+    texts = importlib.import_module("tuishou.logic.notification_texts")
+    users = importlib.import_module("tuishou.dal.users")
+    rendered = texts.render(kind, data, *users.locale_of(user_id))
+    return str(rendered.title), str(rendered.body)
+
+
 def notify_coalesced(
     user_id: str, kind: str, notice: store.CoalescingNotice, render: Callable[[int], tuple[str, dict[str, Any]]]
 ) -> Sent | None:
@@ -92,7 +137,7 @@ def notify_coalesced(
     count, notification_id = store.count_into_notice(notice, ids.new_id("ntf"))
     text, data = render(count)
     if count == 1:
-        return notify(user_id, kind, text, data, notification_id=notification_id)
+        return notify(user_id, kind, data, notification_id=notification_id, text=text)
     store.revise_inbox_item(user_id, notification_id, text, typed_data(kind, data), clock.iso())
     return None
 
@@ -114,7 +159,12 @@ def _inbox_item(item: store.InboxItem) -> NotificationItem:
                 "notification data does not fit its kind",
                 extra={"notification_id": item.notification_id, "kind": item.kind},
             )
-    return NotificationItem.model_validate({**asdict(item), "data": data})
+    deliveries = [
+        Delivery.model_validate({"channel": channel, **item.deliveries[channel]})
+        for channel in DELIVERY_CHANNELS
+        if channel in item.deliveries
+    ]
+    return NotificationItem.model_validate({**asdict(item), "data": data, "deliveries": deliveries})
 
 
 def mark_read(user_id: str, notification_id: str) -> None:
@@ -124,17 +174,33 @@ def mark_read(user_id: str, notification_id: str) -> None:
 
 
 def preferences(user_id: str) -> NotificationPreferencesView:
-    chosen, phone = store.recipient_settings(user_id)
+    recipient = store.recipient_settings(user_id)
+    quiet = recipient.quiet_hours or DEFAULT_QUIET_HOURS
     # The stored choice is plain strings: validated into the view's channel literals like any input.
     return NotificationPreferencesView.model_validate(
         {
-            "channels": list(chosen if chosen is not None else DEFAULT_CHANNELS),
-            "effective_channels": delivery_channels(chosen, phone),
+            "channels": list(recipient.channels if recipient.channels is not None else DEFAULT_CHANNELS),
+            "effective_channels": delivery_channels(recipient.channels, recipient.phone),
+            "kinds": {kind: _with_inapp(chosen) for kind, chosen in recipient.kinds.items()},
+            "quiet_hours": {"start": quiet[0], "end": quiet[1]},
         }
     )
 
 
-def set_preferences(user_id: str, channels: list[str]) -> NotificationPreferencesView:
-    ordered = [c for c in DELIVERY_CHANNELS if c in set(channels) | {"inapp"}]
-    store.put_preferences(user_id, ordered, clock.iso())
+DEFAULT_QUIET_HOURS = (QuietHours().start, QuietHours().end)
+
+
+def _with_inapp(channels: list[str]) -> list[str]:
+    return [c for c in DELIVERY_CHANNELS if c in set(channels) | {"inapp"}]
+
+
+def set_preferences(
+    user_id: str,
+    channels: list[str],
+    kinds: Mapping[str, list[str]] | None = None,
+    quiet_hours: QuietHours | None = None,
+) -> NotificationPreferencesView:
+    per_kind = {kind: _with_inapp(list(chosen)) for kind, chosen in (kinds or {}).items()}
+    quiet = (quiet_hours.start, quiet_hours.end) if quiet_hours else None
+    store.put_preferences(user_id, _with_inapp(channels), per_kind, quiet, clock.iso())
     return preferences(user_id)

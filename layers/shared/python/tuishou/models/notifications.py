@@ -14,9 +14,13 @@ NotificationKind = Literal[
     "raise_reward_hint",
     "compensation",
 ]
-DeliveryChannel = Literal["inapp", "push", "sms"]
-DELIVERY_CHANNELS: tuple[DeliveryChannel, ...] = ("inapp", "push", "sms")
+DeliveryChannel = Literal["inapp", "push", "sms", "wechat"]
+DELIVERY_CHANNELS: tuple[DeliveryChannel, ...] = ("inapp", "push", "sms", "wechat")
 DEFAULT_CHANNELS: tuple[DeliveryChannel, ...] = ("inapp", "push")
+# queued: waiting in its channel's queue; sending: claimed by a delivery (a lease); delivered; skipped (by a
+# rule: preferences, quiet hours, the SMS cap, no device...); failed (the provider refused it for good).
+DeliveryStatus = Literal["queued", "sending", "delivered", "skipped", "failed"]
+HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 
 
 class _Data(BaseModel):
@@ -121,13 +125,24 @@ DATA_MODELS: dict[str, type[NotificationData]] = {
 }
 
 
+class Delivery(BaseModel):
+    channel: DeliveryChannel
+    status: DeliveryStatus
+    at: str = Field(description="ISO 8601 UTC of the last status change.")
+    reason: str | None = Field(None, description="Why it was skipped or failed, e.g. `quiet_hours`, `daily_cap`.")
+
+
 class NotificationItem(BaseModel):
     notification_id: str
     kind: NotificationKind
+    title: str = ""
     text: str
     created_at: str = Field(description="ISO 8601 UTC.")
     read: bool
     data: NotificationData | None = Field(None, description="Machine-readable details; the shape of `kind`.")
+    deliveries: list[Delivery] = Field(
+        default_factory=list, description="One entry per channel the notification was considered for."
+    )
 
 
 class NotificationPage(BaseModel):
@@ -135,27 +150,56 @@ class NotificationPage(BaseModel):
     next_cursor: str | None = None
 
 
+def _unique(channels: list[DeliveryChannel]) -> list[DeliveryChannel]:
+    if len(set(channels)) != len(channels):
+        raise ValueError("channels must not repeat")
+    return channels
+
+
+class QuietHours(BaseModel):
+    """No SMS or push from ``start`` to ``end`` (local time in the user's time zone; may wrap midnight)."""
+
+    model_config = ConfigDict(extra="forbid")
+    start: str = Field("22:00", pattern=HHMM)
+    end: str = Field("08:00", pattern=HHMM)
+
+
 class NotificationPreferences(BaseModel):
     channels: list[DeliveryChannel] = Field(
         min_length=1,
-        max_length=3,
+        max_length=4,
         description="Delivery channels. `inapp` (the inbox) is always on; `push` goes to registered devices; "
-        "`sms` (opt-in) to the phone on the profile.",
+        "`sms` (opt-in) to the verified phone on the profile; `wechat` to the bound WeChat account.",
     )
+    kinds: dict[NotificationKind, list[DeliveryChannel]] | None = Field(
+        None, description="Per kind, the channels replacing `channels` for that kind (inapp stays on)."
+    )
+    quiet_hours: QuietHours | None = Field(None, description="Default 22:00-08:00 in the user's time zone.")
 
     @field_validator("channels")
     @classmethod
-    def _unique(cls, channels: list[str]) -> list[str]:
-        if len(set(channels)) != len(channels):
-            raise ValueError("channels must not repeat")
-        return channels
+    def _unique_channels(cls, channels: list[DeliveryChannel]) -> list[DeliveryChannel]:
+        return _unique(channels)
+
+    @field_validator("kinds")
+    @classmethod
+    def _unique_per_kind(
+        cls, kinds: dict[NotificationKind, list[DeliveryChannel]] | None
+    ) -> dict[NotificationKind, list[DeliveryChannel]] | None:
+        for channels in (kinds or {}).values():
+            _unique(channels)
+        return kinds
 
 
 class NotificationPreferencesView(BaseModel):
     channels: list[DeliveryChannel] = Field(description="What the user chose (default inapp + push).")
     effective_channels: list[DeliveryChannel] = Field(
-        description="Channels used now: inapp always; sms only with a phone on the profile."
+        description="Channels used now: inapp always; sms only with a verified phone on the profile."
     )
+    kinds: dict[NotificationKind, list[DeliveryChannel]] = Field(
+        default_factory=dict, description="Per-kind choices replacing `channels`."
+    )
+    quiet_hours: QuietHours = Field(default_factory=QuietHours)
 
 
 class MarkedRead(BaseModel):
