@@ -1108,6 +1108,7 @@ STREAM_SAMPLES = {
     "TrackingStreamFunction": "tracking_stream.json",
     "LedgerStreamFunction": "ledger_stream.json",
     "CatalogStreamFunction": "catalog_stream.json",
+    "NotificationStreamFunction": "notification_stream.json",
 }
 
 
@@ -1715,6 +1716,15 @@ ALL: list[Scenario] = [
         f"<= {STREAM_BATCH} requests (one per record)",
         lambda c: c["requests"] <= STREAM_BATCH,
         notes="a full batch of the events/ sample's record with fresh ids",
+    ),
+    Scenario(
+        f"stream: NotificationStreamFunction ({STREAM_BATCH} records)",
+        "job",
+        "stream:NotificationStreamFunction",
+        _stream_batch("NotificationStreamFunction"),
+        f"<= {3 * STREAM_BATCH} requests (settings, decisions, one message per queued channel)",
+        lambda c: c["requests"] <= 3 * STREAM_BATCH,
+        notes="a full batch of the events/ sample's record with fresh ids (inbox items not in the table)",
     ),
 ]
 

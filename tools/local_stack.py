@@ -20,6 +20,7 @@ import warnings
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from collections.abc import Collection
 from typing import Any
 
 import boto3
@@ -178,18 +179,21 @@ class LocalStack:
         event.setdefault("detail", {})
         return self.host.invoke(logical_id, event)
 
-    def drain_queues(self, max_rounds: int = 1000) -> int:
+    def drain_queues(self, max_rounds: int = 1000, only: Collection[str] | None = None) -> int:
         """The Lambda SQS event source: deliver each queued message to the function its queue triggers
         (batch of one, with its ``ApproximateReceiveCount``), delete it unless reported in
         ``batchItemFailures``; a failed message becomes visible again at once and is re-delivered until the
         queue's redrive policy dead-letters it. Repeat until the queues are empty (a continuation enqueued
-        by a run is delivered too). Returns the deliveries made; ``self.failed_deliveries`` counts failures."""
+        by a run is delivered too); ``only``: just these queues (logical ids). Returns the deliveries made;
+        ``self.failed_deliveries`` counts failures."""
         sqs = boto3.client("sqs")
         delivered = 0
         for _ in range(max_rounds):
             progressed = False
             for spec in self.host.specs.values():
                 for queue_id in spec.queues:
+                    if only is not None and queue_id not in only:
+                        continue
                     url = self.physical[queue_id]
                     for message in sqs.receive_message(
                         QueueUrl=url, MaxNumberOfMessages=1, VisibilityTimeout=0, AttributeNames=["All"]
@@ -248,7 +252,7 @@ class LocalStack:
         """Every delivery so far, oldest first: ``{channel, recipient, kind, text, notification_id, at}`` for
         inapp, push, sms and wechat (a delivered channel of an inbox item). Delivers what is pending first
         (streams, then the delivery queues), as ``make local`` does in the background."""
-        while self.drain_streams() + self.drain_queues():
+        while self.drain_streams() + self.drain_queues(only=DELIVERY_QUEUES):
             pass
         from tuishou.dal import keys
         from tuishou.models.notifications import DELIVERY_CHANNELS
@@ -307,6 +311,9 @@ class LocalStack:
         except (ValueError, UnicodeDecodeError) as exc:
             return error(422, "validation_error", f"faults: {exc}")
         return json_response(200, {"faults": budgets})
+
+
+DELIVERY_QUEUES = ("PushDeliveryQueue", "SmsDeliveryQueue", "WechatDeliveryQueue")
 
 
 def _scan(table_name: str) -> list[dict[str, Any]]:

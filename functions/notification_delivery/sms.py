@@ -1,6 +1,6 @@
-"""SmsDeliveryFunction: one message of the SmsDeliveryQueue -> one notification delivered to
-the user's verified phone (SNS, transactional): the only function allowed to text, claimed so it goes out once. A failed message is reported in
-``batchItemFailures``: the queue retries it, then dead-letters it."""
+"""SmsDeliveryFunction: one message of the SmsDeliveryQueue -> one notification texted to the user's verified
+phone (SNS, transactional; the only function allowed to text), claimed so it goes out once. A failed message
+is reported in ``batchItemFailures``: the queue retries it, then dead-letters it."""
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 

@@ -54,12 +54,13 @@ def get_preferences() -> NotificationPreferencesView:
 
 
 @app.put(
-    "/me/notification-preferences", summary="Choose delivery channels, per kind, and quiet hours (inapp is always on)", tags=["notifications"]
+    "/me/notification-preferences",
+    summary="Choose delivery channels, per kind, and quiet hours (inapp is always on)",
+    tags=["notifications"],
 )
 def put_preferences(body: NotificationPreferences) -> NotificationPreferencesView:
     caller = principal(app)
-    kinds = {kind: list(channels) for kind, channels in (body.kinds or {}).items()}
-    return notifications.set_preferences(caller.user_id, list(body.channels), kinds, body.quiet_hours)
+    return notifications.set_preferences(caller.user_id, list(body.channels), body.kinds, body.quiet_hours)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

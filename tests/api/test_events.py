@@ -18,11 +18,15 @@ QUEUE_SAMPLES = {
     "compensation_scan_queue.json": "CompensationScanFunction",
     "ranking_queue.json": "RankingRecalculationFunction",
     "insights_queue.json": "MerchantInsightsFunction",
+    "push_delivery_queue.json": "PushDeliveryFunction",
+    "sms_delivery_queue.json": "SmsDeliveryFunction",
+    "wechat_delivery_queue.json": "WechatDeliveryFunction",
 }
 STREAM_SAMPLES = {
     "tracking_stream.json": "TrackingStreamFunction",
     "ledger_stream.json": "LedgerStreamFunction",
     "catalog_stream.json": "CatalogStreamFunction",
+    "notification_stream.json": "NotificationStreamFunction",
 }
 API_SAMPLES = sorted(
     p.name for p in EVENTS.glob("*.json") if p.name not in {**SCHEDULE_SAMPLES, **QUEUE_SAMPLES, **STREAM_SAMPLES}

@@ -49,21 +49,23 @@ def test_stack_description_has_what_clients_and_providers_need(stack):
     assert described["alipay_private_key_pem"].startswith("-----BEGIN PRIVATE KEY-----")
 
 
-def test_notifications_route_lists_what_was_published(api, stack):
-    # Given a message published to the notifications topic with the standard attributes
-    import boto3
+def test_notifications_route_lists_every_delivery(api, stack):
+    # Given a notification to a user who opted into SMS with a phone on the profile, by day in Shanghai
+    import time_machine
 
-    attributes = {"channel": "sms", "recipient": "u1", "kind": "deadline_reminder"}
-    boto3.client("sns").publish(
-        TopicArn=stack.physical["NotificationsTopic"],
-        Message="2 sales to go, 5 h left",
-        MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
-    )
-    # When a person looks at the local notifications
-    items = api.get("/_local/notifications").json()["items"]
-    # Then it is there with channel, recipient and text
-    assert [(i["channel"], i["recipient"], i["kind"], i["text"]) for i in items] == [
-        ("sms", "u1", "deadline_reminder", "2 sales to go, 5 h left")
+    from tests.api.test_notifications import set_phone
+    from tuishou.logic import notifications
+
+    set_phone("u1", "+8613800138000")
+    notifications.set_preferences("u1", ["inapp", "sms"])
+    with time_machine.travel("2030-03-01T03:00:00Z", tick=True):
+        sent = notifications.notify("u1", "deadline_reminder", text="2 sales to go, 5 h left")
+        # When a person looks at the local notifications
+        items = api.get("/_local/notifications").json()["items"]
+    # Then each delivery is there with channel, recipient, kind, text and the notification it delivered
+    assert [(i["channel"], i["recipient"], i["kind"], i["text"], i["notification_id"]) for i in items] == [
+        ("inapp", "u1", "deadline_reminder", "2 sales to go, 5 h left", sent.notification_id),
+        ("sms", "u1", "deadline_reminder", "2 sales to go, 5 h left", sent.notification_id),
     ]
 
 
@@ -169,7 +171,9 @@ def test_reset_forgets_what_a_test_left_and_keeps_the_provisioned_stack(stack):
     ssm, sqs = boto3.client("ssm"), boto3.client("sqs")
     boto3.client("dynamodb").put_item(TableName=dynamo.table("ledger"), Item=dynamo.key("X", "1"))
     sqs.send_message(QueueUrl=stack.physical["CompensationScanQueue"], MessageBody="{}")
-    boto3.client("sns").publish(TopicArn=stack.physical["NotificationsTopic"], Message="hello")
+    from tuishou.logic.notifications import notify
+
+    notify("u1", "compensation", text="hello")
     assert stack.notifications()
     stack.create_user("alice", "promoter")
     ssm.put_parameter(Name="/tuishou/faults", Value="{}", Type="String", Overwrite=True)

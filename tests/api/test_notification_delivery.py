@@ -11,8 +11,8 @@ import time_machine
 from tests.api.test_notifications import EVERY_KIND, set_phone
 from tests.helpers import reach
 from tuishou.dal import dynamo, keys
-from tuishou.dal import sms as sms_adapter
 from tuishou.dal import notifications as store
+from tuishou.dal import sms as sms_adapter
 from tuishou.logic.notifications import notify
 
 DAYTIME = "2030-03-01T03:00:00Z"  # 11:00 in Asia/Shanghai
@@ -53,7 +53,10 @@ def test_every_kind_reaches_every_channel_once(api, stack, monkeypatch):
     sms_sent = counting_sms(monkeypatch)
     with time_machine.travel(DAYTIME, tick=True):
         # When one notification of every kind is written (SMS never for the anonymous-traffic kind)
-        sent = {kind: notify(promoter.sub, kind, data, text=f"a {kind}").notification_id for kind, data in EVERY_KIND.items()}
+        sent = {
+            kind: notify(promoter.sub, kind, data, text=f"a {kind}").notification_id
+            for kind, data in EVERY_KIND.items()
+        }
         delivered = stack.notifications()
     # Then each kind was delivered once per channel, with its text, to the promoter
     by_kind: dict[str, list[str]] = {}

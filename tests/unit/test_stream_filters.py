@@ -39,6 +39,7 @@ PASSED = {
         ("INSERT", keys.rewardable_event("channel_bonus:ctk_1")),
     ],
     "CatalogStreamFunction": [("MODIFY", keys.product("prd_1"))],
+    "NotificationStreamFunction": [("INSERT", keys.notification("u1", "ntf_1"))],
 }
 DROPPED = {
     "TrackingStreamFunction": [
@@ -69,6 +70,13 @@ DROPPED = {
         ("MODIFY", keys.product_counters("prd_1", 3)),
         ("MODIFY", keys.task_entry("prd_1", "student")),
         ("INSERT", keys.ranking_dirty("2026010100", "prd_1")),
+    ],
+    "NotificationStreamFunction": [
+        ("MODIFY", keys.notification("u1", "ntf_1")),  # a coalesced revision or a delivery's status: told once
+        ("REMOVE", keys.notification("u1", "ntf_1")),
+        ("INSERT", keys.notification_preferences("u1")),
+        ("INSERT", keys.profile("u1")),
+        ("INSERT", keys.sms_allowance("u1", "2026-01-01")),
     ],
 }
 

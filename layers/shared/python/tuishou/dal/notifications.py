@@ -4,9 +4,9 @@ per-channel delivery queues."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-import json
 from typing import Any
 
 from tuishou.dal import clients, dynamo, keys
@@ -191,11 +191,14 @@ def _delivery(status: str, at: str, reason: str | None) -> dict[str, Any]:
     return {"status": status, "at": at, **({"reason": reason} if reason else {})}
 
 
-def record_decisions(user_id: str, notification_id: str, decided: Mapping[str, tuple[str, str | None]], at: str) -> None:
+def record_decisions(
+    user_id: str, notification_id: str, decided: Mapping[str, tuple[str, str | None]], at: str
+) -> bool:
     """Each channel's first status (``queued`` or ``skipped`` with its reason), unless it already has one:
-    a replayed stream record leaves a delivered channel delivered. One UpdateItem."""
+    a replayed stream record leaves a delivered channel delivered. One conditional UpdateItem; False when
+    the item is gone (nothing to deliver)."""
     if not decided:
-        return
+        return True
     names: dict[str, str] = {"#deliveries": "deliveries"}
     values: dict[str, Any] = {}
     sets = []
@@ -203,12 +206,16 @@ def record_decisions(user_id: str, notification_id: str, decided: Mapping[str, t
         names[f"#c{n}"] = channel
         values[f":d{n}"] = dynamo.to_value(_delivery(status, at, reason))
         sets.append(f"#deliveries.#c{n} = if_not_exists(#deliveries.#c{n}, :d{n})")
-    dynamo.update(
-        "users",
-        keys.notification(user_id, notification_id),
-        UpdateExpression="SET " + ", ".join(sets),
-        ExpressionAttributeNames=names,
-        ExpressionAttributeValues=values,
+    return (
+        dynamo.conditional_update(
+            TableName=dynamo.table("users"),
+            Key=dynamo.key(*keys.notification(user_id, notification_id)),
+            UpdateExpression="SET " + ", ".join(sets),
+            ConditionExpression="attribute_exists(#deliveries)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+        is not None
     )
 
 

@@ -58,7 +58,9 @@ def in_quiet_hours(now: datetime, time_zone: str | None, quiet: tuple[str, str])
     return local >= start or local < end
 
 
-def decide(kind: str, data: Mapping[str, Any], recipient: store.RecipientSettings, now: datetime) -> dict[str, Decision]:
+def decide(
+    kind: str, data: Mapping[str, Any], recipient: store.RecipientSettings, now: datetime
+) -> dict[str, Decision]:
     """Per channel the recipient wants for ``kind`` (inapp aside: it is the item itself), ``queued`` or
     ``skipped`` with the rule that held it back."""
     chosen = recipient.kinds.get(kind)
@@ -95,7 +97,8 @@ def derive(changes: Sequence[Change]) -> None:
 
 def route(user_id: str, item: store.InboxItem) -> None:
     decided = decide(item.kind, item.data, store.recipient_settings(user_id), clock.now())
-    store.record_decisions(user_id, item.notification_id, decided, clock.iso())
+    if not store.record_decisions(user_id, item.notification_id, decided, clock.iso()):
+        return  # the item is gone
     for channel, (status, _) in decided.items():
         if status == "queued":
             store.enqueue_delivery(queue_url(channel), user_id, item.notification_id, channel)

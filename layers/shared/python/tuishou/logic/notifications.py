@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, get_args
 
@@ -36,6 +36,8 @@ KINDS: frozenset[str] = frozenset(get_args(NotificationKind))
 # Kinds an anonymous visitor can cause (a click on a share URL issues a coupon): never by SMS, whatever the
 # preferences — SMS costs money per message and a reload loop must not be able to send them.
 NO_SMS_KINDS: frozenset[str] = frozenset({"coupon_issued"})
+# No push or SMS from 22:00 to 08:00 in the user's time zone unless they choose other hours.
+DEFAULT_QUIET_HOURS = ("22:00", "08:00")
 
 
 @dataclass(frozen=True)
@@ -69,29 +71,6 @@ def typed_data(kind: str, data: dict[str, Any] | None) -> dict[str, Any]:
     if not data:
         return {}
     return DATA_MODELS[kind].model_validate(data).model_dump(mode="json", exclude_none=True)
-
-
-def notify(
-    user_id: str, kind: str, text: str, data: dict[str, Any] | None = None, *, notification_id: str | None = None
-) -> Sent:
-    """Write the inbox item, then publish one message per channel. Requests: 1 BatchGetItem, 1 PutItem,
-    one SNS Publish per channel (plus a direct SMS publish when TUISHOU_SMS_DELIVERY=sns). ``data`` must
-    have its kind's shape (``models.notifications.DATA_MODELS``): a bad one fails here, in the feature
-    that creates it, never in a later inbox read."""
-    details = typed_data(kind, data)
-    chosen, phone = store.recipient_settings(user_id)
-    channels = [c for c in delivery_channels(chosen, phone) if not (c == "sms" and kind in NO_SMS_KINDS)]
-    notification_id, created_at = notification_id or ids.new_id("ntf"), clock.iso()
-    store.put_inbox_item(user_id, store.InboxItem(notification_id, kind, text, created_at, read=False, data=details))
-    for channel in channels:
-        store.publish(channel, user_id, kind, notification_id, text)
-    if "sms" in channels and phone and settings.notifications().sms_delivery == "sns":
-        store.send_sms(phone, text)
-    logger.info(
-        "notification sent",
-        extra={"recipient": user_id, "kind": kind, "channels": channels, "notification_id": notification_id},
-    )
-    return Sent(notification_id, channels, created_at, details)
 
 
 def notify(
@@ -187,9 +166,6 @@ def preferences(user_id: str) -> NotificationPreferencesView:
     )
 
 
-DEFAULT_QUIET_HOURS = (QuietHours().start, QuietHours().end)
-
-
 def _with_inapp(channels: list[str]) -> list[str]:
     return [c for c in DELIVERY_CHANNELS if c in set(channels) | {"inapp"}]
 
@@ -197,10 +173,10 @@ def _with_inapp(channels: list[str]) -> list[str]:
 def set_preferences(
     user_id: str,
     channels: list[str],
-    kinds: Mapping[str, list[str]] | None = None,
+    kinds: Mapping[NotificationKind, Sequence[DeliveryChannel]] | None = None,
     quiet_hours: QuietHours | None = None,
 ) -> NotificationPreferencesView:
-    per_kind = {kind: _with_inapp(list(chosen)) for kind, chosen in (kinds or {}).items()}
+    per_kind = {str(kind): _with_inapp(list(chosen)) for kind, chosen in (kinds or {}).items()}
     quiet = (quiet_hours.start, quiet_hours.end) if quiet_hours else None
-    store.put_preferences(user_id, _with_inapp(channels), per_kind, quiet, clock.iso())
+    store.put_preferences(user_id, _with_inapp(list(channels)), per_kind, quiet, clock.iso())
     return preferences(user_id)

@@ -160,8 +160,8 @@ class QuietHours(BaseModel):
     """No SMS or push from ``start`` to ``end`` (local time in the user's time zone; may wrap midnight)."""
 
     model_config = ConfigDict(extra="forbid")
-    start: str = Field("22:00", pattern=HHMM)
-    end: str = Field("08:00", pattern=HHMM)
+    start: str = Field(pattern=HHMM)
+    end: str = Field(pattern=HHMM)
 
 
 class NotificationPreferences(BaseModel):
@@ -199,7 +199,7 @@ class NotificationPreferencesView(BaseModel):
     kinds: dict[NotificationKind, list[DeliveryChannel]] = Field(
         default_factory=dict, description="Per-kind choices replacing `channels`."
     )
-    quiet_hours: QuietHours = Field(default_factory=QuietHours)
+    quiet_hours: QuietHours
 
 
 class MarkedRead(BaseModel):
