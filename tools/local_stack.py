@@ -17,10 +17,10 @@ import threading
 import time
 import uuid
 import warnings
+from collections.abc import Collection
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from collections.abc import Collection
 from typing import Any
 
 import boto3
