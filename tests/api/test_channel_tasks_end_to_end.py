@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+from tests.helpers import reach
 from tests.helpers.payments import stripe_checkout_event
 from tests.helpers.tasks import create_product, link_for, promoter
 
@@ -107,9 +108,13 @@ def test_reloading_a_share_url_cannot_pump_notifications_or_sms(api):
     ).json()
     product = create_product(api, api.user("merchant"), price_minor=10000)
     seller = promoter(api)
-    assert api.put("/me/notification-preferences", {"channels": ["inapp", "push", "sms"]}, as_user=seller).json()[
-        "effective_channels"
-    ] == ["inapp", "push", "sms"]
+    reach.add_device(seller.sub, "dev_1")
+    always = {"channels": ["inapp", "push", "sms"], "quiet_hours": {"start": "00:00", "end": "00:00"}}
+    assert api.put("/me/notification-preferences", always, as_user=seller).json()["effective_channels"] == [
+        "inapp",
+        "push",
+        "sms",
+    ]
     assert api.post(f"/promoter/channel-tasks/{template['template_id']}/accept", as_user=seller).status == 201
     link = link_for(api, seller, product["product_id"])
     share = api.post(f"/promoter/links/{link['link_id']}/shares", {"channel": "wechat"}, as_user=seller).json()

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.helpers import reach
 from tests.helpers.compensation import Killed
 from tests.helpers.seeding import BatchSeeder
 from tuishou import clock
@@ -62,6 +63,7 @@ def test_each_compensation_is_recorded_and_the_user_told(api, stack, compensatio
     # Given a promoter whose sale's grant was dropped
     compensation_kit.faults('{"grant.skip": 1}')
     sale = compensation_kit.sell()
+    reach.push_ready(sale.seeded.promoter_id)
     # When the scan runs
     summary = compensation_kit.scan(api)
     # Then the promoter's account carries the compensation record
@@ -88,8 +90,11 @@ def test_the_notification_follows_the_users_preferences(api, stack, compensation
     # Given a promoter who chose SMS (the seeded profile has a phone), and a dropped grant
     seeded = compensation_kit.payments.seed_click()
     from tuishou.logic import notifications
+    from tuishou.models.notifications import QuietHours
 
-    notifications.set_preferences(seeded.promoter_id, ["inapp", "sms"])
+    notifications.set_preferences(
+        seeded.promoter_id, ["inapp", "sms"], quiet_hours=QuietHours(start="00:00", end="00:00")
+    )
     compensation_kit.faults('{"grant.skip": 1}')
     compensation_kit.sell(seeded)
     # When the scan compensates it

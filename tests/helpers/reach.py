@@ -104,3 +104,12 @@ def add_device(user_id: str, device_id: str, endpoint_arn: str | None = None) ->
 
 def bind_wechat(user_id: str, openid: str) -> None:
     REACH.openids[user_id] = openid
+
+
+def push_ready(user_id: str) -> None:
+    """A user push reaches at any hour: one registered device, no quiet hours (inapp + push, the default)."""
+    from tuishou.logic import notifications
+    from tuishou.models.notifications import QuietHours
+
+    add_device(user_id, "dev_1")
+    notifications.set_preferences(user_id, ["inapp", "push"], quiet_hours=QuietHours(start="00:00", end="00:00"))
