@@ -83,6 +83,9 @@ _.stripe_secret_parameter
 _.alipay_app_id_parameter
 _.alipay_public_key_parameter
 _.visitor_key_parameter
+_.push_queue_url
+_.sms_queue_url
+_.wechat_queue_url
 
 # ---------------------------------------------------------------- dal records written whole (asdict), read by no code
 refund_minor  # payments.RefundStep: the step's own amount, for audits of the stored refund items

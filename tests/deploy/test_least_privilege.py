@@ -58,17 +58,18 @@ def test_policy_evaluation_denies_what_no_statement_grants():
     assert iam.allowed("WebhookFunction", "sns:Publish", topic)
 
 
-def test_sms_is_granted_only_where_enabled_and_only_to_phone_numbers():
+def test_sms_is_granted_only_to_the_sms_delivery_function_where_enabled_and_only_to_phone_numbers():
     require(template.TRANSLATED_PATH)
     phone, other_topic = "phone:+8613800000000", f"arn:aws:sns:{iam.REGION}:{iam.ACCOUNT}:SomeoneElsesTopic"
     sms_on = (("SmsDelivery", "sns"),)
     # With SMS delivery off (the default), no function may publish to a phone number
     assert not any(iam.allowed(f, "sns:Publish", phone) for f in iam.policies())
-    # With it on, the functions that notify signed-in users may, but never to another topic
-    assert iam.allowed("WebhookFunction", "sns:Publish", phone, sms_on)
-    assert not iam.allowed("WebhookFunction", "sns:Publish", other_topic, sms_on)
-    # And anonymous traffic's function never may
-    assert not iam.allowed("RedirectFunction", "sns:Publish", phone, sms_on)
+    # With it on, the SMS delivery function may, but never to another topic
+    assert iam.allowed("SmsDeliveryFunction", "sns:Publish", phone, sms_on)
+    assert not iam.allowed("SmsDeliveryFunction", "sns:Publish", other_topic, sms_on)
+    # And no other function may: not the ones that notify, not anonymous traffic's, not the other channels'
+    texting = {f for f in iam.policies() if iam.allowed(f, "sns:Publish", phone, sms_on)}
+    assert texting == {"SmsDeliveryFunction"}
 
 
 def test_only_stream_consumers_read_streams_and_send_to_the_stream_failure_queue():
