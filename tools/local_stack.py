@@ -251,8 +251,10 @@ class LocalStack:
     def notifications(self) -> list[dict[str, Any]]:
         """Every delivery so far, oldest first: ``{channel, recipient, kind, text, notification_id, at}`` for
         inapp, push, sms and wechat (a delivered channel of an inbox item). Delivers what is pending first
-        (streams, then the delivery queues), as ``make local`` does in the background."""
-        while self.drain_streams() + self.drain_queues(only=DELIVERY_QUEUES):
+        (the notification stream, then the delivery queues: nothing else), as ``make local`` does in the
+        background."""
+        assert self.streams is not None, "provision() first"
+        while self.streams.drain(only={"NotificationStreamFunction"}) + self.drain_queues(only=DELIVERY_QUEUES):
             pass
         from tuishou.dal import keys
         from tuishou.models.notifications import DELIVERY_CHANNELS

@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -157,15 +157,18 @@ class StreamPoller:
             self._shards = None
             self.failed_batches = 0
 
-    def drain(self, max_rounds: int = 100) -> int:
+    def drain(self, max_rounds: int = 100, only: Collection[str] | None = None) -> int:
         """Deliver every new record, round after round, until a round reads nothing new (the consumers'
         own writes are read too: a consumer whose writes feed another is followed to the end). Returns the
-        records delivered (each counted once, however often it was retried)."""
+        records delivered (each counted once, however often it was retried). ``only``: just the mappings of
+        these consumers (function logical ids)."""
         with self._lock:
             delivered = 0
             for _ in range(max_rounds):
                 read, passed = 0, 0
                 for shard in self._all_shards():
+                    if only is not None and shard.source.function_id not in only:
+                        continue
                     shard_read, shard_passed = self._poll(shard)
                     read, passed = read + shard_read, passed + shard_passed
                 delivered += passed
