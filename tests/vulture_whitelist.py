@@ -78,7 +78,6 @@ http_response
 _.failed_deliveries
 
 # ---------------------------------------------------------------- settings fields read by name (_Concern.required)
-_.topic_arn
 _.stripe_secret_parameter
 _.alipay_app_id_parameter
 _.alipay_public_key_parameter

@@ -150,10 +150,9 @@ class PaymentSettings(_Concern):
 
 
 class NotificationSettings(_Concern):
-    """Where notifications go: the SNS topic, direct SMS through SNS (``sns``), the reminder lookback, the
+    """Where notifications go: whether SMS is sent through SNS (``sns``), the reminder lookback, the
     per-channel delivery queues, the SMS daily cap per user, and how long a delivery claim is a lease."""
 
-    topic_arn: str | None = Field(None, alias="TUISHOU_NOTIFICATIONS_TOPIC_ARN")
     sms_delivery: str | None = Field(None, alias="TUISHOU_SMS_DELIVERY")
     reminder_lookback_hours: int = Field(6, alias="TUISHOU_REMINDER_LOOKBACK_HOURS")
     push_queue_url: str | None = Field(None, alias="TUISHOU_PUSH_DELIVERY_QUEUE_URL")
