@@ -27,6 +27,7 @@ import boto3
 from tools import resources, template
 from tools.gateway import FunctionHost, HttpResponse, LocalGateway, TokenVerifier, error, json_response
 from tools.streams import StreamPoller
+from tools.wechat_emulator import WechatEmulator
 
 REGION = "us-east-1"
 STATE_DIR = template.ROOT / ".local"
@@ -69,6 +70,7 @@ class LocalStack:
         self.gateway: LocalGateway | None = None
         self.environment: dict[str, str] = {}
         self.streams: StreamPoller | None = None
+        self.wechat: WechatEmulator | None = None
 
     # ------------------------------------------------------------------ provisioning
     def provision(self) -> LocalStack:
@@ -76,6 +78,7 @@ class LocalStack:
         self.physical = resources.create_all(self.prefix)
         self.provider = resources.generate_provider_secrets()
         resources.store_provider_secrets(self.provider)
+        self.wechat = WechatEmulator(self.provider.wechat_app_id, self.provider.wechat_app_secret).start()
         self._tap_notifications()
         self._apply_function_environment()
         self.streams = StreamPoller(self.host, self.physical, self.endpoint_url, REGION)
@@ -99,6 +102,8 @@ class LocalStack:
         resources.clear_state(self.physical, self.prefix, self.provider)
         self.published.clear()
         self.failed_deliveries = 0
+        if self.wechat is not None:
+            self.wechat.reset()
         if self.streams is not None:
             self.streams.reset()  # the streams were emptied with the tables: every position starts over
         return self
@@ -112,6 +117,8 @@ class LocalStack:
         for spec in self.host.specs.values():
             for name, raw in spec.environment.items():
                 value = self.api_url if name == "TUISHOU_PUBLIC_BASE_URL" else resolver.resolve(raw)
+                if name == "TUISHOU_WECHAT_API_BASE" and self.wechat is not None:
+                    value = self.wechat.url
                 if name in merged and merged[name] != value:
                     raise ValueError(f"functions disagree on environment variable {name}")
                 merged[name] = value
@@ -139,6 +146,7 @@ class LocalStack:
             "stripe_webhook_secret": self.provider.stripe_webhook_secret,
             "alipay_app_id": self.provider.alipay_app_id,
             "alipay_private_key_pem": self.provider.alipay_private_key_pem,
+            "wechat_api_base": self.wechat.url if self.wechat else None,
         }
 
     # ------------------------------------------------------------------ operations
@@ -426,7 +434,8 @@ def main(argv: list[str] | None = None) -> None:
 
     print(
         f"Tuishou local stack\n  API      {stack.api_url}  (Swagger UI: {stack.api_url}/swagger)\n"
-        f"  AWS      {stack.endpoint_url} (moto)\n  state    {Path(state_file).relative_to(template.ROOT)}\n"
+        f"  AWS      {stack.endpoint_url} (moto)\n  WeChat   {stack.wechat.url if stack.wechat else '-'} (emulator)\n"
+        f"  state    {Path(state_file).relative_to(template.ROOT)}\n"
         f"  schedules: one hour = {args.tick_seconds:g} s\nCtrl-C stops.",
         flush=True,
     )
@@ -440,6 +449,8 @@ def main(argv: list[str] | None = None) -> None:
         stop.set()
         server.shutdown()
         server.server_close()
+        if stack.wechat is not None:
+            stack.wechat.stop()
         moto.stop()
         print("stopped.", flush=True)
 

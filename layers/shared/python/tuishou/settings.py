@@ -157,6 +157,43 @@ class NotificationSettings(_Concern):
     reminder_lookback_hours: int = Field(6, alias="TUISHOU_REMINDER_LOOKBACK_HOURS")
 
 
+class PushSettings(_Concern):
+    """The SNS platform applications devices register endpoints on, one per platform (``apns``, ``fcm``)."""
+
+    apns_application_arn: str | None = Field(None, alias="TUISHOU_PUSH_APNS_APPLICATION_ARN")
+    fcm_application_arn: str | None = Field(None, alias="TUISHOU_PUSH_FCM_APPLICATION_ARN")
+
+    def application_arn(self, platform: str) -> str:
+        return self.required(f"{platform}_application_arn")
+
+
+class WechatSettings(_Concern):
+    """The WeChat API (its base URL is configuration: WeChat in production, the emulator locally), the SSM
+    parameters holding the mini program's appid and secret, and the subscribe-message template id per kind
+    (a JSON object ``{kind: template_id}``; ``"*"`` is the fallback)."""
+
+    api_base: str = Field("https://api.weixin.qq.com", alias="TUISHOU_WECHAT_API_BASE")
+    app_id_parameter: str | None = Field(None, alias="TUISHOU_WECHAT_APP_ID_PARAMETER")
+    app_secret_parameter: str | None = Field(None, alias="TUISHOU_WECHAT_APP_SECRET_PARAMETER")
+    templates: dict[str, str] = Field(default_factory=dict, alias="TUISHOU_WECHAT_TEMPLATES")
+    timeout_seconds: float = Field(3.0, alias="TUISHOU_WECHAT_TIMEOUT_SECONDS", gt=0, le=30)
+
+    @field_validator("templates", mode="before")
+    @classmethod
+    def _json_object(cls, raw: Any) -> Any:
+        if not isinstance(raw, str):
+            return raw
+        if not raw.strip():
+            return {}
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise ValueError("must be a JSON object") from exc
+
+    def template_for(self, kind: str) -> str | None:
+        return self.templates.get(kind) or self.templates.get("*")
+
+
 class ProviderSettings(_Concern):
     """Names of the SSM parameters holding the payment providers' secrets (the values are read from SSM)."""
 
@@ -194,6 +231,8 @@ CONCERNS: tuple[type[_Concern], ...] = (
     CompensationSettings,
     PaymentSettings,
     NotificationSettings,
+    PushSettings,
+    WechatSettings,
     ProviderSettings,
     FaultSettings,
     TrackingSettings,
@@ -231,6 +270,14 @@ def payments() -> PaymentSettings:
 
 def notifications() -> NotificationSettings:
     return _current(NotificationSettings)
+
+
+def push() -> PushSettings:
+    return _current(PushSettings)
+
+
+def wechat() -> WechatSettings:
+    return _current(WechatSettings)
 
 
 def providers() -> ProviderSettings:

@@ -128,6 +128,19 @@ def notification_preferences(user_id: str) -> tuple[str, str]:
     return f"USER#{user_id}", "NOTIFPREFS"
 
 
+def device(user_id: str, device_id: str) -> tuple[str, str]:
+    """One push device of a user: its platform and SNS endpoint (the device id is derived from the token)."""
+    return f"USER#{user_id}", f"DEVICE#{device_id}"
+
+
+DEVICE_PREFIX = "DEVICE#"
+
+
+def wechat_binding(user_id: str) -> tuple[str, str]:
+    """The WeChat account (openid) bound to a user: where WeChat subscribe messages go."""
+    return f"USER#{user_id}", "SOCIAL#wechat"
+
+
 REWARD_OVERRIDE_ATTRIBUTE_PREFIX = "reward_override#"
 
 
