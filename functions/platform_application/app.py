@@ -33,7 +33,9 @@ def apply(event: dict[str, Any]) -> str:
     """Do what the request asks; the application's ARN."""
     properties, request = event["ResourceProperties"], event["RequestType"]
     if request == "Create":
-        return push.create_platform_application(properties["Name"], properties["Platform"], platform_attributes(properties))
+        return push.create_platform_application(
+            properties["Name"], properties["Platform"], platform_attributes(properties)
+        )
     arn = str(event["PhysicalResourceId"])
     if request == "Update":
         old = event.get("OldResourceProperties") or {}
@@ -60,8 +62,11 @@ def respond(event: dict[str, Any], status: str, physical_id: str, reason: str = 
             "Data": {"Arn": physical_id},
         }
     ).encode()
-    request = urllib.request.Request(event["ResponseURL"], data=body, method="PUT", headers={"Content-Type": ""})
-    with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - CloudFormation's pre-signed https URL
+    url = str(event["ResponseURL"])
+    if not url.startswith("https://"):
+        raise ValueError("CloudFormation's ResponseURL is a pre-signed https URL")
+    request = urllib.request.Request(url, data=body, method="PUT", headers={"Content-Type": ""})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - https, checked above
         pass
 
 

@@ -5,7 +5,6 @@ answering CloudFormation at the pre-signed URL whatever happens."""
 from __future__ import annotations
 
 import importlib.util
-import json
 
 import boto3
 import pytest
@@ -18,11 +17,15 @@ ROOT = template.ROOT
 
 @pytest.fixture
 def provider(stack, monkeypatch):
-    spec = importlib.util.spec_from_file_location("platform_application_app", ROOT / "functions/platform_application/app.py")
+    spec = importlib.util.spec_from_file_location(
+        "platform_application_app", ROOT / "functions/platform_application/app.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     answers = []
-    monkeypatch.setattr(module, "respond", lambda event, status, physical, reason="": answers.append((status, physical)))
+    monkeypatch.setattr(
+        module, "respond", lambda event, status, physical, reason="": answers.append((status, physical))
+    )
     return module, answers
 
 
@@ -67,11 +70,17 @@ def test_create_update_delete_with_credentials_from_ssm(provider, stack):
     assert attributes["ApplePlatformTeamID"] == "TEAM123456"
     # When the signing key is rotated in SSM and the stack updated
     boto3.client("ssm").put_parameter(
-        Name=template.parameter_defaults()["ApnsSigningKeyParameter"], Value="rotated", Type="SecureString", Overwrite=True
+        Name=template.parameter_defaults()["ApnsSigningKeyParameter"],
+        Value="rotated",
+        Type="SecureString",
+        Overwrite=True,
     )
     module.lambda_handler(request("Update", apns_properties(), arn, old=apns_properties()), context())
     assert answers[-1] == ("SUCCESS", arn)
-    assert sns.get_platform_application_attributes(PlatformApplicationArn=arn)["Attributes"]["PlatformCredential"] == "rotated"
+    assert (
+        sns.get_platform_application_attributes(PlatformApplicationArn=arn)["Attributes"]["PlatformCredential"]
+        == "rotated"
+    )
     # When the stack deletes it
     module.lambda_handler(request("Delete", apns_properties(), arn), context())
     assert answers[-1] == ("SUCCESS", arn)

@@ -23,7 +23,12 @@ def emulator(stack):
 def test_a_message_reaches_the_emulator_with_the_kinds_template_and_fields(emulator):
     # When a compensation notice is sent in Chinese
     result = wechat.send(
-        "oUser_1", "compensation", "补偿到账", "因系统故障，您获得了 ¥12.34 的补偿，已计入余额。", "2030-03-01T16:05:00+08:00", "zh-CN"
+        "oUser_1",
+        "compensation",
+        "补偿到账",
+        "因系统故障，您获得了 ¥12.34 的补偿，已计入余额。",
+        "2030-03-01T16:05:00+08:00",
+        "zh-CN",
     )
     # Then WeChat accepted it as the kind's template with title, text cut to 20 characters and the time
     assert result == wechat.WechatResult(True, 0, "ok")

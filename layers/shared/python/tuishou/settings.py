@@ -178,6 +178,13 @@ class WechatSettings(_Concern):
     templates: dict[str, str] = Field(default_factory=dict, alias="TUISHOU_WECHAT_TEMPLATES")
     timeout_seconds: float = Field(3.0, alias="TUISHOU_WECHAT_TIMEOUT_SECONDS", gt=0, le=30)
 
+    @field_validator("api_base")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
     @field_validator("templates", mode="before")
     @classmethod
     def _json_object(cls, raw: Any) -> Any:

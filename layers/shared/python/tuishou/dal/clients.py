@@ -150,8 +150,9 @@ def cancellation_codes(error: ClientError) -> list[str]:
 
 
 def _domain_error(error: ClientError) -> Exception:
-    """Failed conditions, cancelled transactions, missing parameters and disabled push endpoints become the
-    dal's exceptions; throttling and transient failures ``ServiceUnavailable`` (HTTP 503); anything else stays as it is."""
+    """Failed conditions, cancelled transactions, missing parameters and disabled or existing push endpoints
+    become the dal's exceptions; throttling and transient failures ``ServiceUnavailable`` (HTTP 503); anything
+    else stays as it is."""
     code = error_code(error)
     if code == "ConditionalCheckFailedException":
         return ConditionFailed(error.response.get("Item"))

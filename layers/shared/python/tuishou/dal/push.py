@@ -13,8 +13,6 @@ from tuishou.dal import clients
 if TYPE_CHECKING:
     from tuishou.dal.devices import DeviceRecord
 
-PLATFORMS = ("apns", "fcm")
-
 
 def endpoint_for(platform: str, token: str) -> str:
     """The endpoint of ``token`` on the platform's application: SNS returns the same endpoint for a token it
@@ -67,9 +65,6 @@ def push(device: DeviceRecord, title: str, body: str, data: Mapping[str, str]) -
 
 
 # ---------------------------------------------------------------- platform applications (the stack's own)
-SNS_PLATFORMS = {"apns": "APNS", "apns_sandbox": "APNS_SANDBOX", "fcm": "GCM"}
-
-
 def create_platform_application(name: str, platform: str, attributes: Mapping[str, str]) -> str:
     """A platform application (``platform`` as SNS names it: APNS, APNS_SANDBOX, GCM): its ARN."""
     created = clients.call(
@@ -79,7 +74,9 @@ def create_platform_application(name: str, platform: str, attributes: Mapping[st
 
 
 def update_platform_application(arn: str, attributes: Mapping[str, str]) -> None:
-    clients.call(clients.sns(), "set_platform_application_attributes", PlatformApplicationArn=arn, Attributes=dict(attributes))
+    clients.call(
+        clients.sns(), "set_platform_application_attributes", PlatformApplicationArn=arn, Attributes=dict(attributes)
+    )
 
 
 def delete_platform_application(arn: str) -> None:

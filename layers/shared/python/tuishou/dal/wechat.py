@@ -136,9 +136,10 @@ def _post_message(api_base: str, message: dict[str, Any], token: str) -> dict[st
 
 def _request(url: str, payload: dict[str, Any] | None) -> dict[str, Any]:
     data = json.dumps(payload, ensure_ascii=False).encode() if payload is not None else None
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    # the base URL is checked to be http(s) when the settings are read (WechatSettings)
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})  # noqa: S310
     try:
-        with urllib.request.urlopen(request, timeout=settings.wechat().timeout_seconds) as response:
+        with urllib.request.urlopen(request, timeout=settings.wechat().timeout_seconds) as response:  # noqa: S310
             answer: dict[str, Any] = json.loads(response.read() or b"{}")
     except (urllib.error.URLError, TimeoutError, ValueError) as exc:
         raise ServiceUnavailable("WeChat API unreachable") from exc
