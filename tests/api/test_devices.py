@@ -115,3 +115,23 @@ def test_wechat_binding_is_per_caller_and_can_be_removed(api, stack):
     assert wechat.openid_of(promoter.sub) is None
     # And a malformed openid is refused
     assert api.put("/me/social/wechat", {"openid": "not an openid!"}, as_user=promoter).status == 422
+
+
+def test_a_phone_signed_in_by_another_user_moves_to_them(api, stack):
+    first, second = api.user("promoter"), api.user("promoter")
+    # Given the first user registered the phone's token
+    assert api.post("/me/devices", {"platform": "apns", "token": IOS_TOKEN}, as_user=first).status == 201
+    # When the second user signs in on the same phone and the app registers the token
+    response = api.post("/me/devices", {"platform": "apns", "token": IOS_TOKEN}, as_user=second)
+    assert response.status == 201, response.text
+    # Then the device is the second user's only: the first user's notifications no longer reach the phone
+    assert api.get("/me/devices", as_user=first).json() == {"items": []}
+    assert [d["device_id"] for d in api.get("/me/devices", as_user=second).json()["items"]] == [
+        response.json()["device_id"]
+    ]
+    # And the first user removing it (a stale app) leaves the second user's endpoint alone
+    assert api.delete(f"/me/devices/{response.json()['device_id']}", as_user=first).status == 204
+    assert len(endpoints(stack, "ApnsPlatformApplication")) == 1
+    # While the second user removing it deletes the endpoint
+    assert api.delete(f"/me/devices/{response.json()['device_id']}", as_user=second).status == 204
+    assert endpoints(stack, "ApnsPlatformApplication") == []

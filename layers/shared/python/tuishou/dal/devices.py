@@ -1,5 +1,7 @@
 """A user's push devices: one item per device (``keys.device``) holding its platform and SNS endpoint. The
-device id is derived from the platform and token, so the same token registered twice is one device."""
+device id is derived from the platform and token, so the same token registered twice is one device; a
+device belongs to one user at a time (``keys.device_owner``): when another user signs in on the phone and
+registers its token, the previous user's device item goes, so their notifications stop reaching it."""
 
 from __future__ import annotations
 
@@ -39,7 +41,21 @@ def register_device(user_id: str, platform: str, token: str, at: str) -> tuple[D
     except clients.ConditionFailed as exists:
         stored = dynamo.as_record(DeviceRecord, dynamo.from_item(exists.stored)) if exists.stored else record
         return stored, False
+    _take_ownership(user_id, record.device_id)
     return record, True
+
+
+def _take_ownership(user_id: str, device_id: str) -> None:
+    owner_pk, owner_sk = keys.device_owner(device_id)
+    previous = dynamo.call(
+        "put_item",
+        TableName=dynamo.table("users"),
+        Item=dynamo.to_item({"pk": owner_pk, "sk": owner_sk, "user_id": user_id}),
+        ReturnValues="ALL_OLD",
+    ).get("Attributes")
+    previous_user = dynamo.from_item(previous).get("user_id") if previous else None
+    if previous_user and previous_user != user_id:
+        dynamo.delete("users", keys.device(str(previous_user), device_id))
 
 
 def devices_of(user_id: str) -> list[DeviceRecord]:
@@ -54,12 +70,23 @@ def devices_of(user_id: str) -> list[DeviceRecord]:
 
 
 def forget_device(user_id: str, device_id: str) -> None:
-    """Delete the device item and its SNS endpoint; forgetting an unknown device does nothing."""
+    """Delete the device item, its ownership and its SNS endpoint; forgetting an unknown device (or one that
+    has moved to another user) does nothing."""
     removed = dynamo.call(
         "delete_item",
         TableName=dynamo.table("users"),
         Key=dynamo.key(*keys.device(user_id, device_id)),
         ReturnValues="ALL_OLD",
     ).get("Attributes")
-    if removed:
-        push.delete_endpoint(dynamo.from_item(removed)["endpoint_arn"])
+    if not removed:
+        return
+    try:
+        dynamo.delete(
+            "users",
+            keys.device_owner(device_id),
+            ConditionExpression="user_id = :user",
+            ExpressionAttributeValues={":user": {"S": user_id}},
+        )
+    except clients.ConditionFailed:
+        return  # the token is another user's now: their endpoint stays
+    push.delete_endpoint(dynamo.from_item(removed)["endpoint_arn"])

@@ -136,6 +136,11 @@ def device(user_id: str, device_id: str) -> tuple[str, str]:
 DEVICE_PREFIX = "DEVICE#"
 
 
+def device_owner(device_id: str) -> tuple[str, str]:
+    """The one user a device (a token) belongs to now: a phone signed in by another user moves to them."""
+    return f"DEVICE#{device_id}", "OWNER"
+
+
 def wechat_binding(user_id: str) -> tuple[str, str]:
     """The WeChat account (openid) bound to a user: where WeChat subscribe messages go."""
     return f"USER#{user_id}", "SOCIAL#wechat"
