@@ -751,6 +751,34 @@ def _preferences(method: str) -> Callable[[BenchContext], Prepared]:
     return setup
 
 
+# ---------------------------------------------------------------- devices and the WeChat binding
+def _register_device(ctx: BenchContext) -> Prepared:
+    user = ctx.user("promoter")
+    body = {"platform": "fcm", "token": f"bench-{uuid.uuid4().hex}"}
+    return Prepared(ctx.route_call("DevicesFunction", "POST", "/me/devices", claims=user, body=body))
+
+
+def _devices(method: str) -> Callable[[BenchContext], Prepared]:
+    def setup(ctx: BenchContext) -> Prepared:
+        from tuishou.logic import devices
+
+        user = ctx.user("promoter")
+        device_id, _ = devices.register(user["sub"], "apns", f"bench-{uuid.uuid4().hex}")
+        path = "/me/devices" if method == "GET" else f"/me/devices/{device_id}"
+        return Prepared(ctx.route_call("DevicesFunction", method, path, claims=user))
+
+    return setup
+
+
+def _wechat_binding(method: str) -> Callable[[BenchContext], Prepared]:
+    def setup(ctx: BenchContext) -> Prepared:
+        user = ctx.user("promoter")
+        body = {"openid": f"o{uuid.uuid4().hex[:27]}"} if method == "PUT" else None
+        return Prepared(ctx.route_call("DevicesFunction", method, "/me/social/wechat", claims=user, body=body))
+
+    return setup
+
+
 # ---------------------------------------------------------------- channel tasks
 def _create_template(ctx: BenchContext) -> Prepared:
     return Prepared(
@@ -1499,6 +1527,15 @@ ALL: list[Scenario] = [
         _preferences("PUT"),
         "no Scan",
         no_scan,
+    ),
+    Scenario("POST /me/devices", "route", "POST /me/devices", _register_device, "no Scan", no_scan),
+    Scenario("GET /me/devices", "route", "GET /me/devices", _devices("GET"), "no Scan", no_scan),
+    Scenario(
+        "DELETE /me/devices/{id}", "route", "DELETE /me/devices/{device_id}", _devices("DELETE"), "no Scan", no_scan
+    ),
+    Scenario("PUT /me/social/wechat", "route", "PUT /me/social/wechat", _wechat_binding("PUT"), "no Scan", no_scan),
+    Scenario(
+        "DELETE /me/social/wechat", "route", "DELETE /me/social/wechat", _wechat_binding("DELETE"), "no Scan", no_scan
     ),
     Scenario(
         "POST /admin/channel-task-templates",

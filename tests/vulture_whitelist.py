@@ -35,6 +35,7 @@ task_category
 top_channels
 top_promoters
 window_end
+bound_at  # models.devices.WechatBinding
 
 # ---------------------------------------------------------------- Powertools: methods it calls on our subclasses
 _.decoded_body  # APIGatewayProxyEvent.decoded_body, overridden by StrictBodyEvent
@@ -85,12 +86,17 @@ _.visitor_key_parameter
 _.push_queue_url
 _.sms_queue_url
 _.wechat_queue_url
+_.apns_application_arn  # PushSettings.application_arn(platform)
+_.fcm_application_arn
+_.app_id_parameter  # WechatSettings
+_.app_secret_parameter
 
 # ---------------------------------------------------------------- dal records written whole (asdict), read by no code
 refund_minor  # payments.RefundStep: the step's own amount, for audits of the stored refund items
 applied_at  # payments.RefundStep
 settled_at  # payments.SaleSettlement
 money_by  # payments.SaleSettlement: who moved the sale's money, for operators reading the record
+errmsg  # wechat.WechatResult: WeChat's own words, for the delivery's recorded reason
 
 # ---------------------------------------------------------------- pytest and hypothesis
 pytest_collection_modifyitems  # pytest hook

@@ -29,6 +29,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from tools import resources, template
 from tools.gateway import FunctionHost, HttpResponse, LocalGateway, TokenVerifier, error, json_response
 from tools.streams import StreamPoller
+from tools.wechat_emulator import WechatEmulator
 
 REGION = "us-east-1"
 STATE_DIR = template.ROOT / ".local"
@@ -69,6 +70,7 @@ class LocalStack:
         self.gateway: LocalGateway | None = None
         self.environment: dict[str, str] = {}
         self.streams: StreamPoller | None = None
+        self.wechat: WechatEmulator | None = None
 
     # ------------------------------------------------------------------ provisioning
     def provision(self) -> LocalStack:
@@ -76,6 +78,7 @@ class LocalStack:
         self.physical = resources.create_all(self.prefix)
         self.provider = resources.generate_provider_secrets()
         resources.store_provider_secrets(self.provider)
+        self.wechat = WechatEmulator(self.provider.wechat_app_id, self.provider.wechat_app_secret).start()
         self._apply_function_environment()
         self.streams = StreamPoller(self.host, self.physical, self.endpoint_url, REGION)
         verifier = TokenVerifier(self.endpoint_url, REGION, self.physical["UserPool"], self.physical["UserPoolClient"])
@@ -97,6 +100,8 @@ class LocalStack:
         os.environ.update(self.environment)
         resources.clear_state(self.physical, self.prefix, self.provider)
         self.failed_deliveries = 0
+        if self.wechat is not None:
+            self.wechat.reset()
         if self.streams is not None:
             self.streams.reset()  # the streams were emptied with the tables: every position starts over
         return self
@@ -112,6 +117,8 @@ class LocalStack:
                 value = self.api_url if name == "TUISHOU_PUBLIC_BASE_URL" else resolver.resolve(raw)
                 if name == "TUISHOU_SMS_DELIVERY":
                     value = "sns"  # moto accepts SMS publishes: locally SMS is on, and listed as a delivery
+                elif name == "TUISHOU_WECHAT_API_BASE" and self.wechat is not None:
+                    value = self.wechat.url
                 if name in merged and merged[name] != value:
                     raise ValueError(f"functions disagree on environment variable {name}")
                 merged[name] = value
@@ -130,6 +137,7 @@ class LocalStack:
             "stripe_webhook_secret": self.provider.stripe_webhook_secret,
             "alipay_app_id": self.provider.alipay_app_id,
             "alipay_private_key_pem": self.provider.alipay_private_key_pem,
+            "wechat_api_base": self.wechat.url if self.wechat else None,
         }
 
     # ------------------------------------------------------------------ operations
@@ -432,7 +440,8 @@ def main(argv: list[str] | None = None) -> None:
 
     print(
         f"Tuishou local stack\n  API      {stack.api_url}  (Swagger UI: {stack.api_url}/swagger)\n"
-        f"  AWS      {stack.endpoint_url} (moto)\n  state    {Path(state_file).relative_to(template.ROOT)}\n"
+        f"  AWS      {stack.endpoint_url} (moto)\n  WeChat   {stack.wechat.url if stack.wechat else '-'} (emulator)\n"
+        f"  state    {Path(state_file).relative_to(template.ROOT)}\n"
         f"  schedules: one hour = {args.tick_seconds:g} s\nCtrl-C stops.",
         flush=True,
     )
@@ -446,6 +455,8 @@ def main(argv: list[str] | None = None) -> None:
         stop.set()
         server.shutdown()
         server.server_close()
+        if stack.wechat is not None:
+            stack.wechat.stop()
         moto.stop()
         print("stopped.", flush=True)
 

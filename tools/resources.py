@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from tools import template
 
 LOCAL_ALIPAY_APP_ID = "2021000000000001"
+LOCAL_WECHAT_APP_ID = "wx00000000000local"
 
 
 @dataclass
@@ -26,6 +27,11 @@ class ProviderSecrets:
     alipay_private_key_pem: str
     alipay_public_key_pem: str
     visitor_key: str = field(default_factory=lambda: secrets.token_hex(32))  # keys the click visitor hash
+    wechat_app_id: str = LOCAL_WECHAT_APP_ID
+    wechat_app_secret: str = field(default_factory=lambda: secrets.token_hex(16))  # the emulator checks it
+    apns_signing_key: str = field(default_factory=lambda: secrets.token_hex(16))  # moto accepts any credential
+    apns_key_id: str = "LOCALKEY01"
+    fcm_server_key: str = field(default_factory=lambda: secrets.token_hex(16))
 
 
 def create_all(prefix: str = "tuishou-local") -> dict[str, Any]:
@@ -57,6 +63,22 @@ def create_all(prefix: str = "tuishou-local") -> dict[str, Any]:
             }
             sqs.set_queue_attributes(QueueUrl=physical[logical_id], Attributes={"RedrivePolicy": json.dumps(policy)})
     physical.update(_create_user_pools(prefix))
+    physical.update(_create_platform_applications(prefix))
+    return physical
+
+
+def _create_platform_applications(prefix: str) -> dict[str, Any]:
+    """What the template's ``Custom::SnsPlatformApplication`` provider creates (functions/platform_application),
+    made directly: moto accepts any credential, so none is read from SSM here."""
+    sns = boto3.client("sns")
+    physical: dict[str, Any] = {}
+    for logical_id, resource in template.resources("Custom::SnsPlatformApplication").items():
+        created = sns.create_platform_application(
+            Name=f"{prefix}-{logical_id}",
+            Platform=resource["Properties"]["Platform"],
+            Attributes={"PlatformCredential": "local", "PlatformPrincipal": "local"},
+        )
+        physical[logical_id] = physical[f"{logical_id}.Arn"] = created["PlatformApplicationArn"]
     return physical
 
 
@@ -153,9 +175,10 @@ def clear_tables(physical: dict[str, Any], region: str = "us-east-1") -> None:
 
 def clear_state(physical: dict[str, Any], prefix: str, provider: ProviderSecrets, region: str = "us-east-1") -> None:
     """As ``create_all`` and ``store_provider_secrets`` left the account: tables empty, the stack's queues
-    (dead-letter and tap queues too) purged, no users in the pool, and only the provider configuration in SSM,
-    with its provisioned values."""
+    (dead-letter and tap queues too) purged, no users in the pool, no push endpoints (only the template's
+    platform applications), and only the provider configuration in SSM, with its provisioned values."""
     from moto.cognitoidp.models import cognitoidp_backends
+    from moto.sns.models import sns_backends
     from moto.sqs.models import sqs_backends
     from moto.ssm.models import ssm_backends
 
@@ -166,6 +189,11 @@ def clear_state(physical: dict[str, Any], prefix: str, provider: ProviderSecrets
     pool = cognitoidp_backends[MOTO_ACCOUNT_ID][region].user_pools[physical["UserPool"]]
     for issued in (pool.users, pool.groups, pool.refresh_tokens, pool.access_tokens, pool.id_tokens):
         issued.clear()
+    sns = sns_backends[MOTO_ACCOUNT_ID][region]
+    sns.platform_endpoints.clear()
+    applications = {physical[i] for i in template.resources("Custom::SnsPlatformApplication")}
+    for arn in [a for a in sns.applications if a not in applications]:
+        del sns.applications[arn]
     ssm = ssm_backends[MOTO_ACCOUNT_ID][region]
     wanted = _provider_parameters(provider)
     for name in [n for n in ssm._parameters if n not in wanted and not n.startswith("/aws/")]:
@@ -186,6 +214,11 @@ def _provider_parameters(provider: ProviderSecrets) -> dict[str, str]:
         names["AlipayAppIdParameter"]: provider.alipay_app_id,
         names["AlipayPublicKeyParameter"]: provider.alipay_public_key_pem,
         names["VisitorKeyParameter"]: provider.visitor_key,
+        names["WechatAppIdParameter"]: provider.wechat_app_id,
+        names["WechatAppSecretParameter"]: provider.wechat_app_secret,
+        names["ApnsSigningKeyParameter"]: provider.apns_signing_key,
+        names["ApnsKeyIdParameter"]: provider.apns_key_id,
+        names["FcmServerKeyParameter"]: provider.fcm_server_key,
     }
 
 
@@ -221,3 +254,13 @@ def store_provider_secrets(provider: ProviderSecrets) -> None:
     ssm.put_parameter(
         Name=names["VisitorKeyParameter"], Value=provider.visitor_key, Type="SecureString", Overwrite=True
     )
+    plain = {"WechatAppIdParameter": provider.wechat_app_id, "ApnsKeyIdParameter": provider.apns_key_id}
+    secret = {
+        "WechatAppSecretParameter": provider.wechat_app_secret,
+        "ApnsSigningKeyParameter": provider.apns_signing_key,
+        "FcmServerKeyParameter": provider.fcm_server_key,
+    }
+    for parameter, value in plain.items():
+        ssm.put_parameter(Name=names[parameter], Value=value, Type="String", Overwrite=True)
+    for parameter, value in secret.items():
+        ssm.put_parameter(Name=names[parameter], Value=value, Type="SecureString", Overwrite=True)

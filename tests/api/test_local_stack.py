@@ -192,6 +192,11 @@ def test_reset_forgets_what_a_test_left_and_keeps_the_provisioned_stack(stack):
             "/tuishou/alipay/app-id",
             "/tuishou/alipay/public-key",
             "/tuishou/visitor-key",
+            "/tuishou/wechat/app-id",
+            "/tuishou/wechat/app-secret",
+            "/tuishou/push/apns-signing-key",
+            "/tuishou/push/apns-key-id",
+            "/tuishou/push/fcm-server-key",
         )
     )
     assert ssm.get_parameter(Name="/tuishou/alipay/app-id")["Parameter"]["Value"] == stack.provider.alipay_app_id

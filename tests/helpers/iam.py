@@ -73,8 +73,13 @@ def _dynamodb(operation: str, params: dict[str, Any]) -> Iterator[tuple[str, str
 
 
 def _sns(operation: str, params: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    mobile = params.get("PlatformApplicationArn") or params.get("EndpointArn") or params.get("TargetArn") or ""
     target = params.get("TopicArn") or params.get("TargetArn")
-    if target:
+    if ":app/" in mobile or ":endpoint/" in mobile:
+        # a platform application ``app/<PLATFORM>/<name>`` or one of its endpoints ``endpoint/<PLATFORM>/<name>/<id>``
+        kind, platform, name, *rest = mobile.rsplit(":", 1)[1].split("/")
+        yield f"sns:{operation}", f"arn:aws:sns:{REGION}:{ACCOUNT}:" + "/".join([kind, platform, _logical(name), *rest])
+    elif target:
         yield f"sns:{operation}", f"arn:aws:sns:{REGION}:{ACCOUNT}:{_logical(target.rsplit(':', 1)[1])}"
     else:  # a direct SMS publish names a phone number, which is no ARN
         yield f"sns:{operation}", f"phone:{params.get('PhoneNumber', '')}"
@@ -178,6 +183,8 @@ def _canonical_physical(resources: dict[str, Any]) -> dict[str, str]:
             physical.update({f"{name}.Arn": table_arn(name), f"{name}.StreamArn": f"{table_arn(name)}/stream/*"})
         elif resource["Type"] == "AWS::SNS::Topic":
             physical.update({name: arn, f"{name}.TopicArn": arn, f"{name}.TopicName": name})
+        elif resource["Type"] == "Custom::SnsPlatformApplication":  # the provider's physical id is the ARN
+            physical[name] = f"arn:aws:sns:{REGION}:{ACCOUNT}:app/{resource['Properties']['Platform']}/{name}"
         elif resource["Type"] == "AWS::SQS::Queue":
             physical.update({name: f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}", f"{name}.QueueName": name})
     return physical

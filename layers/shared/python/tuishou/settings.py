@@ -162,6 +162,50 @@ class NotificationSettings(_Concern):
     claim_lease_seconds: int = Field(120, alias="TUISHOU_DELIVERY_CLAIM_LEASE_SECONDS", ge=1, le=86_400)
 
 
+class PushSettings(_Concern):
+    """The SNS platform applications devices register endpoints on, one per platform (``apns``, ``fcm``)."""
+
+    apns_application_arn: str | None = Field(None, alias="TUISHOU_PUSH_APNS_APPLICATION_ARN")
+    fcm_application_arn: str | None = Field(None, alias="TUISHOU_PUSH_FCM_APPLICATION_ARN")
+
+    def application_arn(self, platform: str) -> str:
+        return self.required(f"{platform}_application_arn")
+
+
+class WechatSettings(_Concern):
+    """The WeChat API (its base URL is configuration: WeChat in production, the emulator locally), the SSM
+    parameters holding the mini program's appid and secret, and the subscribe-message template id per kind
+    (a JSON object ``{kind: template_id}``; ``"*"`` is the fallback)."""
+
+    api_base: str = Field("https://api.weixin.qq.com", alias="TUISHOU_WECHAT_API_BASE")
+    app_id_parameter: str | None = Field(None, alias="TUISHOU_WECHAT_APP_ID_PARAMETER")
+    app_secret_parameter: str | None = Field(None, alias="TUISHOU_WECHAT_APP_SECRET_PARAMETER")
+    templates: dict[str, str] = Field(default_factory=dict, alias="TUISHOU_WECHAT_TEMPLATES")
+    timeout_seconds: float = Field(3.0, alias="TUISHOU_WECHAT_TIMEOUT_SECONDS", gt=0, le=30)
+
+    @field_validator("api_base")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("templates", mode="before")
+    @classmethod
+    def _json_object(cls, raw: Any) -> Any:
+        if not isinstance(raw, str):
+            return raw
+        if not raw.strip():
+            return {}
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise ValueError("must be a JSON object") from exc
+
+    def template_for(self, kind: str) -> str | None:
+        return self.templates.get(kind) or self.templates.get("*")
+
+
 class ProviderSettings(_Concern):
     """Names of the SSM parameters holding the payment providers' secrets (the values are read from SSM)."""
 
@@ -199,6 +243,8 @@ CONCERNS: tuple[type[_Concern], ...] = (
     CompensationSettings,
     PaymentSettings,
     NotificationSettings,
+    PushSettings,
+    WechatSettings,
     ProviderSettings,
     FaultSettings,
     TrackingSettings,
@@ -236,6 +282,14 @@ def payments() -> PaymentSettings:
 
 def notifications() -> NotificationSettings:
     return _current(NotificationSettings)
+
+
+def push() -> PushSettings:
+    return _current(PushSettings)
+
+
+def wechat() -> WechatSettings:
+    return _current(WechatSettings)
 
 
 def providers() -> ProviderSettings:

@@ -4,6 +4,7 @@ endpoints), and ``call``, the one place an AWS ``ClientError`` becomes the dal's
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -95,6 +96,21 @@ class ParameterNotFound(Exception):
     """An SSM parameter that does not exist."""
 
 
+class EndpointDisabled(Exception):
+    """SNS disabled a push endpoint (the platform rejected its token): the device is gone."""
+
+
+class EndpointExists(Exception):
+    """CreatePlatformEndpoint found the token's endpoint with other attributes (e.g. disabled): ``arn``."""
+
+    def __init__(self, arn: str) -> None:
+        super().__init__(f"endpoint exists: {arn}")
+        self.arn = arn
+
+
+_EXISTING_ENDPOINT = re.compile(r"Endpoint (arn:\S+) already exists with the same [Tt]oken")
+
+
 def call(service: Any, operation: str, **kwargs: Any) -> dict[str, Any]:
     """One call of ``operation`` on a client of this module, with its errors mapped (``_domain_error``)."""
     with _mapped_errors():
@@ -134,8 +150,9 @@ def cancellation_codes(error: ClientError) -> list[str]:
 
 
 def _domain_error(error: ClientError) -> Exception:
-    """Failed conditions, cancelled transactions and missing parameters become the dal's exceptions;
-    throttling and transient failures ``ServiceUnavailable`` (HTTP 503); anything else stays as it is."""
+    """Failed conditions, cancelled transactions, missing parameters and disabled or existing push endpoints
+    become the dal's exceptions; throttling and transient failures ``ServiceUnavailable`` (HTTP 503); anything
+    else stays as it is."""
     code = error_code(error)
     if code == "ConditionalCheckFailedException":
         return ConditionFailed(error.response.get("Item"))
@@ -143,6 +160,10 @@ def _domain_error(error: ClientError) -> Exception:
         return Cancelled(cancellation_codes(error))
     if code == "ParameterNotFound":
         return ParameterNotFound(error.response.get("Error", {}).get("Message", "parameter not found"))
+    if code == "InvalidParameter" and (existing := _EXISTING_ENDPOINT.search(str(error))):
+        return EndpointExists(existing.group(1))
+    if code == "EndpointDisabled":
+        return EndpointDisabled(error.response.get("Error", {}).get("Message", "endpoint disabled"))
     if code in TRANSIENT_CODES:
         return ServiceUnavailable(retry_after=1)
     return error

@@ -141,6 +141,24 @@ def sms_allowance(user_id: str, local_day: str) -> tuple[str, str]:
     return f"USER#{user_id}", f"SMSDAY#{local_day}"
 
 
+def device(user_id: str, device_id: str) -> tuple[str, str]:
+    """One push device of a user: its platform and SNS endpoint (the device id is derived from the token)."""
+    return f"USER#{user_id}", f"DEVICE#{device_id}"
+
+
+DEVICE_PREFIX = "DEVICE#"
+
+
+def device_owner(device_id: str) -> tuple[str, str]:
+    """The one user a device (a token) belongs to now: a phone signed in by another user moves to them."""
+    return f"DEVICE#{device_id}", "OWNER"
+
+
+def wechat_binding(user_id: str) -> tuple[str, str]:
+    """The WeChat account (openid) bound to a user: where WeChat subscribe messages go."""
+    return f"USER#{user_id}", "SOCIAL#wechat"
+
+
 REWARD_OVERRIDE_ATTRIBUTE_PREFIX = "reward_override#"
 
 

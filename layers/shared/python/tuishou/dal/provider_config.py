@@ -51,16 +51,34 @@ def alipay() -> AlipayConfig:
     return AlipayConfig(app_id.strip(), public_key)
 
 
+@dataclass(frozen=True)
+class WechatConfig:
+    app_id: str
+    app_secret: str
+
+
+def wechat() -> WechatConfig:
+    names = settings.wechat()
+    app_id, secret = _values(names.required("app_id_parameter"), names.required("app_secret_parameter"))
+    return WechatConfig(app_id.strip(), secret.strip())
+
+
+def secret_values(*names: str) -> list[str]:
+    """The values of these SSM parameters, decrypted and read now (a push platform's credentials: the stack
+    update that follows a rotation must see the new value)."""
+    return _values(*names, max_age=0)
+
+
 @cache
 def _provider_for(ssm_client: Any) -> SSMProvider:
     """One Powertools provider (and value cache) per SSM client: a fresh client is a fresh endpoint."""
     return SSMProvider(boto3_client=ssm_client)
 
 
-def _values(*names: str) -> list[str]:
+def _values(*names: str, max_age: int = CACHE_SECONDS) -> list[str]:
     with clients.unavailable_on_error("provider configuration unavailable"):
         found: dict[str, Any] = _provider_for(clients.ssm()).get_parameters_by_name(
-            {name: {} for name in names}, decrypt=True, max_age=CACHE_SECONDS, raise_on_error=False
+            {name: {} for name in names}, decrypt=True, max_age=max_age, raise_on_error=False
         )
     if found.get(_ERRORS):
         raise ConfigurationError(f"SSM parameters missing: {', '.join(found[_ERRORS])}")
