@@ -128,6 +128,11 @@ def notification_preferences(user_id: str) -> tuple[str, str]:
     return f"USER#{user_id}", "NOTIFPREFS"
 
 
+def user_locale(user_id: str) -> tuple[str, str]:
+    """The user's language and time zone for what they are told (absent: the defaults)."""
+    return f"USER#{user_id}", "LOCALE"
+
+
 REWARD_OVERRIDE_ATTRIBUTE_PREFIX = "reward_override#"
 
 

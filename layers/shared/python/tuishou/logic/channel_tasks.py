@@ -14,7 +14,6 @@ stream consumer's ``record_channel_transaction``, ``reverse_channel_transaction`
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
@@ -37,7 +36,6 @@ from tuishou.models.channel_tasks import (
     Counts,
 )
 from tuishou.models.ledger import PROMOTION_EXPENSE, LedgerTransaction, Posting, RewardableEvent
-from tuishou.money import format_minor
 from tuishou.observability import logger
 
 TEMPLATE_PREFIX, TASK_PREFIX = "ctt", "ctk"
@@ -484,7 +482,6 @@ def _grant_and_notify(event: RewardableEvent, grant: Grant) -> None:
         notify(
             event.user_id,
             "channel_bonus_completed",
-            f"Channel bonus earned on {details['channel']}: {format_minor(event.amount_minor, event.currency)}",
             {
                 "task_id": details["task_id"],
                 "template_id": details["template_id"],
@@ -592,19 +589,6 @@ class ReminderScan:
     already_met: int = 0
 
 
-def reminder_text(task: ActiveTask, now: datetime) -> str:
-    """ "2 sales to go, 5 h left" (whole hours, rounded down)."""
-    sales, shares = task.remaining()
-    parts = []
-    if sales:
-        parts.append(f"{sales} sale{'s' if sales != 1 else ''}")
-    if shares:
-        parts.append(f"{shares} share{'s' if shares != 1 else ''}")
-    hours = math.floor((clock.parse_iso(task.deadline_at) - now).total_seconds() / 3600)
-    left = f"{hours} h left" if hours >= 1 else "less than 1 h left"
-    return f"{' and '.join(parts)} to go, {left}"
-
-
 def scan_reminders(now: datetime | None = None, lookback_hours: int = DEFAULT_REMINDER_LOOKBACK_HOURS) -> ReminderScan:
     """Remind each active task whose reminder time has come (remaining < threshold) and whose quota is
     unmet, once. Reads only the reminder-hour buckets from ``now − lookback_hours`` to ``now`` (one Query
@@ -634,12 +618,10 @@ def _remind(task: ChannelTaskRecord, now: datetime, now_iso: str, result: Remind
     if live is None or live.task_id != task_id or live.met:
         result.already_met += 1
         return
-    text = reminder_text(live, now)
     sales, shares = live.remaining()
     notify(
         promoter_id,
         "deadline_reminder",
-        text,
         {
             "task_id": task_id,
             "template_id": template_id,

@@ -33,7 +33,6 @@ from tuishou.models.compensation import (
 )
 from tuishou.models.ledger import RewardableEvent
 from tuishou.models.notifications import CompensationData
-from tuishou.money import format_minor
 from tuishou.observability import logger
 
 SCAN_PREFIX = "scn"
@@ -41,7 +40,6 @@ DEFERRED_IMPORTS = ("tuishou.logic.settlement",)  # the scan's; in the SnapStart
 MAX_WINDOW = timedelta(days=31)
 SWEEP_LOOKBACK = timedelta(hours=26)
 SWEEP_REASON = "rolling sweep"
-_WHAT = {"sale_commission": "your sale", "channel_bonus": "your channel bonus", "invite_signup": "your invite"}
 
 
 # ---------------------------------------------------------------- starting runs
@@ -279,16 +277,6 @@ def _grant(event: RewardableEvent, refunded_minor: int) -> tuple[list[TransactIt
     return grant_items(event), event.amount_minor
 
 
-def notification_text(record: CompensationRecord) -> str:
-    """ "We credited ¥12.30 for your sale on 3 May that a system fault had held back." (UTC date)"""
-    day = clock.parse_iso(record.occurred_at)
-    what = _WHAT.get(record.type, "your reward")
-    return (
-        f"We credited {format_minor(record.amount_minor, record.currency)} for {what} on "
-        f"{day.day} {day.strftime('%B')} that a system fault had held back."
-    )
-
-
 def _tell(user_id: str, record: CompensationRecord) -> None:
     if not record.amount_minor:
         return  # a zero commission (the merchant's revenue was posted): nothing to tell the promoter
@@ -296,7 +284,6 @@ def _tell(user_id: str, record: CompensationRecord) -> None:
         notify(
             user_id,
             "compensation",
-            notification_text(record),
             CompensationData.model_validate(record, from_attributes=True).model_dump(),
         )
     except Exception:  # the money and its record are committed; a lost notice must not undo or repeat them

@@ -1,4 +1,5 @@
-"""The one notifications module every feature uses: ``notify(user_id, kind, text, data)``.
+"""The one notifications module every feature uses: ``notify(user_id, kind, data)``; the text is rendered
+from the kind's template in the recipient's locale and time zone (``logic.notification_texts``).
 
 Each notification lands in the user's in-app inbox and is published to the SNS notifications topic once
 per delivery channel, with message attributes ``channel`` (inapp | push | sms), ``recipient`` (the user
@@ -15,7 +16,9 @@ from pydantic import ValidationError
 
 from tuishou import clock, ids, settings
 from tuishou.dal import notifications as store
+from tuishou.dal import users
 from tuishou.errors import Unprocessable
+from tuishou.logic import notification_texts
 from tuishou.models.notifications import (
     DATA_MODELS,
     DEFAULT_CHANNELS,
@@ -59,14 +62,14 @@ def typed_data(kind: str, data: dict[str, Any] | None) -> dict[str, Any]:
     return DATA_MODELS[kind].model_validate(data).model_dump(mode="json", exclude_none=True)
 
 
-def notify(
-    user_id: str, kind: str, text: str, data: dict[str, Any] | None = None, *, notification_id: str | None = None
-) -> Sent:
-    """Write the inbox item, then publish one message per channel. Requests: 1 BatchGetItem, 1 PutItem,
+def notify(user_id: str, kind: str, data: dict[str, Any] | None = None, *, notification_id: str | None = None) -> Sent:
+    """Write the inbox item, then publish one message per channel. Requests: 1 BatchGetItem, 1 GetItem (the
+    locale), 1 PutItem,
     one SNS Publish per channel (plus a direct SMS publish when TUISHOU_SMS_DELIVERY=sns). ``data`` must
     have its kind's shape (``models.notifications.DATA_MODELS``): a bad one fails here, in the feature
     that creates it, never in a later inbox read."""
     details = typed_data(kind, data)
+    text = notification_texts.render(kind, details, *users.locale_of(user_id)).body
     chosen, phone = store.recipient_settings(user_id)
     channels = [c for c in delivery_channels(chosen, phone) if not (c == "sms" and kind in NO_SMS_KINDS)]
     notification_id, created_at = notification_id or ids.new_id("ntf"), clock.iso()
@@ -83,17 +86,19 @@ def notify(
 
 
 def notify_coalesced(
-    user_id: str, kind: str, notice: store.CoalescingNotice, render: Callable[[int], tuple[str, dict[str, Any]]]
+    user_id: str, kind: str, notice: store.CoalescingNotice, data_for: Callable[[int], dict[str, Any]]
 ) -> Sent | None:
     """One notification per ``notice`` (e.g. per task and hour), counting what it coalesces: the
     first occurrence notifies as usual, every later one only raises the count and rewrites the inbox
-    item's text and data from ``render(count)`` — no new publish, so a burst is told once. Requests: 1
-    UpdateItem, then ``notify``'s (first) or 1 UpdateItem (later)."""
+    item's text and data from ``data_for(count)`` — no new publish, so a burst is told once. Requests: 1
+    UpdateItem, then ``notify``'s (first) or 1 GetItem and 1 UpdateItem (later)."""
     count, notification_id = store.count_into_notice(notice, ids.new_id("ntf"))
-    text, data = render(count)
+    data = data_for(count)
     if count == 1:
-        return notify(user_id, kind, text, data, notification_id=notification_id)
-    store.revise_inbox_item(user_id, notification_id, text, typed_data(kind, data), clock.iso())
+        return notify(user_id, kind, data, notification_id=notification_id)
+    details = typed_data(kind, data)
+    text = notification_texts.render(kind, details, *users.locale_of(user_id)).body
+    store.revise_inbox_item(user_id, notification_id, text, details, clock.iso())
     return None
 
 
