@@ -86,7 +86,7 @@ def _to_go(sales: int, shares: int, locale: str) -> str:
         parts.append(_count(sales, "sale", "sales", "笔销售", locale))
     if shares:
         parts.append(_count(shares, "share", "shares", "次分享", locale))
-    return (" and " if locale == "en" else "和").join(parts)
+    return (" and " if locale == "en" else "和 ").join(parts)
 
 
 def _reward(reward: Mapping[str, Any], currency: str, locale: str) -> str:
