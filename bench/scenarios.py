@@ -718,13 +718,22 @@ def _one_scan(c: dict[str, Any]) -> bool:
 
 
 # ---------------------------------------------------------------- notifications
+_REMINDER = {
+    "task_id": "ctk_1",
+    "template_id": "ctt_1",
+    "channel": "wechat",
+    "deadline": "2030-01-02T08:00:00.000Z",
+    "remaining_transactions": 2,
+}
+
+
 def _inbox(role: str) -> Callable[[BenchContext], Prepared]:
     def setup(ctx: BenchContext) -> Prepared:
         from tuishou.logic.notifications import notify
 
         user = ctx.user(role)
         for n in range(10):
-            notify(user["sub"], "deadline_reminder", f"reminder {n}")
+            notify(user["sub"], "deadline_reminder", {**_REMINDER, "remaining_transactions": n + 1})
         return Prepared(ctx.route_call("NotificationsFunction", "GET", f"/{role}/notifications", claims=user))
 
     return setup
@@ -734,7 +743,7 @@ def _mark_read(ctx: BenchContext) -> Prepared:
     from tuishou.logic.notifications import notify
 
     user = ctx.user("promoter")
-    sent = notify(user["sub"], "deadline_reminder", "2 sales to go, 5 h left")
+    sent = notify(user["sub"], "deadline_reminder", _REMINDER)
     return Prepared(
         ctx.route_call("NotificationsFunction", "POST", f"/me/notifications/{sent.notification_id}/read", claims=user)
     )
