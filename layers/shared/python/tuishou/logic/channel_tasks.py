@@ -601,11 +601,11 @@ def scan_reminders(now: datetime | None = None, lookback_hours: int = DEFAULT_RE
         bucket = clock.hour_bucket(now - timedelta(hours=hours_back))
         for task in store.due_reminders(bucket, f"{now_iso}~"):
             result.due += 1
-            _remind(task, now, now_iso, result)
+            _remind(task, now_iso, result)
     return result
 
 
-def _remind(task: ChannelTaskRecord, now: datetime, now_iso: str, result: ReminderScan) -> None:
+def _remind(task: ChannelTaskRecord, now_iso: str, result: ReminderScan) -> None:
     promoter_id, template_id, task_id = task.promoter_id, task.template_id, task.task_id
     if task.task_status != "active" or task.deadline_at <= now_iso:
         store.drop_from_reminders(promoter_id, template_id, task_id)
