@@ -13,6 +13,7 @@ REMINDER = EVERY_KIND["deadline_reminder"]
 
 
 def test_every_kind_has_a_template_in_every_locale():
+    # Then no kind lacks a locale and no template names a kind that does not exist
     assert set(TEMPLATES) == set(get_args(NotificationKind))
     assert all(set(by_locale) == set(LOCALES) for by_locale in TEMPLATES.values())
 
@@ -31,6 +32,7 @@ def test_every_kind_renders_in_every_locale_with_a_short_title(kind, locale):
 
 
 def test_amounts_are_formatted_per_currency():
+    # Then the currency's symbol and minor units, whatever the locale
     assert money(1234, "CNY", "zh-CN") == "¥12.34"
     assert money(1234, "CNY", "en") == "¥12.34"
     assert money(-5, "USD", "en") == "-$0.05"
@@ -49,6 +51,7 @@ def test_amounts_are_formatted_per_currency():
     ],
 )
 def test_times_are_shown_in_the_recipients_time_zone(iso_utc, time_zone, locale, shown):
+    # Given a UTC instant, Then the reader sees their own clock and calendar day
     assert local_time(iso_utc, time_zone, locale) == shown
 
 
@@ -64,13 +67,17 @@ def test_times_are_shown_in_the_recipients_time_zone(iso_utc, time_zone, locale,
     ],
 )
 def test_deadline_reminder_names_what_is_left_and_the_local_deadline(sales, shares, locale, body):
+    # Given a task with what is left of it
     data = {**REMINDER, "remaining_transactions": sales, "remaining_promotions": shares}
+    # Then the reminder says it, with the deadline on the reader's clock (08:00 UTC is 16:00 in Shanghai)
     assert render("deadline_reminder", data, locale, "Asia/Shanghai").body == body
 
 
 def test_coupon_notice_counts_the_coupons_of_the_hour():
+    # Given the first coupon of the hour and the notice after twenty
     one = {**EVERY_KIND["coupon_issued"], "coupons": 1, "remaining_transactions": 2}
     many = {**one, "coupons": 20, "remaining_transactions": 1}
+    # Then one reads singular, the other counts them
     assert render("coupon_issued", one, "en", "UTC").body == "A shopper on wechat got a ¥3.00 coupon: 2 sales to go"
     assert render("coupon_issued", many, "en", "UTC").body == (
         "Shoppers on wechat got 20 ¥3.00 coupons this hour: 1 sale to go"
@@ -83,6 +90,7 @@ def test_coupon_notice_counts_the_coupons_of_the_hour():
 def test_compensation_names_the_local_day_of_the_held_back_event():
     # Given a sale at 20:00 UTC on 3 May: already 4 May in Shanghai
     data = {**EVERY_KIND["compensation"], "occurred_at": "2030-05-03T20:00:00.000Z"}
+    # Then a reader in UTC reads 3 May, one in Shanghai 5月4日
     assert render("compensation", data, "en", "UTC").body == (
         "We credited ¥12.30 for your sale on 3 May that a system fault had held back."
     )
@@ -93,6 +101,7 @@ def test_compensation_names_the_local_day_of_the_held_back_event():
 
 
 def test_an_unknown_locale_falls_back_to_the_default():
+    # Given a locale stored before it was checked (or removed since), Then the default's template is used
     assert render("compensation", EVERY_KIND["compensation"], "fr", "UTC") == render(
         "compensation", EVERY_KIND["compensation"], "zh-CN", "UTC"
     )
