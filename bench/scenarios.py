@@ -199,8 +199,21 @@ def no_scan(c: dict[str, Any]) -> bool:
 
 
 # ---------------------------------------------------------------- identity and docs
-def _me(ctx: BenchContext) -> Prepared:
-    return Prepared(ctx.route_call("MeFunction", "GET", "/me", claims=claims_for("bench-user", "promoter")))
+def _me(method: str) -> Callable[[BenchContext], Prepared]:
+    def setup(ctx: BenchContext) -> Prepared:
+        body = {"locale": "en", "time_zone": "Europe/Berlin"} if method == "PATCH" else None
+        claims = claims_for("bench-user", "promoter")
+        return Prepared(ctx.route_call("MeFunction", method, "/me", claims=claims, body=body))
+
+    return setup
+
+
+def _one_locale_read(c: dict[str, Any]) -> bool:
+    return c["requests"] == 1 and c["operations"].get("GetItem", 0) == 1
+
+
+def _one_locale_write(c: dict[str, Any]) -> bool:
+    return c["requests"] == 1 and c["operations"].get("UpdateItem", 0) == 1
 
 
 def _swagger(ctx: BenchContext) -> Prepared:
@@ -718,13 +731,22 @@ def _one_scan(c: dict[str, Any]) -> bool:
 
 
 # ---------------------------------------------------------------- notifications
+_REMINDER = {
+    "task_id": "ctk_1",
+    "template_id": "ctt_1",
+    "channel": "wechat",
+    "deadline": "2030-01-02T08:00:00.000Z",
+    "remaining_transactions": 2,
+}
+
+
 def _inbox(role: str) -> Callable[[BenchContext], Prepared]:
     def setup(ctx: BenchContext) -> Prepared:
         from tuishou.logic.notifications import notify
 
         user = ctx.user(role)
         for n in range(10):
-            notify(user["sub"], "deadline_reminder", f"reminder {n}")
+            notify(user["sub"], "deadline_reminder", {**_REMINDER, "remaining_transactions": n + 1})
         return Prepared(ctx.route_call("NotificationsFunction", "GET", f"/{role}/notifications", claims=user))
 
     return setup
@@ -734,7 +756,7 @@ def _mark_read(ctx: BenchContext) -> Prepared:
     from tuishou.logic.notifications import notify
 
     user = ctx.user("promoter")
-    sent = notify(user["sub"], "deadline_reminder", "2 sales to go, 5 h left")
+    sent = notify(user["sub"], "deadline_reminder", _REMINDER)
     return Prepared(
         ctx.route_call("NotificationsFunction", "POST", f"/me/notifications/{sent.notification_id}/read", claims=user)
     )
@@ -1245,7 +1267,8 @@ def _click_mix(batch: int, *, shares: bool = False) -> Callable[[BenchContext], 
 
 
 ALL: list[Scenario] = [
-    Scenario("GET /me", "route", "GET /me", _me, "0 requests", lambda c: c["requests"] == 0),
+    Scenario("GET /me", "route", "GET /me", _me("GET"), "1 GetItem", _one_locale_read),
+    Scenario("PATCH /me", "route", "PATCH /me", _me("PATCH"), "1 UpdateItem", _one_locale_write),
     Scenario("GET /swagger", "route", "GET /swagger", _swagger, "0 requests", lambda c: c["requests"] == 0),
     # products, profiles, the task list, links, shares, clicks
     Scenario("POST /merchant/products", "route", "POST /merchant/products", _create_product, "no Scan", no_scan),

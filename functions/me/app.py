@@ -1,10 +1,11 @@
-"""GET /me: who the caller is, as the verified token says."""
+"""GET /me: who the caller is (as the verified token says) and their settings; PATCH /me changes them."""
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tuishou import settings
-from tuishou.models.common import MeResponse
+from tuishou.logic import me
+from tuishou.models.common import MeResponse, MeUpdate
 from tuishou.observability import logger, metrics, tracer
 from tuishou.rest import build_resolver, principal
 
@@ -13,10 +14,14 @@ settings.load()  # a bad TUISHOU_* variable fails the cold start, naming it
 app = build_resolver()
 
 
-@app.get("/me", summary="The caller's identity and role", tags=["me"])
+@app.get("/me", summary="The caller's identity, role, language and time zone", tags=["me"])
 def get_me() -> MeResponse:
-    caller = principal(app)
-    return MeResponse(user_id=caller.user_id, role=caller.role, username=caller.username)
+    return me.me(principal(app))
+
+
+@app.patch("/me", summary="Change the caller's language or time zone (any role)", tags=["me"])
+def update_me(body: MeUpdate) -> MeResponse:
+    return me.update(principal(app), body)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

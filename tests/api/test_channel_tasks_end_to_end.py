@@ -132,4 +132,4 @@ def test_reloading_a_share_url_cannot_pump_notifications_or_sms(api):
         i for i in api.get("/promoter/notifications", as_user=seller).json()["items"] if i["kind"] == "coupon_issued"
     ]
     assert item["data"]["coupons"] == 20
-    assert item["text"] == "Shoppers on wechat got 20 ¥3.00 coupons this hour: 1 sale to go"
+    assert item["text"] == "微信的顾客本小时领取了 20 张 ¥3.00 优惠券，还差 1 笔销售"

@@ -183,7 +183,7 @@ def test_a_share_url_click_draws_the_open_coupon_recorded_by_the_stream(api, sta
     assert (coupon.code, coupon.status, coupon.value_minor, coupon.promoter_id) == (code, "issued", 300, seller.sub)
     issued = [n for n in stack.notifications() if n["kind"] == "coupon_issued"]
     assert [(n["recipient"], n["text"]) for n in issued if n["channel"] == "inapp"] == [
-        (seller.sub, "A shopper on wechat got a ¥3.00 coupon: 2 sales to go")
+        (seller.sub, "微信的顾客本小时领取了 1 张 ¥3.00 优惠券，还差 2 笔销售")
     ]
     # And a replay of the streams issues nothing twice
     stack.replay_streams()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -78,12 +79,10 @@ def test_each_compensation_is_recorded_and_the_user_told(api, stack, compensatio
     )
     # And a `compensation` notification names the amount and the day of the sale
     sent = [n for n in stack.notifications() if n["kind"] == "compensation"]
-    day = datetime.now(UTC)
+    day = datetime.now(ZoneInfo("Asia/Shanghai"))  # the default locale's time zone
     assert {n["channel"] for n in sent} == {"inapp", "push"}
     assert sent[0]["recipient"] == sale.seeded.promoter_id
-    assert sent[0]["text"] == (
-        f"We credited ¥12.30 for your sale on {day.day} {day.strftime('%B')} that a system fault had held back."
-    )
+    assert sent[0]["text"] == f"因系统故障延迟的销售佣金（{day.month}月{day.day}日）已补发：¥12.30。"
 
 
 def test_the_notification_follows_the_users_preferences(api, stack, compensation_kit):

@@ -14,7 +14,13 @@ def test_local_users_route_creates_a_confirmed_user_with_a_token(api):
     assert response.status == 201
     created = response.json()
     me = api.get("/me", token=created["id_token"])
-    assert me.json() == {"user_id": created["sub"], "role": "promoter", "username": me.json()["username"]}
+    assert me.json() == {
+        "user_id": created["sub"],
+        "role": "promoter",
+        "username": me.json()["username"],
+        "locale": "zh-CN",
+        "time_zone": "Asia/Shanghai",
+    }
 
 
 def test_local_users_route_rejects_an_unknown_role(api):

@@ -118,8 +118,10 @@ def test_raise_reward_hints_at_the_thresholds(api, stack, published):
 
 def test_hint_shows_the_override_in_force_and_comes_from_real_sales(api, stack, payments, monkeypatch):
     with time_machine.travel("2030-01-08T10:00:00Z", tick=True):
-        # Given P's real sales through signed webhooks: 3 in home/kitchen, 2 of a beauty/skincare serum
+        # Given P's real sales through signed webhooks: 3 in home/kitchen, 2 of a beauty/skincare serum, and a
+        # merchant who reads English
         merchant = api.user("merchant")
+        assert api.patch("/me", {"locale": "en"}, as_user=merchant).status == 200
         kitchen = create_product(api, merchant, title="Wok", category="home/kitchen")
         serum = create_product(api, merchant, title="Serum", category="beauty/skincare")
         p = promoter(api)

@@ -17,6 +17,36 @@ def set_phone(user_id: str, phone: str) -> None:
     )
 
 
+REMINDER = {
+    "task_id": "tsk_1",
+    "template_id": "tpl_1",
+    "channel": "wechat",
+    "deadline": "2030-03-02T08:00:00.000Z",
+    "remaining_transactions": 2,
+}
+COUPONS = {
+    "task_id": "tsk_1",
+    "channel": "wechat",
+    "value_minor": 300,
+    "currency": "CNY",
+    "coupons": 1,
+    "hour": "2030-03-01T08",
+}
+COMPENSATION = {"event_id": "evt_1", "type": "sale_commission", "amount_minor": 1230, "currency": "CNY"}
+
+
+def low_performance(title: str) -> dict:
+    return {
+        "signal": "low_transactions",
+        "measure": "transactions",
+        "threshold": 3,
+        "window_days": 7,
+        "first_day": "2030-02-22",
+        "last_day": "2030-02-28",
+        "tasks": [{"product_id": "prd_1", "title": title, "transactions": 0}],
+    }
+
+
 def published(stack, kind=None):
     return [(n["channel"], n["recipient"], n["kind"]) for n in stack.notifications() if kind in (None, n["kind"])]
 
@@ -34,7 +64,7 @@ def test_default_preferences_deliver_inapp_and_push(api, stack):
         "quiet_hours": {"start": "22:00", "end": "08:00"},
     }
     with time_machine.travel(DAYTIME, tick=False):
-        sent = notify(promoter.sub, "deadline_reminder", text="2 sales to go, 5 h left")
+        sent = notify(promoter.sub, "deadline_reminder", REMINDER)
         # Then the inbox has it, and push was queued and found no registered device
         assert published(stack) == [("inapp", promoter.sub, "deadline_reminder")]
     item = api.get("/promoter/notifications", as_user=promoter).json()["items"][0]
@@ -53,43 +83,50 @@ def test_sms_opt_in_goes_out_only_with_a_phone_on_the_profile(api, stack):
     assert response.json()["channels"] == ["inapp", "sms"]
     assert response.json()["effective_channels"] == ["inapp"]
     with time_machine.travel(DAYTIME, tick=True):
-        notify(promoter.sub, "deadline_reminder", text="2 sales to go")
+        notify(promoter.sub, "deadline_reminder", REMINDER)
         assert published(stack) == [("inapp", promoter.sub, "deadline_reminder")]
         # When a phone is on the profile
         set_phone(promoter.sub, "+8613800138000")
-        notify(promoter.sub, "deadline_reminder", text="1 sale to go")
+        notify(promoter.sub, "deadline_reminder", {**REMINDER, "remaining_transactions": 1})
         # Then sms goes out too, push does not, and the recipient is the user, never the phone number
         later = stack.notifications()[1:]
         assert [(n["channel"], n["recipient"]) for n in later] == [("inapp", promoter.sub), ("sms", promoter.sub)]
         assert all("13800138000" not in str(n) for n in later)
         # But a kind anonymous traffic can cause (a coupon on a share-URL click) is never sent by SMS
-        notify(promoter.sub, "coupon_issued", text="A shopper got a coupon")
+        notify(promoter.sub, "coupon_issued", COUPONS)
         assert published(stack, "coupon_issued") == [("inapp", promoter.sub, "coupon_issued")]
+
+
+def notice(item: dict) -> str:
+    """Which notice an inbox item is (its one task's title, in the text too)."""
+    title = item["data"]["tasks"][0]["title"]
+    assert title in item["text"]
+    return title
 
 
 def test_merchant_inbox_newest_first_with_pagination_and_read_flags(api, stack):
     merchant = api.user("merchant")
     with time_machine.travel("2030-03-01T08:00:00Z", tick=True) as traveller:
         for i in range(3):
-            notify(merchant.sub, "low_performance", text=f"notice {i}")
+            notify(merchant.sub, "low_performance", low_performance(f"notice {i}"))
             traveller.shift(2)
     page = api.get("/merchant/notifications", as_user=merchant, query={"limit": 2})
     assert page.status == 200, page.text
     first = page.json()
-    assert [i["text"] for i in first["items"]] == ["notice 2", "notice 1"]
+    assert [notice(i) for i in first["items"]] == ["notice 2", "notice 1"]
     assert all(i["read"] is False for i in first["items"])
     rest = api.get("/merchant/notifications", as_user=merchant, query={"limit": 2, "cursor": first["next_cursor"]})
-    assert [i["text"] for i in rest.json()["items"]] == ["notice 0"]
+    assert [notice(i) for i in rest.json()["items"]] == ["notice 0"]
     # When the merchant marks one read, only that one is read
     target = first["items"][1]["notification_id"]
     assert api.post(f"/me/notifications/{target}/read", as_user=merchant).status == 200
     items = api.get("/merchant/notifications", as_user=merchant).json()["items"]
-    assert {i["text"]: i["read"] for i in items} == {"notice 2": False, "notice 1": True, "notice 0": False}
+    assert {notice(i): i["read"] for i in items} == {"notice 2": False, "notice 1": True, "notice 0": False}
 
 
 def test_a_user_cannot_read_or_mark_another_users_notification(api, stack):
     owner, other = api.user("promoter"), api.user("promoter")
-    sent = notify(owner.sub, "compensation", text="You were compensated")
+    sent = notify(owner.sub, "compensation", COMPENSATION)
     assert api.post(f"/me/notifications/{sent.notification_id}/read", as_user=other).status == 404
     assert api.get("/promoter/notifications", as_user=other).json()["items"] == []
     assert api.get("/promoter/notifications", as_user=owner).json()["items"][0]["read"] is False
@@ -197,7 +234,7 @@ def test_one_notification_of_every_kind_renders_through_every_inbox_route(api):
     inboxes = {"/promoter/notifications": api.user("promoter"), "/merchant/notifications": api.user("merchant")}
     for user in inboxes.values():
         for kind, data in EVERY_KIND.items():
-            notify(user.sub, kind, data, text=f"a {kind}")
+            notify(user.sub, kind, data)
     # When each reads their inbox route
     for route, user in inboxes.items():
         response = api.get(route, as_user=user)
@@ -214,7 +251,7 @@ def test_data_of_the_wrong_shape_fails_when_the_notification_is_created(api, sta
     import pytest
 
     with pytest.raises(ValueError):
-        notify(promoter.sub, "coupon_issued", {"task_id": "ctk_1", "unexpected": {"nested": 1}}, text="bad")
+        notify(promoter.sub, "coupon_issued", {"task_id": "ctk_1", "unexpected": {"nested": 1}})
     # Then nothing was written or sent, and the inbox still renders
     assert api.get("/promoter/notifications", as_user=promoter).json()["items"] == []
     assert stack.notifications() == []

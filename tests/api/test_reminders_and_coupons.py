@@ -58,9 +58,10 @@ def test_the_reminder_fires_once_inside_the_window_and_never_before(api, stack, 
     result = stack.run_schedule("DeadlineReminderFunction", at=T0 + timedelta(hours=19, minutes=30))
     assert result["sent"] == 1
     sent = reminders(stack)
+    # (in the default locale and time zone: the deadline, 08:00 UTC, is 16:00 in Shanghai)
     assert [(n["channel"], n["recipient"], n["text"]) for n in sent] == [
-        ("inapp", promoter.sub, "2 sales to go, 4 h left"),
-        ("push", promoter.sub, "2 sales to go, 4 h left"),
+        ("inapp", promoter.sub, "微信任务还差 2 笔销售，3月2日 16:00 截止"),
+        ("push", promoter.sub, "微信任务还差 2 笔销售，3月2日 16:00 截止"),
     ]
     # And later scans, retries included, never remind again
     for moment in (T0 + timedelta(hours=19, minutes=30), T0 + timedelta(hours=20), T0 + timedelta(hours=23)):
@@ -115,7 +116,7 @@ def test_the_scan_reads_only_due_tasks(api, stack, clock, dynamodb_requests):
     assert dynamodb_requests.operations["Query"] == 7
     assert "Scan" not in dynamodb_requests.operations
     assert dynamodb_requests.items_by_operation["Query"] == 2
-    assert dynamodb_requests.operations["GetItem"] == 2  # each reminded task's live progress
+    assert dynamodb_requests.operations["GetItem"] == 4  # each reminded task's live progress, its promoter's locale
 
 
 # ---------------------------------------------------------------- coupons
@@ -132,7 +133,7 @@ def test_coupons_appear_exactly_at_the_threshold_and_stop_at_completion(api, sta
     assert coupon_for_click(promoter.sub, "weibo", "clk_c", T0) is None
     issued = [n for n in stack.notifications() if n["kind"] == "coupon_issued"]
     assert {n["recipient"] for n in issued} == {promoter.sub}
-    assert issued[0]["text"] == "A shopper on wechat got a ¥3.00 coupon: 2 sales to go"
+    assert issued[0]["text"] == "微信的顾客本小时领取了 1 张 ¥3.00 优惠券，还差 2 笔销售"
     # When the quota is met, coupons stop
     record_channel_transaction(promoter.sub, "wechat", T0, "stripe:pi_3", grant=fake_ledger.grant)
     record_channel_transaction(promoter.sub, "wechat", T0, "stripe:pi_4", grant=fake_ledger.grant)

@@ -66,5 +66,8 @@ class ApiClient:
     def put(self, path: str, json_body: Any = None, **kwargs: Any) -> HttpResponse:
         return self.request("PUT", path, json_body=json_body, **kwargs)
 
+    def patch(self, path: str, json_body: Any = None, **kwargs: Any) -> HttpResponse:
+        return self.request("PATCH", path, json_body=json_body, **kwargs)
+
     def delete(self, path: str, **kwargs: Any) -> HttpResponse:
         return self.request("DELETE", path, **kwargs)

@@ -27,6 +27,13 @@ TEMPLATE = {
     "coupon_threshold": 1,
     "coupon_value_minor": 300,
 }
+REMINDER = {
+    "task_id": "ctk_1",
+    "template_id": "ctt_1",
+    "channel": "wechat",
+    "deadline": "2030-01-02T08:00:00.000Z",
+    "remaining_transactions": 1,
+}
 FAULT_WINDOW = {
     "start": (datetime.now(UTC) - timedelta(hours=3)).isoformat(),
     "end": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
@@ -49,6 +56,7 @@ MATRIX: list[Row] = [
     #   route                                                  anon promoter other  merch  other  admin
     Row("GET /swagger", "/swagger", (200, 200, 200, 200, 200, 200)),
     Row("GET /me", "/me", (401, 200, 200, 200, 200, 200)),
+    Row("PATCH /me", "/me", (401, 200, 200, 200, 200, 200), {"locale": "en"}),
     Row("POST /merchant/products", "/merchant/products", (401, 403, 403, 201, 201, 403), product_body()),
     Row("GET /merchant/products", "/merchant/products", (401, 403, 403, 200, 200, 403)),
     Row(
@@ -192,7 +200,7 @@ def make_world(api):
         "user_id": users["promoter"].sub,
         "template_id": template_id,
         "scan_id": scan_id,
-        "notification_id": notify(users["promoter"].sub, "deadline_reminder", text="1 sale to go").notification_id,
+        "notification_id": notify(users["promoter"].sub, "deadline_reminder", REMINDER).notification_id,
     }
     return users, ids
 

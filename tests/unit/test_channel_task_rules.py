@@ -1,4 +1,4 @@
-"""Pure rules of channel tasks: quota met, coupon threshold, reminder text, the clawback window, stable
+"""Pure rules of channel tasks: quota met, coupon threshold, the clawback window, stable
 notification ids."""
 
 from datetime import UTC, datetime, timedelta
@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tuishou import clock, ids
-from tuishou.logic.channel_tasks import CLAWBACK_WINDOW, ActiveTask, reminder_text, within_clawback_window
+from tuishou.logic.channel_tasks import CLAWBACK_WINDOW, ActiveTask, within_clawback_window
 from tuishou.logic.coupons import coupon_due
 from tuishou.logic.notifications import notify
 
@@ -51,21 +51,9 @@ def test_and_quota_needs_both_targets():
     assert task(target_tx=None, target_promo=1, promo=1).met
 
 
-@pytest.mark.parametrize(
-    ("tx", "promo", "now", "text"),
-    [
-        (1, 0, datetime(2030, 3, 2, 3, 0, tzinfo=UTC), "2 sales to go, 5 h left"),
-        (2, 0, datetime(2030, 3, 2, 3, 30, tzinfo=UTC), "1 sale to go, 4 h left"),
-        (0, 1, datetime(2030, 3, 2, 7, 30, tzinfo=UTC), "3 sales and 2 shares to go, less than 1 h left"),
-    ],
-)
-def test_reminder_text(tx, promo, now, text):
-    assert reminder_text(task(target_promo=3 if promo else None, tx=tx, promo=promo), now) == text
-
-
 def test_notify_refuses_an_unknown_kind():
     with pytest.raises(ValueError, match="unknown notification kind"):
-        notify("u1", "spam", text="hello")
+        notify("u1", "spam")
 
 
 COMPLETED = datetime(2030, 3, 2, 6, 0, tzinfo=UTC)

@@ -9,6 +9,7 @@ from typing import Any
 from tuishou.dal import dynamo, keys
 from tuishou.dal.reward_overrides import RewardOverrideRecord, overrides_on
 from tuishou.errors import Conflict, NotFound
+from tuishou.models.common import DEFAULT_LOCALE, DEFAULT_TIME_ZONE
 
 
 @dataclass(frozen=True)
@@ -106,3 +107,31 @@ def set_promoter_tags(promoter_id: str, tags: list[str], updated_at: str) -> Pro
     if item is None:
         raise NotFound("no such promoter")
     return profile_record(item)
+
+
+def locale_of(user_id: str) -> tuple[str, str]:
+    """(locale, time_zone) of the user, the defaults for what they never set (1 GetItem)."""
+    item = dynamo.get("users", keys.user_locale(user_id)) or {}
+    return item.get("locale") or DEFAULT_LOCALE, item.get("time_zone") or DEFAULT_TIME_ZONE
+
+
+def locale_put(user_id: str, locale: str, time_zone: str, updated_at: str) -> dynamo.TransactItem:
+    """The Put of a user's locale settings, for a transaction (e.g. with the profile it is registered with)."""
+    pk, sk = keys.user_locale(user_id)
+    stored = {"pk": pk, "sk": sk, "locale": locale, "time_zone": time_zone, "updated_at": updated_at}
+    return {"Put": {"TableName": dynamo.table("users"), "Item": dynamo.to_item(stored)}}
+
+
+def set_locale(user_id: str, locale: str | None, time_zone: str | None, updated_at: str) -> tuple[str, str]:
+    """Change what is given, keep the rest (1 UpdateItem); the resulting (locale, time_zone)."""
+    changes = {"locale": locale, "time_zone": time_zone, "updated_at": updated_at}
+    given = {name: value for name, value in changes.items() if value is not None}
+    item = dynamo.update(
+        "users",
+        keys.user_locale(user_id),
+        UpdateExpression="SET " + ", ".join(f"#{name} = :{name}" for name in given),
+        ExpressionAttributeNames={f"#{name}": name for name in given},
+        ExpressionAttributeValues={f":{name}": dynamo.to_value(value) for name, value in given.items()},
+        ReturnValues="ALL_NEW",
+    )
+    return item.get("locale") or DEFAULT_LOCALE, item.get("time_zone") or DEFAULT_TIME_ZONE

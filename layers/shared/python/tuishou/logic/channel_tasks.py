@@ -14,7 +14,6 @@ stream consumer's ``record_channel_transaction``, ``reverse_channel_transaction`
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
@@ -37,7 +36,6 @@ from tuishou.models.channel_tasks import (
     Counts,
 )
 from tuishou.models.ledger import PROMOTION_EXPENSE, LedgerTransaction, Posting, RewardableEvent
-from tuishou.money import format_minor
 from tuishou.observability import logger
 
 TEMPLATE_PREFIX, TASK_PREFIX = "ctt", "ctk"
@@ -592,19 +590,6 @@ class ReminderScan:
     already_met: int = 0
 
 
-def reminder_text(task: ActiveTask, now: datetime) -> str:
-    """ "2 sales to go, 5 h left" (whole hours, rounded down)."""
-    sales, shares = task.remaining()
-    parts = []
-    if sales:
-        parts.append(f"{sales} sale{'s' if sales != 1 else ''}")
-    if shares:
-        parts.append(f"{shares} share{'s' if shares != 1 else ''}")
-    hours = math.floor((clock.parse_iso(task.deadline_at) - now).total_seconds() / 3600)
-    left = f"{hours} h left" if hours >= 1 else "less than 1 h left"
-    return f"{' and '.join(parts)} to go, {left}"
-
-
 def scan_reminders(now: datetime | None = None, lookback_hours: int = DEFAULT_REMINDER_LOOKBACK_HOURS) -> ReminderScan:
     """Remind each active task whose reminder time has come (remaining < threshold) and whose quota is
     unmet, once. Reads only the reminder-hour buckets from ``now − lookback_hours`` to ``now`` (one Query
@@ -617,11 +602,11 @@ def scan_reminders(now: datetime | None = None, lookback_hours: int = DEFAULT_RE
         bucket = clock.hour_bucket(now - timedelta(hours=hours_back))
         for task in store.due_reminders(bucket, f"{now_iso}~"):
             result.due += 1
-            _remind(task, now, now_iso, result)
+            _remind(task, now_iso, result)
     return result
 
 
-def _remind(task: ChannelTaskRecord, now: datetime, now_iso: str, result: ReminderScan) -> None:
+def _remind(task: ChannelTaskRecord, now_iso: str, result: ReminderScan) -> None:
     promoter_id, template_id, task_id = task.promoter_id, task.template_id, task.task_id
     if task.task_status != "active" or task.deadline_at <= now_iso:
         store.drop_from_reminders(promoter_id, template_id, task_id)
@@ -634,7 +619,6 @@ def _remind(task: ChannelTaskRecord, now: datetime, now_iso: str, result: Remind
     if live is None or live.task_id != task_id or live.met:
         result.already_met += 1
         return
-    text = reminder_text(live, now)
     sales, shares = live.remaining()
     notify(
         promoter_id,

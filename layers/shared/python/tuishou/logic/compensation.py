@@ -33,7 +33,6 @@ from tuishou.models.compensation import (
 )
 from tuishou.models.ledger import RewardableEvent
 from tuishou.models.notifications import CompensationData
-from tuishou.money import format_minor
 from tuishou.observability import logger
 
 SCAN_PREFIX = "scn"
@@ -41,7 +40,6 @@ DEFERRED_IMPORTS = ("tuishou.logic.settlement",)  # the scan's; in the SnapStart
 MAX_WINDOW = timedelta(days=31)
 SWEEP_LOOKBACK = timedelta(hours=26)
 SWEEP_REASON = "rolling sweep"
-_WHAT = {"sale_commission": "your sale", "channel_bonus": "your channel bonus", "invite_signup": "your invite"}
 
 
 # ---------------------------------------------------------------- starting runs
@@ -277,16 +275,6 @@ def _grant(event: RewardableEvent, refunded_minor: int) -> tuple[list[TransactIt
 
         return settlement.sale_grant_items(event, refunded_minor, clock.iso())
     return grant_items(event), event.amount_minor
-
-
-def notification_text(record: CompensationRecord) -> str:
-    """ "We credited ¥12.30 for your sale on 3 May that a system fault had held back." (UTC date)"""
-    day = clock.parse_iso(record.occurred_at)
-    what = _WHAT.get(record.type, "your reward")
-    return (
-        f"We credited {format_minor(record.amount_minor, record.currency)} for {what} on "
-        f"{day.day} {day.strftime('%B')} that a system fault had held back."
-    )
 
 
 def _tell(user_id: str, record: CompensationRecord) -> None:

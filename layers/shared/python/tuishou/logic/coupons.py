@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from tuishou import clock, ids
 from tuishou.dal import coupons as store
@@ -24,7 +25,6 @@ from tuishou.errors import Unprocessable
 from tuishou.logic.channel_tasks import UNREAD, ActiveTask, Unread, active_task, resolve_active
 from tuishou.logic.notifications import notify_coalesced
 from tuishou.models.channel_tasks import Coupon
-from tuishou.money import format_minor
 
 COUPON_CODE_LENGTH = 12
 _CLICK_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -147,29 +147,23 @@ def _tell_promoter(coupon: Coupon, channel: str, task: ActiveTask | None, at: da
     them once per task and UTC hour (the inbox item counts them), and never by SMS."""
     hour = clock.hour_bucket(at)
     remaining = task.target_transactions - task.transactions if task and task.target_transactions else 0
-    to_go = f"{remaining} sale{'s' if remaining != 1 else ''} to go"
-    value = format_minor(coupon.value_minor, coupon.currency)
 
-    def render(count: int) -> tuple[str, dict]:
-        text = (
-            f"A shopper on {channel} got a {value} coupon: {to_go}"
-            if count == 1
-            else f"Shoppers on {channel} got {count} {value} coupons this hour: {to_go}"
-        )
-        return text, {
+    def data_for(count: int) -> dict[str, Any]:
+        return {
             "task_id": coupon.task_id,
             "channel": channel,
             "value_minor": coupon.value_minor,
             "currency": coupon.currency,
             "coupons": count,
             "hour": hour,
+            "remaining_transactions": remaining,
         }
 
     notify_coalesced(
         coupon.promoter_id,
         "coupon_issued",
         notifications_dal.coupon_notice(coupon.promoter_id, coupon.task_id, hour),
-        render,
+        data_for,
     )
 
 

@@ -26,13 +26,12 @@ from tuishou.dal import insights as insights_dal
 from tuishou.dal.users import ProfileRecord
 from tuishou.logic import notifications, product_stats, relevance
 from tuishou.logic.rewards import ApplicableRule, applicable_rule, override_for
-from tuishou.money import commission_minor, format_minor
+from tuishou.money import commission_minor
 from tuishou.observability import logger
 
 LOW_PERFORMANCE, RAISE_REWARD_HINT = "low_performance", "raise_reward_hint"
 LOW_TRANSACTIONS, LOW_PROMOTIONS = "low_transactions", "low_promotions"
 STALE_CLAIM = timedelta(minutes=20)  # longer than a page invocation's 5-minute timeout: a claim older than this died
-LISTED_IN_TEXT = 5
 
 
 @dataclass(frozen=True)
@@ -97,12 +96,6 @@ def suggested_value(rule_type: str, value: int, uplift_bps: int) -> int | None:
     if rule_type == "percent":
         raised = min(raised, 10_000)
     return raised if raised > value else None
-
-
-def describe_reward(rule_type: str, value: int, currency: str) -> str:
-    if rule_type == "percent":
-        return f"{value // 100}.{value % 100:02d}%"
-    return f"{format_minor(value, currency)} per sale"
 
 
 # ---------------------------------------------------------------- the run
@@ -172,7 +165,7 @@ def _send_once(
     signal: str,
     subject: str,
     kind: str,
-    message: Callable[[], tuple[str, dict[str, Any]]],
+    message: Callable[[], dict[str, Any]],
 ) -> None:
     """Claim the (merchant, period, signal, subject) marker, notify, confirm. A failed send releases its
     claim so the retry sends it; a run that dies between claim and confirm leaves a claim that turns
@@ -183,9 +176,8 @@ def _send_once(
     ):
         result.already_sent += 1
         return
-    text, data = message()
     try:
-        sent = notifications.notify(merchant_id, kind, data, text=text)
+        sent = notifications.notify(merchant_id, kind, message())
     except Exception:  # keep going for the other merchants; the run fails at the end so it is retried
         logger.exception("insight notification failed", extra={"merchant_id": merchant_id, "signal": signal})
         insights_dal.release_marker(merchant_id, result.period, signal, subject)
@@ -214,11 +206,11 @@ def _low_performance(
         if task.created_at[:10] < window_start:  # a task younger than the window had no fair chance
             by_merchant[task.merchant_id].append(task)
     signals = (
-        (LOW_TRANSACTIONS, "transactions", config.low_transactions_below, "sales"),
-        (LOW_PROMOTIONS, "promotions", config.low_promotions_below, "promotions"),
+        (LOW_TRANSACTIONS, "transactions", config.low_transactions_below),
+        (LOW_PROMOTIONS, "promotions", config.low_promotions_below),
     )
     for merchant_id in sorted(by_merchant):
-        for signal, measure, threshold, noun in signals:
+        for signal, measure, threshold in signals:
             low = sorted(
                 (
                     (getattr(activity[t.product_id], measure), t)
@@ -234,16 +226,9 @@ def _low_performance(
                 low: list[tuple[int, insights_dal.ActiveTaskEntry]] = low,
                 measure: str = measure,
                 threshold: int = threshold,
-                noun: str = noun,
                 signal: str = signal,
-            ) -> tuple[str, dict[str, Any]]:
-                listed = ", ".join(f"{t.title} ({count})" for count, t in low[:LISTED_IN_TEXT])
-                more = f" and {len(low) - LISTED_IN_TEXT} more" if len(low) > LISTED_IN_TEXT else ""
-                text = (
-                    f"{len(low)} of your tasks had fewer than {threshold} {noun} in the last "
-                    f"{config.window_days} days: {listed}{more}."
-                )
-                return text, {
+            ) -> dict[str, Any]:
+                return {
                     "signal": signal,
                     "measure": measure,
                     "threshold": threshold,
@@ -302,16 +287,10 @@ def _hints(
             coefficient: Fraction = coefficient,
             current: ApplicableRule = current,
             suggested: int = suggested,
-        ) -> tuple[str, dict[str, Any]]:
+        ) -> dict[str, Any]:
             currency, rule_type = task.currency, current.rule.type
             name = profile.display_name or profile.user_id
-            text = (
-                f'{name} made {sales} sales of "{task.title}" in the last {config.window_days} days, '
-                f"outside their usual category ({first}). Their reward is "
-                f"{describe_reward(rule_type, current.rule.value, currency)}; consider raising it to "
-                f"{describe_reward(rule_type, suggested, currency)}."
-            )
-            return text, {
+            return {
                 "promoter_id": profile.user_id,
                 "promoter_name": name,
                 "product_id": task.product_id,

@@ -1,4 +1,5 @@
-"""The one notifications module every feature uses: ``notify(user_id, kind, data)``.
+"""The one notifications module every feature uses: ``notify(user_id, kind, data)``; the text is rendered
+from the kind's template in the recipient's locale and time zone (``logic.notification_texts``).
 
 ``notify`` writes the notification into the user's in-app inbox, and that item is the fact: delivery to
 push, SMS and WeChat is derived from it (``logic.notification_delivery``: the UsersTable stream decides the
@@ -7,7 +8,6 @@ channels and queues one message per channel; one delivery function per channel s
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -17,7 +17,9 @@ from pydantic import ValidationError
 
 from tuishou import clock, ids
 from tuishou.dal import notifications as store
+from tuishou.dal import users
 from tuishou.errors import Unprocessable
+from tuishou.logic import notification_texts
 from tuishou.models.notifications import (
     DATA_MODELS,
     DEFAULT_CHANNELS,
@@ -73,20 +75,14 @@ def typed_data(kind: str, data: dict[str, Any] | None) -> dict[str, Any]:
     return DATA_MODELS[kind].model_validate(data).model_dump(mode="json", exclude_none=True)
 
 
-def notify(
-    user_id: str,
-    kind: str,
-    data: dict[str, Any] | None = None,
-    *,
-    notification_id: str | None = None,
-    text: str | None = None,
-) -> Sent:
-    """Write the inbox item, nothing else: one PutItem (plus the locale read when rendering). Its stream
-    record delivers it on the other channels. ``data`` must have its kind's shape
-    (``models.notifications.DATA_MODELS``): a bad one fails here, in the feature that creates it, never
-    in a later inbox read or delivery. ``text`` overrides the kind's rendered template."""
+def notify(user_id: str, kind: str, data: dict[str, Any] | None = None, *, notification_id: str | None = None) -> Sent:
+    """Write the inbox item, nothing else: 1 GetItem (the recipient's locale) and 1 PutItem. Its stream record
+    delivers it on the other channels. The title and text are the kind's template in the recipient's locale
+    and time zone. ``data`` must have its kind's shape (``models.notifications.DATA_MODELS``): a bad one fails
+    here, in the feature that creates it, never in a later inbox read or delivery."""
     details = typed_data(kind, data)
-    title, body = _rendered(user_id, kind, details, text)
+    rendered = notification_texts.render(kind, details, *users.locale_of(user_id))
+    title, body = rendered.title, rendered.body
     notification_id, created_at = notification_id or ids.new_id("ntf"), clock.iso()
     inapp = {"inapp": {"status": "delivered", "at": created_at}}
     item = store.InboxItem(notification_id, kind, body, created_at, False, details, title, inapp)
@@ -95,29 +91,20 @@ def notify(
     return Sent(notification_id, ["inapp"], created_at, details)
 
 
-def _rendered(user_id: str, kind: str, data: dict[str, Any], text: str | None) -> tuple[str, str]:
-    """(title, body): the kind's template in the recipient's locale, or ``text`` as given."""
-    if text is not None:
-        return kind.replace("_", " ").capitalize(), text
-    # The templates module and the locale reader are added with the locales; looked up when first needed.
-    texts = importlib.import_module("tuishou.logic.notification_texts")
-    users = importlib.import_module("tuishou.dal.users")
-    rendered = texts.render(kind, data, *users.locale_of(user_id))
-    return str(rendered.title), str(rendered.body)
-
-
 def notify_coalesced(
-    user_id: str, kind: str, notice: store.CoalescingNotice, render: Callable[[int], tuple[str, dict[str, Any]]]
+    user_id: str, kind: str, notice: store.CoalescingNotice, data_for: Callable[[int], dict[str, Any]]
 ) -> Sent | None:
     """One notification per ``notice`` (e.g. per task and hour), counting what it coalesces: the
     first occurrence notifies as usual, every later one only raises the count and rewrites the inbox
-    item's text and data from ``render(count)`` — no new publish, so a burst is told once. Requests: 1
-    UpdateItem, then ``notify``'s (first) or 1 UpdateItem (later)."""
+    item's text and data from ``data_for(count)`` — no new publish, so a burst is told once. Requests: 1
+    UpdateItem, then ``notify``'s (first) or 1 GetItem and 1 UpdateItem (later)."""
     count, notification_id = store.count_into_notice(notice, ids.new_id("ntf"))
-    text, data = render(count)
+    data = data_for(count)
     if count == 1:
-        return notify(user_id, kind, data, notification_id=notification_id, text=text)
-    store.revise_inbox_item(user_id, notification_id, text, typed_data(kind, data), clock.iso())
+        return notify(user_id, kind, data, notification_id=notification_id)
+    details = typed_data(kind, data)
+    text = notification_texts.render(kind, details, *users.locale_of(user_id)).body
+    store.revise_inbox_item(user_id, notification_id, text, details, clock.iso())
     return None
 
 

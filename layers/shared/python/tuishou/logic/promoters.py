@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
 from tuishou import clock
 from tuishou.dal import users
 from tuishou.dal.users import ProfileRecord
 from tuishou.errors import Forbidden, Unprocessable
+from tuishou.models.common import DEFAULT_LOCALE, DEFAULT_TIME_ZONE
 from tuishou.models.tasks import Profile, ProfileCreate
 
 DEFAULT_TAGS = ["standard"]
@@ -32,23 +34,28 @@ def register(user_id: str, body: ProfileCreate, email: str | None = None) -> Pro
         created_at=clock.iso(now),
         email=email.strip().lower() if email else None,
     )
+    locale, time_zone = body.locale or DEFAULT_LOCALE, body.time_zone or DEFAULT_TIME_ZONE
+    # Stored only when chosen: absent means the defaults, and registration stays one write otherwise.
+    settings = (
+        [users.locale_put(user_id, locale, time_zone, profile.created_at)] if body.locale or body.time_zone else []
+    )
     if not body.invite_code:
-        users.create_profile(profile)
-        return _view(profile)
+        users.create_profile(profile, also=settings)
+        return _view(profile, locale, time_zone)
     from tuishou.dal import ledger as ledger_dal
     from tuishou.logic import invites
     from tuishou.logic.ledger import grant_recorded_event
 
     inviter_id = invites.resolve(body.invite_code, user_id)
     events = invites.signup_events(inviter_id, user_id, body.invite_code, now)
-    users.create_profile(profile, also=[ledger_dal.event_put(e) for e in events])
+    users.create_profile(profile, also=[*settings, *(ledger_dal.event_put(e) for e in events)])
     for event in events:
         grant_recorded_event(event)
-    return _view(profile)
+    return _view(profile, locale, time_zone)
 
 
-def _view(profile: ProfileRecord) -> Profile:
-    return Profile.model_validate(profile, from_attributes=True)
+def _view(profile: ProfileRecord, locale: str = DEFAULT_LOCALE, time_zone: str = DEFAULT_TIME_ZONE) -> Profile:
+    return Profile.model_validate({**asdict(profile), "locale": locale, "time_zone": time_zone})
 
 
 def check_user_id(user_id: str, field: str) -> None:

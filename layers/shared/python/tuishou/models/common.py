@@ -5,13 +5,34 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, ValidationError
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from tuishou import money
 
 Role = Literal["merchant", "promoter", "admin"]
+Locale = Literal["zh-CN", "en"]
+DEFAULT_LOCALE: Locale = "zh-CN"
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
+
+
+def known_time_zone(name: str) -> str:
+    """An IANA zone name the runtime knows ("Asia/Shanghai"); anything else is a 422, never a later failure
+    when a notification is rendered."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as unknown:
+        raise ValueError("not an IANA time zone, e.g. Asia/Shanghai") from unknown
+    return name
+
+
+TimeZone = Annotated[
+    str,
+    Field(min_length=1, max_length=64, description="IANA time zone, e.g. Asia/Shanghai."),
+    AfterValidator(known_time_zone),
+]
 
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -73,3 +94,14 @@ class MeResponse(BaseModel):
     user_id: str
     role: Role
     username: str | None = None
+    locale: Locale = Field(DEFAULT_LOCALE, description="Language of what the user is told.")
+    time_zone: str = Field(DEFAULT_TIME_ZONE, description="IANA time zone times are shown in.")
+
+
+class MeUpdate(BaseModel):
+    """Any of the caller's settings; what is left out stays as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    locale: Locale | None = None
+    time_zone: TimeZone | None = None

@@ -55,6 +55,7 @@ class CouponIssuedData(_Data):
     currency: str
     coupons: int = Field(ge=1, description="Coupons issued for the task in this hour so far.")
     hour: str = Field(description="The UTC hour, YYYY-MM-DDTHH.")
+    remaining_transactions: int | None = Field(None, description="Sales still to go on the task.")
 
 
 class LowPerformanceTask(_Data):
@@ -105,6 +106,7 @@ class CompensationData(_Data):
     type: str
     amount_minor: int
     currency: str
+    occurred_at: str | None = Field(None, description="ISO 8601 UTC: when the held-back event happened.")
 
 
 NotificationData = (

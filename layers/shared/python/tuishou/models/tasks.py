@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from tuishou.models.channel_tasks import ChannelTaskView
-from tuishou.models.common import check_amounts, fixed_amounts
+from tuishou.models.common import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, Locale, TimeZone, check_amounts, fixed_amounts
 from tuishou.models.rewards import TAG_PATTERN, RewardRule
 from tuishou.money import CURRENCY_EXPONENT, MinorUnits, check_currency
 from tuishou.urls import canonical_https_url
@@ -141,6 +141,10 @@ class ProfileCreate(BaseModel):
         pattern=r"^[A-Za-z0-9_-]{4,32}$",
         description="Invite code of whoever invited this promoter (kept as given).",
     )
+    locale: Locale | None = Field(None, description="Language of notifications; default zh-CN.")
+    time_zone: TimeZone | None = Field(
+        None, description="IANA time zone notifications show times in; default Asia/Shanghai."
+    )
 
     @field_validator("display_name")
     @classmethod
@@ -158,6 +162,8 @@ class Profile(BaseModel):
     tags: list[str]
     invite_code: str | None = None
     created_at: str
+    locale: Locale = DEFAULT_LOCALE
+    time_zone: str = DEFAULT_TIME_ZONE
 
 
 class TagsUpdate(BaseModel):
