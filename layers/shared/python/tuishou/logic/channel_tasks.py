@@ -490,7 +490,6 @@ def _grant_and_notify(event: RewardableEvent, grant: Grant) -> None:
                 "currency": event.currency,
             },
             notification_id=ids.stable_id("ntf", event.occurred_at, event.event_id),
-            text=f"Channel bonus earned on {details['channel']}: {format_minor(event.amount_minor, event.currency)}",
         )
     except ConditionFailed:  # this completion was notified before (its inbox item exists): not again
         logger.info("channel bonus already notified", extra={"event_id": event.event_id})
@@ -631,6 +630,5 @@ def _remind(task: ChannelTaskRecord, now_iso: str, result: ReminderScan) -> None
             "remaining_transactions": sales,
             "remaining_promotions": shares,
         },
-        text=text,
     )
     result.sent += 1

@@ -285,7 +285,6 @@ def _tell(user_id: str, record: CompensationRecord) -> None:
             user_id,
             "compensation",
             CompensationData.model_validate(record, from_attributes=True).model_dump(),
-            text=notification_text(record),
         )
     except Exception:  # the money and its record are committed; a lost notice must not undo or repeat them
         logger.exception("compensation notification failed", extra={"event_id": record.event_id})
