@@ -11,15 +11,14 @@ that wrote it, so a crash between a feature's transaction and the delivery delay
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tuishou import clock, settings
+from tuishou.dal import devices, push, sms, wechat
 from tuishou.dal import notifications as store
-from tuishou.dal import sms
 from tuishou.dal.streams import Change
 from tuishou.logic.notifications import DEFAULT_QUIET_HOURS, NO_SMS_KINDS, verified_phone
 from tuishou.models.notifications import DEFAULT_CHANNELS
@@ -155,9 +154,6 @@ def send_sms(user_id: str, item: store.InboxItem, now: datetime) -> Decision:
 
 
 def send_push(user_id: str, item: store.InboxItem, _now: datetime) -> Decision:
-    # The devices and push adapters come with device registration; looked up when first needed.
-    devices = importlib.import_module("tuishou.dal.devices")
-    push = importlib.import_module("tuishou.dal.push")
     sent = 0
     for device in devices.devices_of(user_id):
         data = {"notification_id": item.notification_id, "kind": item.kind}
@@ -173,7 +169,6 @@ WECHAT_FINAL_ERRORS = {43101: "refused", 40003: "bad_openid", 47003: "bad_data"}
 
 
 def send_wechat(user_id: str, item: store.InboxItem, _now: datetime) -> Decision:
-    wechat = importlib.import_module("tuishou.dal.wechat")
     openid = wechat.openid_of(user_id)
     if openid is None:
         return "skipped", "not_bound"
