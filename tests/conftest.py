@@ -27,7 +27,6 @@ os.environ.update(
     }
 )
 
-from tests.helpers import reach
 from tests.helpers.api import ApiClient
 from tests.helpers.iam import CallRecorder
 from tools.gateway import FunctionHost
@@ -142,8 +141,6 @@ def stack(provisioned_stack: LocalStack) -> LocalStack:
     from tuishou.dal import dynamo
 
     dynamo.reset()
-    reach.install()  # the device, push and WeChat adapters, where this tree lacks them
-    reach.REACH.clear()
     return provisioned_stack.reset()
 
 

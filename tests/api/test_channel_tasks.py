@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from tests.helpers import reach
+from tests.helpers import devices
 from tuishou.logic import channel_tasks
 from tuishou.logic.channel_tasks import record_channel_promotion, record_channel_transaction
 
@@ -193,7 +193,7 @@ def test_a_duplicate_settlement_counts_once(api, clock, fake_ledger):
 def test_and_quota_completes_only_when_both_targets_are_met(api, clock, fake_ledger, stack):
     template = make_template(api, target_transactions=2, target_promotions=2, coupon_threshold=0)
     promoter = api.user("promoter")
-    reach.push_ready(promoter.sub)
+    devices.push_ready(promoter.sub)
     api.post(f"/promoter/channel-tasks/{template['template_id']}/accept", as_user=promoter)
     # When both sales arrive but only one share
     record_channel_transaction(promoter.sub, "wechat", T0, "stripe:pi_1", grant=fake_ledger.grant)
@@ -218,7 +218,7 @@ def test_and_quota_completes_only_when_both_targets_are_met(api, clock, fake_led
 def test_completion_credits_the_bonus_once_under_concurrent_duplicate_events(api, clock, fake_ledger, stack):
     template = make_template(api, target_transactions=2)
     promoter = api.user("promoter")
-    reach.push_ready(promoter.sub)
+    devices.push_ready(promoter.sub)
     api.post(f"/promoter/channel-tasks/{template['template_id']}/accept", as_user=promoter)
     record_channel_transaction(promoter.sub, "wechat", T0, "stripe:pi_1", grant=fake_ledger.grant)
     # When eight deliveries of the deciding sale (and of other sales) race

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from tests.helpers import reach
+from tests.helpers import devices
 from tests.helpers.payments import stripe_checkout_event
 from tests.helpers.tasks import create_product, link_for, promoter
 
@@ -108,7 +108,7 @@ def test_reloading_a_share_url_cannot_pump_notifications_or_sms(api):
     ).json()
     product = create_product(api, api.user("merchant"), price_minor=10000)
     seller = promoter(api)
-    reach.add_device(seller.sub, "dev_1")
+    devices.add_device(seller.sub, "phone")
     always = {"channels": ["inapp", "push", "sms"], "quiet_hours": {"start": "00:00", "end": "00:00"}}
     assert api.put("/me/notification-preferences", always, as_user=seller).json()["effective_channels"] == [
         "inapp",

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.helpers import reach
+from tests.helpers import devices
 from tests.helpers.compensation import Killed
 from tests.helpers.seeding import BatchSeeder
 from tuishou import clock
@@ -64,7 +64,7 @@ def test_each_compensation_is_recorded_and_the_user_told(api, stack, compensatio
     # Given a promoter whose sale's grant was dropped
     compensation_kit.faults('{"grant.skip": 1}')
     sale = compensation_kit.sell()
-    reach.push_ready(sale.seeded.promoter_id)
+    devices.push_ready(sale.seeded.promoter_id)
     # When the scan runs
     summary = compensation_kit.scan(api)
     # Then the promoter's account carries the compensation record

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
+from tests.helpers import devices
 from tests.helpers import ledger_changes as records
-from tests.helpers import reach
 from tests.helpers.payments import stripe_checkout_event, stripe_refund_event
 from tuishou import clock
 from tuishou.dal import keys
@@ -81,7 +81,7 @@ def test_a_settled_sale_counts_once_and_moves_progress_once_however_often_it_is_
 def test_completion_in_the_consumer_grants_and_notifies_once_under_replay(api, payments, stack):
     # Given a promoter one sale from the target
     promoter, template = _accepted(api, payments, target_transactions=1)
-    reach.push_ready(promoter.sub)
+    devices.push_ready(promoter.sub)
     _sell(payments, promoter.sub, "pi_win")
     # When the settlement record is delivered twice and the bonus event's own record twice
     derive([records.inserted(payments, "pi_win")])
@@ -121,7 +121,7 @@ def test_a_crash_between_counting_and_completion_is_finished_by_the_replay(api, 
 def test_a_crash_before_the_notice_is_made_good_by_the_bonus_events_record(api, payments, stack, monkeypatch):
     # Given the consumer dies after completing and granting, before notifying
     promoter, template = _accepted(api, payments, target_transactions=1)
-    reach.push_ready(promoter.sub)
+    devices.push_ready(promoter.sub)
     _sell(payments, promoter.sub, "pi_quiet")
 
     def die(*_args, **_kwargs):

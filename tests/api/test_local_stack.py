@@ -59,19 +59,22 @@ def test_notifications_route_lists_every_delivery(api, stack):
     # Given a notification to a user who opted into SMS with a phone on the profile, by day in Shanghai
     import time_machine
 
-    from tests.api.test_notifications import set_phone
+    from tests.api.test_notifications import EVERY_KIND, set_phone
     from tuishou.logic import notifications
+    from tuishou.logic.notification_texts import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, render
 
     set_phone("u1", "+8613800138000")
     notifications.set_preferences("u1", ["inapp", "sms"])
     with time_machine.travel("2030-03-01T03:00:00Z", tick=True):
-        sent = notifications.notify("u1", "deadline_reminder", text="2 sales to go, 5 h left")
+        sent = notifications.notify("u1", "deadline_reminder", EVERY_KIND["deadline_reminder"])
         # When a person looks at the local notifications
         items = api.get("/_local/notifications").json()["items"]
-    # Then each delivery is there with channel, recipient, kind, text and the notification it delivered
+    # Then each delivery is there with channel, recipient, kind, text (in the default locale) and the
+    # notification it delivered
+    text = render("deadline_reminder", EVERY_KIND["deadline_reminder"], DEFAULT_LOCALE, DEFAULT_TIME_ZONE).body
     assert [(i["channel"], i["recipient"], i["kind"], i["text"], i["notification_id"]) for i in items] == [
-        ("inapp", "u1", "deadline_reminder", "2 sales to go, 5 h left", sent.notification_id),
-        ("sms", "u1", "deadline_reminder", "2 sales to go, 5 h left", sent.notification_id),
+        ("inapp", "u1", "deadline_reminder", text, sent.notification_id),
+        ("sms", "u1", "deadline_reminder", text, sent.notification_id),
     ]
 
 
@@ -177,9 +180,10 @@ def test_reset_forgets_what_a_test_left_and_keeps_the_provisioned_stack(stack):
     ssm, sqs = boto3.client("ssm"), boto3.client("sqs")
     boto3.client("dynamodb").put_item(TableName=dynamo.table("ledger"), Item=dynamo.key("X", "1"))
     sqs.send_message(QueueUrl=stack.physical["CompensationScanQueue"], MessageBody="{}")
+    from tests.api.test_notifications import EVERY_KIND
     from tuishou.logic.notifications import notify
 
-    notify("u1", "compensation", text="hello")
+    notify("u1", "compensation", EVERY_KIND["compensation"])
     assert stack.notifications()
     stack.create_user("alice", "promoter")
     ssm.put_parameter(Name="/tuishou/faults", Value="{}", Type="String", Overwrite=True)

@@ -9,10 +9,12 @@ import pytest
 import time_machine
 
 from tests.api.test_notifications import EVERY_KIND, set_phone
-from tests.helpers import reach
+from tests.helpers import devices
+from tuishou.dal import devices as device_store
 from tuishou.dal import dynamo, keys
 from tuishou.dal import notifications as store
 from tuishou.dal import sms as sms_adapter
+from tuishou.logic.notification_texts import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, render
 from tuishou.logic.notifications import notify
 
 DAYTIME = "2030-03-01T03:00:00Z"  # 11:00 in Asia/Shanghai
@@ -24,8 +26,13 @@ def everything_on(api, user) -> None:
     response = api.put("/me/notification-preferences", {"channels": ["inapp", "push", "sms", "wechat"]}, as_user=user)
     assert response.status == 200, response.text
     set_phone(user.sub, PHONE)
-    reach.add_device(user.sub, "dev_1")
-    reach.bind_wechat(user.sub, "openid-1")
+    devices.add_device(user.sub, "phone")
+    devices.bind_wechat(user.sub, "openid-1")
+
+
+def default_text(kind: str) -> str:
+    """The text of ``kind`` (with its sample data) in the default locale and time zone."""
+    return render(kind, EVERY_KIND[kind], DEFAULT_LOCALE, DEFAULT_TIME_ZONE).body
 
 
 def deliveries_of(api, user, route="/promoter/notifications"):
@@ -53,22 +60,19 @@ def test_every_kind_reaches_every_channel_once(api, stack, monkeypatch):
     sms_sent = counting_sms(monkeypatch)
     with time_machine.travel(DAYTIME, tick=True):
         # When one notification of every kind is written (SMS never for the anonymous-traffic kind)
-        sent = {
-            kind: notify(promoter.sub, kind, data, text=f"a {kind}").notification_id
-            for kind, data in EVERY_KIND.items()
-        }
+        sent = {kind: notify(promoter.sub, kind, data).notification_id for kind, data in EVERY_KIND.items()}
         delivered = stack.notifications()
-    # Then each kind was delivered once per channel, with its text, to the promoter
+    # Then each kind was delivered once per channel, with its text in the promoter's locale, to the promoter
     by_kind: dict[str, list[str]] = {}
     for d in delivered:
-        assert d["recipient"] == promoter.sub and d["text"] == f"a {d['kind']}"
+        assert d["recipient"] == promoter.sub and d["text"] == default_text(d["kind"])
         assert d["notification_id"] == sent[d["kind"]]
         by_kind.setdefault(d["kind"], []).append(d["channel"])
     expected = {kind: ["inapp", "push", "sms", "wechat"] for kind in EVERY_KIND} | {
         "coupon_issued": ["inapp", "push", "wechat"]
     }
     assert {k: sorted(v) for k, v in by_kind.items()} == {k: sorted(v) for k, v in expected.items()}
-    assert len(sms_sent) == 5 and len(reach.REACH.pushed) == 6 and len(reach.REACH.wechat_sent) == 6
+    assert len(sms_sent) == 5 and devices.push_count() == 6 and len(devices.wechat_messages(stack)) == 6
     # And the inbox shows every channel's status
     statuses = deliveries_of(api, promoter)
     assert statuses[sent["coupon_issued"]]["sms"] == ("skipped", "anonymous_traffic")
@@ -99,7 +103,7 @@ def test_a_crash_between_the_fact_and_its_delivery_still_delivers_exactly_once(a
     monkeypatch.setattr(sms_adapter, "send_sms", crashing_send)
     with time_machine.travel(DAYTIME, tick=True):
         # When the money's notice is written, and the stream and the queues retry after each crash
-        sent = notify(promoter.sub, "compensation", EVERY_KIND["compensation"], text="credited ¥12.30")
+        sent = notify(promoter.sub, "compensation", EVERY_KIND["compensation"])
         first = stack.notifications()
         # And every stream record is replayed (a new event source mapping) and the queues drained again
         stack.replay_streams()
@@ -108,7 +112,7 @@ def test_a_crash_between_the_fact_and_its_delivery_still_delivers_exactly_once(a
     assert crashes == {"route": 0, "sms": 0}
     assert sorted(d["channel"] for d in first) == ["inapp", "push", "sms", "wechat"]
     assert again == first
-    assert len(sms_sent) == 1 and len(reach.REACH.pushed) == 1 and len(reach.REACH.wechat_sent) == 1
+    assert len(sms_sent) == 1 and devices.push_count() == 1 and len(devices.wechat_messages(stack)) == 1
     assert deliveries_of(api, promoter)[sent.notification_id]["sms"] == ("delivered", None)
     assert stack.dead_letters("SmsDeliveryQueue") == 0
 
@@ -128,7 +132,7 @@ def test_quiet_hours_hold_back_push_and_sms_in_the_users_time_zone(api, stack, u
     everything_on(api, promoter)
     # When a low-performance notice is written at the given time
     with time_machine.travel(utc, tick=False):
-        sent = notify(promoter.sub, "low_performance", EVERY_KIND["low_performance"], text="slow week")
+        sent = notify(promoter.sub, "low_performance", EVERY_KIND["low_performance"])
         stack.notifications()
     # Then push and sms go out only outside 22:00-08:00 local time; inapp and wechat always
     statuses = deliveries_of(api, promoter)[sent.notification_id]
@@ -149,7 +153,7 @@ def test_a_deadline_within_the_hour_is_urgent_and_bypasses_quiet_hours(api, stac
     data = {**EVERY_KIND["deadline_reminder"], "deadline": deadline}
     # When a deadline reminder is written
     with time_machine.travel(now, tick=False):
-        sent = notify(promoter.sub, "deadline_reminder", data, text="1 sale to go")
+        sent = notify(promoter.sub, "deadline_reminder", data)
         stack.notifications()
     # Then push goes out only when the deadline is within the hour
     expected = ("delivered", None) if urgent else ("skipped", "quiet_hours")
@@ -171,7 +175,7 @@ def test_quiet_hours_follow_the_users_time_zone_and_choice(api, stack):
     sent = []
     for utc in ("2030-03-01T11:30:00Z", "2030-03-01T12:30:00Z"):
         with time_machine.travel(utc, tick=False):
-            sent.append(notify(promoter.sub, "low_performance", EVERY_KIND["low_performance"], text="slow"))
+            sent.append(notify(promoter.sub, "low_performance", EVERY_KIND["low_performance"]))
             stack.notifications()
     # Then the first is held back, the second goes out
     statuses = deliveries_of(api, promoter)
@@ -188,11 +192,11 @@ def test_sms_daily_cap_is_per_user_and_local_day(api, stack, monkeypatch):
     # When six notices are written by day, then one more after midnight in Shanghai (16:00 UTC)
     sent = []
     with time_machine.travel(DAYTIME, tick=True):
-        for i in range(6):
-            sent.append(notify(promoter.sub, "compensation", EVERY_KIND["compensation"], text=f"credit {i}"))
+        for _ in range(6):
+            sent.append(notify(promoter.sub, "compensation", EVERY_KIND["compensation"]))
         stack.notifications()
     with time_machine.travel("2030-03-02T00:30:00Z", tick=True):  # 08:30 the next local day
-        sent.append(notify(promoter.sub, "compensation", EVERY_KIND["compensation"], text="next day"))
+        sent.append(notify(promoter.sub, "compensation", EVERY_KIND["compensation"]))
         stack.notifications()
     # Then five went out, the sixth was skipped for the cap, and the next day's went out
     statuses = deliveries_of(api, promoter)
@@ -206,15 +210,15 @@ def test_sms_daily_cap_is_per_user_and_local_day(api, stack, monkeypatch):
 def test_preferences_per_kind_replace_the_general_choice(api, stack):
     # Given a promoter with push on, but only the inbox for coupon notices
     promoter = api.user("promoter")
-    reach.add_device(promoter.sub, "dev_1")
+    devices.add_device(promoter.sub, "phone")
     body = {"channels": ["push"], "kinds": {"coupon_issued": ["inapp"]}}
     response = api.put("/me/notification-preferences", body, as_user=promoter)
     assert response.status == 200, response.text
     assert response.json()["kinds"] == {"coupon_issued": ["inapp"]}
     # When a coupon notice and a compensation notice are written
     with time_machine.travel(DAYTIME, tick=True):
-        notify(promoter.sub, "coupon_issued", EVERY_KIND["coupon_issued"], text="coupons")
-        notify(promoter.sub, "compensation", EVERY_KIND["compensation"], text="credit")
+        notify(promoter.sub, "coupon_issued", EVERY_KIND["coupon_issued"])
+        notify(promoter.sub, "compensation", EVERY_KIND["compensation"])
         delivered = [(d["kind"], d["channel"]) for d in stack.notifications()]
     # Then only the compensation notice was pushed
     assert sorted(delivered) == [
@@ -227,13 +231,13 @@ def test_preferences_per_kind_replace_the_general_choice(api, stack):
 def test_a_device_sns_disabled_is_forgotten(api, stack):
     # Given a promoter with two devices, one of them disabled by SNS
     promoter = api.user("promoter")
-    reach.add_device(promoter.sub, "dev_old", "arn:aws:sns:us-east-1:000000000000:endpoint/GCM/tuishou/old")
-    reach.add_device(promoter.sub, "dev_new")
-    reach.REACH.disabled.add("arn:aws:sns:us-east-1:000000000000:endpoint/GCM/tuishou/old")
+    old = devices.add_device(promoter.sub, "old phone")
+    new = devices.add_device(promoter.sub, "new phone")
+    devices.disable(old)
     # When a notice is pushed
     with time_machine.travel(DAYTIME, tick=True):
-        notify(promoter.sub, "compensation", EVERY_KIND["compensation"], text="credit")
+        notify(promoter.sub, "compensation", EVERY_KIND["compensation"])
         stack.notifications()
     # Then it reached the live device and the disabled one is dropped
-    assert [p["device_id"] for p in reach.REACH.pushed] == ["dev_new"]
-    assert [d.device_id for d in reach.REACH.devices[promoter.sub]] == ["dev_new"]
+    assert list(devices.pushes()) == [new.endpoint_arn]
+    assert [d.device_id for d in device_store.devices_of(promoter.sub)] == [new.device_id]

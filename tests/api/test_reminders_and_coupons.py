@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from tests.helpers import reach
+from tests.helpers import devices
 from tuishou.logic import channel_tasks
 from tuishou.logic.channel_tasks import record_channel_transaction, scan_reminders
 from tuishou.logic.coupons import coupon_for_click, coupon_of_click, redeem_coupon_for_click
@@ -48,7 +48,7 @@ def reminders(stack):
 def test_the_reminder_fires_once_inside_the_window_and_never_before(api, stack, clock, fake_ledger):
     # Given a 24 h task (reminder 5 h before the deadline) with one of three sales made
     _template, promoter = started_task(api)
-    reach.push_ready(promoter.sub)
+    devices.push_ready(promoter.sub)
     record_channel_transaction(promoter.sub, "wechat", T0, "stripe:pi_1", grant=fake_ledger.grant)
     # When the hourly scan runs while more than 5 h remain
     for hour in range(1, 19):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
-from tests.helpers import reach
+from tests.helpers import devices
 from tests.helpers.payments import stripe_checkout_event, stripe_refund_event
 from tests.helpers.tasks import create_product, link_for, promoter
 from tuishou.dal import keys
@@ -67,7 +67,7 @@ class Shop:
 def test_sales_complete_the_task_and_the_bonus_is_granted_and_notified_once(api, payments, stack):
     # Given a promoter on a 2-sale wechat task, and a shopper who paid through the share URL
     shop = Shop(api)
-    reach.push_ready(shop.seller.sub)
+    devices.push_ready(shop.seller.sub)
     assert payments.stripe(stripe_checkout_event("pi_a", 10000, click_id=shop.click())).status == 200
     # When the ledger stream is drained
     stack.drain_streams()
