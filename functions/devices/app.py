@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from tuishou import settings
 from tuishou.logic import devices
 from tuishou.models.devices import (
+    DEVICE_ID_PATTERN,
     DeviceList,
     DeviceRegistered,
     DeviceRegistration,
@@ -54,7 +55,7 @@ def list_devices() -> DeviceList:
     tags=TAGS,
     responses={204: {"description": "Removed (or there was none)"}},
 )
-def delete_device(device_id: Annotated[str, Path(max_length=64)]):  # noqa: ANN201 - a 204 Response, no body
+def delete_device(device_id: Annotated[str, Path(pattern=DEVICE_ID_PATTERN)]):  # noqa: ANN201 - a 204 Response, no body
     caller = principal(app)
     devices.forget(caller.user_id, device_id)
     return Response(status_code=204, body="")

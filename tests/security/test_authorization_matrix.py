@@ -44,7 +44,7 @@ FAULT_WINDOW = {
 @dataclass(frozen=True)
 class Row:
     """``path`` may hold {product_id}, {link_id}, {code}, {promoter_id}, {user_id}, {notification_id},
-    {template_id}, {scan_id}: the resources of "promoter" / "merchant" (and the admin's scan)."""
+    {template_id}, {scan_id}, {device_id}: the resources of "promoter" / "merchant" (and the admin's scan)."""
 
     route: str  # "METHOD /template/path"
     path: str
@@ -123,6 +123,17 @@ MATRIX: list[Row] = [
         (401, 200, 200, 200, 200, 200),
         {"channels": ["inapp"]},
     ),
+    # devices and the WeChat binding are the caller's own: anyone else removing a device removes nothing (204)
+    Row(
+        "POST /me/devices",
+        "/me/devices",
+        (401, 201, 201, 201, 201, 201),
+        {"platform": "fcm", "token": "fcm:matrix-token.value"},
+    ),
+    Row("GET /me/devices", "/me/devices", (401, 200, 200, 200, 200, 200)),
+    Row("DELETE /me/devices/{device_id}", "/me/devices/{device_id}", (401, 204, 204, 204, 204, 204)),
+    Row("PUT /me/social/wechat", "/me/social/wechat", (401, 200, 200, 200, 200, 200), {"openid": "oMatrix_openid"}),
+    Row("DELETE /me/social/wechat", "/me/social/wechat", (401, 204, 204, 204, 204, 204)),
     Row(
         "POST /admin/channel-task-templates", "/admin/channel-task-templates", (401, 403, 403, 403, 403, 201), TEMPLATE
     ),
@@ -201,6 +212,9 @@ def make_world(api):
         "template_id": template_id,
         "scan_id": scan_id,
         "notification_id": notify(users["promoter"].sub, "deadline_reminder", REMINDER).notification_id,
+        "device_id": api.post(
+            "/me/devices", {"platform": "apns", "token": "apns-matrix-token"}, as_user=users["promoter"]
+        ).json()["device_id"],
     }
     return users, ids
 

@@ -169,6 +169,7 @@ ID_ROUTES = [
     ("admin", "GET", "/admin/scans/{}", None),
     ("admin", "PUT", "/admin/users/{}/block", None),
     ("admin", "DELETE", "/admin/users/{}/block", None),
+    ("promoter", "DELETE", "/me/devices/{}", None),
 ]
 
 

@@ -7,6 +7,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 PushPlatform = Literal["apns", "fcm"]
+# A device id is the start of a SHA-256 of its platform and token (tuishou.dal.devices.device_id_for): any
+# other path value names no device and is refused before a request reaches DynamoDB.
+DEVICE_ID_PATTERN = r"^[0-9a-f]{24}$"
 
 
 class DeviceRegistration(BaseModel):
