@@ -241,3 +241,4 @@ def test_a_device_sns_disabled_is_forgotten(api, stack):
     # Then it reached the live device and the disabled one is dropped
     assert list(devices.pushes()) == [new.endpoint_arn]
     assert [d.device_id for d in device_store.devices_of(promoter.sub)] == [new.device_id]
+    assert old.endpoint_arn not in {e["EndpointArn"] for e in devices.endpoints()}

@@ -12,7 +12,7 @@ import boto3
 
 from tools.local_stack import LocalStack
 from tools.resources import MOTO_ACCOUNT_ID
-from tuishou import clock
+from tuishou import clock, settings
 from tuishou.dal import devices, wechat
 from tuishou.dal.devices import DeviceRecord
 
@@ -56,6 +56,13 @@ def pushes() -> dict[str, list[dict[str, Any]]]:
         for arn, endpoint in endpoints.items()
         if endpoint.messages
     }
+
+
+def endpoints() -> list[dict[str, Any]]:
+    """The endpoints on the stack's FCM application (where ``add_device`` registers)."""
+    sns = boto3.client("sns")
+    application = settings.push().application_arn("fcm")
+    return list(sns.list_endpoints_by_platform_application(PlatformApplicationArn=application)["Endpoints"])
 
 
 def push_count() -> int:
