@@ -7,6 +7,8 @@ import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from tests.helpers.payments import stripe_checkout_event, stripe_refund_event
 from tuishou import clock
 from tuishou.dal import dynamo, keys
@@ -267,6 +269,7 @@ def test_fifty_concurrent_deliveries_settle_once(payments):
     payments.assert_ledger_consistent()
 
 
+@pytest.mark.slow  # fifty settlements in parallel threads: CI runs it in `make test-slow`
 def test_fifty_racing_settlements_in_parallel_threads_pay_once(payments):
     # Given one payment event, delivered to 50 "containers" at once (the domain function in 50 threads,
     # so the DynamoDB requests of the deliveries interleave: the gateway runs one event at a time)

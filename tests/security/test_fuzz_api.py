@@ -65,6 +65,7 @@ def check_error_shape(path: str, status: int, content_type: str, body: bytes) ->
     assert {"code", "message"} <= set(payload["error"]) <= {"code", "message", "field"}, payload
 
 
+@pytest.mark.slow  # many Hypothesis examples per operation: CI runs it in `make test-slow`
 @pytest.mark.parametrize("operation", OPERATIONS, ids=[op.label for op in OPERATIONS])
 def test_operation_never_answers_5xx_conforms_to_its_schema_and_errors_have_one_shape(api, operation):
     # Given a user of the operation's role with a profile (so promoter routes reach their logic)
@@ -199,6 +200,7 @@ def hostile_requests(draw) -> tuple[str, str, bytes, str]:
     return method, path, b"<x/>", draw(st.sampled_from(OTHER_CONTENT_TYPES))
 
 
+@pytest.mark.slow  # 80 Hypothesis examples of hostile bodies: CI runs it in `make test-slow`
 def test_hostile_bodies_to_every_body_operation_are_a_4xx_in_the_one_shape(api):
     # Given a user of each role (promoters with a profile)
     headers = {role: _headers_for(api, f"/{role}/x") for role in ("merchant", "promoter", "admin")}
