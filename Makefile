@@ -68,7 +68,8 @@ lock: $(STAMP)
 # The suite but the `slow` scale tests, in three pytest-xdist workers (each with its own moto server and
 # stack), then the least-privilege checks, which judge the AWS calls every worker saved in TEST_AWS_CALLS.
 # Three workers on two cores, because a worker spends part of each test waiting for its own moto server's
-# replies: measured on the 2-core machine, 101 s against 110-117 s with two (docs/operations.md).
+# replies: measured on the 2-core machine, 101 s against 110-117 s with two, and four are slower
+# (docs/operations.md).
 # `make test-slow` runs the scale tests the same way (CI runs both); TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 3
 TEST_AWS_CALLS := .local/test-aws-calls
