@@ -146,7 +146,11 @@ class CompensationSettings(_Concern):
 
 
 class PaymentSettings(_Concern):
+    """The platform's fee, and how far back the hold release job looks for holds it missed (a run that
+    failed for longer than that leaves them for an operator: docs/payouts.md)."""
+
     platform_fee_bps: int = Field(0, alias="TUISHOU_PLATFORM_FEE_BPS")
+    release_lookback_hours: int = Field(72, alias="TUISHOU_RELEASE_LOOKBACK_HOURS", ge=1, le=24 * 90)
 
 
 class NotificationSettings(_Concern):
