@@ -27,7 +27,7 @@ from tuishou.providers import alipay
 GATEWAY_PATH = "/gateway.do"
 TRANSFER, QUERY = "alipay.fund.trans.uni.transfer", "alipay.fund.trans.common.query"
 USER_ID = re.compile(r"2088\d{12}")
-LOGON_ID = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}|1\d{10}|\+?[0-9]{6,15}")  # an email or a phone
+LOGON_ID = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}|1[0-9]{10}|\+[0-9]{6,15}")  # an email or a phone
 OUT_BIZ_NO = re.compile(r"[0-9A-Za-z_-]{1,64}")
 AMOUNT = re.compile(r"[0-9]{1,11}\.[0-9]{2}")
 MIN_FEN = 10  # 0.10 yuan, the smallest transfer

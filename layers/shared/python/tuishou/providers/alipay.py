@@ -13,7 +13,8 @@ import base64
 import binascii
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Annotated
+from functools import lru_cache
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import parse_qs, parse_qsl
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -29,6 +30,9 @@ from tuishou.providers import (
     UnreadableNotification,
     click_id_or_none,
 )
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 NAME = "alipay"
 PAID_STATUSES = {"TRADE_SUCCESS", "TRADE_FINISHED"}
@@ -60,13 +64,23 @@ def signed_content(params: Mapping[str, str], unsigned: frozenset[str] = NOTIFIC
 
 def rsa2_sign(content: str, private_key_pem: str) -> str:
     """SHA256withRSA (PKCS#1 v1.5) of ``content`` as UTF-8, base64: how an app signs an open-API request."""
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    signature = _private_key(private_key_pem).sign(content.encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())
+    return base64.b64encode(signature).decode()
+
+
+@lru_cache(maxsize=4)
+def _private_key(private_key_pem: str) -> RSAPrivateKey:
+    """The loaded key, kept: loading checks the RSA key, about 0.25 s, once per warm process (and rotation)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
     key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ConfigurationError("the configured Alipay app private key is not an RSA key")
-    return base64.b64encode(key.sign(content.encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())).decode()
+    return key
 
 
 def rsa2_verifies(content: str, signature_b64: str, public_key_pem: str) -> bool:
