@@ -261,6 +261,21 @@ def test_an_alipay_answer_whose_signature_does_not_verify_decides_nothing(stack,
     assert found.status == SUCCEEDED
 
 
+@pytest.mark.parametrize("make_order", [alipay_order, stripe_order])
+def test_concurrent_sends_of_one_payout_make_one_transfer(stack, make_order):
+    from concurrent.futures import ThreadPoolExecutor
+
+    # When six workers send the same payout at once (a redelivered message racing the first)
+    order = make_order()
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda _: send_transfer(order), range(6)))
+    # Then all got the one transfer's answer, and the provider made it once
+    assert {r.status for r in results} == {SUCCEEDED}
+    assert len({r.provider_reference for r in results}) == 1
+    emulator = stack.alipay if make_order is alipay_order else stack.stripe
+    assert [(r["count_sent"], r["requests"]) for r in listed(emulator)] == [(1, 6)]
+
+
 @pytest.mark.usefixtures("short_timeout")
 def test_no_key_is_ever_transferred_twice_across_repeats_and_faults(stack):
     # Given one refusal and one late answer armed, and payouts sent, retried and queried in every order
