@@ -82,6 +82,8 @@ _.failed_deliveries
 _.stripe_secret_parameter
 _.alipay_app_id_parameter
 _.alipay_public_key_parameter
+_.alipay_app_private_key_parameter  # PayoutProviderSettings
+_.stripe_secret_key_parameter
 _.visitor_key_parameter
 _.push_queue_url
 _.sms_queue_url

@@ -24,8 +24,14 @@ LOCAL_ROUTES = {
     ("PUT", "/_local/faults"),
     ("POST", "/_local/schedules/{function}"),
     ("POST", "/_local/streams/drain"),
+    ("POST", "/_local/clock"),
 }  # tools/local_stack.py, make local only
-OTHER_SERVICES_ROUTES = {("GET", "/{pool}/.well-known/jwks.json")}  # Cognito's, which the authorizer reads
+OTHER_SERVICES_ROUTES = {
+    ("GET", "/{pool}/.well-known/jwks.json"),  # Cognito's, which the authorizer reads
+    ("POST", "/v1/transfers"),  # Stripe's (and tools/stripe_emulator.py's)
+    ("GET", "/v1/transfers"),
+    ("GET", "/_emulator/transfers"),  # the payout emulators' listing
+}
 
 
 @cache
