@@ -28,11 +28,13 @@ from boto3.dynamodb.types import TypeDeserializer
 
 from tools import resources, template
 from tools.gateway import FunctionHost, HttpResponse, LocalGateway, TokenVerifier, error, json_response
+from tools.static_site import StaticSite
 from tools.streams import StreamPoller
 from tools.wechat_emulator import WechatEmulator
 
 REGION = "us-east-1"
 STATE_DIR = template.ROOT / ".local"
+CONSOLE_DIR = template.ROOT / "console"
 LOCAL_PREFIX = "tuishou-local"
 
 
@@ -88,6 +90,7 @@ class LocalStack:
         self.gateway.add_local_route("POST", "/_local/users", self._route_create_user)
         self.gateway.add_local_route("PUT", "/_local/faults", self._route_put_faults)
         self.gateway.add_local_route("POST", "/_local/streams/drain", self._route_drain_streams)
+        self.gateway.add_static_site(StaticSite("/console", CONSOLE_DIR, {"config.json": self.console_config}))
         return self
 
     def reset(self) -> LocalStack:
@@ -139,6 +142,11 @@ class LocalStack:
             "alipay_private_key_pem": self.provider.alipay_private_key_pem,
             "wechat_api_base": self.wechat.url if self.wechat else None,
         }
+
+    def console_config(self) -> bytes:
+        """The web console's ``config.json`` (docs/console.md): the API on the same origin, and local sign-in
+        through ``POST /_local/users`` instead of the Cognito hosted UI."""
+        return json.dumps({"auth": "local", "api_base": ""}).encode()
 
     # ------------------------------------------------------------------ operations
     def create_user(self, username: str, role: str | None) -> dict[str, str | None]:
@@ -440,6 +448,7 @@ def main(argv: list[str] | None = None) -> None:
 
     print(
         f"Tuishou local stack\n  API      {stack.api_url}  (Swagger UI: {stack.api_url}/swagger)\n"
+        f"  console  {stack.api_url}/console\n"
         f"  AWS      {stack.endpoint_url} (moto)\n  WeChat   {stack.wechat.url if stack.wechat else '-'} (emulator)\n"
         f"  state    {Path(state_file).relative_to(template.ROOT)}\n"
         f"  schedules: one hour = {args.tick_seconds:g} s\nCtrl-C stops.",
