@@ -64,6 +64,8 @@ class Console:
 
     def sign_in(self, username: str, role: str) -> dict[str, str]:
         """Local sign-in (a user made through POST /_local/users); returns what the tab keeps of the user."""
+        if self.page.url.startswith(self.base):  # whoever was signed in this tab signs out first
+            self.page.evaluate("sessionStorage.removeItem('tuishou.session')")
         self.open()
         form = self.page.get_by_test_id("sign-in")
         form.locator("[name=username]").fill(username)
@@ -75,9 +77,7 @@ class Console:
 
 
 @pytest.fixture
-def console(
-    request: pytest.FixtureRequest, browser: Any, console_base: str, stack: LocalStack
-) -> Iterator[Console]:
+def console(request: pytest.FixtureRequest, browser: Any, console_base: str, stack: LocalStack) -> Iterator[Console]:
     context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
     tab = Console(context.new_page(), console_base)
     errors: list[str] = []

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.helpers.api import ApiClient, User
+from tests.helpers.api import User
 from tests.helpers.insights import run_job
 from tests.helpers.payments import sign_stripe, stripe_checkout_event
 from tests.helpers.tasks import create_product, link_for, promoter
@@ -44,7 +44,9 @@ def sale(base: str, stack: LocalStack, code: str, amount_minor: int) -> None:
     event = stripe_checkout_event(f"pi_{uuid.uuid4().hex[:16]}", amount_minor, click_id=click_id)
     body = json.dumps(event).encode()
     signature = sign_stripe(body, stack.provider.stripe_webhook_secret)
-    answer = http(base, "POST", "/webhooks/stripe", body, {"Content-Type": "application/json", "Stripe-Signature": signature})
+    answer = http(
+        base, "POST", "/webhooks/stripe", body, {"Content-Type": "application/json", "Stripe-Signature": signature}
+    )
     assert answer.status == 200, answer.read()
 
 
