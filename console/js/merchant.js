@@ -157,14 +157,14 @@ export async function productPage(main, productId) {
   main.replaceChildren(
     h("h1", {}, product.title, " ", status(product.status)),
     h("p", { class: "muted" }, `${product.product_id} · ${product.category} · ${money(product.price_minor, product.currency)}`),
-    statusCard(product, main),
+    statusControl(product, main),
+    await statsCard(product),
     rulesCard(product),
     settingsCard(product),
-    await statsCard(product),
   );
 }
 
-function statusCard(product, main) {
+function statusControl(product, main) {
   const message = h("div");
   const action = product.status === "paused" ? "resume" : "pause";
   const button = h(
@@ -179,7 +179,7 @@ function statusCard(product, main) {
     },
     t(`product.${action}`),
   );
-  return h("section", { class: "card" }, h("div", { class: "row" }, button), message);
+  return h("div", { class: "row status-control" }, button, message);
 }
 
 function rulesCard(product) {
