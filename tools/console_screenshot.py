@@ -82,7 +82,9 @@ def _count_earlier_days(product_id: str, promoter_ids: list[str]) -> None:
     for back, (clicks, promotions, sales) in enumerate(reversed(EARLIER_DAYS), start=1):
         at = today - timedelta(days=back)
         for n in range(clicks + promotions + sales):
-            field = "clicks" if n < clicks else "promotions" if n < clicks + promotions else "transactions"
+            field: counters.CounterField = (
+                "clicks" if n < clicks else "promotions" if n < clicks + promotions else "transactions"
+            )
             revenue = PRICE_MINOR if field == "transactions" else 0
             promoter_id = promoter_ids[n % len(promoter_ids)]
             channel = ("wechat", "xiaohongshu", "douyin")[n % 3]
