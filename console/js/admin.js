@@ -153,9 +153,12 @@ function scanView(scan) {
 export async function faultsPage(main) {
   const message = h("div");
   const scanPlace = h("div");
+  // A running scan is read again every few seconds while its page is shown.
   const showScan = async (scanId) => {
     const scan = await attempt(scanPlace, () => api.get(`/admin/scans/${encodeURIComponent(scanId)}`));
-    if (scan) scanPlace.append(scanView(scan));
+    if (!scan) return;
+    scanPlace.append(scanView(scan));
+    if (scan.status === "running") setTimeout(() => scanPlace.isConnected && showScan(scanId), 3000);
   };
   const window = form(
     [
