@@ -178,7 +178,7 @@ class LocalGateway:
             return self._handle_local(method, path, headers, body, query)
         for site in self.static_sites:
             if site.matches(path):
-                return site.get(path) if method == "GET" else error(405, "method_not_allowed", f"{method} {path}")
+                return site.get(path) if method == "GET" else error(404, "not_found", f"no route for {method} {path}")
         for route in self.routes:
             match = route.pattern.match(path)
             if match and route.method == method:
