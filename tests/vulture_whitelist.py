@@ -103,6 +103,7 @@ errmsg  # wechat.WechatResult: WeChat's own words, for the delivery's recorded r
 # ---------------------------------------------------------------- pytest and hypothesis
 pytest_collection_modifyitems  # pytest hook
 pytest_configure_node  # pytest-xdist hook
+pytest_runtest_makereport  # pytest hook (tests/e2e: the outcome for the screenshots on failure)
 _.teardown  # RuleBasedStateMachine.teardown
 rounds  # parametrize: the same test run several times
 dont_write_bytecode  # sys: read by the import system (tests/conftest.py)

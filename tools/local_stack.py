@@ -29,6 +29,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from tools import resources, template
 from tools.alipay_emulator import AlipayEmulator
 from tools.gateway import FunctionHost, HttpResponse, LocalGateway, TokenVerifier, error, json_response
+from tools.static_site import StaticSite
 from tools.streams import StreamPoller
 from tools.stripe_emulator import StripeEmulator
 from tools.wechat_emulator import WechatEmulator
@@ -36,6 +37,7 @@ from tuishou import clock
 
 REGION = "us-east-1"
 STATE_DIR = template.ROOT / ".local"
+CONSOLE_DIR = template.ROOT / "console"
 LOCAL_PREFIX = "tuishou-local"
 
 
@@ -100,6 +102,7 @@ class LocalStack:
         self.gateway.add_local_route("PUT", "/_local/faults", self._route_put_faults)
         self.gateway.add_local_route("POST", "/_local/streams/drain", self._route_drain_streams)
         self.gateway.add_local_route("POST", "/_local/clock", self._route_advance_clock)
+        self.gateway.add_static_site(StaticSite("/console", CONSOLE_DIR, {"config.json": self.console_config}))
         return self
 
     def reset(self) -> LocalStack:
@@ -162,6 +165,11 @@ class LocalStack:
             "stripe_api_base": self.stripe.url if self.stripe else None,
             "stripe_emulator_transfers": f"{self.stripe.url}/_emulator/transfers" if self.stripe else None,
         }
+
+    def console_config(self) -> bytes:
+        """The web console's ``config.json`` (docs/console.md): the API on the same origin, and local sign-in
+        through ``POST /_local/users`` instead of the Cognito hosted UI."""
+        return json.dumps({"auth": "local", "api_base": ""}).encode()
 
     # ------------------------------------------------------------------ operations
     def create_user(self, username: str, role: str | None) -> dict[str, str | None]:
@@ -480,6 +488,7 @@ def main(argv: list[str] | None = None) -> None:
 
     print(
         f"Tuishou local stack\n  API      {stack.api_url}  (Swagger UI: {stack.api_url}/swagger)\n"
+        f"  console  {stack.api_url}/console\n"
         f"  AWS      {stack.endpoint_url} (moto)\n  WeChat   {stack.wechat.url if stack.wechat else '-'} (emulator)\n"
         f"  Alipay   {stack.alipay.gateway_url if stack.alipay else '-'} (emulator)\n"
         f"  Stripe   {stack.stripe.url if stack.stripe else '-'} (emulator)\n"

@@ -14,7 +14,7 @@ from tools import template
 
 ROOT = template.ROOT
 DOCS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
-TOP_LEVEL = ("layers/", "functions/", "tools/", "tests/", "docs/", "bench/", "events/", ".ci/")
+TOP_LEVEL = ("layers/", "functions/", "tools/", "tests/", "docs/", "bench/", "events/", ".ci/", "console/")
 GENERATED = (".local/", ".aws-sam/", ".venv/", ".venv-build/")  # made by make local / make build / make install
 FILE_SUFFIX = re.compile(r"\.(py|md|txt|json|ya?ml|toml|lock|sh|cfg|ini)$")
 ROUTE = re.compile(r"\b(GET|POST|PUT|DELETE|PATCH)\s+(/[^\s`|)\]\"',;<]*)")
