@@ -114,3 +114,11 @@ restore
 get_before_snapshot
 get_after_restore
 DEFERRED_IMPORTS  # read by name by tuishou.snapstart.prime (a module's imports deferred to a request path)
+
+# ---------------------------------------------------------------- ledger states
+pending_minor  # BalanceRecord / Balance: read by name (``in_state``), returned by the account routes
+available_minor
+in_payout_minor
+paid_minor
+released_minor  # holds.ReleaseRun: returned whole (vars) by the release job
+raced
