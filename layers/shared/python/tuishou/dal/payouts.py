@@ -27,9 +27,9 @@ class MethodRecord:
     role: str
     type: str
     account: str
-    real_name: str | None
     auto_payout: bool
     updated_at: str
+    real_name: str | None = None
 
 
 def put_method(method: MethodRecord) -> None:
@@ -69,9 +69,9 @@ class PayoutRecord:
     status: str
     method_type: str
     account: str
-    real_name: str | None
     requested_at: str
     updated_at: str
+    real_name: str | None = None
     attempts: int = 0
     paid_at: str | None = None
     failure_reason: str | None = None
