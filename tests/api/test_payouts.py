@@ -111,9 +111,9 @@ def test_each_refusal_names_its_field_and_writes_nothing(api, stack, providers):
     promoter = api.user("promoter")
     make_available(promoter.sub, 5000)
     before = balance(promoter.sub)
-    # Then without a method: 422 payout_method
+    # Then without a method: 409 payout_method
     no_method = api.post("/promoter/payouts", {"currency": "CNY"}, as_user=promoter)
-    assert no_method.status == 422 and no_method.json()["error"]["field"] == "payout_method"
+    assert no_method.status == 409 and no_method.json()["error"]["field"] == "payout_method"
     # And with an Alipay method, a currency other than CNY: 422 currency
     api.put("/promoter/payout-method", ALIPAY, as_user=promoter)
     make_available(promoter.sub, 5000, "USD")

@@ -106,12 +106,12 @@ def method_of(user_id: str) -> PayoutMethod:
 
 # ---------------------------------------------------------------- requests
 def request_payout(user_id: str, role: str, request: PayoutRequest) -> PayoutAccepted:
-    """Refused (4xx, nothing written) without a method, for a currency the method cannot pay, below the
-    currency's minimum, above the available balance, or while another payout in the currency is open (409).
+    """Refused (4xx, nothing written): 409 without a method or while another payout in the currency is open;
+    422 for a currency the method cannot pay, below the currency's minimum or above the available balance.
     Requests: 1 GetItem (method), 1 GetItem (balance), 1 TransactWriteItems."""
     method = store.get_method(user_id)
     if method is None:
-        raise Unprocessable("no payout method: set one with PUT payout-method first", field="payout_method")
+        raise Conflict("no payout method: set one with PUT payout-method first", field="payout_method")
     currency = request.currency
     if method.type == "alipay" and currency not in ALIPAY_CURRENCIES:
         raise Unprocessable("an Alipay payout method pays CNY only", field="currency")
