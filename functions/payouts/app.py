@@ -5,6 +5,7 @@ status (GET /admin/payouts). Sending is the PayoutFunction's (functions/payout_w
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -27,7 +28,7 @@ app = build_resolver()
 TAGS = ["payouts"]
 Limit = Annotated[int, Query(ge=1, le=100, description="Payouts per page.")]
 Cursor = Annotated[str | None, Query(max_length=1024, description="`next_cursor` of the previous page.")]
-ACCEPTED = {
+ACCEPTED: dict[int, OpenAPIResponse] = {
     202: {
         "description": "Accepted: the payout is sent asynchronously",
         "content": {"application/json": {"model": PayoutAccepted}},

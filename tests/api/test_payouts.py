@@ -237,9 +237,7 @@ def test_a_lost_request_is_sent_again_only_when_the_provider_has_no_transfer(api
     assert payouts_of(api, promoter)[0]["status"] == "paid"
 
 
-def test_while_the_provider_cannot_answer_the_payout_stays_sending_then_the_sweep_finishes_it(
-    api, stack, providers
-):
+def test_while_the_provider_cannot_answer_the_payout_stays_sending_then_the_sweep_finishes_it(api, stack, providers):
     # Given a payout whose transfer happened, and a provider whose queries fail
     promoter = promoter_with_money(api, 5000)
     providers.send_outcomes, providers.query_unknown = ["timeout_then_succeed"], True
@@ -252,7 +250,9 @@ def test_while_the_provider_cannot_answer_the_payout_stays_sending_then_the_swee
     assert stack.dead_letters("PayoutQueue") == 1
     # When the provider answers again and the hourly sweep runs after the stuck limit
     providers.query_unknown = False
-    result = stack.host.invoke("PayoutJobsFunction", {"job": "sweep", "time": clock.iso(clock.now() + timedelta(minutes=16))})
+    result = stack.host.invoke(
+        "PayoutJobsFunction", {"job": "sweep", "time": clock.iso(clock.now() + timedelta(minutes=16))}
+    )
     assert result == {"job": "sweep", "enqueued": 1}
     deliver(stack)
     # Then it is paid, never sent twice
@@ -303,7 +303,9 @@ def test_concurrent_requests_make_one_payout(api, stack, providers):
 
     def request() -> None:
         start.wait()
-        statuses.append(api.post("/promoter/payouts", {"currency": "CNY", "amount_minor": 3000}, as_user=promoter).status)
+        statuses.append(
+            api.post("/promoter/payouts", {"currency": "CNY", "amount_minor": 3000}, as_user=promoter).status
+        )
 
     # When two requests of 30.00 race
     threads = [threading.Thread(target=request) for _ in range(2)]
@@ -401,4 +403,3 @@ def test_a_cursor_of_another_users_payouts_is_refused(api, providers):
     assert cursor
     response = api.get("/promoter/payouts", as_user=other, query={"cursor": cursor})
     assert response.status == 400 and response.json()["error"]["field"] == "cursor"
-

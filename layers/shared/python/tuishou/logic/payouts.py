@@ -124,9 +124,7 @@ def request_payout(user_id: str, role: str, request: PayoutRequest) -> PayoutAcc
             field="amount_minor",
         )
     if amount > available:
-        raise Unprocessable(
-            f"above the available balance of {format_minor(available, currency)}", field="amount_minor"
-        )
+        raise Unprocessable(f"above the available balance of {format_minor(available, currency)}", field="amount_minor")
     now = clock.iso()
     payout = PayoutRecord(
         payout_id=ids.new_id("pout"),
@@ -342,7 +340,7 @@ def _auto_payout(method: MethodRecord, run: AutoPayoutRun) -> None:
         if balance.available_minor < config.minimum(balance.currency):
             continue
         try:
-            request_payout(method.user_id, method.role, PayoutRequest(currency=balance.currency))
+            request_payout(method.user_id, method.role, PayoutRequest(currency=balance.currency, amount_minor=None))
             run.requested += 1
         except TuishouError as refused:
             run.skipped += 1

@@ -11,8 +11,6 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from tuishou.money import CURRENCY_EXPONENT, MinorUnits, check_amount, check_currency
 
 PayoutStatus = Literal["requested", "sending", "paid", "failed"]
-PAYOUT_STATUSES: tuple[PayoutStatus, ...] = ("requested", "sending", "paid", "failed")
-OPEN_STATUSES: frozenset[str] = frozenset({"requested", "sending"})
 PayoutMethodType = Literal["alipay", "stripe"]
 
 # An Alipay payee: a logon id (an email, or a mobile number: +86 / any E.164, or 11 digits starting with 1)
@@ -82,7 +80,9 @@ class PayoutMethodUpdate(BaseModel):
 class PayoutMethod(BaseModel):
     type: PayoutMethodType
     account_masked: str = Field(description="The account with most characters hidden.")
-    real_name_masked: str | None = Field(None, description="Alipay: the payee's name with all but its last character hidden.")
+    real_name_masked: str | None = Field(
+        None, description="Alipay: the payee's name with all but its last character hidden."
+    )
     auto_payout: bool
     updated_at: str
 
