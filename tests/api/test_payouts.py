@@ -6,12 +6,15 @@ scripted fake (tests/helpers/payouts.py) counting sends and transfers per payout
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
+import time_machine
 
 from tests.helpers.payouts import FakeProviders, balance, make_available
 from tuishou import clock
+from tuishou.dal import payouts as payouts_dal
 from tuishou.logic import payouts as payouts_logic
 
 ALIPAY = {"type": "alipay", "account": "lin@example.com", "real_name": "林小红"}
@@ -22,6 +25,9 @@ STRIPE = {"type": "stripe", "connected_account_id": "acct_1Nv0FGQ9RKHgCVdK"}
 def providers(monkeypatch: pytest.MonkeyPatch) -> FakeProviders:
     fake = FakeProviders()
     monkeypatch.setattr(payouts_logic, "_providers", lambda: fake)
+    # The local stack redelivers a failed message at once; SQS waits its visibility timeout (180 s), longer
+    # than the in-flight lease (60 s). Without a lease here, a retry asks the provider at once, as in AWS.
+    monkeypatch.setenv("TUISHOU_PAYOUT_SEND_LEASE_SECONDS", "0")
     return fake
 
 
@@ -403,3 +409,55 @@ def test_a_cursor_of_another_users_payouts_is_refused(api, providers):
     assert cursor
     response = api.get("/promoter/payouts", as_user=other, query={"cursor": cursor})
     assert response.status == 400 and response.json()["error"]["field"] == "cursor"
+
+
+def test_two_workers_with_the_same_payout_send_it_once(api, stack, providers, monkeypatch):
+    # Given a requested payout, and a provider slow enough for two workers to overlap
+    promoter = promoter_with_money(api, 5000)
+    payout_id = api.post("/promoter/payouts", {"currency": "CNY"}, as_user=promoter).json()["payout_id"]
+    slow_send, start = providers.send_transfer, threading.Barrier(2)
+
+    def send_slowly(order):
+        time.sleep(0.2)
+        return slow_send(order)
+
+    monkeypatch.setattr(providers, "send_transfer", send_slowly)
+    outcomes: list[str] = []
+
+    def work() -> None:
+        start.wait()
+        try:
+            outcomes.append(payouts_logic.send(promoter.sub, payout_id))
+        except payouts_logic.RetryLater:
+            outcomes.append("retry")
+
+    # When two copies of its message are handled at once
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Then one worker sent and settled it; the other was turned away before sending
+    assert sorted(outcomes) == ["paid", "retry"]
+    assert providers.sends == {payout_id: 1} and providers.transferred == {payout_id: 1}
+    # And the retried copy finds it paid and sends nothing
+    assert payouts_logic.send(promoter.sub, payout_id) == "done"
+    assert balance(promoter.sub) == {"available": 0, "in_payout": 0, "paid": 5000, "total": 5000}
+
+
+def test_an_attempt_in_flight_is_neither_queried_nor_sent_again(api, stack, providers, monkeypatch):
+    # Given a payout a worker has just moved to sending (its call to the provider not answered yet)
+    monkeypatch.setenv("TUISHOU_PAYOUT_SEND_LEASE_SECONDS", "60")
+    promoter = promoter_with_money(api, 5000)
+    payout_id = api.post("/promoter/payouts", {"currency": "CNY"}, as_user=promoter).json()["payout_id"]
+    payout = payouts_dal.get_payout(promoter.sub, payout_id)
+    assert payout is not None and payouts_dal.start_sending(payout, clock.iso())
+    # When another copy of its message arrives within the lease
+    with pytest.raises(payouts_logic.RetryLater):
+        payouts_logic.send(promoter.sub, payout_id)
+    # Then the provider was neither asked nor sent anything
+    assert not providers.queries and not providers.sends
+    # And after the lease the retry asks first: nothing there (the first worker died), so it sends, once
+    with time_machine.travel(clock.now() + timedelta(seconds=61)):
+        assert payouts_logic.send(promoter.sub, payout_id) == "paid"
+    assert providers.queries == {payout_id: 1} and providers.sends == {payout_id: 1}

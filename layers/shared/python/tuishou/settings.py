@@ -239,12 +239,14 @@ DEFAULT_PAYOUT_MINIMUM = 1000
 
 class PayoutSettings(_Concern):
     """Payouts: the minimum per currency (a JSON object of minor units, e.g. ``{"CNY": 1000}`` for 10.00
-    yuan), the queue of payouts to send, and how long a payout may stay requested or sending before the
-    sweep enqueues it again."""
+    yuan), the queue of payouts to send, how long a payout may stay requested or sending before the sweep
+    enqueues it again, and how long an attempt may be in flight (longer than the worker's timeout) before
+    another worker may ask the provider about it."""
 
     minimums: dict[str, int] = Field(default_factory=dict, alias="TUISHOU_PAYOUT_MINIMUMS")
     queue_url: str | None = Field(None, alias="TUISHOU_PAYOUT_QUEUE_URL")
     stuck_minutes: int = Field(15, alias="TUISHOU_PAYOUT_STUCK_MINUTES", ge=1, le=24 * 60)
+    send_lease_seconds: int = Field(60, alias="TUISHOU_PAYOUT_SEND_LEASE_SECONDS", ge=0, le=900)
 
     @field_validator("minimums", mode="before")
     @classmethod

@@ -228,6 +228,8 @@ def send(user_id: str, payout_id: str) -> str:
     if payout.status in {"paid", "failed"}:
         return "done"
     providers, order = _providers(), _order(payout)
+    if payout.status == "sending" and _in_flight(payout):
+        raise RetryLater("an attempt may still be in flight")
     if payout.status == "sending":  # an earlier attempt's outcome is unknown: ask before sending again
         found = providers.query_transfer(order)
         if found is not None:
@@ -235,6 +237,13 @@ def send(user_id: str, payout_id: str) -> str:
     if not store.start_sending(payout, clock.iso()):
         raise RetryLater("another worker moved the payout on")
     return _settle(payout, providers.send_transfer(order))
+
+
+def _in_flight(payout: PayoutRecord) -> bool:
+    """An attempt started less than the lease ago (longer than the worker's timeout) may still be waiting for
+    the provider: another worker asking now could find nothing and send it again."""
+    lease = timedelta(seconds=settings.payouts().send_lease_seconds)
+    return clock.parse_iso(payout.updated_at) > clock.now() - lease
 
 
 def _settle(payout: PayoutRecord, result: Any) -> str:
