@@ -15,6 +15,7 @@ SCHEDULE_SAMPLES = {
     "compensation_schedule.json": "CompensationScanFunction",
     "auto_payouts_schedule.json": "PayoutJobsFunction",
     "payout_sweep_schedule.json": "PayoutJobsFunction",
+    "hold_release_schedule.json": "HoldReleaseFunction",
 }
 QUEUE_SAMPLES = {
     "compensation_scan_queue.json": "CompensationScanFunction",

@@ -8,6 +8,7 @@ SCHEDULED_IDS = {
     "MerchantInsightsFunction",
     "CompensationScanFunction",
     "PayoutJobsFunction",
+    "HoldReleaseFunction",
 }
 
 
