@@ -12,13 +12,10 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from tests.helpers.payouts import FakeProviders, balance, make_available
+from tests.helpers.payouts import ALIPAY, STRIPE, FakeProviders, balance, deliver, make_available, payouts_of
 from tuishou import clock
 from tuishou.dal import payouts as payouts_dal
 from tuishou.logic import payouts as payouts_logic
-
-ALIPAY = {"type": "alipay", "account": "lin@example.com", "real_name": "林小红"}
-STRIPE = {"type": "stripe", "connected_account_id": "acct_1Nv0FGQ9RKHgCVdK"}
 
 
 @pytest.fixture
@@ -29,19 +26,6 @@ def providers(monkeypatch: pytest.MonkeyPatch) -> FakeProviders:
     # than the in-flight lease (60 s). Without a lease here, a retry asks the provider at once, as in AWS.
     monkeypatch.setenv("TUISHOU_PAYOUT_SEND_LEASE_SECONDS", "0")
     return fake
-
-
-def deliver(stack) -> None:
-    """What AWS does by itself: the ledger stream queues the payout, the worker sends it, the stream tells
-    the user."""
-    for _ in range(3):
-        stack.drain_streams()
-        stack.drain_queues(only={"PayoutQueue"})
-    stack.drain_streams()
-
-
-def payouts_of(api, user) -> list[dict]:
-    return api.get(f"/{user.role}/payouts", as_user=user).json()["items"]
 
 
 def promoter_with_money(api, amount_minor: int = 5000, method: dict | None = None):

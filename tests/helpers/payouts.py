@@ -1,5 +1,6 @@
 """Payout test helpers: a scripted stand-in for ``tuishou.dal.payout_providers`` (same names and shapes)
-that counts what it was asked and what it transferred, and money made available to a user."""
+that counts what it was asked and what it transferred, money made available to a user, the stack's
+delivery of payouts and a user's payouts."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from typing import Any
 from tuishou import clock
 from tuishou.dal import ledger as ledger_dal
 from tuishou.models.ledger import PROMOTION_EXPENSE, LedgerTransaction, Posting
+
+ALIPAY = {"type": "alipay", "account": "lin@example.com", "real_name": "林小红"}
+STRIPE = {"type": "stripe", "connected_account_id": "acct_1Nv0FGQ9RKHgCVdK"}
 
 
 class TransferStatus(StrEnum):
@@ -109,3 +113,16 @@ def balance(user_id: str, currency: str = "CNY") -> dict[str, Any]:
         "paid": found.paid_minor,
         "total": found.balance_minor,
     }
+
+
+def deliver(stack: Any) -> None:
+    """What AWS does by itself: the ledger stream queues the payout, the worker sends it, the stream tells
+    the user."""
+    for _ in range(3):
+        stack.drain_streams()
+        stack.drain_queues(only={"PayoutQueue"})
+    stack.drain_streams()
+
+
+def payouts_of(api: Any, user: Any) -> list[dict[str, Any]]:
+    return list(api.get(f"/{user.role}/payouts", as_user=user).json()["items"])
