@@ -5,6 +5,7 @@ the queue retries it after its visibility timeout, and the retry asks the provid
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tuishou import settings
+from tuishou.dal import payout_providers  # noqa: F401 - loaded at init (the SnapStart snapshot), not by the first payout
 from tuishou.logic import payouts
 from tuishou.observability import logger, metrics, tracer
 
