@@ -43,6 +43,9 @@ def test_a_payout_reaches_the_provider_once_and_is_paid(api, stack, role, method
     [payout] = payouts_of(api, user)
     assert payout["status"] == "paid" and payout["provider_reference"] == record["reference"]
     assert balance(user.sub, currency) == {"available": 0, "in_payout": 0, "paid": 5000, "total": 5000}
+    # And the ledger keeps its invariants (every transaction balances, balances equal their entries)
+    audit = api.get("/admin/ledger/audit", as_user=api.admin).json()
+    assert audit["ok"], audit["violations"]
 
 
 @pytest.mark.parametrize(
@@ -63,6 +66,8 @@ def test_a_transfer_refused_for_good_fails_the_payout_and_returns_the_money(api,
     assert balance(promoter.sub, currency) == {"available": 5000, "in_payout": 0, "paid": 0, "total": 5000}
     [notice] = api.get("/promoter/notifications", as_user=promoter).json()["items"]
     assert notice["kind"] == "payout_failed" and notice["data"]["reason"] == reason
+    audit = api.get("/admin/ledger/audit", as_user=api.admin).json()
+    assert audit["ok"], audit["violations"]
 
 
 @pytest.mark.parametrize(("method", "currency"), [(ALIPAY, "CNY"), (STRIPE, "USD")])
