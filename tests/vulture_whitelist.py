@@ -36,6 +36,8 @@ top_channels
 top_promoters
 window_end
 bound_at  # models.devices.WechatBinding
+account_masked  # models.payouts.PayoutMethod, PayoutMethodSummary
+real_name_masked  # models.payouts.PayoutMethod
 
 # ---------------------------------------------------------------- Powertools: methods it calls on our subclasses
 _.decoded_body  # APIGatewayProxyEvent.decoded_body, overridden by StrictBodyEvent

@@ -223,6 +223,8 @@ EVERY_KIND = {
         "amount_minor": 1230,
         "currency": "CNY",
     },
+    "payout_paid": {"payout_id": "pout_1", "amount_minor": 5000, "currency": "CNY"},
+    "payout_failed": {"payout_id": "pout_2", "amount_minor": 5000, "currency": "CNY", "reason": "PAYEE_NOT_EXIST"},
 }
 
 

@@ -13,6 +13,8 @@ NotificationKind = Literal[
     "low_performance",
     "raise_reward_hint",
     "compensation",
+    "payout_paid",
+    "payout_failed",
 ]
 DeliveryChannel = Literal["inapp", "push", "sms", "wechat"]
 DELIVERY_CHANNELS: tuple[DeliveryChannel, ...] = ("inapp", "push", "sms", "wechat")
@@ -109,6 +111,15 @@ class CompensationData(_Data):
     occurred_at: str | None = Field(None, description="ISO 8601 UTC: when the held-back event happened.")
 
 
+class PayoutData(_Data):
+    """A payout that ended: paid, or failed (the provider's reason) with its money available again."""
+
+    payout_id: str
+    amount_minor: int
+    currency: str
+    reason: str | None = Field(None, description="payout_failed: the provider's code, e.g. PAYEE_NOT_EXIST.")
+
+
 NotificationData = (
     DeadlineReminderData
     | ChannelBonusCompletedData
@@ -116,6 +127,7 @@ NotificationData = (
     | LowPerformanceData
     | RaiseRewardHintData
     | CompensationData
+    | PayoutData
 )
 DATA_MODELS: dict[str, type[NotificationData]] = {
     "deadline_reminder": DeadlineReminderData,
@@ -124,6 +136,8 @@ DATA_MODELS: dict[str, type[NotificationData]] = {
     "low_performance": LowPerformanceData,
     "raise_reward_hint": RaiseRewardHintData,
     "compensation": CompensationData,
+    "payout_paid": PayoutData,
+    "payout_failed": PayoutData,
 }
 
 
