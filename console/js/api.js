@@ -17,7 +17,7 @@ export class ApiError extends Error {
   }
 }
 
-export async function call(method, path, { body, query } = {}) {
+function urlOf(path, query) {
   let url = apiBase + path;
   if (query) {
     const params = new URLSearchParams();
@@ -26,24 +26,51 @@ export async function call(method, path, { body, query } = {}) {
     }
     if ([...params].length) url += `?${params}`;
   }
-  const headers = { Accept: "application/json" };
+  return url;
+}
+
+function authorized(headers) {
   const token = session()?.id_token;
   if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  if (response.status === 204) return null;
-  const text = await response.text();
+  return headers;
+}
+
+async function errorOf(response) {
   let payload = null;
   try {
-    payload = text ? JSON.parse(text) : null;
+    payload = await response.json();
   } catch {
     payload = null;
   }
-  if (!response.ok) {
-    const error = payload?.error || {};
-    throw new ApiError(response.status, error.code || "http_error", error.message || `HTTP ${response.status}`, error.field);
+  const error = payload?.error || {};
+  return new ApiError(response.status, error.code || "http_error", error.message || `HTTP ${response.status}`, error.field);
+}
+
+export async function call(method, path, { body, query } = {}) {
+  const headers = authorized({ Accept: "application/json" });
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(urlOf(path, query), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (!response.ok) throw await errorOf(response);
+  if (response.status === 204) return null;
+  const text = await response.text();
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return null;
   }
-  return payload;
+}
+
+// The file name of `Content-Disposition: attachment; filename="..."`, or null.
+export function attachmentName(disposition) {
+  const match = /filename="([^"]+)"|filename=([^;\s]+)/.exec(disposition || "");
+  return match ? match[1] || match[2] : null;
+}
+
+// A GET answering a file (a CSV statement): its bytes as a Blob and the file name the server gives.
+export async function download(path, query) {
+  const response = await fetch(urlOf(path, query), { headers: authorized({ Accept: "text/csv, application/json" }) });
+  if (!response.ok) throw await errorOf(response);
+  return { blob: await response.blob(), filename: attachmentName(response.headers.get("Content-Disposition")) };
 }
 
 export const get = (path, query) => call("GET", path, { query });

@@ -12,7 +12,7 @@ const PAGES = {
     ["inbox", merchant.inboxPage],
     ["account", merchant.accountPage],
     ["payouts", (main) => merchant.payoutsPage(main, "merchant")],
-    ["statements", merchant.statementsPage],
+    ["statements", (main) => merchant.statementsPage(main, me)],
   ],
   admin: [
     ["admin/promoters", admin.promotersPage],

@@ -339,7 +339,6 @@ function hintAction(data, message) {
 export const BUCKETS = ["pending_minor", "available_minor", "in_payout_minor", "paid_minor"];
 
 export function accountView(account) {
-  const bucketsKnown = account.balances.some((b) => BUCKETS.some((k) => k in b));
   return h(
     "div",
     {},
@@ -347,7 +346,7 @@ export function accountView(account) {
       [
         { label: t("account.currency"), key: "currency" },
         { label: t("account.balance"), num: true, render: (b) => money(b.balance_minor, b.currency) },
-        ...(bucketsKnown ? BUCKETS.map((k) => ({ label: t(`account.${k}`), num: true, render: (b) => money(b[k] ?? 0, b.currency) })) : []),
+        ...BUCKETS.map((k) => ({ label: t(`account.${k}`), num: true, render: (b) => money(b[k] ?? 0, b.currency) })),
       ],
       account.balances,
       { testid: "balances" },
@@ -357,7 +356,7 @@ export function accountView(account) {
       [
         { label: t("account.when"), render: (e) => when(e.created_at) },
         { label: t("account.kind"), key: "kind" },
-        { label: t("account.state"), render: (e) => e.state ?? "" },
+        { label: t("account.state"), render: (e) => (e.state ? t(`account.${e.state}_minor`) : "") },
         { label: t("account.amount"), num: true, render: (e) => money(e.amount_minor, e.currency) },
         { label: t("account.transaction"), key: "transaction_id" },
       ],
@@ -436,47 +435,34 @@ export async function payoutsPage(main, role = "merchant") {
   if (list) main.append(payoutsTable(list.items));
 }
 
-// A month's statement as CSV, made from the account's entries (GET /merchant/account, newest first,
-// paged until the month is behind): one row per entry, amounts in minor units and in the currency's format.
-export async function statementRows(month) {
-  const rows = [];
-  let cursor;
-  for (let pageNumber = 0; pageNumber < 200; pageNumber += 1) {
-    const page = await api.get("/merchant/account", { limit: 100, cursor });
-    for (const entry of page.entries) if (entry.created_at.startsWith(month)) rows.push(entry);
-    const oldest = page.entries.at(-1);
-    if (!page.next_cursor || (oldest && oldest.created_at.slice(0, 7) < month)) break;
-    cursor = page.next_cursor;
-  }
-  return rows.reverse();
+// The entry rows of a statement CSV (its first column is the row type: opening_balance, entry, closing_balance).
+export function statementEntryCount(csv) {
+  return csv.split(/\r?\n/).filter((line) => line.startsWith("entry,")).length;
 }
 
-function csvCell(value) {
-  const text = String(value ?? "");
-  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+// The current month (yyyy-mm) in an IANA time zone: statements run by the user's months.
+export function monthIn(timeZone, moment = new Date()) {
+  const parts = new Intl.DateTimeFormat("en", { timeZone, year: "numeric", month: "2-digit" }).formatToParts(moment);
+  const part = (type) => parts.find((p) => p.type === type).value;
+  return `${part("year")}-${part("month")}`;
 }
 
-export function statementCsv(rows) {
-  const header = ["created_at", "entry_id", "transaction_id", "kind", "state", "currency", "amount_minor", "amount"];
-  const lines = rows.map((e) => [e.created_at, e.entry_id, e.transaction_id, e.kind, e.state ?? "", e.currency, e.amount_minor, formatMinor(e.amount_minor, e.currency, "en")]);
-  return [header, ...lines].map((line) => line.map(csvCell).join(",")).join("\r\n") + "\r\n";
-}
-
-export async function statementsPage(main) {
+export async function statementsPage(main, me) {
   const message = h("div");
-  const month = input("month", { type: "month", value: new Date().toISOString().slice(0, 7), required: true });
+  const month = input("month", { type: "month", value: monthIn(me?.time_zone || "UTC"), required: true });
   const download = h("button", { type: "submit", "data-testid": "download-statement" }, t("statements.download"));
   const form = h("form", { class: "row" }, field(t("statements.month"), month), download);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const rows = await attempt(message, () => statementRows(month.value));
-    if (!rows) return;
-    const blob = new Blob(["\ufeff", statementCsv(rows)], { type: "text/csv;charset=utf-8" });
-    const link = h("a", { href: URL.createObjectURL(blob), download: `statement-${month.value}.csv` });
+    const file = await attempt(message, () => api.download(`/merchant/statements/${month.value}`));
+    if (!file) return;
+    const href = URL.createObjectURL(file.blob);
+    const link = h("a", { href, download: file.filename || `tuishou-statement-${month.value}.csv` });
     document.body.append(link);
     link.click();
     link.remove();
-    message.append(h("p", { class: "muted" }, t("statements.rows", { n: rows.length })));
+    setTimeout(() => URL.revokeObjectURL(href), 60_000);
+    message.append(h("p", { class: "muted", "data-testid": "statement-rows" }, t("statements.rows", { n: statementEntryCount(await file.blob.text()) })));
   });
   main.replaceChildren(h("h1", {}, t("statements.title")), h("p", { class: "muted" }, t("statements.help")), form, message);
 }

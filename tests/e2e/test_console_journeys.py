@@ -1,9 +1,10 @@
-"""The console's journeys in a real browser: a merchant publishes a product and watches a sale reach the
-stats charts; a raise-reward hint is applied from the inbox and the promoter's listing shows the new reward;
-an administrator approves a held commission."""
+"""The console's journeys in a real browser: a merchant publishes a product, watches a sale reach the
+stats charts and finds it in the month's statement; a raise-reward hint is applied from the inbox and the
+promoter's listing shows the new reward; an administrator approves a held commission."""
 
 from __future__ import annotations
 
+import csv
 import json
 import urllib.error
 import urllib.request
@@ -50,9 +51,14 @@ def sale(base: str, stack: LocalStack, code: str, amount_minor: int) -> None:
     assert answer.status == 200, answer.read()
 
 
-def test_merchant_publishes_a_product_and_the_stats_chart_shows_its_sale(console, api, stack):
+def decimal_of(minor: int) -> str:
+    """A positive CNY amount as the statement writes it (``9950`` -> ``99.50``)."""
+    return f"{minor // 100}.{minor % 100:02d}"
+
+
+def test_merchant_publishes_a_product_and_the_stats_chart_shows_its_sale_and_statement(console, api, stack):
     # Given a merchant signed in to the console
-    console.sign_in("tea-shop", "merchant")
+    signed_in = console.sign_in("tea-shop", "merchant")
     console.go("products", ready="[data-testid=create-product]")
     # When they publish a product with a reward rule for the standard tag
     form = console.page.get_by_test_id("create-product")
@@ -82,6 +88,27 @@ def test_merchant_publishes_a_product_and_the_stats_chart_shows_its_sale(console
     assert "CN¥99.50" in console.page.get_by_test_id("total-revenue_minor").inner_text()
     assert "CN¥9.95" in console.page.get_by_test_id("total-commission_minor").inner_text()
     assert seller.sub in console.page.get_by_test_id("stats").inner_text()  # top promoters
+    # When the merchant downloads this month's statement (the month of their time zone, the page's default)
+    console.go("statements", ready="[data-testid=download-statement]")
+    with console.page.expect_download() as downloading:
+        console.page.get_by_test_id("download-statement").click()
+    statement = downloading.value
+    assert (
+        console.page.get_by_test_id("statement-rows").inner_text() == "Entry rows in the statement: 1."
+    )  # the sale's revenue
+    console.remember("statement-downloaded")
+    # Then it is the server's CSV under the server's file name, with the sale's revenue credited pending
+    month = console.page.locator("[name=month]").input_value()
+    assert statement.suggested_filename == f"tuishou-statement-{month}.csv"
+    with open(statement.path(), newline="", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    merchant = User(signed_in["sub"], signed_in["id_token"], "merchant", signed_in["username"])
+    account = api.get("/merchant/account", as_user=merchant)
+    assert account.status == 200, account.text
+    [revenue] = [e for e in account.json()["entries"] if e["kind"] == "sale_revenue"]
+    assert [
+        (r["currency"], r["kind"], r["reference"], r["state"], r["amount"]) for r in rows if r["kind"] == "sale_revenue"
+    ] == [("CNY", "sale_revenue", revenue["reference"], "pending", decimal_of(revenue["amount_minor"]))]
 
 
 def test_a_raise_reward_hint_is_applied_and_the_promoters_listing_shows_the_new_reward(

@@ -60,6 +60,24 @@ def test_bar_heights_scale_to_the_largest_value(modules):
     assert evaluate(modules, "charts.js", "(v, h) => m.barHeights(v, h)", [0, 0], 100) == [0, 0]
 
 
+def test_a_statement_download_keeps_the_servers_file_name_and_the_users_month(modules):
+    # Given the Content-Disposition headers a server may send, and a moment near a month's end
+    name = "(header) => m.attachmentName(header)"
+    # Then the file name is the server's, quoted or not, and none without one
+    assert evaluate(modules, "api.js", name, 'attachment; filename="tuishou-statement-2026-03.csv"') == (
+        "tuishou-statement-2026-03.csv"
+    )
+    assert evaluate(modules, "api.js", name, "attachment; filename=march.csv") == "march.csv"
+    assert evaluate(modules, "api.js", name, None) is None
+    # And the default month is the user's: 31 March 20:00 UTC is already April in Shanghai
+    month = "(zone, iso) => m.monthIn(zone, new Date(iso))"
+    assert evaluate(modules, "merchant.js", month, "Asia/Shanghai", "2026-03-31T20:00:00Z") == "2026-04"
+    assert evaluate(modules, "merchant.js", month, "UTC", "2026-03-31T20:00:00Z") == "2026-03"
+    # And the rows counted are the entry rows
+    csv = "row,currency\r\nopening_balance,CNY\r\nentry,CNY\r\nentry,CNY\r\nclosing_balance,CNY\r\n"
+    assert evaluate(modules, "merchant.js", "(text) => m.statementEntryCount(text)", csv) == 2
+
+
 def test_the_language_follows_the_browser_until_one_is_chosen(modules):
     choose = "(preferences) => m.browserLanguage(preferences)"
     assert evaluate(modules, "i18n.js", choose, ["zh-TW", "en"]) == "zh-CN"
