@@ -223,6 +223,7 @@ EVERY_KIND = {
         "amount_minor": 1230,
         "currency": "CNY",
     },
+    "commission_under_review": {"commission_minor": 1230, "currency": "CNY", "occurred_at": "2030-01-02T03:04:05.000Z"},
 }
 
 

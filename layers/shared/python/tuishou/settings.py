@@ -146,7 +146,13 @@ class CompensationSettings(_Concern):
 
 
 class PaymentSettings(_Concern):
+    """The platform fee, and the integrity checks at settlement (docs/integrity.md): the secret that keys
+    payer hashes (an SSM SecureString), the amount a sale may reach as a multiple of the product's price,
+    and the velocity window (its limit is ``TUISHOU_VELOCITY_MAX_PER_HOUR``, shared with the scan)."""
+
     platform_fee_bps: int = Field(0, alias="TUISHOU_PLATFORM_FEE_BPS")
+    payer_key_parameter: str | None = Field(None, alias="TUISHOU_PAYER_KEY_PARAMETER")
+    max_price_multiple: int = Field(10, alias="TUISHOU_MAX_PRICE_MULTIPLE", ge=1, le=10_000)
 
 
 class NotificationSettings(_Concern):

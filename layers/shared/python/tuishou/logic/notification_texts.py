@@ -191,6 +191,11 @@ def _compensation(data: Mapping[str, Any], locale: str, time_zone: str) -> dict[
     return {"amount": money(data["amount_minor"], data["currency"], locale), "what": what, "when": when}
 
 
+def _commission_under_review(data: Mapping[str, Any], locale: str, time_zone: str) -> dict[str, str]:
+    day = local_date(data["occurred_at"], time_zone, locale)
+    return {"amount": money(data["commission_minor"], data["currency"], locale), "day": day}
+
+
 _FIELDS: dict[str, Callable[[Mapping[str, Any], str, str], dict[str, str]]] = {
     "deadline_reminder": _deadline_reminder,
     "channel_bonus_completed": _channel_bonus_completed,
@@ -198,6 +203,7 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any], str, str], dict[str, str]]] = {
     "low_performance": _low_performance,
     "raise_reward_hint": _raise_reward_hint,
     "compensation": _compensation,
+    "commission_under_review": _commission_under_review,
 }
 
 # kind -> locale -> (title, body)
@@ -239,5 +245,9 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
     "compensation": {
         "zh-CN": ("补发奖励到账", "因系统故障延迟的{what}{when}已补发：{amount}。"),
         "en": ("Reward credited", "We credited {amount} for {what}{when} that a system fault had held back."),
+    },
+    "commission_under_review": {
+        "zh-CN": ("佣金审核中", "您{day}的一笔销售佣金 {amount} 正在审核中。"),
+        "en": ("Commission under review", "Your commission of {amount} for a sale on {day} is under review."),
     },
 }

@@ -12,6 +12,8 @@ from pydantic import BaseModel, Field
 PAYMENT_CLEARING = "system:payment_clearing"
 PLATFORM_FEES = "system:platform_fees"
 PROMOTION_EXPENSE = "system:promotion_expense"
+# A held sale's commission, until an admin's review decision moves it to the promoter or the merchant.
+COMMISSIONS_UNDER_REVIEW = "system:commissions_under_review"
 
 
 @dataclass(frozen=True)

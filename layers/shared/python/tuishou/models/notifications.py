@@ -13,6 +13,7 @@ NotificationKind = Literal[
     "low_performance",
     "raise_reward_hint",
     "compensation",
+    "commission_under_review",
 ]
 DeliveryChannel = Literal["inapp", "push", "sms", "wechat"]
 DELIVERY_CHANNELS: tuple[DeliveryChannel, ...] = ("inapp", "push", "sms", "wechat")
@@ -109,6 +110,14 @@ class CompensationData(_Data):
     occurred_at: str | None = Field(None, description="ISO 8601 UTC: when the held-back event happened.")
 
 
+class CommissionUnderReviewData(_Data):
+    """Only the amount and the day: never why (that would teach a fraudster which rule to avoid)."""
+
+    commission_minor: int
+    currency: str
+    occurred_at: str = Field(description="ISO 8601 UTC: when the sale was paid.")
+
+
 NotificationData = (
     DeadlineReminderData
     | ChannelBonusCompletedData
@@ -116,6 +125,7 @@ NotificationData = (
     | LowPerformanceData
     | RaiseRewardHintData
     | CompensationData
+    | CommissionUnderReviewData
 )
 DATA_MODELS: dict[str, type[NotificationData]] = {
     "deadline_reminder": DeadlineReminderData,
@@ -124,6 +134,7 @@ DATA_MODELS: dict[str, type[NotificationData]] = {
     "low_performance": LowPerformanceData,
     "raise_reward_hint": RaiseRewardHintData,
     "compensation": CompensationData,
+    "commission_under_review": CommissionUnderReviewData,
 }
 
 

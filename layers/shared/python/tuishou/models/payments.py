@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 # A user's account is their Cognito sub (a UUID); system accounts are ``system:<name>``. Anything else is refused
 # before any DynamoDB request.
@@ -78,3 +78,31 @@ class WebhookAck(BaseModel):
         "refund_recorded, ignored, or rejected (verified but unreadable: recorded "
         "for admins, no money moved)."
     )
+
+
+class MerchantPaymentSettingsIn(BaseModel):
+    """Who the merchant's checkouts are paid to: a payment naming another seller is not attributed to the
+    merchant's clicks (docs/integrity.md). At least one field."""
+
+    alipay_seller_id: str | None = Field(
+        None,
+        pattern=r"^2088[0-9]{12}$",
+        description="The Alipay user id (2088 + 12 digits) notifications name as `seller_id`.",
+    )
+    stripe_account_id: str | None = Field(
+        None,
+        pattern=r"^acct_[A-Za-z0-9]{1,64}$",
+        description="The Stripe connected account (`acct_...`) Connect events name as `account`.",
+    )
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> MerchantPaymentSettingsIn:
+        if self.alipay_seller_id is None and self.stripe_account_id is None:
+            raise ValueError("give alipay_seller_id or stripe_account_id")
+        return self
+
+
+class MerchantPaymentSettings(BaseModel):
+    alipay_seller_id: str | None = None
+    stripe_account_id: str | None = None
+    updated_at: str | None = Field(None, description="ISO 8601 UTC; absent when never set.")
