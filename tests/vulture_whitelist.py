@@ -83,6 +83,8 @@ _.stripe_secret_parameter
 _.alipay_app_id_parameter
 _.alipay_public_key_parameter
 _.visitor_key_parameter
+_.payer_key_parameter  # settings: read through PaymentSettings.required("payer_key_parameter")
+decision_reason  # a review's: written by the decision's UpdateItem, read back into the review JSON
 _.push_queue_url
 _.sms_queue_url
 _.wechat_queue_url

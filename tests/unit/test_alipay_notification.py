@@ -49,7 +49,9 @@ def test_valid_notification_parses_to_a_paid_event_in_minor_units():
 def test_passback_params_is_read_encoded_or_not(passback):
     # Given a notification whose passback_params carries the click id in any of the shapes merchants send
     private, public, _ = keys()
-    params = alipay_params(APP_ID, "2024050122002", "1.00", None, passback_params=passback, seller_id="2088000000000001")
+    params = alipay_params(
+        APP_ID, "2024050122002", "1.00", None, passback_params=passback, seller_id="2088000000000001"
+    )
     # When it is parsed
     event = parse(alipay_body(params, private), APP_ID, public, NOW)
     # Then the click id is found, and the seller who was paid is named

@@ -39,10 +39,12 @@ class UnattributedPayment(BaseModel):
     provider: str
     payment_id: str
     reason: str = Field(
-        description="missing_click_id, unknown_click, unknown_product, currency_mismatch, "
-        "unknown_promoter or no_reward_rule."
+        description="missing_click_id, unknown_click, unknown_product, merchant_mismatch, currency_mismatch, "
+        "click_expired (the merchant was credited the whole payment), unknown_promoter or no_reward_rule."
     )
-    flagged: bool = Field(description="True when the payment contradicts its attribution (currency mismatch).")
+    flagged: bool = Field(
+        description="True when the payment contradicts its attribution (merchant or currency mismatch)."
+    )
     amount_minor: int
     currency: str
     refunded_minor: int
