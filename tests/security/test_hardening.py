@@ -169,6 +169,8 @@ ID_ROUTES = [
     ("admin", "GET", "/admin/scans/{}", None),
     ("admin", "PUT", "/admin/users/{}/block", None),
     ("admin", "DELETE", "/admin/users/{}/block", None),
+    ("admin", "POST", "/admin/reviews/{}/approve", None),
+    ("admin", "POST", "/admin/reviews/{}/decline", {"reason": "no"}),
     ("promoter", "DELETE", "/me/devices/{}", None),
 ]
 
