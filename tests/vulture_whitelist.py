@@ -82,6 +82,8 @@ _.failed_deliveries
 _.stripe_secret_parameter
 _.alipay_app_id_parameter
 _.alipay_public_key_parameter
+_.alipay_app_private_key_parameter  # PayoutProviderSettings
+_.stripe_secret_key_parameter
 _.visitor_key_parameter
 _.payer_key_parameter  # settings: read through PaymentSettings.required("payer_key_parameter")
 decision_reason  # a review's: written by the decision's UpdateItem, read back into the review JSON
@@ -103,6 +105,7 @@ errmsg  # wechat.WechatResult: WeChat's own words, for the delivery's recorded r
 # ---------------------------------------------------------------- pytest and hypothesis
 pytest_collection_modifyitems  # pytest hook
 pytest_configure_node  # pytest-xdist hook
+pytest_runtest_makereport  # pytest hook (tests/e2e: the outcome for the screenshots on failure)
 _.teardown  # RuleBasedStateMachine.teardown
 rounds  # parametrize: the same test run several times
 dont_write_bytecode  # sys: read by the import system (tests/conftest.py)

@@ -379,6 +379,17 @@ def grant(event_id: str) -> tuple[str, str]:
     return f"EVENT#{event_id}", "GRANT"
 
 
+def hold(event_id: str) -> tuple[str, str]:
+    """The holding period of a granted sale's pending money (commission and merchant revenue), next to its
+    event and grant; in GSI1 ``RELEASES#{hour}`` / ``{release_at}#{event_id}`` until released."""
+    return f"EVENT#{event_id}", "HOLD"
+
+
+def releases_in_hour(hour_bucket: str) -> str:
+    """GSI1 partition of the holds that end in this UTC hour (they leave it when released)."""
+    return f"RELEASES#{hour_bucket}"
+
+
 def promoter_sales_in_hour(promoter_id: str, hour_bucket: str) -> tuple[str, str]:
     """How many sales were attributed to the promoter with a payment in this UTC hour (``sales``, ADDed in
     each settlement's transaction): the velocity rule's count, read with the attribution."""

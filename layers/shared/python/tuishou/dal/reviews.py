@@ -145,6 +145,27 @@ def decision_updates(
     ]
 
 
+def hold_credit(event_id: str, field: str, amount_minor: int, seen_refunds: tuple[int, int]) -> dynamo.TransactItem:
+    """A decided commission joins its sale's hold (``field``: ``commission_minor`` for the promoter,
+    ``merchant_minor`` for the merchant), so the release job releases it with the sale — only while the
+    hold is unreleased and its refunds are as read (a release or refund racing the decision cancels it)."""
+    return {
+        "Update": {
+            "TableName": dynamo.table("ledger"),
+            "Key": dynamo.key(*keys.hold(event_id)),
+            "UpdateExpression": "ADD #field :amount",
+            "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(released_at) "
+            "AND refunded_commission_minor = :seen_commission AND refunded_merchant_minor = :seen_merchant",
+            "ExpressionAttributeNames": {"#field": field},
+            "ExpressionAttributeValues": {
+                ":amount": dynamo.to_value(amount_minor),
+                ":seen_commission": dynamo.to_value(seen_refunds[0]),
+                ":seen_merchant": dynamo.to_value(seen_refunds[1]),
+            },
+        }
+    }
+
+
 def status_check(review_id: str, status: str | None) -> dynamo.TransactItem:
     """The review is still as read (absent when ``status`` is None): a refund clawing back a held commission
     from where it lies must not race a decision that moves it."""

@@ -129,8 +129,8 @@ def _decide(review_id: str, admin_id: str, status: ReviewStatus, reason: str | N
         except ledger_dal.Cancelled as cancelled:
             if cancelled.failed(0) or cancelled.failed(2):
                 continue  # decided meanwhile (read again: 409), or the decision record exists
-            if cancelled.failed(3) or cancelled.conflicted:
-                continue  # a refund step landed since the read: move what is left now
+            if cancelled.failed(3) or cancelled.failed(4) or cancelled.conflicted:
+                continue  # a refund step or the release landed since the read: move what is left now
             raise
         logger.info("review decided", extra={"review_id": review_id, "status": status, "admin": admin_id})
         decided = store.get(review_id)
@@ -143,13 +143,16 @@ def _decision_items(
     review: ReviewRecord, status: ReviewStatus, now: str, admin_id: str, reason: str | None
 ) -> list[TransactItem]:
     """[review open -> status (0), promoter's copy (1), the decision's grant record (2), no refund since
-    the read (3), entries and balances]."""
-    state = payments_dal.load_state(review.provider, review.payment_id, None)
-    settlement = state.settlement
+    the read (3), the sale's hold joined while it runs, entries and balances]. The commission is credited
+    ``pending`` and joins the sale's hold while that runs (released with the sale), ``available`` once the
+    sale was released."""
+    state = payments_dal.load_state(review.provider, review.payment_id, None, grant_of=review.event_id)
+    settlement, hold = state.settlement, state.hold
     clawed = settlement.clawed_commission_minor if settlement else 0
     refunded = settlement.refunded_minor if settlement else 0
     remaining = review.commission_minor - clawed
     payee = review.promoter_id if status == "approved" else review.merchant_id
+    pending = hold is not None and hold.released_at is None
     reference = f"{review.provider}:{review.payment_id}"
     txn = LedgerTransaction.of(
         # A sale-prefixed id: the audit counts what the decision moves as the sale's (per payment and account).
@@ -159,13 +162,24 @@ def _decision_items(
         reference,
         [
             Posting(COMMISSIONS_UNDER_REVIEW, -remaining, "commission_under_review"),
-            Posting(payee, remaining, "sale_commission" if status == "approved" else "declined_commission"),
+            Posting(
+                payee,
+                remaining,
+                "sale_commission" if status == "approved" else "declined_commission",
+                "pending" if pending else "available",
+            ),
         ],
     )
+    joins_hold = []
+    if hold is not None and pending and remaining:
+        field = "commission_minor" if status == "approved" else "merchant_minor"
+        seen = (hold.refunded_commission_minor, hold.refunded_merchant_minor)
+        joins_hold = [store.hold_credit(review.event_id, field, remaining, seen)]
     return [
         *store.decision_updates(review, status, now, admin_id, reason),
         ledger_dal.grant_put(f"{DECISION_EVENT_PREFIX}{review.review_id}", txn.transaction_id),
         payments_dal.settlement_refunded_check(review.provider, review.payment_id, refunded),
+        *joins_hold,
         *ledger_dal.posting_items(txn),
     ]
 

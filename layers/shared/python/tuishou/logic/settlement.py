@@ -19,10 +19,12 @@ from datetime import timedelta
 from enum import StrEnum
 
 from tuishou import clock, money, settings
+from tuishou.dal import holds as holds_dal
 from tuishou.dal import ledger as ledger_dal
 from tuishou.dal import payments as payments_dal
 from tuishou.dal import reviews as reviews_dal
 from tuishou.dal.dynamo import TransactItem
+from tuishou.dal.holds import HoldRecord
 from tuishou.dal.payer_key import payer_key
 from tuishou.dal.payments import (
     AttributedProduct,
@@ -48,6 +50,7 @@ from tuishou.logic.ledger import (
     money_transaction,
     moves_money,
     record_event,
+    sale_credit_state,
     sale_event_id,
 )
 from tuishou.logic.rewards import ApplicableRule, applicable_rule, override_for
@@ -55,6 +58,8 @@ from tuishou.models.ledger import (
     COMMISSIONS_UNDER_REVIEW,
     PAYMENT_CLEARING,
     PLATFORM_FEES,
+    SYSTEM_PREFIX,
+    LedgerState,
     LedgerTransaction,
     Posting,
     RewardableEvent,
@@ -275,7 +280,11 @@ def _record_unattributed(event: PaymentEvent, why: Unattributed, pending: Pendin
             event.currency,
             now,
             reference,
-            [Posting(PAYMENT_CLEARING, -kept, "sale_payment"), Posting(why.merchant_id, kept, "sale_revenue")],
+            # available at once: no sale of a promoter's is waiting on it, so there is no hold to release
+            [
+                Posting(PAYMENT_CLEARING, -kept, "sale_payment"),
+                Posting(why.merchant_id, kept, "sale_revenue", "available"),
+            ],
         )
         posted = {
             "merchant_id": why.merchant_id,
@@ -327,6 +336,7 @@ def _settle_attributed(
                 "platform_fee_minor": split.platform_fee_minor,
                 "payer_hashes": list(payer_hashes),
                 **({"hold_reason": hold.reason, "hold_evidence": hold.evidence} if hold else {}),
+                "holding_days": product.holding_days,
             },
         )
     )
@@ -380,7 +390,8 @@ def _settle_attributed(
         posted = grant_here or mover.granted_elsewhere
         claw = clawback_for(terms, refunded) if posted else Clawback(refunded, 0, 0, 0)
         payee = COMMISSIONS_UNDER_REVIEW if held else promoter_id
-        refund_txn = _refund_transaction(terms, Clawback(0, 0, 0, 0), claw, now, payee) if posted else None
+        state = sale_credit_state(sale_event)
+        refund_txn = _refund_transaction(terms, Clawback(0, 0, 0, 0), claw, now, state, payee) if posted else None
         refunds += [refund_txn] if refund_txn else []
         clawed = claw
         extra_items.append(
@@ -468,22 +479,30 @@ def _clawed_so_far(settlement: SettlementRecord) -> Clawback:
 
 
 def _refund_transaction(
-    settlement: SettlementTerms, before: Clawback, after: Clawback, now: str, commission_account: str | None = None
+    settlement: SettlementTerms,
+    before: Clawback,
+    after: Clawback,
+    now: str,
+    state: LedgerState,
+    commission_account: str | None = None,
 ) -> LedgerTransaction:
-    """The refund step's entries. The commission is clawed back from where it lies (``commission_account``:
-    the promoter, ``COMMISSIONS_UNDER_REVIEW`` while held, the merchant once a review declined it), netted
-    with the merchant's share when that is the same account (one entry per account and transaction)."""
+    """The clawback of one refund step, taken from where the sale's money is: ``pending`` while its hold
+    runs, ``available`` once released (an available balance may go negative: it blocks payouts). The
+    commission is clawed back from where it lies (``commission_account``: the promoter,
+    ``COMMISSIONS_UNDER_REVIEW`` while held, the merchant once a review declined it), netted with the
+    merchant's share when that is the same account (one entry per account and transaction)."""
     reference = f"{settlement.provider}:{settlement.payment_id}"
     transaction_id = f"{REFUND_TRANSACTION_PREFIX}{reference}:{after.refunded_minor}"
     payee = commission_account or settlement.promoter_id
     commission = -(after.commission_minor - before.commission_minor)
     revenue = -(after.merchant_minor - before.merchant_minor)
     if payee == settlement.merchant_id:
-        takes = [Posting(payee, commission + revenue, "refund_revenue")]
+        takes = [Posting(payee, commission + revenue, "refund_revenue", state)]
     else:
+        commission_state = None if payee.startswith(SYSTEM_PREFIX) else state  # system accounts carry none
         takes = [
-            Posting(payee, commission, "refund_commission"),
-            Posting(settlement.merchant_id, revenue, "refund_revenue"),
+            Posting(payee, commission, "refund_commission", commission_state),
+            Posting(settlement.merchant_id, revenue, "refund_revenue", state),
         ]
     return LedgerTransaction.of(
         transaction_id,
@@ -527,11 +546,11 @@ def apply_refund(event: PaymentEvent) -> Outcome:
         try:
             if state.settlement is None:
                 return _keep_pending(event, state.pending_refund)
-            return _refund_settled(event, state.settlement, state.granted, state.review_status)
+            return _refund_settled(event, state.settlement, state.granted, state.hold, state.review_status)
         except ledger_dal.Cancelled as cancelled:
             if not (cancelled.failed(0) or cancelled.failed(1) or cancelled.conflicted):
                 raise
-            _backoff(attempt)  # the payment or another refund step landed meanwhile: read again
+            _backoff(attempt)  # the payment, another refund step or the release landed meanwhile: read again
     raise ServiceUnavailable("refund is being processed concurrently, retry")
 
 
@@ -558,7 +577,11 @@ def _keep_pending(event: PaymentEvent, pending: PendingRefund | None) -> Outcome
 
 
 def _refund_settled(
-    event: PaymentEvent, settlement: SettlementRecord, granted: bool, review_status: str | None = None
+    event: PaymentEvent,
+    settlement: SettlementRecord,
+    granted: bool,
+    hold: HoldRecord | None,
+    review_status: str | None = None,
 ) -> Outcome:
     if event.currency != settlement.currency:
         logger.warning(
@@ -584,14 +607,18 @@ def _refund_settled(
         return _refund_unposted(event, settlement, before)
     after = clawback_for(settlement, event.amount_minor)
     now = clock.iso()
-    txn = _refund_transaction(settlement, before, after, now, reviews.commission_account(settlement, review_status))
+    held = hold is not None and hold.released_at is None
+    payee = reviews.commission_account(settlement, review_status)
+    txn = _refund_transaction(settlement, before, after, now, "pending" if held else "available", payee)
     event_id = sale_event_id(event.provider, event.payment_id)
     ledger_dal.write(
         [
             payments_dal.settlement_refund_update(
                 event.provider, event.payment_id, before.refunded_minor, _clawed_fields(after)
             ),
-            # item 1: a held commission is clawed back from where the review left it, as read
+            # item 1: the hold as read (a release racing this refund cancels it, and the retry reads again)
+            *([_held_refund(hold, before, after, payee, settlement)] if hold is not None and held else []),
+            # a held commission is clawed back from where the review left it, as read
             *([reviews_dal.status_check(reviews.review_id_for(event_id), review_status)] if review_status else []),
             payments_dal.refund_put(_refund_step(settlement, txn, after, before.refunded_minor, event.refund_id, now)),
             *ledger_dal.posting_items(txn),
@@ -602,6 +629,20 @@ def _refund_settled(
         extra={"provider": event.provider, "payment_id": event.payment_id, "refunded_minor": after.refunded_minor},
     )
     return Outcome.REFUND_APPLIED
+
+
+def _held_refund(
+    hold: HoldRecord, before: Clawback, after: Clawback, payee: str, settlement: SettlementTerms
+) -> TransactItem:
+    """The pending money this step takes back, counted on the hold by whose it is: the commission is the
+    promoter's, the merchant's once a review declined it, and no user's while under review."""
+    commission = after.commission_minor - before.commission_minor
+    merchant = after.merchant_minor - before.merchant_minor
+    to_promoter = commission if payee == settlement.promoter_id else 0
+    to_merchant = merchant + (commission if payee == settlement.merchant_id else 0)
+    return holds_dal.held_refund_update(
+        hold, hold.refunded_commission_minor + to_promoter, hold.refunded_merchant_minor + to_merchant
+    )
 
 
 def _refund_unposted(event: PaymentEvent, settlement: SettlementRecord, before: Clawback) -> Outcome:
@@ -658,7 +699,7 @@ def sale_grant_items(
         ], event.amount_minor
     claw = clawback_for(terms, refunded_minor)
     payee = COMMISSIONS_UNDER_REVIEW if held else event.user_id
-    refund_txn = _refund_transaction(terms, Clawback(0, 0, 0, 0), claw, created_at, payee)
+    refund_txn = _refund_transaction(terms, Clawback(0, 0, 0, 0), claw, created_at, sale_credit_state(event), payee)
     update = payments_dal.settlement_refund_update(d["provider"], d["payment_id"], refunded_minor, _clawed_fields(claw))
     return [*grant_items(event, refund_txn, created_at=created_at, held=held), update], (
         event.amount_minor - claw.commission_minor
