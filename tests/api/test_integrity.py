@@ -268,3 +268,50 @@ def test_a_payment_after_the_clicks_window_is_the_merchants_whole(payments, afte
         assert payments.stripe(stripe_refund_event(payment_id, PRICE, PRICE)).status == 200
         assert set(payments.balances().values()) == {0}
     _audit_ok()
+
+
+# ---------------------------------------------------------------- a decided commission is released like any sale
+def _release(stack, days: float) -> dict[str, Any]:
+    return stack.run_schedule("HoldReleaseFunction", at=datetime.now(UTC) + timedelta(days=days))
+
+
+@pytest.mark.parametrize("decision", ["approve", "decline"])
+def test_a_decided_commission_is_pending_with_its_sale_and_released_once(
+    api, stack, payments, compensation_kit, decision
+):
+    # Given a held self-purchase on a product holding 14 days, decided within them
+    promoter, seeded = _promoter_with_a_click(api, payments, compensation_kit)
+    _pay(payments, seeded, payer="wei@example.com")
+    review = _open_review(api, promoter.sub)
+    body = {"reason": "no"} if decision == "decline" else None
+    assert api.post(f"/admin/reviews/{review['review_id']}/{decision}", body, as_user=api.admin).status == 200
+    payee, amount = (promoter.sub, COMMISSION) if decision == "approve" else (seeded.merchant_id, PRICE)
+    balances = {b["currency"]: b for b in _account_balances(payee)}
+    assert (balances["CNY"]["pending_minor"], balances["CNY"]["available_minor"]) == (amount, 0)
+    # When the release job runs after the holding period, twice
+    first, second = _release(stack, 14.01), _release(stack, 14.02)
+    # Then the decided commission is released with its sale, once
+    assert (first["released"], second["released"]) == (1, 0)
+    balances = {b["currency"]: b for b in _account_balances(payee)}
+    assert (balances["CNY"]["pending_minor"], balances["CNY"]["available_minor"]) == (0, amount)
+    _audit_ok()
+
+
+def test_a_decision_after_the_release_credits_available(api, stack, payments, compensation_kit):
+    # Given a held sale whose holding period ended before the review was decided
+    promoter, seeded = _promoter_with_a_click(api, payments, compensation_kit)
+    _pay(payments, seeded, payer="wei@example.com")
+    assert _release(stack, 14.01)["released"] == 1
+    # When it is approved
+    review = _open_review(api, promoter.sub)
+    assert api.post(f"/admin/reviews/{review['review_id']}/approve", as_user=api.admin).status == 200
+    # Then the commission is available at once
+    [balance] = _account_balances(promoter.sub)
+    assert (balance["pending_minor"], balance["available_minor"]) == (0, COMMISSION)
+    _audit_ok()
+
+
+def _account_balances(account_id: str) -> list[dict[str, Any]]:
+    from tuishou.dal import ledger as ledger_dal
+
+    return [vars(b) for b in ledger_dal.balances(account_id)]
