@@ -1398,6 +1398,88 @@ def _click_mix(batch: int, *, shares: bool = False) -> Callable[[BenchContext], 
     return setup
 
 
+# ---------------------------------------------------------------- payouts
+_PAYOUT_METHODS = {
+    "promoter": ({"type": "alipay", "account": "13812345678", "real_name": "林小红"}, "CNY"),
+    "merchant": ({"type": "stripe", "connected_account_id": "acct_1Nv0FGQ9RKHgCVdK"}, "USD"),
+}
+PAYOUT_USERS = 5
+
+
+def _payout_user(ctx: BenchContext, role: str, *, auto: bool = False, amount_minor: int = 5000) -> dict[str, str]:
+    from tests.helpers.payouts import make_available
+
+    method, currency = _PAYOUT_METHODS[role]
+    user = ctx.user(role)
+    ctx.invoke("PUT", f"/{role}/payout-method", user, {**method, "auto_payout": auto})
+    make_available(user["sub"], amount_minor, currency)
+    return user
+
+
+def _payout_method(method: str, role: str) -> Callable[[BenchContext], Prepared]:
+    def setup(ctx: BenchContext) -> Prepared:
+        body, _ = _PAYOUT_METHODS[role]
+        user = _payout_user(ctx, role)
+        sent = body if method == "PUT" else None
+        return Prepared(ctx.route_call("PayoutsFunction", method, f"/{role}/payout-method", claims=user, body=sent))
+
+    return setup
+
+
+def _request_payout(role: str) -> Callable[[BenchContext], Prepared]:
+    """A new user with money and a method for every run (a user's second payout would be refused: one open)."""
+
+    def setup(ctx: BenchContext) -> Prepared:
+        _, currency = _PAYOUT_METHODS[role]
+        current: dict[str, dict[str, str]] = {}
+
+        def prepare() -> None:
+            current["user"] = _payout_user(ctx, role)
+
+        prepare()
+        return Prepared(
+            ctx.route_call(
+                "PayoutsFunction",
+                "POST",
+                f"/{role}/payouts",
+                claims=lambda: current["user"],
+                body={"currency": currency, "amount_minor": 1000},
+            ),
+            prepare,
+        )
+
+    return setup
+
+
+def _payout_list(role: str) -> Callable[[BenchContext], Prepared]:
+    def setup(ctx: BenchContext) -> Prepared:
+        owner_role = "merchant" if role == "merchant" else "promoter"
+        _, currency = _PAYOUT_METHODS[owner_role]
+        owner = _payout_user(ctx, owner_role)
+        ctx.invoke("POST", f"/{owner_role}/payouts", owner, {"currency": currency})
+        if role == "admin":
+            query = {"status": "requested"}
+            return Prepared(ctx.route_call("PayoutsFunction", "GET", "/admin/payouts", claims=ctx.admin, query=query))
+        return Prepared(ctx.route_call("PayoutsFunction", "GET", f"/{role}/payouts", claims=owner))
+
+    return setup
+
+
+def _auto_payouts(ctx: BenchContext) -> Prepared:
+    """PAYOUT_USERS opted-in promoters with money: the first run requests their payouts, later runs find them
+    open and skip them (the same reads)."""
+    for _ in range(PAYOUT_USERS):
+        _payout_user(ctx, "promoter", auto=True)
+    return Prepared(lambda: ctx.stack.run_schedule("PayoutJobsFunction"))
+
+
+def _payout_sweep(ctx: BenchContext) -> Prepared:
+    for _ in range(PAYOUT_USERS):
+        user = _payout_user(ctx, "promoter")
+        ctx.invoke("POST", "/promoter/payouts", user, {"currency": "CNY"})
+    return Prepared(lambda: ctx.functions.invoke("PayoutJobsFunction", {"job": "sweep"}))
+
+
 ALL: list[Scenario] = [
     Scenario("GET /me", "route", "GET /me", _me("GET"), "1 GetItem", _one_locale_read),
     Scenario("PATCH /me", "route", "PATCH /me", _me("PATCH"), "1 UpdateItem", _one_locale_write),
@@ -1994,6 +2076,46 @@ ALL: list[Scenario] = [
         f"<= {3 * STREAM_BATCH} requests (settings, decisions, one message per queued channel)",
         lambda c: c["requests"] <= 3 * STREAM_BATCH,
         notes="a full batch of the events/ sample's record with fresh ids (inbox items not in the table)",
+    ),
+    # payouts
+    *(
+        Scenario(
+            f"{m} /{r}/payout-method", "route", f"{m} /{r}/payout-method", _payout_method(m, r), "1 request", at_most(1)
+        )
+        for m in ("PUT", "GET")
+        for r in ("promoter", "merchant")
+    ),
+    *(
+        Scenario(
+            f"POST /{r}/payouts",
+            "route",
+            f"POST /{r}/payouts",
+            _request_payout(r),
+            "2 GetItem + 1 transaction",
+            at_most(3),
+        )
+        for r in ("promoter", "merchant")
+    ),
+    *(
+        Scenario(f"GET /{r}/payouts", "route", f"GET /{r}/payouts", _payout_list(r), "1 Query", at_most(1))
+        for r in ("promoter", "merchant")
+    ),
+    Scenario("GET /admin/payouts", "route", "GET /admin/payouts", _payout_list("admin"), "1 Query", at_most(1)),
+    Scenario(
+        f"job: automatic payouts ({PAYOUT_USERS} opted-in users)",
+        "job",
+        "job:PayoutJobsFunction",
+        _auto_payouts,
+        "no Scan: 1 Query per index shard; per user 1 Query (balances) and a request's 3",
+        no_scan,
+    ),
+    Scenario(
+        f"job: payout sweep ({PAYOUT_USERS} open payouts, none stuck)",
+        "job",
+        "job:PayoutJobsFunction",
+        _payout_sweep,
+        "2 Query (the stale end of two status partitions), no Scan",
+        at_most(2),
     ),
 ]
 

@@ -36,6 +36,8 @@ top_channels
 top_promoters
 window_end
 bound_at  # models.devices.WechatBinding
+account_masked  # models.payouts.PayoutMethod, PayoutMethodSummary
+real_name_masked  # models.payouts.PayoutMethod
 
 # ---------------------------------------------------------------- Powertools: methods it calls on our subclasses
 _.decoded_body  # APIGatewayProxyEvent.decoded_body, overridden by StrictBodyEvent
@@ -116,3 +118,11 @@ restore
 get_before_snapshot
 get_after_restore
 DEFERRED_IMPORTS  # read by name by tuishou.snapstart.prime (a module's imports deferred to a request path)
+
+# ---------------------------------------------------------------- ledger states
+pending_minor  # BalanceRecord / Balance: read by name (``in_state``), returned by the account routes
+available_minor
+in_payout_minor
+paid_minor
+released_minor  # holds.ReleaseRun: returned whole (vars) by the release job
+raced

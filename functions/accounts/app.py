@@ -44,7 +44,7 @@ def get_merchant_account(limit: Limit = 20, cursor: Cursor = None) -> AccountRes
     return accounts.statement(caller.user_id, limit, cursor)
 
 
-Month = Annotated[str, Path(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM, in the user's time zone.")]
+Month = Annotated[str, Path(pattern=r"^2[0-9]{3}-(0[1-9]|1[0-2])$", description="YYYY-MM, in the user's time zone.")]
 CSV_RESPONSE: dict[int, OpenAPIResponse] = {
     200: {"description": "The statement as CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}
 }

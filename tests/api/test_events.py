@@ -13,6 +13,8 @@ SCHEDULE_SAMPLES = {
     "reminder_schedule.json": "DeadlineReminderFunction",
     "insights_schedule.json": "MerchantInsightsFunction",
     "compensation_schedule.json": "CompensationScanFunction",
+    "auto_payouts_schedule.json": "PayoutJobsFunction",
+    "payout_sweep_schedule.json": "PayoutJobsFunction",
     "hold_release_schedule.json": "HoldReleaseFunction",
 }
 QUEUE_SAMPLES = {
@@ -22,6 +24,7 @@ QUEUE_SAMPLES = {
     "push_delivery_queue.json": "PushDeliveryFunction",
     "sms_delivery_queue.json": "SmsDeliveryFunction",
     "wechat_delivery_queue.json": "WechatDeliveryFunction",
+    "payout_queue.json": "PayoutFunction",
 }
 STREAM_SAMPLES = {
     "tracking_stream.json": "TrackingStreamFunction",
@@ -94,9 +97,10 @@ def test_queue_sample_is_consumed_as_a_batch(stack):
     assert set(result) == {"batchItemFailures"}
 
 
-@pytest.mark.parametrize("name", ["ranking_queue.json", "insights_queue.json"])
+@pytest.mark.parametrize("name", ["ranking_queue.json", "insights_queue.json", "payout_queue.json"])
 def test_job_queue_samples_are_consumed_without_failures(stack, name):
-    # Given a continuation of a re-rank that is not running, or one merchant shard holding no active task
+    # Given a continuation of a re-rank that is not running, one merchant shard holding no active task, or a
+    # payout that does not exist
     event = json.loads((EVENTS / name).read_text())
     # When the consumer gets it, then it succeeds and reports no failed message
     assert stack.host.invoke(QUEUE_SAMPLES[name], event)["batchItemFailures"] == []

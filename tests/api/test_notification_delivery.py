@@ -58,7 +58,7 @@ def test_every_kind_reaches_every_channel_once(api, stack, monkeypatch):
     promoter = api.user("promoter")
     everything_on(api, promoter)
     sms_sent = counting_sms(monkeypatch)
-    monkeypatch.setenv("TUISHOU_SMS_DAILY_CAP", str(len(EVERY_KIND)))  # the cap is another test's subject
+    monkeypatch.setenv("TUISHOU_SMS_DAILY_CAP", str(len(EVERY_KIND)))  # one SMS of each kind fits in the day
     with time_machine.travel(DAYTIME, tick=True):
         # When one notification of every kind is written (SMS never for the anonymous-traffic kind)
         sent = {kind: notify(promoter.sub, kind, data).notification_id for kind, data in EVERY_KIND.items()}

@@ -62,7 +62,7 @@ def test_the_previous_month_is_empty_and_carries_nothing(payments, api):
 
 def test_bad_months_are_422_naming_the_field(api):
     merchant = api.user("merchant")
-    for month in ("2026-13", "2026-1", "26-01", "2026-00", "abcd-ef"):
+    for month in ("2026-13", "2026-1", "26-01", "2026-00", "abcd-ef", "0000-01", "0001-01", "9999-12"):
         response = api.get(f"/merchant/statements/{month}", as_user=merchant)
         assert response.status == 422 and response.json()["error"]["field"] == "month", (month, response.text)
     future = api.get("/merchant/statements/2999-01", as_user=merchant)

@@ -34,6 +34,8 @@ REMINDER = {
     "deadline": "2030-01-02T08:00:00.000Z",
     "remaining_transactions": 1,
 }
+ALIPAY_METHOD = {"type": "alipay", "account": "13812345678", "real_name": "林小红"}
+STRIPE_METHOD = {"type": "stripe", "connected_account_id": "acct_1Nv0FGQ9RKHgCVdK"}
 FAULT_WINDOW = {
     "start": (datetime.now(UTC) - timedelta(hours=3)).isoformat(),
     "end": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
@@ -197,6 +199,17 @@ MATRIX: list[Row] = [
     # block before unblock, last: a block changes no authorization, only compensation eligibility
     Row("PUT /admin/users/{user_id}/block", "/admin/users/{user_id}/block", (401, 403, 403, 403, 403, 200)),
     Row("DELETE /admin/users/{user_id}/block", "/admin/users/{user_id}/block", (401, 403, 403, 403, 403, 200)),
+    # payout methods and payouts are the caller's own; the payouts list of another user is never reachable
+    Row("PUT /promoter/payout-method", "/promoter/payout-method", (401, 200, 200, 403, 403, 403), ALIPAY_METHOD),
+    Row("GET /promoter/payout-method", "/promoter/payout-method", (401, 200, 200, 403, 403, 403)),
+    Row("PUT /merchant/payout-method", "/merchant/payout-method", (401, 403, 403, 200, 200, 403), STRIPE_METHOD),
+    Row("GET /merchant/payout-method", "/merchant/payout-method", (401, 403, 403, 200, 200, 403)),
+    # nobody has money to pay out: 422 (below the minimum) proves the role check passed
+    Row("POST /promoter/payouts", "/promoter/payouts", (401, 422, 422, 403, 403, 403), {"currency": "CNY"}),
+    Row("POST /merchant/payouts", "/merchant/payouts", (401, 403, 403, 422, 422, 403), {"currency": "USD"}),
+    Row("GET /promoter/payouts", "/promoter/payouts", (401, 200, 200, 403, 403, 403)),
+    Row("GET /merchant/payouts", "/merchant/payouts", (401, 403, 403, 200, 200, 403)),
+    Row("GET /admin/payouts", "/admin/payouts?status=requested", (401, 403, 403, 403, 403, 200)),
 ]
 
 

@@ -37,6 +37,7 @@ PASSED = {
         ("INSERT", keys.settlement("stripe", "cs_1")),
         ("MODIFY", keys.settlement("alipay", "2026010122001")),
         ("INSERT", keys.rewardable_event("channel_bonus:ctk_1")),
+        ("INSERT", keys.payout("u1", "pout_1")),
     ],
     "CatalogStreamFunction": [("MODIFY", keys.product("prd_1"))],
     "NotificationStreamFunction": [("INSERT", keys.notification("u1", "ntf_1"))],
@@ -63,6 +64,11 @@ DROPPED = {
         ("INSERT", keys.rewardable_event("sale_commission:stripe:cs_1")),
         ("MODIFY", keys.rewardable_event("channel_bonus:ctk_1")),
         ("INSERT", keys.grant("channel_bonus:ctk_1")),
+        ("MODIFY", keys.payout("u1", "pout_1")),  # a change other than its end (sending): nothing to tell
+        ("INSERT", keys.open_payout("u1", "CNY")),
+        ("REMOVE", keys.open_payout("u1", "CNY")),
+        ("MODIFY", keys.account_balance("u1", "CNY")),
+        ("INSERT", keys.account_entry("u1", "2026-01-01T00:00:00.000Z", "ent_1")),
     ],
     "CatalogStreamFunction": [
         ("INSERT", keys.product("prd_1")),
@@ -93,6 +99,15 @@ def test_each_consumer_is_passed_the_facts_it_derives_from(function_id, name, ke
 )
 def test_each_consumer_is_spared_what_it_does_not_derive_from(function_id, name, key):
     assert not source(function_id).passes(record(name, key))
+
+
+@pytest.mark.parametrize(("status", "passed"), [("paid", True), ("failed", True), ("sending", False)])
+def test_the_ledger_consumer_is_passed_a_payout_only_when_it_ends(status, passed):
+    # Given a payout record changed to ``status``
+    change = record("MODIFY", keys.payout("u1", "pout_1"))
+    change["dynamodb"]["NewImage"] = {"status": {"S": status}}
+    # Then the ledger consumer sees it only when it became paid or failed (its user is told)
+    assert source("LedgerStreamFunction").passes(change) is passed
 
 
 def test_every_stream_event_source_fails_safe():

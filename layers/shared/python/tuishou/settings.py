@@ -261,6 +261,40 @@ class SiteSettings(_Concern):
     public_base_url: str = Field("", alias="TUISHOU_PUBLIC_BASE_URL")
 
 
+DEFAULT_PAYOUT_MINIMUM = 1000
+"""The minimum payout of a currency ``TUISHOU_PAYOUT_MINIMUMS`` does not name, in its minor units."""
+
+
+class PayoutSettings(_Concern):
+    """Payouts: the minimum per currency (a JSON object of minor units, e.g. ``{"CNY": 1000}`` for 10.00
+    yuan), the queue of payouts to send, how long a payout may stay requested or sending before the sweep
+    enqueues it again, and how long an attempt may be in flight (longer than the worker's timeout) before
+    another worker may ask the provider about it."""
+
+    minimums: dict[str, int] = Field(default_factory=dict, alias="TUISHOU_PAYOUT_MINIMUMS")
+    queue_url: str | None = Field(None, alias="TUISHOU_PAYOUT_QUEUE_URL")
+    stuck_minutes: int = Field(15, alias="TUISHOU_PAYOUT_STUCK_MINUTES", ge=1, le=24 * 60)
+    send_lease_seconds: int = Field(60, alias="TUISHOU_PAYOUT_SEND_LEASE_SECONDS", ge=0, le=900)
+
+    @field_validator("minimums", mode="before")
+    @classmethod
+    def _json_minimums(cls, raw: Any) -> Any:
+        if not isinstance(raw, str):
+            return raw
+        if not raw.strip():
+            return {}
+        try:
+            found = json.loads(raw)
+        except ValueError as exc:
+            raise ValueError("must be a JSON object of minor units per currency") from exc
+        if not isinstance(found, dict) or not all(isinstance(v, int) and v >= 1 for v in found.values()):
+            raise ValueError("must be a JSON object of positive minor units per currency")
+        return found
+
+    def minimum(self, currency: str) -> int:
+        return self.minimums.get(currency, DEFAULT_PAYOUT_MINIMUM)
+
+
 Concern = TypeVar("Concern", bound=_Concern)
 CONCERNS: tuple[type[_Concern], ...] = (
     TableSettings,
@@ -278,6 +312,7 @@ CONCERNS: tuple[type[_Concern], ...] = (
     FaultSettings,
     TrackingSettings,
     SiteSettings,
+    PayoutSettings,
 )
 
 
@@ -339,6 +374,10 @@ def tracking() -> TrackingSettings:
 
 def site() -> SiteSettings:
     return _current(SiteSettings)
+
+
+def payouts() -> PayoutSettings:
+    return _current(PayoutSettings)
 
 
 def load() -> None:

@@ -178,6 +178,26 @@ def user_block(user_id: str) -> tuple[str, str]:
     return f"USER#{user_id}", "BLOCK"
 
 
+def payout_method(user_id: str) -> tuple[str, str]:
+    """The user's one active payout method (Alipay account or Stripe connected account); while it has
+    ``auto_payout`` it is in the auto-payout index (GSI1 ``auto_payouts(shard)`` / ``{user_id}``)."""
+    return f"USER#{user_id}", "PAYOUTMETHOD"
+
+
+AUTO_PAYOUT_SHARDS = 8
+"""Shards of the auto-payout index: the daily job reads one partition per shard, never a Scan."""
+
+
+def auto_payout_shard(user_id: str) -> int:
+    """The user's shard of the auto-payout index: stable across processes (a hash, not Python's ``hash``)."""
+    return int.from_bytes(hashlib.sha256(user_id.encode()).digest()[:4], "big") % AUTO_PAYOUT_SHARDS
+
+
+def auto_payouts(shard: int) -> str:
+    """GSI1 partition of the users who opted into automatic payouts, one per shard (gsi1sk = the user id)."""
+    return f"AUTOPAYOUT#{shard:02d}"
+
+
 def merchant_payment_settings(merchant_id: str) -> tuple[str, str]:
     """What a merchant's checkouts name them by at the providers (the Alipay seller id, the Stripe connected
     account): a payment naming another seller is not attributed to this merchant's clicks."""
@@ -362,6 +382,27 @@ def account_partition(account_id: str) -> str:
 
 BALANCE_PREFIX = "BALANCE#"
 ENTRY_PREFIX = "ENTRY#"
+
+
+def payout(user_id: str, payout_id: str) -> tuple[str, str]:
+    """One payout of a user (payout ids sort by creation time, so a descending Query lists newest first);
+    GSI1 ``payouts_with_status(status)`` / ``{updated_at}#{payout_id}``: the admin list and the sweep."""
+    return f"ACCOUNT#{user_id}", f"PAYOUT#{payout_id}"
+
+
+ACCOUNT_PREFIX = "ACCOUNT#"
+PAYOUT_PREFIX = "PAYOUT#"
+
+
+def payouts_with_status(status: str) -> str:
+    """GSI1 partition of the payouts in one status, by last change (the sweep reads the stale end)."""
+    return f"PAYOUTS#{status}"
+
+
+def open_payout(user_id: str, currency: str) -> tuple[str, str]:
+    """Exists while the user has a payout in ``currency`` that is neither paid nor failed: its
+    ``attribute_not_exists`` in the request's transaction allows one open payout per user and currency."""
+    return f"ACCOUNT#{user_id}", f"OPENPAYOUT#{currency}"
 
 
 def rewardable_event(event_id: str) -> tuple[str, str]:

@@ -1,5 +1,5 @@
 """What the ledger stream derives (``LedgerStreamFunction``): the consequences of a settled sale, of its
-full refund, and of a recorded channel bonus.
+full refund, of a recorded channel bonus, and of a payout requested or ended.
 
 - A settlement record that became ``settled`` (written so, or moved there from another status): the sale is
   counted (``tuishou.logic.counting``: counters, per-day aggregates, category, ranking dirty mark), counted
@@ -10,6 +10,8 @@ full refund, and of a recorded channel bonus.
   progress (the sale still happened).
 - A ``channel_bonus`` event inserted (by a task's completion): its grant and notification, both once —
   the completion did them already unless it died first.
+- A payout record inserted (a payout requested): a message on the payout queue (``logic.payouts``); a payout
+  that became paid or failed: its user's ``payout_paid`` / ``payout_failed`` notification, once.
 
 Everything here is idempotent by the fact's own id — the sale's counted marker (``sale:{provider}:{payment}``),
 the task's counted and reversal items (``tx:{provider}:{payment}``), the coupon's status, the bonus and
@@ -23,9 +25,10 @@ from collections.abc import Sequence
 from tuishou import clock
 from tuishou.dal import channel_tasks as channel_tasks_dal
 from tuishou.dal import payments as payments_dal
+from tuishou.dal import payouts as payouts_dal
 from tuishou.dal.payments import SettledSale
 from tuishou.dal.streams import Change
-from tuishou.logic import channel_tasks, counting, coupons
+from tuishou.logic import channel_tasks, counting, coupons, payouts
 from tuishou.logic.counting import CountedEvent
 from tuishou.models.tasks import DIRECT_CHANNEL
 from tuishou.observability import logger
@@ -40,6 +43,8 @@ def derive(changes: Sequence[Change]) -> None:
         channel_tasks.active_tasks([(sale.promoter_id, _channel(sale)) for sale in counted]) if counted else {}
     )
     for settlement, change in found:
+        if settlement is None and _payout_change(change):
+            continue
         if settlement is None:
             bonus = channel_tasks_dal.inserted_event(change)
             if bonus is not None:
@@ -48,6 +53,19 @@ def derive(changes: Sequence[Change]) -> None:
             sale_settled(settlement.after, _pointer(pointers, settlement.after))
         elif settlement.after.fully_refunded and not settlement.before.fully_refunded:
             sale_refunded(settlement.after)
+
+
+def _payout_change(change: Change) -> bool:
+    """A payout record inserted (queued for sending) or ended (its user told); False for anything else."""
+    requested = payouts_dal.requested_payout(change)
+    if requested is not None:
+        payouts.payout_requested(*requested)
+        return True
+    ended = payouts_dal.ended_payout(change)
+    if ended is not None:
+        payouts.payout_ended(ended)
+        return True
+    return False
 
 
 def _pointer(

@@ -191,6 +191,21 @@ def _compensation(data: Mapping[str, Any], locale: str, time_zone: str) -> dict[
     return {"amount": money(data["amount_minor"], data["currency"], locale), "what": what, "when": when}
 
 
+_FAILURE_REASONS = {
+    "en": {"PAYEE_NOT_EXIST": "the payee account does not exist", "account_invalid": "the account cannot receive it"},
+    "zh-CN": {"PAYEE_NOT_EXIST": "收款账户不存在", "account_invalid": "收款账户无法收款"},
+}
+
+
+def _payout(data: Mapping[str, Any], locale: str, time_zone: str) -> dict[str, str]:
+    del time_zone  # no time in this text
+    reason = data.get("reason") or ""
+    return {
+        "amount": money(data["amount_minor"], data["currency"], locale),
+        "reason": _FAILURE_REASONS[locale].get(reason, reason),
+    }
+
+
 def _commission_under_review(data: Mapping[str, Any], locale: str, time_zone: str) -> dict[str, str]:
     day = local_date(data["occurred_at"], time_zone, locale)
     return {"amount": money(data["commission_minor"], data["currency"], locale), "day": day}
@@ -203,6 +218,8 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any], str, str], dict[str, str]]] = {
     "low_performance": _low_performance,
     "raise_reward_hint": _raise_reward_hint,
     "compensation": _compensation,
+    "payout_paid": _payout,
+    "payout_failed": _payout,
     "commission_under_review": _commission_under_review,
 }
 
@@ -245,6 +262,14 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
     "compensation": {
         "zh-CN": ("补发奖励到账", "因系统故障延迟的{what}{when}已补发：{amount}。"),
         "en": ("Reward credited", "We credited {amount} for {what}{when} that a system fault had held back."),
+    },
+    "payout_paid": {
+        "zh-CN": ("提现已到账", "您的提现 {amount} 已转入收款账户。"),
+        "en": ("Payout sent", "Your payout of {amount} was sent to your payout account."),
+    },
+    "payout_failed": {
+        "zh-CN": ("提现失败", "您的提现 {amount} 未能转出（{reason}），金额已退回可提现余额。"),
+        "en": ("Payout failed", "Your payout of {amount} could not be sent ({reason}); it is available again."),
     },
     "commission_under_review": {
         "zh-CN": ("佣金审核中", "您{day}的一笔销售佣金 {amount} 正在审核中。"),

@@ -13,6 +13,8 @@ NotificationKind = Literal[
     "low_performance",
     "raise_reward_hint",
     "compensation",
+    "payout_paid",
+    "payout_failed",
     "commission_under_review",
 ]
 DeliveryChannel = Literal["inapp", "push", "sms", "wechat"]
@@ -110,6 +112,15 @@ class CompensationData(_Data):
     occurred_at: str | None = Field(None, description="ISO 8601 UTC: when the held-back event happened.")
 
 
+class PayoutData(_Data):
+    """A payout that ended: paid, or failed (the provider's reason) with its money available again."""
+
+    payout_id: str
+    amount_minor: int
+    currency: str
+    reason: str | None = Field(None, description="payout_failed: the provider's code, e.g. PAYEE_NOT_EXIST.")
+
+
 class CommissionUnderReviewData(_Data):
     """Only the amount and the day: never why (that would teach a fraudster which rule to avoid)."""
 
@@ -125,6 +136,7 @@ NotificationData = (
     | LowPerformanceData
     | RaiseRewardHintData
     | CompensationData
+    | PayoutData
     | CommissionUnderReviewData
 )
 DATA_MODELS: dict[str, type[NotificationData]] = {
@@ -134,6 +146,8 @@ DATA_MODELS: dict[str, type[NotificationData]] = {
     "low_performance": LowPerformanceData,
     "raise_reward_hint": RaiseRewardHintData,
     "compensation": CompensationData,
+    "payout_paid": PayoutData,
+    "payout_failed": PayoutData,
     "commission_under_review": CommissionUnderReviewData,
 }
 
