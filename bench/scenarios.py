@@ -1201,6 +1201,83 @@ def _block(method: str) -> Callable[[BenchContext], Prepared]:
     return setup
 
 
+# ---------------------------------------------------------------- integrity: reviews, payment settings
+def _held_review(ctx: BenchContext, promoter_id: str) -> Callable[[], str]:
+    """A held sale's open review (as settlement opens it) and a ``reopen`` that puts it back open, so a
+    one-shot decision can be timed run after run; returns ``reopen``, which answers the review id."""
+    from tuishou.dal import dynamo, keys
+    from tuishou.dal import reviews as reviews_dal
+    from tuishou.logic import reviews
+    from tuishou.models.ledger import RewardableEvent
+
+    payment_id = f"pi_{uuid.uuid4().hex[:20]}"
+    event = RewardableEvent(
+        event_id=f"sale_commission:stripe:{payment_id}",
+        kind="sale_commission",
+        user_id=promoter_id,
+        amount_minor=990,
+        currency="CNY",
+        occurred_at=datetime.now(UTC),
+        details={
+            "provider": "stripe",
+            "payment_id": payment_id,
+            "product_id": "prd_bench",
+            "merchant_id": str(uuid.uuid4()),
+            "amount_minor": 9900,
+            "merchant_minor": 8910,
+            "hold_reason": "self_purchase",
+        },
+    )
+    review = reviews.opened(event, datetime.now(UTC).isoformat())
+
+    def reopen() -> str:
+        for item in reviews_dal.open_put(review):
+            put = {k: v for k, v in item["Put"].items() if k != "ConditionExpression"}
+            dynamo.call("put_item", **put)
+        dynamo.delete("ledger", keys.grant(f"{reviews.DECISION_EVENT_PREFIX}{review.review_id}"))
+        return review.review_id
+
+    reopen()
+    return reopen
+
+
+def _decide_review(action: str) -> Callable[[BenchContext], Prepared]:
+    def setup(ctx: BenchContext) -> Prepared:
+        reopen = _held_review(ctx, ctx.promoter()["sub"])
+        review_id = reopen()
+        body = {"reason": "bench"} if action == "decline" else None
+        path = f"/admin/reviews/{review_id}/{action}"
+        return Prepared(ctx.route_call("ReviewsFunction", "POST", path, claims=ctx.admin, body=body), prepare=reopen)
+
+    return setup
+
+
+def _list_reviews(ctx: BenchContext) -> Prepared:
+    for _ in range(5):
+        _held_review(ctx, ctx.promoter()["sub"])
+    return Prepared(ctx.route_call("ReviewsFunction", "GET", "/admin/reviews", claims=ctx.admin))
+
+
+def _my_commissions(ctx: BenchContext) -> Prepared:
+    promoter = ctx.promoter()
+    for _ in range(5):
+        _held_review(ctx, promoter["sub"])
+    return Prepared(ctx.route_call("ReviewsFunction", "GET", "/promoter/commissions", claims=promoter))
+
+
+def _payment_settings(method: str) -> Callable[[BenchContext], Prepared]:
+    def setup(ctx: BenchContext) -> Prepared:
+        merchant = ctx.user("merchant")
+        body = {"alipay_seller_id": "2088000000000001"}
+        ctx.invoke("PUT", "/merchant/payment-settings", merchant, body)
+        call_body = body if method == "PUT" else None
+        return Prepared(
+            ctx.route_call("ReviewsFunction", method, "/merchant/payment-settings", claims=merchant, body=call_body)
+        )
+
+    return setup
+
+
 X1, X20 = LISTING_PRODUCTS_X20 // 20, LISTING_PRODUCTS_X20
 R1, R20 = REMINDER_ACTIVE_TASKS_X20 // 20, REMINDER_ACTIVE_TASKS_X20
 I1, I20 = INSIGHTS_PAUSED_X20 // 20, INSIGHTS_PAUSED_X20
@@ -1848,6 +1925,40 @@ ALL: list[Scenario] = [
     Scenario("POST /admin/fault-windows", "route", "POST /admin/fault-windows", _fault_window, "no Scan", no_scan),
     Scenario("GET /admin/scans/{scan_id}", "route", "GET /admin/scans/{scan_id}", _get_scan, "no Scan", no_scan),
     Scenario("GET /admin/compensations", "route", "GET /admin/compensations", _admin_compensations, "no Scan", no_scan),
+    Scenario("GET /admin/reviews", "route", "GET /admin/reviews", _list_reviews, "1 Query", at_most(1)),
+    Scenario(
+        "POST /admin/reviews/{review_id}/approve",
+        "route",
+        "POST /admin/reviews/{review_id}/approve",
+        _decide_review("approve"),
+        "4 requests: GetItem, BatchGetItem, TransactWriteItems, GetItem",
+        at_most(4),
+    ),
+    Scenario(
+        "POST /admin/reviews/{review_id}/decline",
+        "route",
+        "POST /admin/reviews/{review_id}/decline",
+        _decide_review("decline"),
+        "4 requests: GetItem, BatchGetItem, TransactWriteItems, GetItem",
+        at_most(4),
+    ),
+    Scenario("GET /promoter/commissions", "route", "GET /promoter/commissions", _my_commissions, "1 Query", at_most(1)),
+    Scenario(
+        "PUT /merchant/payment-settings",
+        "route",
+        "PUT /merchant/payment-settings",
+        _payment_settings("PUT"),
+        "2 requests: GetItem, PutItem",
+        at_most(2),
+    ),
+    Scenario(
+        "GET /merchant/payment-settings",
+        "route",
+        "GET /merchant/payment-settings",
+        _payment_settings("GET"),
+        "1 GetItem",
+        at_most(1),
+    ),
     Scenario(
         "GET /promoter/compensations",
         "route",

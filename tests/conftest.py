@@ -188,11 +188,13 @@ def _cheap_transaction_rollback() -> None:
 @pytest.fixture(autouse=True)
 def _fresh_provider_config() -> Iterator[None]:
     """No test reads provider secrets another test cached from SSM (a test may rotate them)."""
-    from tuishou.dal import provider_config
+    from tuishou.dal import payer_key, provider_config
 
     provider_config.clear_cache()
+    payer_key.clear_cache()
     yield
     provider_config.clear_cache()
+    payer_key.clear_cache()
 
 
 @pytest.fixture

@@ -87,6 +87,8 @@ _.alipay_public_key_parameter
 _.alipay_app_private_key_parameter  # PayoutProviderSettings
 _.stripe_secret_key_parameter
 _.visitor_key_parameter
+_.payer_key_parameter  # settings: read through PaymentSettings.required("payer_key_parameter")
+decision_reason  # a review's: written by the decision's UpdateItem, read back into the review JSON
 _.push_queue_url
 _.sms_queue_url
 _.wechat_queue_url

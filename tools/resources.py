@@ -27,6 +27,7 @@ class ProviderSecrets:
     alipay_private_key_pem: str
     alipay_public_key_pem: str
     visitor_key: str = field(default_factory=lambda: secrets.token_hex(32))  # keys the click visitor hash
+    payer_key: str = field(default_factory=lambda: secrets.token_hex(32))  # keys payer hashes
     wechat_app_id: str = LOCAL_WECHAT_APP_ID
     wechat_app_secret: str = field(default_factory=lambda: secrets.token_hex(16))  # the emulator checks it
     apns_signing_key: str = field(default_factory=lambda: secrets.token_hex(16))  # moto accepts any credential
@@ -219,6 +220,7 @@ def _provider_parameters(provider: ProviderSecrets) -> dict[str, str]:
         names["AlipayAppIdParameter"]: provider.alipay_app_id,
         names["AlipayPublicKeyParameter"]: provider.alipay_public_key_pem,
         names["VisitorKeyParameter"]: provider.visitor_key,
+        names["PayerKeyParameter"]: provider.payer_key,
         names["WechatAppIdParameter"]: provider.wechat_app_id,
         names["WechatAppSecretParameter"]: provider.wechat_app_secret,
         names["ApnsSigningKeyParameter"]: provider.apns_signing_key,
@@ -276,6 +278,7 @@ def store_provider_secrets(provider: ProviderSecrets) -> None:
     ssm.put_parameter(
         Name=names["VisitorKeyParameter"], Value=provider.visitor_key, Type="SecureString", Overwrite=True
     )
+    ssm.put_parameter(Name=names["PayerKeyParameter"], Value=provider.payer_key, Type="SecureString", Overwrite=True)
     plain = {"WechatAppIdParameter": provider.wechat_app_id, "ApnsKeyIdParameter": provider.apns_key_id}
     secret = {
         "WechatAppSecretParameter": provider.wechat_app_secret,

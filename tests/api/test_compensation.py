@@ -18,7 +18,7 @@ from tuishou import clock
 from tuishou.dal import dynamo
 from tuishou.dal import ledger as ledger_dal
 from tuishou.logic import compensation
-from tuishou.models.ledger import RewardableEvent
+from tuishou.models.ledger import COMMISSIONS_UNDER_REVIEW, RewardableEvent
 
 COMMISSION = 1230  # 10% of 123.00
 
@@ -166,10 +166,22 @@ def test_blocked_self_purchase_and_velocity_are_flagged_not_granted(
     listed = api.get("/admin/compensations", as_user=api.admin).json()["items"]
     assert sorted(i["status"] for i in listed) == ["compensated"] + ["flagged"] * 5
     payments.assert_ledger_consistent()
-    # And once unblocked, a later scan grants the blocked promoter's sale (the flag is replaced)
+    # And the held sales were posted held: the merchants' shares paid, the commissions under review
+    assert compensation_kit.balance(COMMISSIONS_UNDER_REVIEW) == 5 * COMMISSION
+    open_reviews = api.get("/admin/reviews?status=open", as_user=api.admin).json()["items"]
+    assert sorted(r["reason"] for r in open_reviews) == sorted(reasons.values())
+    # And a later scan neither flags them again nor grants them: only the review decides
     assert api.delete(f"/admin/users/{blocked.promoter_id}/block", as_user=api.admin).status == 200
     again = compensation_kit.scan(api)
-    assert again["compensated"] == 1
+    assert (again["compensated"], again["flagged"]) == (0, 0)
+    assert compensation_kit.balance(blocked.promoter_id) == 0
+    # When an admin approves the blocked promoter's review
+    [review] = [r for r in open_reviews if r["promoter_id"] == blocked.promoter_id]
+    response = api.post(f"/admin/reviews/{review['review_id']}/approve", {}, as_user=api.admin)
+    assert response.status == 200, response.text
+    # Then the commission is theirs, once, and the next scan changes nothing
+    assert compensation_kit.balance(blocked.promoter_id) == COMMISSION
+    assert compensation_kit.scan(api)["compensated"] == 0
     assert compensation_kit.balance(blocked.promoter_id) == COMMISSION
     payments.assert_ledger_consistent()
 
@@ -235,7 +247,7 @@ def test_a_scan_racing_a_late_normal_settlement_moves_the_money_once(stack, paym
                     currency="CNY",
                     occurred_at=occurred,
                     click_id=seeded.click_id,
-                    payer="someone@example.com",
+                    payer_ids=("someone@example.com",),
                 )
             )
         )

@@ -205,6 +205,7 @@ def test_reset_forgets_what_a_test_left_and_keeps_the_provisioned_stack(stack):
             "/tuishou/alipay/app-id",
             "/tuishou/alipay/public-key",
             "/tuishou/visitor-key",
+            "/tuishou/payer-key",
             "/tuishou/wechat/app-id",
             "/tuishou/wechat/app-secret",
             "/tuishou/push/apns-signing-key",

@@ -225,6 +225,7 @@ EVERY_KIND = {
     },
     "payout_paid": {"payout_id": "pout_1", "amount_minor": 5000, "currency": "CNY"},
     "payout_failed": {"payout_id": "pout_2", "amount_minor": 5000, "currency": "CNY", "reason": "PAYEE_NOT_EXIST"},
+    "commission_under_review": {"commission_minor": 1230, "currency": "CNY", "occurred_at": "2030-01-02T03:04:05.000Z"},
 }
 
 

@@ -8,7 +8,7 @@ import pytest
 from tests.helpers.payments import stripe_checkout_event, stripe_refund_event
 from tuishou.dal import keys
 from tuishou.logic.ledger import audit_ledger
-from tuishou.models.ledger import PAYMENT_CLEARING
+from tuishou.models.ledger import COMMISSIONS_UNDER_REVIEW, PAYMENT_CLEARING
 
 ONE_BASIS_POINT = [{"promoter_tag": "standard", "type": "percent", "value": 1}]
 
@@ -99,17 +99,20 @@ def test_a_partial_refund_of_a_dropped_grant_is_netted_when_the_scan_grants(api,
     _assert_audit_clean()
 
 
-def test_a_refund_of_a_held_sale_claws_back_nothing(api, payments, compensation_kit):
-    # Given a self-purchase whose grant was dropped and which the scan held (flagged)
+def test_a_refund_of_a_sale_the_scan_held_claws_the_commission_back_from_review(api, payments, compensation_kit):
+    # Given a self-purchase whose grant was dropped and which the scan then held: the merchant's share
+    # posted, the commission in the suspense account under review
     cheat = payments.seed_click()
     compensation_kit.set_profile_email(cheat.promoter_id, "cheat@example.com")
     compensation_kit.faults('{"grant.skip": 1}')
     sale = compensation_kit.sell(cheat, amount_minor=9900, payer="cheat@example.com")
     assert compensation_kit.scan(api)["flagged"] == 1
+    assert compensation_kit.balance(COMMISSIONS_UNDER_REVIEW) == 990
+    assert compensation_kit.balance(cheat.promoter_id) == 0
     # When the sale is refunded in full
     assert payments.stripe(stripe_refund_event(sale.payment_id, 9900, 9900)).status == 200
-    # Then no account moved, and the audit finds nothing clawed back that was never posted
-    assert not payments.entries()
+    # Then everything is taken back from where it lies, the promoter never had anything
+    assert set(payments.balances().values()) == {0}
     _assert_audit_clean()
 
 

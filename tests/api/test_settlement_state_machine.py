@@ -50,7 +50,10 @@ class SettlementMachine(RuleBasedStateMachine):
         self.specs = []
         for index in range(PAYMENTS):
             amount = [9999, 100, 123457][index]
-            seeded = self.kit.seed_click(rules=[{"promoter_tag": "standard", "type": "percent", "value": 1250}])
+            seeded = self.kit.seed_click(
+                rules=[{"promoter_tag": "standard", "type": "percent", "value": 1250}],
+                price_minor=123457,  # every amount below is a plausible payment for it (docs/integrity.md)
+            )
             self.specs.append(
                 {
                     "payment_id": f"pi_{uuid.uuid4().hex[:12]}",

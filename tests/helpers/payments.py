@@ -17,6 +17,7 @@ import boto3
 
 from tools.gateway import HttpResponse
 from tools.local_stack import LocalStack
+from tuishou import clock
 from tuishou.dal import dynamo, keys
 
 
@@ -152,6 +153,8 @@ class PaymentsKit:
         merchant_id: str | None = None,
         channel: str = "wechat",
         price_minor: int = 9900,
+        clicked_at: str | None = None,
+        attribution_days: int | None = None,
         holding_days: int | None = None,
     ) -> Seeded:
         """A product with reward rules, a promoter profile and a click, as their APIs write them (a product
@@ -161,6 +164,7 @@ class PaymentsKit:
         promoter_id = promoter_id or str(uuid.uuid4())
         merchant_id = merchant_id or str(uuid.uuid4())
         now = "2024-05-01T11:00:00.000Z"
+        clicked = clicked_at or clock.iso()  # payments reported now fall within the click's attribution window
         product = {
             "product_id": product_id,
             "merchant_id": merchant_id,
@@ -172,6 +176,7 @@ class PaymentsKit:
             "status": "active",
             "created_at": now,
             "reward_rules": rules or [{"promoter_tag": "standard", "type": "percent", "value": 1000}],
+            **({"attribution_days": attribution_days} if attribution_days is not None else {}),
             **({"holding_days": holding_days} if holding_days is not None else {}),
         }
         profile = {
@@ -189,7 +194,7 @@ class PaymentsKit:
             "product_id": product_id,
             "merchant_id": merchant_id,
             "channel": channel,
-            "created_at": now,
+            "created_at": clicked,
         }
         for table, key, item in (
             ("catalog", keys.product(product_id), product),

@@ -42,6 +42,9 @@ FAULT_WINDOW = {
     "reason": "matrix",
 }
 
+UNKNOWN_REVIEW = "rev_0123456789abcdefghjk"
+SELLER = {"alipay_seller_id": "2088000000000001"}
+
 
 @dataclass(frozen=True)
 class Row:
@@ -177,6 +180,22 @@ MATRIX: list[Row] = [
     Row("GET /promoter/compensations", "/promoter/compensations", (401, 200, 200, 403, 403, 403)),
     # one invite code per promoter; asking again returns it (201 each time)
     Row("POST /promoter/invites", "/promoter/invites", (401, 201, 201, 403, 403, 403)),
+    Row("GET /admin/reviews", "/admin/reviews", (401, 403, 403, 403, 403, 200)),
+    # no review exists: an admin reaches the route and learns it is unknown (404)
+    Row(
+        "POST /admin/reviews/{review_id}/approve",
+        f"/admin/reviews/{UNKNOWN_REVIEW}/approve",
+        (401, 403, 403, 403, 403, 404),
+    ),
+    Row(
+        "POST /admin/reviews/{review_id}/decline",
+        f"/admin/reviews/{UNKNOWN_REVIEW}/decline",
+        (401, 403, 403, 403, 403, 404),
+        {"reason": "not the promoter's sale"},
+    ),
+    Row("GET /promoter/commissions", "/promoter/commissions", (401, 200, 200, 403, 403, 403)),
+    Row("PUT /merchant/payment-settings", "/merchant/payment-settings", (401, 403, 403, 200, 200, 403), SELLER),
+    Row("GET /merchant/payment-settings", "/merchant/payment-settings", (401, 403, 403, 200, 200, 403)),
     # block before unblock, last: a block changes no authorization, only compensation eligibility
     Row("PUT /admin/users/{user_id}/block", "/admin/users/{user_id}/block", (401, 403, 403, 403, 403, 200)),
     Row("DELETE /admin/users/{user_id}/block", "/admin/users/{user_id}/block", (401, 403, 403, 403, 403, 200)),

@@ -170,6 +170,8 @@ ID_ROUTES = [
     ("admin", "GET", "/admin/scans/{}", None),
     ("admin", "PUT", "/admin/users/{}/block", None),
     ("admin", "DELETE", "/admin/users/{}/block", None),
+    ("admin", "POST", "/admin/reviews/{}/approve", None),
+    ("admin", "POST", "/admin/reviews/{}/decline", {"reason": "no"}),
     ("promoter", "DELETE", "/me/devices/{}", None),
     ("promoter", "GET", "/promoter/statements/{}", None),  # a month, checked like an id
     ("merchant", "GET", "/merchant/statements/{}", None),

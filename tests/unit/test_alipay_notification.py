@@ -34,7 +34,28 @@ def test_valid_notification_parses_to_a_paid_event_in_minor_units():
         "CNY",
         "clk_abc",
     )
-    assert event.payer == "2088102177846880"
+    assert event.payer_ids == ("2088102177846880",)
+
+
+@pytest.mark.parametrize(
+    "passback",
+    [
+        "tsclid%3Dclk_abc",  # as Alipay returns it: exactly as the merchant sent it, URL-encoded
+        "tsclid=clk_abc",  # a checkout that did not encode it
+        "clk_abc",  # the bare click id
+        "tsclid%3Dclk_abc%26order%3D7",  # more pairs, encoded
+    ],
+)
+def test_passback_params_is_read_encoded_or_not(passback):
+    # Given a notification whose passback_params carries the click id in any of the shapes merchants send
+    private, public, _ = keys()
+    params = alipay_params(
+        APP_ID, "2024050122002", "1.00", None, passback_params=passback, seller_id="2088000000000001"
+    )
+    # When it is parsed
+    event = parse(alipay_body(params, private), APP_ID, public, NOW)
+    # Then the click id is found, and the seller who was paid is named
+    assert (event.click_id, event.seller_account) == ("clk_abc", "2088000000000001")
 
 
 def test_tampered_amount_is_rejected():

@@ -146,11 +146,16 @@ class CompensationSettings(_Concern):
 
 
 class PaymentSettings(_Concern):
-    """The platform's fee, and how far back the hold release job looks for holds it missed (a run that
-    failed for longer than that leaves them for an operator: docs/payouts.md)."""
+    """The platform's fee, how far back the hold release job looks for holds it missed (a run that failed
+    for longer than that leaves them for an operator: docs/payouts.md), and the integrity checks at
+    settlement (docs/integrity.md): the secret that keys payer hashes (an SSM SecureString) and the amount a
+    sale may reach as a multiple of the product's price (the velocity limit is
+    ``TUISHOU_VELOCITY_MAX_PER_HOUR``, shared with the scan)."""
 
     platform_fee_bps: int = Field(0, alias="TUISHOU_PLATFORM_FEE_BPS")
     release_lookback_hours: int = Field(72, alias="TUISHOU_RELEASE_LOOKBACK_HOURS", ge=1, le=24 * 90)
+    payer_key_parameter: str | None = Field(None, alias="TUISHOU_PAYER_KEY_PARAMETER")
+    max_price_multiple: int = Field(10, alias="TUISHOU_MAX_PRICE_MULTIPLE", ge=1, le=10_000)
 
 
 class NotificationSettings(_Concern):

@@ -198,6 +198,12 @@ def auto_payouts(shard: int) -> str:
     return f"AUTOPAYOUT#{shard:02d}"
 
 
+def merchant_payment_settings(merchant_id: str) -> tuple[str, str]:
+    """What a merchant's checkouts name them by at the providers (the Alipay seller id, the Stripe connected
+    account): a payment naming another seller is not attributed to this merchant's clicks."""
+    return f"USER#{merchant_id}", "PAYMENT_SETTINGS"
+
+
 def invite(code: str) -> tuple[str, str]:
     """Invite code -> inviting promoter."""
     return f"INVITE#{code}", "INVITE"
@@ -423,6 +429,32 @@ def hold(event_id: str) -> tuple[str, str]:
 def releases_in_hour(hour_bucket: str) -> str:
     """GSI1 partition of the holds that end in this UTC hour (they leave it when released)."""
     return f"RELEASES#{hour_bucket}"
+
+
+def promoter_sales_in_hour(promoter_id: str, hour_bucket: str) -> tuple[str, str]:
+    """How many sales were attributed to the promoter with a payment in this UTC hour (``sales``, ADDed in
+    each settlement's transaction): the velocity rule's count, read with the attribution."""
+    return f"VELOCITY#{promoter_id}", f"HOUR#{hour_bucket}"
+
+
+def review(review_id: str) -> tuple[str, str]:
+    """A held commission's review (open, approved or declined); GSI1 ``REVIEWS#{status}`` /
+    ``{created_at}#{review_id}`` lists them for admins by status."""
+    return f"REVIEW#{review_id}", "REVIEW"
+
+
+def reviews_with_status(status: str) -> str:
+    return f"REVIEWS#{status}"
+
+
+def promoter_review(promoter_id: str, created_at: str, review_id: str) -> tuple[str, str]:
+    """The promoter's copy of a review (no reason or evidence), on their account; GSI1
+    ``PROMOTER_REVIEWS#{promoter_id}#{status}`` lists them by status."""
+    return f"ACCOUNT#{promoter_id}", f"REVIEW#{created_at}#{review_id}"
+
+
+def promoter_reviews_with_status(promoter_id: str, status: str) -> str:
+    return f"PROMOTER_REVIEWS#{promoter_id}#{status}"
 
 
 def compensation(event_id: str) -> tuple[str, str]:

@@ -62,18 +62,25 @@ class PaymentState:
     coupon_issued: bool = False
     granted: bool = False
     hold: HoldRecord | None = None
+    review_status: str | None = None
 
 
-def load_state(provider: str, payment_id: str, click_id: str | None, grant_of: str | None = None) -> PaymentState:
+def load_state(
+    provider: str, payment_id: str, click_id: str | None, grant_of: str | None = None, review_id: str | None = None
+) -> PaymentState:
     """The payment's settlement record, a pending refund, the click, whether the click carried a
     quota-rescue coupon (the click's ``coupon`` attribute, or the click's coupon item written before the
-    click carried it), and whether the event ``grant_of`` has its grant record and its hold: one request."""
+    click carried it), whether the event ``grant_of`` has its grant record and its hold, and the status of
+    the review ``review_id`` of its commission (if it was held): one request."""
     settlement_key, pending_key = keys.settlement(provider, payment_id), keys.pending_refund(provider, payment_id)
     requests: dict[str, list[tuple[str, str]]] = {"ledger": [settlement_key, pending_key]}
     grant_key = keys.grant(grant_of) if grant_of else None
     hold_key = keys.hold(grant_of) if grant_of else None
     if grant_key and hold_key:
         requests["ledger"] += [grant_key, hold_key]
+    review_key = keys.review(review_id) if review_id else None
+    if review_key:
+        requests["ledger"].append(review_key)
     click_key = keys.click(click_id) if click_id else None
     coupon_key = keys.click_coupon(click_id) if click_id else None
     if click_key and coupon_key:
@@ -90,6 +97,7 @@ def load_state(provider: str, payment_id: str, click_id: str | None, grant_of: s
         bool(click and click.get("coupon")) or bool(coupon_key and ("tracking", *coupon_key) in found),
         bool(grant_key and ("ledger", *grant_key) in found),
         None if hold is None else dynamo.as_record(HoldRecord, hold),
+        (found.get(("ledger", *review_key)) or {}).get("status") if review_key else None,
     )
 
 
@@ -112,15 +120,78 @@ def _attributed_product(item: Mapping[str, Any]) -> AttributedProduct:
     return dynamo.as_record(AttributedProduct, {**item, "reward_rules": rules})
 
 
-def load_attribution(product_id: str, promoter_id: str) -> tuple[AttributedProduct | None, ProfileRecord | None]:
-    """(product, promoter profile) in ONE BatchGetItem."""
+@dataclass(frozen=True)
+class MerchantPaymentSettings:
+    """Who a merchant's checkouts are at the providers: the Alipay seller id (``seller_id`` of every
+    notification) and the Stripe connected account (``acct_...``)."""
+
+    merchant_id: str
+    alipay_seller_id: str | None = None
+    stripe_account_id: str | None = None
+    updated_at: str | None = None
+
+
+@dataclass(frozen=True)
+class AttributionReads:
+    """What attributing a payment reads besides the click, in one BatchGetItem: the product, the promoter's
+    profile, whether an admin blocked the promoter, the merchant's payment settings, and how many sales
+    were attributed to the promoter in the payment's UTC hour so far."""
+
+    product: AttributedProduct | None
+    profile: ProfileRecord | None
+    promoter_blocked: bool = False
+    merchant_settings: MerchantPaymentSettings | None = None
+    promoter_sales_in_hour: int = 0
+
+
+def load_attribution(product_id: str, promoter_id: str, merchant_id: str | None, hour_bucket: str) -> AttributionReads:
+    """The product, profile, block, the promoter's sales of ``hour_bucket`` and (when the click names its
+    merchant) the merchant's payment settings in ONE BatchGetItem; a click without a merchant costs a
+    GetItem of the settings once the product is read."""
     product_key, profile_key = keys.product(product_id), keys.profile(promoter_id)
-    found = dynamo.batch_get({"catalog": [product_key], "users": [profile_key]})
+    block_key, sales_key = keys.user_block(promoter_id), keys.promoter_sales_in_hour(promoter_id, hour_bucket)
+    users_keys = [profile_key, block_key]
+    settings_key = keys.merchant_payment_settings(merchant_id) if merchant_id else None
+    if settings_key:
+        users_keys.append(settings_key)
+    found = dynamo.batch_get({"catalog": [product_key], "users": users_keys, "ledger": [sales_key]})
     product, profile = found.get(("catalog", *product_key)), found.get(("users", *profile_key))
-    return (
-        None if product is None else _attributed_product(product),
+    attributed = None if product is None else _attributed_product(product)
+    if settings_key:
+        settings_item = found.get(("users", *settings_key))
+    elif attributed is not None:
+        settings_item = dynamo.get("users", keys.merchant_payment_settings(attributed.merchant_id))
+    else:
+        settings_item = None
+    return AttributionReads(
+        attributed,
         None if profile is None else profile_record(profile),
+        ("users", *block_key) in found,
+        None if settings_item is None else dynamo.as_record(MerchantPaymentSettings, settings_item),
+        int((found.get(("ledger", *sales_key)) or {}).get("sales", 0)),
     )
+
+
+def promoter_sale_count(promoter_id: str, hour_bucket: str) -> dynamo.TransactItem:
+    """Count one more sale of the promoter in the hour, in the settlement's transaction (so exactly once)."""
+    return {
+        "Update": {
+            "TableName": dynamo.table("ledger"),
+            "Key": dynamo.key(*keys.promoter_sales_in_hour(promoter_id, hour_bucket)),
+            "UpdateExpression": "ADD sales :one",
+            "ExpressionAttributeValues": {":one": {"N": "1"}},
+        }
+    }
+
+
+def get_merchant_settings(merchant_id: str) -> MerchantPaymentSettings | None:
+    item = dynamo.get("users", keys.merchant_payment_settings(merchant_id))
+    return None if item is None else dynamo.as_record(MerchantPaymentSettings, item)
+
+
+def put_merchant_settings(settings: MerchantPaymentSettings) -> None:
+    pk, sk = keys.merchant_payment_settings(settings.merchant_id)
+    dynamo.put("users", {"pk": pk, "sk": sk, **asdict(settings)})
 
 
 # ---------------------------------------------------------------- transaction items
@@ -133,7 +204,7 @@ class ReceivedPayment:
     amount_minor: int
     currency: str
     click_id: str | None
-    payer: str | None
+    payer_hashes: tuple[str, ...]  # keyed digests of who paid (docs/integrity.md): never the payer in clear
     provider_event_id: str | None
     occurred_at: str
     received_at: str
@@ -164,14 +235,27 @@ class SaleSettlement:
     money_by: str
 
 
-def unattributed_put(payment: ReceivedPayment, reason: str, flagged: bool, refunded_minor: int) -> dynamo.TransactItem:
+def unattributed_put(
+    payment: ReceivedPayment,
+    reason: str,
+    flagged: bool,
+    refunded_minor: int,
+    posted: Mapping[str, Any] | None = None,
+) -> dynamo.TransactItem:
     """Item 0 of an unattributed payment's transaction: its settlement record, in the admins' list (GSI1
-    ``UNATTRIBUTED``, by arrival)."""
+    ``UNATTRIBUTED``, by arrival); ``posted`` states what was credited to the merchant, when the payment
+    was still theirs (``merchant_id``, ``merchant_minor``, ``transaction_id``, ``clawed_merchant_minor``)."""
     index = {
         "gsi1pk": keys.UNATTRIBUTED_PAYMENTS,
         "gsi1sk": f"{payment.received_at}#{payment.provider}#{payment.payment_id}",
     }
-    stated = {"status": "unattributed", "reason": reason, "flagged": flagged, "refunded_minor": refunded_minor}
+    stated = {
+        "status": "unattributed",
+        "reason": reason,
+        "flagged": flagged,
+        "refunded_minor": refunded_minor,
+        **(posted or {}),
+    }
     return _settlement_put(payment, {**stated, **index})
 
 

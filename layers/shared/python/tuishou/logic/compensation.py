@@ -20,7 +20,7 @@ from tuishou.dal import compensation as store
 from tuishou.dal.compensation import CompensationRecord, ScannedEvent, ScanRecord
 from tuishou.dal.dynamo import TransactItem
 from tuishou.errors import NotFound, ServiceUnavailable, Unprocessable
-from tuishou.logic import fraud
+from tuishou.logic import integrity, reviews
 from tuishou.logic.ledger import GRANT_INDEX, SALE_COMMISSION, grant_items, moves_money
 from tuishou.logic.notifications import notify
 from tuishou.models.compensation import (
@@ -177,7 +177,7 @@ def _scan_page(scan: ScanRecord, buckets: list[str]) -> PageCounts:
     counts.nothing_owed = len(ungranted) - len(candidates)
     if not candidates:
         return counts
-    too_fast = fraud.over_velocity([e.event for e in found], fraud.velocity_limit())
+    too_fast = integrity.over_velocity([e.event for e in found], integrity.velocity_limit())
     granted, blocked = _grants_and_blocks([e.event for e in candidates])
     for scanned in candidates:
         event_id = scanned.event.event_id
@@ -185,7 +185,7 @@ def _scan_page(scan: ScanRecord, buckets: list[str]) -> PageCounts:
             counts.already_granted += 1
             continue
         try:
-            _settle_event(scan, scanned, _flag_reason(scanned.event, blocked, too_fast), counts)
+            _settle_event(scan, scanned, integrity.scan_flag(scanned.event, blocked, too_fast), counts)
         except ServiceUnavailable:
             raise  # throttled: the whole page is retried (the message is re-delivered)
         except Exception:  # one event that cannot be granted must not hold back the others of its page
@@ -209,16 +209,6 @@ def _grants_and_blocks(candidates: list[RewardableEvent]) -> tuple[set[str], set
     return store.granted_and_blocked([e.event_id for e in candidates], sorted({e.user_id for e in candidates}))
 
 
-def _flag_reason(event: RewardableEvent, blocked: set[str], too_fast: set[tuple[str, str, str]]) -> str | None:
-    if event.user_id in blocked:
-        return fraud.BLOCKED
-    if event.details.get("self_purchase"):
-        return fraud.SELF_PURCHASE
-    if fraud.velocity_group(event) in too_fast:
-        return fraud.VELOCITY
-    return None
-
-
 def _record(scan: ScanRecord, event: RewardableEvent, status: str, reason: str, amount: int) -> CompensationRecord:
     return CompensationRecord(
         event_id=event.event_id,
@@ -236,10 +226,13 @@ def _record(scan: ScanRecord, event: RewardableEvent, status: str, reason: str, 
     )
 
 
-def _settle_event(scan: ScanRecord, scanned: ScannedEvent, flag: str | None, counts: PageCounts) -> None:
+def _settle_event(scan: ScanRecord, scanned: ScannedEvent, flag: integrity.Hold | None, counts: PageCounts) -> None:
     event = scanned.event
+    if flag is not None and event.kind == SALE_COMMISSION and event.amount_minor:
+        _hold_sale(scan, scanned, flag, counts)
+        return
     if flag is not None:
-        record = _record(scan, event, "flagged", flag, event.amount_minor)
+        record = _record(scan, event, "flagged", flag.reason, event.amount_minor)
         try:
             store.write([*store.record_puts(record), store.scan_count_update(scan.scan_id, "flagged")])
         except store.Cancelled:
@@ -266,6 +259,43 @@ def _settle_event(scan: ScanRecord, scanned: ScannedEvent, flag: str | None, cou
         _tell(event.user_id, record)
         return
     raise Unprocessable("compensation kept conflicting", field="event_id")
+
+
+def _hold_sale(scan: ScanRecord, scanned: ScannedEvent, flag: integrity.Hold, counts: PageCounts) -> None:
+    """A sale that fails a rule is granted held, as settlement holds it: the merchant's share posted, the
+    commission in ``COMMISSIONS_UNDER_REVIEW``, an open review — in the grant's transaction, so it happens
+    once and no later scan flags it again; the review's decision is the only way on for the commission."""
+    from tuishou.logic import settlement
+
+    event = scanned.event
+    now = clock.iso()
+    event = RewardableEvent(
+        event.event_id,
+        event.kind,
+        event.user_id,
+        event.amount_minor,
+        event.currency,
+        event.occurred_at,
+        {**event.details, "hold_reason": flag.reason, "hold_evidence": flag.evidence},
+    )
+    money, _credited = settlement.sale_grant_items(event, scanned.refunded_minor, now, held=True)
+    record = _record(scan, event, "flagged", flag.reason, event.amount_minor)
+    transaction = [
+        *money,
+        *reviews.open_items(event, now),
+        *store.record_puts(record),
+        store.scan_count_update(scan.scan_id, "flagged"),
+    ]
+    try:
+        store.write(transaction)
+    except store.Cancelled as cancelled:
+        if cancelled.failed(GRANT_INDEX):
+            counts.already_granted += 1  # settlement or another scan posted it first
+            return
+        raise
+    counts.flagged += 1
+    logger.warning("sale held by the scan", extra={"event_id": event.event_id, "reason": flag.reason})
+    reviews.tell_promoter(event)
 
 
 def _grant(event: RewardableEvent, refunded_minor: int) -> tuple[list[TransactItem], int]:

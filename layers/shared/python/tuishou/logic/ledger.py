@@ -24,6 +24,7 @@ from tuishou.dal.holds import HoldRecord
 from tuishou.errors import ServiceUnavailable
 from tuishou.logic import faults
 from tuishou.models.ledger import (
+    COMMISSIONS_UNDER_REVIEW,
     LEDGER_STATES,
     PAYMENT_CLEARING,
     PLATFORM_FEES,
@@ -41,6 +42,7 @@ from tuishou.models.tasks import DEFAULT_HOLDING_DAYS
 SALE_COMMISSION = "sale_commission"
 CHANNEL_BONUS = "channel_bonus"
 INVITE_SIGNUP = "invite_signup"
+COMMISSION_UNDER_REVIEW = "commission_under_review"  # the posting kind of a held commission
 SALE_TRANSACTION_PREFIX, REFUND_TRANSACTION_PREFIX = "sale:", "refund:"
 GRANT_INDEX = 0  # the grant record is item 0 of ``grant_items``
 
@@ -66,6 +68,11 @@ def record_event(event: RewardableEvent) -> RewardableEvent:
     return ledger_dal.put_event_if_absent(event)
 
 
+def is_held(event: RewardableEvent) -> bool:
+    """Settlement held the sale's commission for review (``hold_reason`` recorded with the event)."""
+    return bool(event.details.get("hold_reason"))
+
+
 def holding_days(event: RewardableEvent) -> int:
     """The product's holding period as recorded with the sale (first version wins, so every granter agrees);
     a sale recorded before products had one holds for the default."""
@@ -77,15 +84,23 @@ def sale_credit_state(event: RewardableEvent) -> LedgerState:
     return "pending" if holding_days(event) > 0 else "available"
 
 
-def money_transaction(event: RewardableEvent, created_at: str) -> LedgerTransaction:
+def money_transaction(event: RewardableEvent, created_at: str, *, held: bool | None = None) -> LedgerTransaction:
     """The money an event moves. A sale is the whole balanced sale from its recorded split (clearing ->
     promoter commission + merchant revenue + platform fee), identical whoever grants it, credited pending
-    for the product's holding period; a fixed-amount event is paid from the promotion expense account,
-    available at once (the platform's own incentive: nothing a refund can take back)."""
+    for the product's holding period; a held sale's commission goes to ``COMMISSIONS_UNDER_REVIEW`` instead
+    of the promoter (``held``: as recorded with the event unless the caller, the scan, holds it now). A
+    fixed-amount event is paid from the promotion expense account, available at once (the platform's own
+    incentive: nothing a refund can take back)."""
     if event.kind == SALE_COMMISSION:
         d = event.details
         reference = f"{d['provider']}:{d['payment_id']}"
         state = sale_credit_state(event)
+        held = is_held(event) if held is None else held
+        commission = (
+            Posting(COMMISSIONS_UNDER_REVIEW, event.amount_minor, COMMISSION_UNDER_REVIEW)
+            if held
+            else Posting(event.user_id, event.amount_minor, "sale_commission", state)
+        )
         return LedgerTransaction.of(
             f"{SALE_TRANSACTION_PREFIX}{reference}",
             event.currency,
@@ -93,7 +108,7 @@ def money_transaction(event: RewardableEvent, created_at: str) -> LedgerTransact
             reference,
             [
                 Posting(PAYMENT_CLEARING, -int(d["amount_minor"]), "sale_payment"),
-                Posting(event.user_id, event.amount_minor, "sale_commission", state),
+                commission,
                 Posting(d["merchant_id"], int(d["merchant_minor"]), "sale_revenue", state),
                 Posting(PLATFORM_FEES, int(d.get("platform_fee_minor", 0)), "platform_fee"),
             ],
@@ -172,12 +187,14 @@ def moves_money(event: RewardableEvent) -> bool:
     return bool(money_transaction(event, "").postings)
 
 
-def grant_items(event: RewardableEvent, *also: LedgerTransaction, created_at: str | None = None) -> list[TransactItem]:
+def grant_items(
+    event: RewardableEvent, *also: LedgerTransaction, created_at: str | None = None, held: bool | None = None
+) -> list[TransactItem]:
     """Item 0: the grant record (the exactly-once condition); then the event's granted stamp (which also
     requires the event to exist), the entries and balances of the event's money plus ``also`` (netted: one
     update per balance item), and for a sale credited pending, its hold (``tuishou.logic.holds``)."""
     now = created_at or clock.iso()
-    txn = money_transaction(event, now)
+    txn = money_transaction(event, now, held=held)
     if not txn.postings:
         raise NothingToGrant(event.event_id)
     hold = _hold_of(event, txn, also)

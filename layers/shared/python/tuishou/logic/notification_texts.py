@@ -206,6 +206,11 @@ def _payout(data: Mapping[str, Any], locale: str, time_zone: str) -> dict[str, s
     }
 
 
+def _commission_under_review(data: Mapping[str, Any], locale: str, time_zone: str) -> dict[str, str]:
+    day = local_date(data["occurred_at"], time_zone, locale)
+    return {"amount": money(data["commission_minor"], data["currency"], locale), "day": day}
+
+
 _FIELDS: dict[str, Callable[[Mapping[str, Any], str, str], dict[str, str]]] = {
     "deadline_reminder": _deadline_reminder,
     "channel_bonus_completed": _channel_bonus_completed,
@@ -215,6 +220,7 @@ _FIELDS: dict[str, Callable[[Mapping[str, Any], str, str], dict[str, str]]] = {
     "compensation": _compensation,
     "payout_paid": _payout,
     "payout_failed": _payout,
+    "commission_under_review": _commission_under_review,
 }
 
 # kind -> locale -> (title, body)
@@ -264,5 +270,9 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
     "payout_failed": {
         "zh-CN": ("提现失败", "您的提现 {amount} 未能转出（{reason}），金额已退回可提现余额。"),
         "en": ("Payout failed", "Your payout of {amount} could not be sent ({reason}); it is available again."),
+    },
+    "commission_under_review": {
+        "zh-CN": ("佣金审核中", "您{day}的一笔销售佣金 {amount} 正在审核中。"),
+        "en": ("Commission under review", "Your commission of {amount} for a sale on {day} is under review."),
     },
 }

@@ -15,16 +15,20 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 from tuishou import clock, money, settings
 from tuishou.dal import holds as holds_dal
 from tuishou.dal import ledger as ledger_dal
 from tuishou.dal import payments as payments_dal
+from tuishou.dal import reviews as reviews_dal
 from tuishou.dal.dynamo import TransactItem
 from tuishou.dal.holds import HoldRecord
+from tuishou.dal.payer_key import payer_key
 from tuishou.dal.payments import (
     AttributedProduct,
+    MerchantPaymentSettings,
     PendingRefund,
     ReceivedPayment,
     RefundStep,
@@ -36,12 +40,13 @@ from tuishou.dal.payments import (
 from tuishou.dal.tracking import ClickRecord
 from tuishou.dal.users import ProfileRecord
 from tuishou.errors import ServiceUnavailable
-from tuishou.logic import faults
-from tuishou.logic.fraud import is_self_purchase
+from tuishou.logic import faults, integrity, reviews
 from tuishou.logic.ledger import (
     REFUND_TRANSACTION_PREFIX,
     SALE_COMMISSION,
+    SALE_TRANSACTION_PREFIX,
     grant_items,
+    is_held,
     money_transaction,
     moves_money,
     record_event,
@@ -50,8 +55,10 @@ from tuishou.logic.ledger import (
 )
 from tuishou.logic.rewards import ApplicableRule, applicable_rule, override_for
 from tuishou.models.ledger import (
+    COMMISSIONS_UNDER_REVIEW,
     PAYMENT_CLEARING,
     PLATFORM_FEES,
+    SYSTEM_PREFIX,
     LedgerState,
     LedgerTransaction,
     Posting,
@@ -100,12 +107,18 @@ class Attribution:
     rule: ApplicableRule
     coupon: bool = False
     profile: ProfileRecord | None = None
+    promoter_blocked: bool = False
+    promoter_sales_in_hour: int = 0
 
 
 @dataclass(frozen=True)
 class Unattributed:
+    """Why a payment is not attributed; ``merchant_id`` when the payment is still the product's merchant's
+    (the click expired): the merchant gets the whole amount."""
+
     reason: str
     flagged: bool = False
+    merchant_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -180,11 +193,18 @@ def _attribute(event: PaymentEvent, click: ClickRecord | None, coupon: bool = Fa
         return Unattributed("missing_click_id")
     if click is None:
         return Unattributed("unknown_click")
-    product, profile = payments_dal.load_attribution(click.product_id, click.promoter_id)
+    reads = payments_dal.load_attribution(
+        click.product_id, click.promoter_id, click.merchant_id, clock.hour_bucket(event.occurred_at)
+    )
+    product, profile = reads.product, reads.profile
     if product is None:
         return Unattributed("unknown_product")
+    if not _names_the_merchant(event, product.merchant_id, reads.merchant_settings):
+        return Unattributed("merchant_mismatch", flagged=True)
     if product.currency != event.currency:
         return Unattributed("currency_mismatch", flagged=True)
+    if event.occurred_at > clock.parse_iso(click.created_at) + timedelta(days=product.attribution_days):
+        return Unattributed("click_expired", merchant_id=product.merchant_id)
     if profile is None or profile.role != "promoter":
         return Unattributed("unknown_promoter")
     applicable = applicable_rule(
@@ -195,7 +215,28 @@ def _attribute(event: PaymentEvent, click: ClickRecord | None, coupon: bool = Fa
     )
     if applicable is None:
         return Unattributed("no_reward_rule")
-    return Attribution(click, product, applicable, coupon, profile)
+    return Attribution(
+        click, product, applicable, coupon, profile, reads.promoter_blocked, reads.promoter_sales_in_hour
+    )
+
+
+def _names_the_merchant(event: PaymentEvent, merchant_id: str, configured: MerchantPaymentSettings | None) -> bool:
+    """Is the payment the clicked product's merchant's? The merchant the checkout named (Stripe
+    ``metadata.merchant_id``) decides; otherwise the account paid (Stripe's connected account, Alipay's
+    ``seller_id``) must be the one the merchant configured. A payment naming neither is taken as the
+    product's merchant's (docs/integrity.md)."""
+    if event.merchant_id:
+        return event.merchant_id == merchant_id
+    if event.seller_account:
+        expected = None
+        if configured is not None:
+            expected = configured.alipay_seller_id if event.provider == "alipay" else configured.stripe_account_id
+        return event.seller_account == expected
+    return True
+
+
+def _payer_hashes(event: PaymentEvent) -> tuple[str, ...]:
+    return integrity.identity_hashes(payer_key(), event.payer_ids) if event.payer_ids else ()
 
 
 def _received(event: PaymentEvent, received_at: str) -> ReceivedPayment:
@@ -205,7 +246,7 @@ def _received(event: PaymentEvent, received_at: str) -> ReceivedPayment:
         amount_minor=event.amount_minor,
         currency=event.currency,
         click_id=event.click_id,
-        payer=event.payer,
+        payer_hashes=_payer_hashes(event),
         provider_event_id=event.provider_event_id,
         occurred_at=clock.iso(event.occurred_at),
         received_at=received_at,
@@ -226,13 +267,37 @@ def _pending_total(event: PaymentEvent, pending: PendingRefund | None) -> int:
 
 
 def _record_unattributed(event: PaymentEvent, why: Unattributed, pending: PendingRefund | None) -> None:
-    record = payments_dal.unattributed_put(
-        _received(event, clock.iso()), why.reason, why.flagged, _pending_total(event, pending)
-    )
+    now, refunded = clock.iso(), _pending_total(event, pending)
+    posted: dict[str, object] = {}
+    money: list[TransactItem] = []
+    if why.merchant_id:
+        # The payment is the merchant's, whole (no commission, no fee), net of a refund that overtook it:
+        # what a refund later claws back from (the settlement's clawed amounts say how much already was).
+        reference = f"{event.provider}:{event.payment_id}"
+        kept = event.amount_minor - refunded
+        txn = LedgerTransaction.of(
+            f"{SALE_TRANSACTION_PREFIX}{reference}",
+            event.currency,
+            now,
+            reference,
+            # available at once: no sale of a promoter's is waiting on it, so there is no hold to release
+            [
+                Posting(PAYMENT_CLEARING, -kept, "sale_payment"),
+                Posting(why.merchant_id, kept, "sale_revenue", "available"),
+            ],
+        )
+        posted = {
+            "merchant_id": why.merchant_id,
+            "merchant_minor": event.amount_minor,
+            "transaction_id": txn.transaction_id,
+            "clawed_merchant_minor": refunded,
+        }
+        money = ledger_dal.posting_items(txn)
+    record = payments_dal.unattributed_put(_received(event, now), why.reason, why.flagged, refunded, posted)
     logger.warning(
         "unattributed payment", extra={"provider": event.provider, "payment_id": event.payment_id, "reason": why.reason}
     )
-    ledger_dal.write([record, _pending_guard(event, pending)])
+    ledger_dal.write([record, _pending_guard(event, pending), *money])
 
 
 def _pending_guard(event: PaymentEvent, pending: PendingRefund | None) -> TransactItem:
@@ -247,6 +312,8 @@ def _settle_attributed(
     promoter_id, merchant_id = click.promoter_id, product.merchant_id
     split = money.split_payment(event.amount_minor, rule.type, int(rule.value), settings.payments().platform_fee_bps)
     event_id = sale_event_id(event.provider, event.payment_id)
+    payer_hashes = _payer_hashes(event)
+    hold = _hold(event, attribution, payer_hashes) if split.commission_minor else None
     # The rewardable event comes first: the compensation scan finds every sale, settled or not yet. The
     # first recorded version wins, so every path (and a scan) moves the same amounts.
     sale_event = record_event(
@@ -267,8 +334,8 @@ def _settle_attributed(
                 "amount_minor": split.amount_minor,
                 "merchant_minor": split.merchant_minor,
                 "platform_fee_minor": split.platform_fee_minor,
-                "payer": event.payer,
-                "self_purchase": is_self_purchase(event.payer, attribution.profile),
+                "payer_hashes": list(payer_hashes),
+                **({"hold_reason": hold.reason, "hold_evidence": hold.evidence} if hold else {}),
                 "holding_days": product.holding_days,
             },
         )
@@ -292,6 +359,7 @@ def _settle_attributed(
         promoter_id=promoter_id,
         merchant_id=merchant_id,
     )
+    held = is_held(sale_event)
     grant_here = moves_money(sale_event) and mover.grant_here()
     settled = SaleSettlement(
         promoter_id=promoter_id,
@@ -321,8 +389,9 @@ def _settle_attributed(
         # when the sale's money is posted. Otherwise it is only recorded: nothing to take back yet.
         posted = grant_here or mover.granted_elsewhere
         claw = clawback_for(terms, refunded) if posted else Clawback(refunded, 0, 0, 0)
+        payee = COMMISSIONS_UNDER_REVIEW if held else promoter_id
         state = sale_credit_state(sale_event)
-        refund_txn = _refund_transaction(terms, Clawback(0, 0, 0, 0), claw, now, state) if posted else None
+        refund_txn = _refund_transaction(terms, Clawback(0, 0, 0, 0), claw, now, state, payee) if posted else None
         refunds += [refund_txn] if refund_txn else []
         clawed = claw
         extra_items.append(
@@ -332,6 +401,8 @@ def _settle_attributed(
         )
     if grant_here:
         money_items = grant_items(sale_event, *refunds, created_at=now)
+        if held:  # whoever posts a held sale opens its review, in the same transaction
+            extra_items += reviews_dal.open_put(reviews.opened(sale_event, now))
     elif mover.granted_elsewhere:
         money_items = ledger_dal.posting_items(*refunds)
     else:  # nothing posted: the scan may grant later, net of what is refunded by then
@@ -346,6 +417,7 @@ def _settle_attributed(
             _pending_guard(event, pending),  # item 1: no refund slipped in since the read
             *money_items,  # item 2 (GRANT_ITEM): the grant record, the sale's money
             *extra_items,
+            payments_dal.promoter_sale_count(promoter_id, clock.hour_bucket(event.occurred_at)),
         ]
     )
     logger.info(
@@ -356,8 +428,24 @@ def _settle_attributed(
             "commission_minor": split.commission_minor,
             "refunded_minor": refunded,
             "money_by": mover.how,
+            "held": held,
         },
     )
+    if held and grant_here:
+        reviews.tell_promoter(sale_event)
+
+
+def _hold(event: PaymentEvent, attribution: Attribution, payer_hashes: tuple[str, ...]) -> integrity.Hold | None:
+    """The integrity rules on an attributed sale, from what attribution read."""
+    facts = integrity.SaleFacts(
+        promoter_blocked=attribution.promoter_blocked,
+        payer_hashes=payer_hashes,
+        promoter_hashes=integrity.identity_hashes(payer_key(), integrity.promoter_identities(attribution.profile)),
+        amount_minor=event.amount_minor,
+        price_minor=attribution.product.price_minor,
+        promoter_sales_in_hour=attribution.promoter_sales_in_hour,
+    )
+    return integrity.sale_hold(facts)
 
 
 # ---------------------------------------------------------------- refunds
@@ -391,12 +479,31 @@ def _clawed_so_far(settlement: SettlementRecord) -> Clawback:
 
 
 def _refund_transaction(
-    settlement: SettlementTerms, before: Clawback, after: Clawback, now: str, state: LedgerState
+    settlement: SettlementTerms,
+    before: Clawback,
+    after: Clawback,
+    now: str,
+    state: LedgerState,
+    commission_account: str | None = None,
 ) -> LedgerTransaction:
     """The clawback of one refund step, taken from where the sale's money is: ``pending`` while its hold
-    runs, ``available`` once released (an available balance may go negative: it blocks payouts)."""
+    runs, ``available`` once released (an available balance may go negative: it blocks payouts). The
+    commission is clawed back from where it lies (``commission_account``: the promoter,
+    ``COMMISSIONS_UNDER_REVIEW`` while held, the merchant once a review declined it), netted with the
+    merchant's share when that is the same account (one entry per account and transaction)."""
     reference = f"{settlement.provider}:{settlement.payment_id}"
     transaction_id = f"{REFUND_TRANSACTION_PREFIX}{reference}:{after.refunded_minor}"
+    payee = commission_account or settlement.promoter_id
+    commission = -(after.commission_minor - before.commission_minor)
+    revenue = -(after.merchant_minor - before.merchant_minor)
+    if payee == settlement.merchant_id:
+        takes = [Posting(payee, commission + revenue, "refund_revenue", state)]
+    else:
+        commission_state = None if payee.startswith(SYSTEM_PREFIX) else state  # system accounts carry none
+        takes = [
+            Posting(payee, commission, "refund_commission", commission_state),
+            Posting(settlement.merchant_id, revenue, "refund_revenue", state),
+        ]
     return LedgerTransaction.of(
         transaction_id,
         settlement.currency,
@@ -404,10 +511,7 @@ def _refund_transaction(
         reference,
         [
             Posting(PAYMENT_CLEARING, after.refunded_minor - before.refunded_minor, "refund_payment"),
-            Posting(
-                settlement.promoter_id, -(after.commission_minor - before.commission_minor), "refund_commission", state
-            ),
-            Posting(settlement.merchant_id, -(after.merchant_minor - before.merchant_minor), "refund_revenue", state),
+            *takes,
             Posting(PLATFORM_FEES, -(after.fee_minor - before.fee_minor), "refund_platform_fee"),
         ],
     )
@@ -435,14 +539,14 @@ def _refund_step(
 
 
 def apply_refund(event: PaymentEvent) -> Outcome:
+    event_id = sale_event_id(event.provider, event.payment_id)
+    review_id = reviews.review_id_for(event_id)
     for attempt in range(MAX_ATTEMPTS):
-        state = payments_dal.load_state(
-            event.provider, event.payment_id, None, grant_of=sale_event_id(event.provider, event.payment_id)
-        )
+        state = payments_dal.load_state(event.provider, event.payment_id, None, grant_of=event_id, review_id=review_id)
         try:
             if state.settlement is None:
                 return _keep_pending(event, state.pending_refund)
-            return _refund_settled(event, state.settlement, state.granted, state.hold)
+            return _refund_settled(event, state.settlement, state.granted, state.hold, state.review_status)
         except ledger_dal.Cancelled as cancelled:
             if not (cancelled.failed(0) or cancelled.failed(1) or cancelled.conflicted):
                 raise
@@ -473,7 +577,11 @@ def _keep_pending(event: PaymentEvent, pending: PendingRefund | None) -> Outcome
 
 
 def _refund_settled(
-    event: PaymentEvent, settlement: SettlementRecord, granted: bool, hold: HoldRecord | None
+    event: PaymentEvent,
+    settlement: SettlementRecord,
+    granted: bool,
+    hold: HoldRecord | None,
+    review_status: str | None = None,
 ) -> Outcome:
     if event.currency != settlement.currency:
         logger.warning(
@@ -484,7 +592,8 @@ def _refund_settled(
     before = _clawed_so_far(settlement)
     if min(event.amount_minor, settlement.amount_minor) <= before.refunded_minor:
         return Outcome.DUPLICATE
-    if settlement.status != "settled":
+    posted_to_merchant = settlement.status == "unattributed" and bool(settlement.merchant_id)  # click_expired
+    if settlement.status != "settled" and not posted_to_merchant:
         total = min(event.amount_minor, settlement.amount_minor)
         ledger_dal.write(
             [
@@ -494,19 +603,23 @@ def _refund_settled(
             ]
         )
         return Outcome.REFUND_RECORDED
-    if not granted:
+    if not granted and not posted_to_merchant:
         return _refund_unposted(event, settlement, before)
     after = clawback_for(settlement, event.amount_minor)
     now = clock.iso()
     held = hold is not None and hold.released_at is None
-    txn = _refund_transaction(settlement, before, after, now, "pending" if held else "available")
+    payee = reviews.commission_account(settlement, review_status)
+    txn = _refund_transaction(settlement, before, after, now, "pending" if held else "available", payee)
+    event_id = sale_event_id(event.provider, event.payment_id)
     ledger_dal.write(
         [
             payments_dal.settlement_refund_update(
                 event.provider, event.payment_id, before.refunded_minor, _clawed_fields(after)
             ),
             # item 1: the hold as read (a release racing this refund cancels it, and the retry reads again)
-            *([_held_refund(hold, before, after)] if hold is not None and held else []),
+            *([_held_refund(hold, before, after, payee, settlement)] if hold is not None and held else []),
+            # a held commission is clawed back from where the review left it, as read
+            *([reviews_dal.status_check(reviews.review_id_for(event_id), review_status)] if review_status else []),
             payments_dal.refund_put(_refund_step(settlement, txn, after, before.refunded_minor, event.refund_id, now)),
             *ledger_dal.posting_items(txn),
         ]
@@ -518,11 +631,17 @@ def _refund_settled(
     return Outcome.REFUND_APPLIED
 
 
-def _held_refund(hold: HoldRecord, before: Clawback, after: Clawback) -> TransactItem:
+def _held_refund(
+    hold: HoldRecord, before: Clawback, after: Clawback, payee: str, settlement: SettlementTerms
+) -> TransactItem:
+    """The pending money this step takes back, counted on the hold by whose it is: the commission is the
+    promoter's, the merchant's once a review declined it, and no user's while under review."""
+    commission = after.commission_minor - before.commission_minor
+    merchant = after.merchant_minor - before.merchant_minor
+    to_promoter = commission if payee == settlement.promoter_id else 0
+    to_merchant = merchant + (commission if payee == settlement.merchant_id else 0)
     return holds_dal.held_refund_update(
-        hold,
-        hold.refunded_commission_minor + after.commission_minor - before.commission_minor,
-        hold.refunded_merchant_minor + after.merchant_minor - before.merchant_minor,
+        hold, hold.refunded_commission_minor + to_promoter, hold.refunded_merchant_minor + to_merchant
     )
 
 
@@ -554,11 +673,14 @@ def _refund_unposted(event: PaymentEvent, settlement: SettlementRecord, before: 
 
 
 # ---------------------------------------------------------------- the scan's grant of a sale
-def sale_grant_items(event: RewardableEvent, refunded_minor: int, created_at: str) -> tuple[list[TransactItem], int]:
+def sale_grant_items(
+    event: RewardableEvent, refunded_minor: int, created_at: str, held: bool = False
+) -> tuple[list[TransactItem], int]:
     """The items that grant a sale the normal path did not (the compensation scan), net of what was
-    refunded before it was posted, and the commission this credits. The sale and the clawback of
-    ``refunded_minor`` are posted together (netted per balance); the settlement's clawback fields are set in
-    the same transaction, conditional on its refunded amount still being ``refunded_minor``."""
+    refunded before it was posted, and the commission this credits (to ``COMMISSIONS_UNDER_REVIEW`` when
+    ``held``). The sale and the clawback of ``refunded_minor`` are posted together (netted per balance);
+    the settlement's clawback fields are set in the same transaction, conditional on its refunded amount
+    still being ``refunded_minor``."""
     d = event.details  # the sale's facts as recorded with its event (an open-ended map per event kind)
     terms = SettlementTerms(
         provider=d["provider"],
@@ -572,13 +694,16 @@ def sale_grant_items(event: RewardableEvent, refunded_minor: int, created_at: st
     )
     if not refunded_minor:
         return [
-            *grant_items(event, created_at=created_at),
+            *grant_items(event, created_at=created_at, held=held),
             payments_dal.settlement_refunded_check(d["provider"], d["payment_id"], 0),
         ], event.amount_minor
     claw = clawback_for(terms, refunded_minor)
-    refund_txn = _refund_transaction(terms, Clawback(0, 0, 0, 0), claw, created_at, sale_credit_state(event))
+    payee = COMMISSIONS_UNDER_REVIEW if held else event.user_id
+    refund_txn = _refund_transaction(terms, Clawback(0, 0, 0, 0), claw, created_at, sale_credit_state(event), payee)
     update = payments_dal.settlement_refund_update(d["provider"], d["payment_id"], refunded_minor, _clawed_fields(claw))
-    return [*grant_items(event, refund_txn, created_at=created_at), update], event.amount_minor - claw.commission_minor
+    return [*grant_items(event, refund_txn, created_at=created_at, held=held), update], (
+        event.amount_minor - claw.commission_minor
+    )
 
 
 def _backoff(attempt: int) -> None:

@@ -19,6 +19,8 @@ PROMOTION_EXPENSE = f"{SYSTEM_PREFIX}promotion_expense"
 # provider, ``paid`` once it left the platform. Every user entry carries one; system accounts carry none.
 LedgerState = Literal["pending", "available", "in_payout", "paid"]
 LEDGER_STATES: tuple[LedgerState, ...] = ("pending", "available", "in_payout", "paid")
+# A held sale's commission, until an admin's review decision moves it to the promoter or the merchant.
+COMMISSIONS_UNDER_REVIEW = f"{SYSTEM_PREFIX}commissions_under_review"
 
 
 @dataclass(frozen=True)

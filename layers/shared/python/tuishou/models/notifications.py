@@ -15,6 +15,7 @@ NotificationKind = Literal[
     "compensation",
     "payout_paid",
     "payout_failed",
+    "commission_under_review",
 ]
 DeliveryChannel = Literal["inapp", "push", "sms", "wechat"]
 DELIVERY_CHANNELS: tuple[DeliveryChannel, ...] = ("inapp", "push", "sms", "wechat")
@@ -120,6 +121,14 @@ class PayoutData(_Data):
     reason: str | None = Field(None, description="payout_failed: the provider's code, e.g. PAYEE_NOT_EXIST.")
 
 
+class CommissionUnderReviewData(_Data):
+    """Only the amount and the day: never why (that would teach a fraudster which rule to avoid)."""
+
+    commission_minor: int
+    currency: str
+    occurred_at: str = Field(description="ISO 8601 UTC: when the sale was paid.")
+
+
 NotificationData = (
     DeadlineReminderData
     | ChannelBonusCompletedData
@@ -128,6 +137,7 @@ NotificationData = (
     | RaiseRewardHintData
     | CompensationData
     | PayoutData
+    | CommissionUnderReviewData
 )
 DATA_MODELS: dict[str, type[NotificationData]] = {
     "deadline_reminder": DeadlineReminderData,
@@ -138,6 +148,7 @@ DATA_MODELS: dict[str, type[NotificationData]] = {
     "compensation": CompensationData,
     "payout_paid": PayoutData,
     "payout_failed": PayoutData,
+    "commission_under_review": CommissionUnderReviewData,
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from tuishou.models.ledger import LedgerState
 
@@ -54,10 +54,12 @@ class UnattributedPayment(BaseModel):
     provider: str
     payment_id: str
     reason: str = Field(
-        description="missing_click_id, unknown_click, unknown_product, currency_mismatch, "
-        "unknown_promoter or no_reward_rule."
+        description="missing_click_id, unknown_click, unknown_product, merchant_mismatch, currency_mismatch, "
+        "click_expired (the merchant was credited the whole payment), unknown_promoter or no_reward_rule."
     )
-    flagged: bool = Field(description="True when the payment contradicts its attribution (currency mismatch).")
+    flagged: bool = Field(
+        description="True when the payment contradicts its attribution (merchant or currency mismatch)."
+    )
     amount_minor: int
     currency: str
     refunded_minor: int
@@ -93,3 +95,31 @@ class WebhookAck(BaseModel):
         "refund_recorded, ignored, or rejected (verified but unreadable: recorded "
         "for admins, no money moved)."
     )
+
+
+class MerchantPaymentSettingsIn(BaseModel):
+    """Who the merchant's checkouts are paid to: a payment naming another seller is not attributed to the
+    merchant's clicks (docs/integrity.md). At least one field."""
+
+    alipay_seller_id: str | None = Field(
+        None,
+        pattern=r"^2088[0-9]{12}$",
+        description="The Alipay user id (2088 + 12 digits) notifications name as `seller_id`.",
+    )
+    stripe_account_id: str | None = Field(
+        None,
+        pattern=r"^acct_[A-Za-z0-9]{1,64}$",
+        description="The Stripe connected account (`acct_...`) Connect events name as `account`.",
+    )
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> MerchantPaymentSettingsIn:
+        if self.alipay_seller_id is None and self.stripe_account_id is None:
+            raise ValueError("give alipay_seller_id or stripe_account_id")
+        return self
+
+
+class MerchantPaymentSettings(BaseModel):
+    alipay_seller_id: str | None = None
+    stripe_account_id: str | None = None
+    updated_at: str | None = Field(None, description="ISO 8601 UTC; absent when never set.")

@@ -55,7 +55,11 @@ class PaymentEvent:
     """One verified provider event, in minor units.
 
     ``amount_minor`` is the paid amount for ``paid`` and the *cumulative* refunded amount for ``refunded``
-    (both providers report the running total, which makes each refund step naturally idempotent)."""
+    (both providers report the running total, which makes each refund step naturally idempotent).
+    ``payer_ids`` are what the provider says identifies the payer (email, customer or buyer ids, logon id):
+    held in memory only, stored as keyed hashes (``tuishou.logic.integrity``). ``merchant_id`` is the
+    merchant the checkout named (Stripe ``metadata.merchant_id``), ``seller_account`` the provider account
+    that was paid (Stripe's connected account, Alipay's ``seller_id``)."""
 
     provider: str
     payment_id: str
@@ -65,8 +69,10 @@ class PaymentEvent:
     occurred_at: datetime
     click_id: str | None = None
     refund_id: str | None = None
-    payer: str | None = None
+    payer_ids: tuple[str, ...] = ()
     provider_event_id: str | None = None
+    merchant_id: str | None = None
+    seller_account: str | None = None
 
 
 SAFE_ID_PATTERN = _SAFE_ID.pattern

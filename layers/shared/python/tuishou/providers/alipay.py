@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated
-from urllib.parse import parse_qs, parse_qsl
+from urllib.parse import parse_qs, parse_qsl, unquote_plus
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -167,6 +167,7 @@ class AlipayNotification(BaseModel):
     out_biz_no: _Text | None = None
     buyer_id: _Text | None = None
     buyer_logon_id: _Text | None = None
+    seller_id: _Text | None = None
 
     @field_validator("trans_currency")
     @classmethod
@@ -227,8 +228,9 @@ def parse(body: bytes, app_id: str, public_key_pem: str, now: int) -> PaymentEve
         currency=notification.trans_currency,
         occurred_at=notification.time("gmt_payment", now),
         click_id=click_id,
-        payer=notification.buyer_id or notification.buyer_logon_id or None,
+        payer_ids=tuple(i for i in (notification.buyer_id, notification.buyer_logon_id) if i),
         provider_event_id=notification.notify_id,
+        seller_account=notification.seller_id,
     )
 
 
@@ -242,7 +244,11 @@ def _read(params: Mapping[str, str]) -> AlipayNotification:
 
 
 def _click_id(passback: str) -> str | None:
-    """``passback_params`` is either the bare click id or a query string carrying ``tsclid``."""
+    """``passback_params`` is either the bare click id or a query string carrying ``tsclid``. The merchant
+    must URL-encode it when paying, and Alipay returns it exactly as sent: still encoded once the form body
+    is parsed (``tsclid%3Dclk_...``). It is decoded once more, so a checkout that did not encode it (or
+    whose parameter was decoded on the way) is read the same: a click id has no character decoding changes."""
+    passback = unquote_plus(passback)
     if "=" in passback:
         return click_id_or_none((parse_qs(passback).get("tsclid") or [""])[0])
     return click_id_or_none(passback)

@@ -84,6 +84,7 @@ class _Strict(BaseModel):
 class _Envelope(_Strict):
     id: str | None = Field(default=None, max_length=255)
     type: str = Field(max_length=255)
+    account: str | None = Field(default=None, max_length=255)  # the connected account (Connect events)
 
 
 class _CustomerDetails(_Strict):
@@ -97,6 +98,7 @@ class _CheckoutSession(_Strict):
     currency: _Currency | None = None  # null for sessions that take no payment (setup mode)
     metadata: dict[str, str] | None = None
     client_reference_id: str | None = None
+    customer: str | None = Field(default=None, max_length=255)
     customer_details: _CustomerDetails | None = None
 
     @model_validator(mode="after")
@@ -195,8 +197,12 @@ def _paid(event: _SessionEvent) -> PaymentEvent | None:
         occurred_at=datetime.fromtimestamp(event.created, UTC),
         click_id=click_id_or_none((session.metadata or {}).get("tsclid"))
         or click_id_or_none(session.client_reference_id),
-        payer=session.customer_details.email if session.customer_details else None,
+        payer_ids=tuple(
+            i for i in (session.customer_details.email if session.customer_details else None, session.customer) if i
+        ),
         provider_event_id=event.id,
+        merchant_id=(session.metadata or {}).get("merchant_id") or None,
+        seller_account=event.account,
     )
 
 
