@@ -145,7 +145,6 @@ def test_a_raise_reward_hint_is_applied_and_the_promoters_listing_shows_the_new_
     assert task["estimated_commission_minor"] == 600
 
 
-@pytest.mark.xfail(strict=False, reason="needs the review routes (GET /admin/reviews...) of the integrity work")
 def test_an_admin_approves_a_held_commission(console, api, stack):
     # Given a sale paid at more than ten times the product's price: its commission is held for review
     merchant = api.user("merchant")
