@@ -43,6 +43,10 @@ class Schedule:
 
     @property
     def period_seconds(self) -> int:
+        """How often it fires: a ``rate(...)``, or a daily ``cron(M H * * ? *)`` (the local stack fires it once
+        a day from its start, not at that hour)."""
+        if re.fullmatch(r"cron\(\d{1,2} \d{1,2} \* \* \? \*\)", self.expression):
+            return 86400
         match = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", self.expression)
         if not match:
             raise ValueError(f"unsupported schedule expression {self.expression}")

@@ -207,3 +207,10 @@ def test_the_links_api_invokes_no_function_that_references_it_and_links_point_at
     assert template.load()["Conditions"][condition] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "PublicBaseUrl"}, ""]}]}
     assert configured == {"Ref": "PublicBaseUrl"}
     assert fallback == {"Fn::Sub": "https://${LinkApi}.execute-api.${AWS::Region}.amazonaws.com"}
+
+
+def test_the_local_stack_can_tick_every_schedule():
+    # Given every schedule of the template (rates, and the daily cron of automatic payouts)
+    schedules = [s for spec in template.functions() for s in spec.schedules]
+    # Then make local knows how often each fires (an unreadable one stopped every schedule's ticking)
+    assert schedules and all(s.period_seconds > 0 for s in schedules)
