@@ -229,6 +229,17 @@ class TrackingSettings(_Concern):
     visitor_key_parameter: str | None = Field(None, alias="TUISHOU_VISITOR_KEY_PARAMETER")
 
 
+class RateLimitSettings(_Concern):
+    """Per-user limits on the REST API's write routes (docs/integrity.md, "Rate limits"): every write route
+    counts in ``writes``; shares also count in ``shares``. Fixed windows: a UTC minute and a UTC hour. 0 turns
+    a limit off."""
+
+    writes_per_minute: int = Field(120, alias="TUISHOU_WRITE_RATE_PER_MINUTE", ge=0, le=1_000_000)
+    writes_per_hour: int = Field(2000, alias="TUISHOU_WRITE_RATE_PER_HOUR", ge=0, le=1_000_000)
+    shares_per_minute: int = Field(20, alias="TUISHOU_SHARE_RATE_PER_MINUTE", ge=0, le=1_000_000)
+    shares_per_hour: int = Field(200, alias="TUISHOU_SHARE_RATE_PER_HOUR", ge=0, le=1_000_000)
+
+
 class SiteSettings(_Concern):
     public_base_url: str = Field("", alias="TUISHOU_PUBLIC_BASE_URL")
 
@@ -248,6 +259,7 @@ CONCERNS: tuple[type[_Concern], ...] = (
     ProviderSettings,
     FaultSettings,
     TrackingSettings,
+    RateLimitSettings,
     SiteSettings,
 )
 
@@ -302,6 +314,10 @@ def faults() -> FaultSettings:
 
 def tracking() -> TrackingSettings:
     return _current(TrackingSettings)
+
+
+def rate_limits() -> RateLimitSettings:
+    return _current(RateLimitSettings)
 
 
 def site() -> SiteSettings:
