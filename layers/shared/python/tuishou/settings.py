@@ -222,10 +222,12 @@ class FaultSettings(_Concern):
 
 
 class TrackingSettings(_Concern):
-    """Clicks: how long a click can still be attributed to a sale (its item expires after that, by TTL),
-    and the SSM parameter holding the deployment secret that keys the visitor hash (docs/data-model.md)."""
+    """Clicks: how long a click can still be attributed to a sale (its item expires after that, by TTL), how
+    long a quota-rescue coupon drawn by a click can be redeemed, and the SSM parameter holding the deployment
+    secret that keys the visitor hash (docs/data-model.md)."""
 
     attribution_days: int = Field(30, alias="TUISHOU_ATTRIBUTION_DAYS", ge=1, le=365)
+    coupon_valid_days: int = Field(7, alias="TUISHOU_COUPON_VALID_DAYS", ge=1, le=90)
     visitor_key_parameter: str | None = Field(None, alias="TUISHOU_VISITOR_KEY_PARAMETER")
 
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 PAYMENT_CLEARING = "system:payment_clearing"
 PLATFORM_FEES = "system:platform_fees"
 PROMOTION_EXPENSE = "system:promotion_expense"
+PLATFORM_INCENTIVES = "system:platform_incentives"  # pays merchants the discounts of redeemed coupons
 
 
 @dataclass(frozen=True)
