@@ -198,7 +198,7 @@ def test_unknown_code_is_a_404_page_and_paused_product_410_without_counting(api,
     assert _product_counters(api, merchant)["clicks"] == 0
 
 
-def test_click_costs_two_requests_and_share_two(api, setup, dynamo_calls):
+def test_click_costs_two_requests_and_share_three(api, setup, dynamo_calls):
     _, product, seller = setup
     link = link_for(api, seller, product["product_id"])
     dynamo_calls.clear()
@@ -209,12 +209,13 @@ def test_click_costs_two_requests_and_share_two(api, setup, dynamo_calls):
     api.get(f"/l/{link['code']}", query={"ch": "sms"})
     assert [op for op, _ in dynamo_calls] == ["GetItem", "PutItem"]
     dynamo_calls.clear()
-    # A share reads link and channel offer in one batch and writes the share alone (progress is derived)
+    # A share counts in the promoter's rate-limit window (one UpdateItem, every write route does), reads link and
+    # channel offer in one batch and writes the share alone (progress is derived)
     api.post(f"/promoter/links/{link['link_id']}/shares", {"channel": "sms"}, as_user=seller)
-    assert [op for op, _ in dynamo_calls] == ["BatchGetItem", "PutItem"]
+    assert [op for op, _ in dynamo_calls] == ["UpdateItem", "BatchGetItem", "PutItem"]
     dynamo_calls.clear()
     link_for(api, seller, product["product_id"])
-    assert [op for op, _ in dynamo_calls] == ["BatchGetItem"]
+    assert [op for op, _ in dynamo_calls] == ["UpdateItem", "BatchGetItem"]
 
 
 def test_share_of_a_paused_product_is_410_and_counts_nothing(api, stack, setup):
