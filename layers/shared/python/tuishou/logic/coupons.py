@@ -39,7 +39,7 @@ COUPON_CODE_LENGTH = 12
 COUPON_INCENTIVE = "coupon_incentive"  # the kind of both entries of a redeemed coupon's incentive
 COUPON_TRANSACTION_PREFIX = "coupon:"
 _CLICK_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_COUPON_CODE = re.compile(r"^[A-Za-z0-9]{1,64}$")
+_COUPON_CODE = re.compile(rf"^[0-9A-HJKMNP-TV-Z]{{{COUPON_CODE_LENGTH}}}$")  # ``ids.new_code``, upper case
 
 
 def _check_click_id(click_id: str) -> None:
