@@ -47,8 +47,8 @@ def admit(user_id: str, scopes: Sequence[Scope], now: datetime | None = None) ->
     window_end = (
         hour_start + timedelta(hours=1) if hour_full else at.replace(second=0, microsecond=0) + timedelta(minutes=1)
     )
-    scope = next(attribute.split("#")[0] for attribute, limit in limits.items() if full[attribute] >= limit)
+    refusing = next((a.split("#")[0] for a, limit in limits.items() if full[a] >= limit), "writes")
     raise TooManyRequests(
-        f"too many {scope} requests: retry after the current {'hour' if hour_full else 'minute'}",
+        f"too many {refusing} requests: retry after the current {'hour' if hour_full else 'minute'}",
         retry_after=max(1, math.ceil((window_end - at).total_seconds())),
     )
