@@ -257,6 +257,17 @@ def _replace_rules(ctx: BenchContext) -> Prepared:
     )
 
 
+def _change_settings(ctx: BenchContext) -> Prepared:
+    merchant = ctx.user("merchant")
+    product_id = ctx.product(merchant)["product_id"]
+    body = {"holding_days": 7, "attribution_days": 14}
+    return Prepared(
+        ctx.route_call(
+            "MerchantProductsFunction", "PATCH", f"/merchant/products/{product_id}", claims=merchant, body=body
+        )
+    )
+
+
 def _toggle(action: str) -> Callable[[BenchContext], Prepared]:
     opposite = "resume" if action == "pause" else "pause"
 
@@ -699,6 +710,50 @@ def _settled_accounts(ctx: BenchContext) -> tuple[Any, PaymentsKit]:
         body = json.dumps(stripe_checkout_event(f"pi_acct_{n}", 9900, click_id=seeded.click_id)).encode()
         _stripe_call(ctx, kit, {"body": body})()
     return seeded, kit
+
+
+def _statement(role: str) -> Callable[[BenchContext], Prepared]:
+    def setup(ctx: BenchContext) -> Prepared:
+        seeded, _ = _settled_accounts(ctx)
+        user_id = seeded.promoter_id if role == "promoter" else seeded.merchant_id
+        month = datetime.now(UTC).strftime("%Y-%m")
+        path = f"/{role}/statements/{month}"
+        return Prepared(ctx.route_call("AccountsFunction", "GET", path, claims=claims_for(user_id, role)))
+
+    return setup
+
+
+HOLDS_DUE = 10
+
+
+def _hold_release(not_due: int) -> Callable[[BenchContext], Prepared]:
+    """The hourly release with ``HOLDS_DUE`` holds due (settled now, 14 days' hold, released 15 days on) and
+    ``not_due`` held for 30 days: reads scale with the holds due, never with every hold."""
+
+    def setup(ctx: BenchContext) -> Prepared:
+        kit = ctx.payments()
+
+        def settle(holding_days: int) -> None:
+            seeded = kit.seed_click(holding_days=holding_days)
+            body = json.dumps(stripe_checkout_event(f"pi_{uuid.uuid4().hex[:16]}", 9900, click_id=seeded.click_id))
+            _stripe_call(ctx, kit, {"body": body.encode()})()
+
+        for _ in range(not_due):
+            settle(30)
+        at = datetime.now(UTC) + timedelta(days=15)
+
+        def prepare() -> None:
+            for _ in range(HOLDS_DUE):
+                settle(14)
+
+        return Prepared(lambda: ctx.stack.run_schedule("HoldReleaseFunction", at=at), prepare)
+
+    return setup
+
+
+def _release_check(c: dict[str, Any]) -> bool:
+    # one Query per bucket of the lookback (73) + 2 WU-bearing writes per hold due; nothing per hold not due
+    return c["scans"] == 0 and c["items_read"] <= HOLDS_DUE
 
 
 def _account(role: str) -> Callable[[BenchContext], Prepared]:
@@ -1307,6 +1362,14 @@ ALL: list[Scenario] = [
         no_scan,
     ),
     Scenario(
+        "PATCH /merchant/products/{id}",
+        "route",
+        "PATCH /merchant/products/{product_id}",
+        _change_settings,
+        "no Scan",
+        no_scan,
+    ),
+    Scenario(
         "POST /merchant/products/{id}/pause",
         "route",
         "POST /merchant/products/{product_id}/pause",
@@ -1523,6 +1586,22 @@ ALL: list[Scenario] = [
     Scenario("GET /promoter/account", "route", "GET /promoter/account", _account("promoter"), "no Scan", no_scan),
     Scenario("GET /merchant/account", "route", "GET /merchant/account", _account("merchant"), "no Scan", no_scan),
     Scenario(
+        "GET /promoter/statements/{month}",
+        "route",
+        "GET /promoter/statements/{month}",
+        _statement("promoter"),
+        "no Scan; reads the month's activity",
+        no_scan,
+    ),
+    Scenario(
+        "GET /merchant/statements/{month}",
+        "route",
+        "GET /merchant/statements/{month}",
+        _statement("merchant"),
+        "no Scan; reads the month's activity",
+        no_scan,
+    ),
+    Scenario(
         "GET /admin/accounts/{user_id}", "route", "GET /admin/accounts/{user_id}", _account("admin"), "no Scan", no_scan
     ),
     Scenario(
@@ -1633,6 +1712,25 @@ ALL: list[Scenario] = [
         _reminder_check,
         same_as=f"job: reminder scan x1 ({R1} active, {REMINDER_DUE_TASKS} due)",
         runs=10,
+    ),
+    Scenario(
+        f"job: hold release x1 ({HOLDS_DUE} due, 10 not due)",
+        "scale",
+        "job:HoldReleaseFunction",
+        _hold_release(10),
+        f"items read ~ holds due ({HOLDS_DUE}), no Scan",
+        _release_check,
+        runs=3,
+    ),
+    Scenario(
+        f"job: hold release x20 ({HOLDS_DUE} due, 200 not due)",
+        "scale",
+        "job:HoldReleaseFunction",
+        _hold_release(200),
+        f"items read ~ holds due ({HOLDS_DUE}), same as x1",
+        _release_check,
+        same_as=f"job: hold release x1 ({HOLDS_DUE} due, 10 not due)",
+        runs=3,
     ),
     # merchant insights
     Scenario(

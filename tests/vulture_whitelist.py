@@ -82,6 +82,8 @@ _.failed_deliveries
 _.stripe_secret_parameter
 _.alipay_app_id_parameter
 _.alipay_public_key_parameter
+_.alipay_app_private_key_parameter  # PayoutProviderSettings
+_.stripe_secret_key_parameter
 _.visitor_key_parameter
 _.push_queue_url
 _.sms_queue_url
@@ -101,6 +103,7 @@ errmsg  # wechat.WechatResult: WeChat's own words, for the delivery's recorded r
 # ---------------------------------------------------------------- pytest and hypothesis
 pytest_collection_modifyitems  # pytest hook
 pytest_configure_node  # pytest-xdist hook
+pytest_runtest_makereport  # pytest hook (tests/e2e: the outcome for the screenshots on failure)
 _.teardown  # RuleBasedStateMachine.teardown
 rounds  # parametrize: the same test run several times
 dont_write_bytecode  # sys: read by the import system (tests/conftest.py)
@@ -111,3 +114,11 @@ restore
 get_before_snapshot
 get_after_restore
 DEFERRED_IMPORTS  # read by name by tuishou.snapstart.prime (a module's imports deferred to a request path)
+
+# ---------------------------------------------------------------- ledger states
+pending_minor  # BalanceRecord / Balance: read by name (``in_state``), returned by the account routes
+available_minor
+in_payout_minor
+paid_minor
+released_minor  # holds.ReleaseRun: returned whole (vars) by the release job
+raced

@@ -16,12 +16,15 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 
 from tools import template
+
+if TYPE_CHECKING:
+    from tools.static_site import StaticSite
 
 ROOT = str(template.ROOT)
 LAYER = str(template.ROOT / "layers" / "shared" / "python")
@@ -158,16 +161,24 @@ class LocalGateway:
         self.stage = stage
         self.routes = [route for spec in host.specs.values() for route in spec.routes]
         self.local_routes: dict[tuple[str, str], LocalRoute] = {}
+        self.static_sites: list[StaticSite] = []
 
     def add_local_route(self, method: str, prefix: str, handler: LocalRoute) -> None:
         """Control routes under ``/_local/``: never in template.yaml, never deployed."""
         self.local_routes[(method, prefix)] = handler
+
+    def add_static_site(self, site: StaticSite) -> None:
+        """Static files under a prefix no template route uses (the web console at ``/console``)."""
+        self.static_sites.append(site)
 
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes = b"") -> HttpResponse:
         parts = urlsplit(target)
         path, query = parts.path or "/", parse_qs(parts.query, keep_blank_values=True)
         if path.startswith("/_local/"):
             return self._handle_local(method, path, headers, body, query)
+        for site in self.static_sites:
+            if site.matches(path):
+                return site.get(path) if method == "GET" else error(404, "not_found", f"no route for {method} {path}")
         for route in self.routes:
             match = route.pattern.match(path)
             if match and route.method == method:

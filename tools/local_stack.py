@@ -18,7 +18,7 @@ import time
 import uuid
 import warnings
 from collections.abc import Collection
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -27,12 +27,17 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer
 
 from tools import resources, template
+from tools.alipay_emulator import AlipayEmulator
 from tools.gateway import FunctionHost, HttpResponse, LocalGateway, TokenVerifier, error, json_response
+from tools.static_site import StaticSite
 from tools.streams import StreamPoller
+from tools.stripe_emulator import StripeEmulator
 from tools.wechat_emulator import WechatEmulator
+from tuishou import clock
 
 REGION = "us-east-1"
 STATE_DIR = template.ROOT / ".local"
+CONSOLE_DIR = template.ROOT / "console"
 LOCAL_PREFIX = "tuishou-local"
 
 
@@ -71,6 +76,8 @@ class LocalStack:
         self.environment: dict[str, str] = {}
         self.streams: StreamPoller | None = None
         self.wechat: WechatEmulator | None = None
+        self.alipay: AlipayEmulator | None = None
+        self.stripe: StripeEmulator | None = None
 
     # ------------------------------------------------------------------ provisioning
     def provision(self) -> LocalStack:
@@ -79,6 +86,12 @@ class LocalStack:
         self.provider = resources.generate_provider_secrets()
         resources.store_provider_secrets(self.provider)
         self.wechat = WechatEmulator(self.provider.wechat_app_id, self.provider.wechat_app_secret).start()
+        self.alipay = AlipayEmulator(
+            self.provider.alipay_app_id, self.provider.alipay_app_public_key_pem, self.provider.alipay_private_key_pem
+        )
+        self.alipay.start()
+        self.stripe = StripeEmulator(self.provider.stripe_secret_key)
+        self.stripe.start()
         self._apply_function_environment()
         self.streams = StreamPoller(self.host, self.physical, self.endpoint_url, REGION)
         verifier = TokenVerifier(self.endpoint_url, REGION, self.physical["UserPool"], self.physical["UserPoolClient"])
@@ -88,20 +101,25 @@ class LocalStack:
         self.gateway.add_local_route("POST", "/_local/users", self._route_create_user)
         self.gateway.add_local_route("PUT", "/_local/faults", self._route_put_faults)
         self.gateway.add_local_route("POST", "/_local/streams/drain", self._route_drain_streams)
+        self.gateway.add_local_route("POST", "/_local/clock", self._route_advance_clock)
+        self.gateway.add_static_site(StaticSite("/console", CONSOLE_DIR, {"config.json": self.console_config}))
         return self
 
     def reset(self) -> LocalStack:
         """Back to the state ``provision()`` left, keeping the resources and the provider secrets: tables
         emptied, queues purged, users deleted, SSM holding only the provider configuration, the notifications
-        seen so far forgotten, and the functions' environment applied again. Much cheaper than provisioning;
+        seen so far and the emulators' transfers forgotten, the clock back to the real time, and the
+        functions' environment applied again. Much cheaper than provisioning;
         needs the moto server in this process (as the tests and ``make local`` run it)."""
         assert self.provider is not None, "provision() first"
         os.environ.update(aws_environment(self.endpoint_url))
         os.environ.update(self.environment)
         resources.clear_state(self.physical, self.prefix, self.provider)
         self.failed_deliveries = 0
-        if self.wechat is not None:
-            self.wechat.reset()
+        for emulator in (self.wechat, self.alipay, self.stripe):
+            if emulator is not None:
+                emulator.reset()
+        clock.set_offset(timedelta(0))
         if self.streams is not None:
             self.streams.reset()  # the streams were emptied with the tables: every position starts over
         return self
@@ -119,6 +137,10 @@ class LocalStack:
                     value = "sns"  # moto accepts SMS publishes: locally SMS is on, and listed as a delivery
                 elif name == "TUISHOU_WECHAT_API_BASE" and self.wechat is not None:
                     value = self.wechat.url
+                elif name == "TUISHOU_ALIPAY_API_BASE" and self.alipay is not None:
+                    value = self.alipay.gateway_url
+                elif name == "TUISHOU_STRIPE_API_BASE" and self.stripe is not None:
+                    value = self.stripe.url
                 if name in merged and merged[name] != value:
                     raise ValueError(f"functions disagree on environment variable {name}")
                 merged[name] = value
@@ -138,7 +160,16 @@ class LocalStack:
             "alipay_app_id": self.provider.alipay_app_id,
             "alipay_private_key_pem": self.provider.alipay_private_key_pem,
             "wechat_api_base": self.wechat.url if self.wechat else None,
+            "alipay_api_base": self.alipay.gateway_url if self.alipay else None,
+            "alipay_emulator_transfers": f"{self.alipay.url}/_emulator/transfers" if self.alipay else None,
+            "stripe_api_base": self.stripe.url if self.stripe else None,
+            "stripe_emulator_transfers": f"{self.stripe.url}/_emulator/transfers" if self.stripe else None,
         }
+
+    def console_config(self) -> bytes:
+        """The web console's ``config.json`` (docs/console.md): the API on the same origin, and local sign-in
+        through ``POST /_local/users`` instead of the Cognito hosted UI."""
+        return json.dumps({"auth": "local", "api_base": ""}).encode()
 
     # ------------------------------------------------------------------ operations
     def create_user(self, username: str, role: str | None) -> dict[str, str | None]:
@@ -190,7 +221,7 @@ class LocalStack:
         event.setdefault("source", "aws.scheduler")
         event.setdefault("detail-type", "Scheduled Event")
         event.setdefault("id", str(uuid.uuid4()))
-        event.setdefault("time", (at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        event.setdefault("time", (at or clock.now()).strftime("%Y-%m-%dT%H:%M:%SZ"))
         event.setdefault("detail", {})
         return self.host.invoke(logical_id, event)
 
@@ -257,6 +288,12 @@ class LocalStack:
         counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
         return int(counts["Attributes"]["ApproximateNumberOfMessages"])
 
+    def advance_clock(self, hours: float) -> timedelta:
+        """Move the time handlers and schedules see ``hours`` ahead (``clock.now()``); returns the total
+        offset. Local only: nothing in AWS moves the clock."""
+        clock.set_offset(clock.offset() + timedelta(hours=hours))
+        return clock.offset()
+
     def set_faults(self, text: str) -> dict[str, int]:
         """Write the fault switch (SSM ``/tuishou/faults``) as an operator would; see docs/compensation.md."""
         from tuishou.logic import faults
@@ -322,6 +359,16 @@ class LocalStack:
     def _route_drain_streams(self, _r: str, _h: dict[str, str], _b: bytes, _q: dict[str, list[str]]) -> HttpResponse:
         return json_response(200, {"delivered": self.drain_streams()})
 
+    def _route_advance_clock(self, _r: str, _h: dict[str, str], body: bytes, _q: dict[str, list[str]]) -> HttpResponse:
+        try:
+            hours = json.loads(body or b"{}").get("advance_hours")
+        except (ValueError, AttributeError):
+            hours = None
+        if isinstance(hours, bool) or not isinstance(hours, int | float) or not 0 < hours <= MAX_ADVANCE_HOURS:
+            return error(422, "validation_error", f"advance_hours: a number of hours, 0 < N <= {MAX_ADVANCE_HOURS}")
+        total = self.advance_clock(hours)
+        return json_response(200, {"now": clock.iso(), "offset_hours": total.total_seconds() / 3600})
+
     def _route_put_faults(self, _r: str, _h: dict[str, str], body: bytes, _q: dict[str, list[str]]) -> HttpResponse:
         try:
             budgets = self.set_faults(body.decode() or "{}")
@@ -330,6 +377,7 @@ class LocalStack:
         return json_response(200, {"faults": budgets})
 
 
+MAX_ADVANCE_HOURS = 24 * 365  # one step of local time travel: at most a year
 DELIVERY_QUEUES = ("PushDeliveryQueue", "SmsDeliveryQueue", "WechatDeliveryQueue")
 
 
@@ -447,7 +495,10 @@ def main(argv: list[str] | None = None) -> None:
 
     print(
         f"Tuishou local stack\n  API      {stack.api_url}  (Swagger UI: {stack.api_url}/swagger)\n"
+        f"  console  {stack.api_url}/console\n"
         f"  AWS      {stack.endpoint_url} (moto)\n  WeChat   {stack.wechat.url if stack.wechat else '-'} (emulator)\n"
+        f"  Alipay   {stack.alipay.gateway_url if stack.alipay else '-'} (emulator)\n"
+        f"  Stripe   {stack.stripe.url if stack.stripe else '-'} (emulator)\n"
         f"  state    {Path(state_file).relative_to(template.ROOT)}\n"
         f"  schedules: one hour = {args.tick_seconds:g} s\nCtrl-C stops.",
         flush=True,
@@ -462,8 +513,9 @@ def main(argv: list[str] | None = None) -> None:
         stop.set()
         server.shutdown()
         server.server_close()
-        if stack.wechat is not None:
-            stack.wechat.stop()
+        for emulator in (stack.wechat, stack.alipay, stack.stripe):
+            if emulator is not None:
+                emulator.stop()
         moto.stop()
         print("stopped.", flush=True)
 

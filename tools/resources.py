@@ -32,6 +32,11 @@ class ProviderSecrets:
     apns_signing_key: str = field(default_factory=lambda: secrets.token_hex(16))  # moto accepts any credential
     apns_key_id: str = "LOCALKEY01"
     fcm_server_key: str = field(default_factory=lambda: secrets.token_hex(16))
+    # The app's own key pair for Alipay open-API requests: the stack signs with the private half, the
+    # Alipay emulator verifies with the public one (and answers signed with alipay_private_key_pem).
+    alipay_app_private_key_pem: str = ""
+    alipay_app_public_key_pem: str = ""
+    stripe_secret_key: str = field(default_factory=lambda: f"sk_test_{secrets.token_hex(24)}")  # the emulator checks it
 
 
 def create_all(prefix: str = "tuishou-local") -> dict[str, Any]:
@@ -219,12 +224,29 @@ def _provider_parameters(provider: ProviderSecrets) -> dict[str, str]:
         names["ApnsSigningKeyParameter"]: provider.apns_signing_key,
         names["ApnsKeyIdParameter"]: provider.apns_key_id,
         names["FcmServerKeyParameter"]: provider.fcm_server_key,
+        names["AlipayAppPrivateKeyParameter"]: provider.alipay_app_private_key_pem,
+        names["StripeSecretKeyParameter"]: provider.stripe_secret_key,
     }
 
 
 def generate_provider_secrets() -> ProviderSecrets:
-    """Local test credentials a payment provider would hold: a Stripe endpoint secret and an RSA key
-    pair standing in for Alipay's signing key (the stack trusts its public half)."""
+    """Local test credentials a payment provider would hold: a Stripe endpoint secret, an RSA key pair
+    standing in for Alipay's signing key (the stack trusts its public half), and the app's own key pair
+    for Alipay requests (the stack signs with its private half, the emulator checks the public one)."""
+    private_pem, public_pem = _rsa_key_pair()
+    app_private_pem, app_public_pem = _rsa_key_pair()
+    return ProviderSecrets(
+        f"whsec_{secrets.token_hex(24)}",
+        LOCAL_ALIPAY_APP_ID,
+        private_pem,
+        public_pem,
+        alipay_app_private_key_pem=app_private_pem,
+        alipay_app_public_key_pem=app_public_pem,
+    )
+
+
+def _rsa_key_pair() -> tuple[str, str]:
+    """(private PKCS#8 PEM, public SubjectPublicKeyInfo PEM) of a fresh 2048-bit RSA key."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     private_pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -234,7 +256,7 @@ def generate_provider_secrets() -> ProviderSecrets:
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode()
     )
-    return ProviderSecrets(f"whsec_{secrets.token_hex(24)}", LOCAL_ALIPAY_APP_ID, private_pem, public_pem)
+    return private_pem, public_pem
 
 
 def store_provider_secrets(provider: ProviderSecrets) -> None:
@@ -259,6 +281,8 @@ def store_provider_secrets(provider: ProviderSecrets) -> None:
         "WechatAppSecretParameter": provider.wechat_app_secret,
         "ApnsSigningKeyParameter": provider.apns_signing_key,
         "FcmServerKeyParameter": provider.fcm_server_key,
+        "AlipayAppPrivateKeyParameter": provider.alipay_app_private_key_pem,
+        "StripeSecretKeyParameter": provider.stripe_secret_key,
     }
     for parameter, value in plain.items():
         ssm.put_parameter(Name=names[parameter], Value=value, Type="String", Overwrite=True)

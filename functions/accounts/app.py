@@ -1,10 +1,13 @@
-"""Ledger accounts: GET /promoter/account, GET /merchant/account, GET /admin/accounts/{user_id}, the admin
+"""Ledger accounts: GET /promoter/account, GET /merchant/account, the monthly CSV statements
+GET /{promoter,merchant}/statements/{yyyy-mm}, GET /admin/accounts/{user_id}, the admin
 lists of unattributed payments GET /admin/payments/unattributed and of rejected provider notifications
 GET /admin/payments/rejected, and the ledger audit GET /admin/ledger/audit."""
 
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -39,6 +42,43 @@ def get_promoter_account(limit: Limit = 20, cursor: Cursor = None) -> AccountRes
 def get_merchant_account(limit: Limit = 20, cursor: Cursor = None) -> AccountResponse:
     caller = principal(app, "merchant")
     return accounts.statement(caller.user_id, limit, cursor)
+
+
+Month = Annotated[str, Path(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM, in the user's time zone.")]
+CSV_RESPONSE: dict[int, OpenAPIResponse] = {
+    200: {"description": "The statement as CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}
+}
+
+
+@app.get(
+    "/promoter/statements/<month>",
+    summary="The caller's monthly statement (CSV): opening balance, entries, closing balance per currency",
+    tags=["accounts"],
+    responses=CSV_RESPONSE,
+)
+def get_promoter_statement(month: Month):  # noqa: ANN201 - a CSV Response; its schema is in `responses`
+    caller = principal(app, "promoter")
+    return _csv(accounts.monthly_statement_csv(caller.user_id, month), f"tuishou-statement-{month}.csv")
+
+
+@app.get(
+    "/merchant/statements/<month>",
+    summary="The caller's monthly statement (CSV): opening balance, entries, closing balance per currency",
+    tags=["accounts"],
+    responses=CSV_RESPONSE,
+)
+def get_merchant_statement(month: Month):  # noqa: ANN201 - a CSV Response; its schema is in `responses`
+    caller = principal(app, "merchant")
+    return _csv(accounts.monthly_statement_csv(caller.user_id, month), f"tuishou-statement-{month}.csv")
+
+
+def _csv(body: str, filename: str) -> Response:
+    return Response(
+        status_code=200,
+        content_type="text/csv; charset=utf-8",
+        body=body,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @app.get("/admin/accounts/<user_id>", summary="Any account (users and system accounts), for admins", tags=["accounts"])

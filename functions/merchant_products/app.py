@@ -1,5 +1,5 @@
 """Merchants' products: publish (POST /merchant/products), list with counters (GET /merchant/products),
-replace reward rules, pause and resume."""
+replace reward rules, change the holding and attribution periods, pause and resume."""
 
 from typing import Annotated
 
@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tuishou import settings
 from tuishou.logic import products
-from tuishou.models.tasks import Product, ProductCreate, ProductList, RewardRulesBody
+from tuishou.models.tasks import Product, ProductCreate, ProductList, ProductSettings, RewardRulesBody
 from tuishou.observability import logger, metrics, tracer
 from tuishou.rest import build_resolver, created, principal
 
@@ -42,6 +42,16 @@ def list_products(
 def replace_reward_rules(product_id: str, body: RewardRulesBody) -> Product:
     merchant = principal(app, "merchant")
     return products.replace_reward_rules(merchant.user_id, product_id, body.reward_rules)
+
+
+@app.patch(
+    "/merchant/products/<product_id>",
+    summary="Change a product's holding period or attribution window (applies to sales from now on)",
+    tags=TAGS,
+)
+def change_product_settings(product_id: str, body: ProductSettings) -> Product:
+    merchant = principal(app, "merchant")
+    return products.change_settings(merchant.user_id, product_id, body)
 
 
 @app.post("/merchant/products/<product_id>/pause", summary="Pause a product (its links answer 410)", tags=TAGS)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.helpers.payments import stripe_checkout_event, stripe_refund_event
+from tests.helpers.payments import account_balance, stripe_checkout_event, stripe_refund_event
 from tuishou.models.ledger import PAYMENT_CLEARING
 
 
@@ -15,7 +15,7 @@ def test_promoter_and_merchant_read_their_own_accounts_newest_first(payments, ap
     # When the promoter reads the account
     account = api.get("/promoter/account", as_user=promoter).json()
     # Then the balance and both entries are there, the refund first
-    assert account["balances"] == [{"currency": "CNY", "balance_minor": 2000 - 500}]
+    assert account["balances"] == [account_balance(2000 - 500, pending=2000 - 500)]
     assert [(e["kind"], e["amount_minor"]) for e in account["entries"]] == [
         ("refund_commission", -500),
         ("sale_commission", 2000),
@@ -27,11 +27,14 @@ def test_promoter_and_merchant_read_their_own_accounts_newest_first(payments, ap
         "amount_minor",
         "currency",
         "created_at",
+        "state",
+        "reference",
     }
+    assert {e["state"] for e in account["entries"]} == {"pending"}  # still in the product's holding period
     assert account["next_cursor"] is None
     # And the merchant sees its revenue
     merchant_account = api.get("/merchant/account", as_user=merchant).json()
-    assert merchant_account["balances"] == [{"currency": "CNY", "balance_minor": 18000 - 4500}]
+    assert merchant_account["balances"] == [account_balance(18000 - 4500, pending=18000 - 4500)]
 
 
 def test_entries_page_with_a_cursor(payments, api):
@@ -66,9 +69,9 @@ def test_roles_are_enforced_and_admins_read_any_account(payments, api):
     assert api.get("/promoter/account").status == 401
     assert api.get(f"/admin/accounts/{promoter.sub}", as_user=promoter).status == 403
     as_admin = api.get(f"/admin/accounts/{promoter.sub}", as_user=api.admin).json()
-    assert as_admin["balances"] == [{"currency": "CNY", "balance_minor": 500}]
+    assert as_admin["balances"] == [account_balance(500, pending=500)]
     clearing = api.get(f"/admin/accounts/{PAYMENT_CLEARING}", as_user=api.admin).json()
-    assert clearing["balances"] == [{"currency": "CNY", "balance_minor": -5000}]
+    assert clearing["balances"] == [account_balance(-5000)]  # a system account has no lifecycle states
 
 
 def test_bad_query_and_path_are_422_naming_the_field(api):

@@ -12,6 +12,7 @@ import pytest
 
 from tests.helpers import devices
 from tests.helpers.compensation import Killed
+from tests.helpers.payments import account_balance
 from tests.helpers.seeding import BatchSeeder
 from tuishou import clock
 from tuishou.dal import dynamo
@@ -394,7 +395,7 @@ def test_the_hourly_sweep_grants_a_channel_bonus_a_crash_left_ungranted(api, sta
     # Then the bonus is credited exactly once
     assert (first["status"], first["compensated"], second["compensated"]) == ("done", 1, 0)
     account = api.get("/promoter/account", as_user=promoter).json()
-    assert account["balances"] == [{"currency": "CNY", "balance_minor": 5000}]
+    assert account["balances"] == [account_balance(5000, available=5000)]
     mine = api.get("/promoter/compensations", as_user=promoter).json()["items"]
     assert [(i["type"], i["status"], i["reason"]) for i in mine] == [("channel_bonus", "compensated", "rolling sweep")]
     payments.assert_ledger_consistent()
@@ -429,7 +430,7 @@ def test_invites_end_to_end(api, stack, payments):
     # Then the inviter is credited the configured amount through the ledger
     assert response.status == 201, response.text
     balances = api.get("/promoter/account", as_user=inviter).json()["balances"]
-    assert balances == [{"currency": "CNY", "balance_minor": 500}]
+    assert balances == [account_balance(500, available=500)]
     assert api.get("/promoter/account", as_user=invitee).json()["balances"] == []
     payments.assert_ledger_consistent()
 

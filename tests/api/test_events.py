@@ -13,6 +13,7 @@ SCHEDULE_SAMPLES = {
     "reminder_schedule.json": "DeadlineReminderFunction",
     "insights_schedule.json": "MerchantInsightsFunction",
     "compensation_schedule.json": "CompensationScanFunction",
+    "hold_release_schedule.json": "HoldReleaseFunction",
 }
 QUEUE_SAMPLES = {
     "compensation_scan_queue.json": "CompensationScanFunction",

@@ -11,7 +11,7 @@ import pytest
 
 from tests.helpers import devices
 from tests.helpers import ledger_changes as records
-from tests.helpers.payments import stripe_checkout_event, stripe_refund_event
+from tests.helpers.payments import account_balance, stripe_checkout_event, stripe_refund_event
 from tuishou import clock
 from tuishou.dal import keys
 from tuishou.logic import channel_tasks
@@ -184,7 +184,7 @@ def test_a_full_refund_soon_after_completion_claws_the_bonus_back_once(api, paym
         ("sale_commission", 1000),
     ]
     account = api.get("/promoter/account", as_user=promoter).json()
-    assert account["balances"] == [{"currency": "CNY", "balance_minor": 0}]
+    assert account["balances"] == [account_balance(0)]  # refunded from pending, bonus clawed from available
     payments.assert_ledger_consistent()
 
 

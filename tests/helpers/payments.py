@@ -152,8 +152,10 @@ class PaymentsKit:
         merchant_id: str | None = None,
         channel: str = "wechat",
         price_minor: int = 9900,
+        holding_days: int | None = None,
     ) -> Seeded:
-        """A product with reward rules, a promoter profile and a click, as their APIs write them."""
+        """A product with reward rules, a promoter profile and a click, as their APIs write them (a product
+        without ``holding_days`` holds for the default, as one stored before products had it)."""
         db = boto3.client("dynamodb")
         product_id, click_id = f"prd_{uuid.uuid4().hex[:20]}", f"clk_{uuid.uuid4().hex[:20]}"
         promoter_id = promoter_id or str(uuid.uuid4())
@@ -170,6 +172,7 @@ class PaymentsKit:
             "status": "active",
             "created_at": now,
             "reward_rules": rules or [{"promoter_tag": "standard", "type": "percent", "value": 1000}],
+            **({"holding_days": holding_days} if holding_days is not None else {}),
         }
         profile = {
             "user_id": promoter_id,
@@ -277,3 +280,17 @@ def assert_ledger_consistent(entries: list[dict[str, Any]], balances: dict[tuple
 
 def dynamodb_table(short_name: str) -> str:
     return dynamo.table(short_name)
+
+
+def account_balance(
+    total: int, *, pending: int = 0, available: int = 0, in_payout: int = 0, paid: int = 0, currency: str = "CNY"
+) -> dict[str, Any]:
+    """One balance as GET /{role}/account returns it (a system account has all four states at 0)."""
+    return {
+        "currency": currency,
+        "balance_minor": total,
+        "pending_minor": pending,
+        "available_minor": available,
+        "in_payout_minor": in_payout,
+        "paid_minor": paid,
+    }

@@ -67,6 +67,12 @@ MATRIX: list[Row] = [
         {"reward_rules": [{"promoter_tag": "standard", "type": "percent", "value": 1000}]},
     ),
     Row(
+        "PATCH /merchant/products/{product_id}",
+        "/merchant/products/{product_id}",
+        (401, 403, 403, 200, 404, 403),
+        {"holding_days": 7},
+    ),
+    Row(
         "POST /merchant/products/{product_id}/pause",
         "/merchant/products/{product_id}/pause",
         (401, 403, 403, 200, 404, 403),
@@ -105,6 +111,8 @@ MATRIX: list[Row] = [
     Row("POST /webhooks/{provider}", "/webhooks/stripe", (400, 400, 400, 400, 400, 400), {"id": "evt_x"}),
     Row("GET /promoter/account", "/promoter/account", (401, 200, 200, 403, 403, 403)),
     Row("GET /merchant/account", "/merchant/account", (401, 403, 403, 200, 200, 403)),
+    Row("GET /promoter/statements/{month}", "/promoter/statements/2026-01", (401, 200, 200, 403, 403, 403)),
+    Row("GET /merchant/statements/{month}", "/merchant/statements/2026-01", (401, 403, 403, 200, 200, 403)),
     Row("GET /admin/accounts/{user_id}", "/admin/accounts/{user_id}", (401, 403, 403, 403, 403, 200)),
     Row("GET /admin/payments/unattributed", "/admin/payments/unattributed", (401, 403, 403, 403, 403, 200)),
     Row("GET /admin/payments/rejected", "/admin/payments/rejected", (401, 403, 403, 403, 403, 200)),

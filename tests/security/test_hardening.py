@@ -154,6 +154,7 @@ ID_ROUTES = [
         "/merchant/products/{}/reward-rules",
         {"reward_rules": [{"promoter_tag": "standard", "type": "percent", "value": 100}]},
     ),
+    ("merchant", "PATCH", "/merchant/products/{}", {"holding_days": 7}),
     ("merchant", "POST", "/merchant/products/{}/pause", None),
     ("merchant", "POST", "/merchant/products/{}/resume", None),
     ("promoter", "POST", "/promoter/tasks/{}/links", None),
@@ -171,6 +172,8 @@ ID_ROUTES = [
     ("admin", "PUT", "/admin/users/{}/block", None),
     ("admin", "DELETE", "/admin/users/{}/block", None),
     ("promoter", "DELETE", "/me/devices/{}", None),
+    ("promoter", "GET", "/promoter/statements/{}", None),  # a month, checked like an id
+    ("merchant", "GET", "/merchant/statements/{}", None),
 ]
 
 

@@ -14,7 +14,7 @@ from tools import template
 
 ROOT = template.ROOT
 DOCS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
-TOP_LEVEL = ("layers/", "functions/", "tools/", "tests/", "docs/", "bench/", "events/", ".ci/")
+TOP_LEVEL = ("layers/", "functions/", "tools/", "tests/", "docs/", "bench/", "events/", ".ci/", "console/")
 GENERATED = (".local/", ".aws-sam/", ".venv/", ".venv-build/")  # made by make local / make build / make install
 FILE_SUFFIX = re.compile(r"\.(py|md|txt|json|ya?ml|toml|lock|sh|cfg|ini)$")
 ROUTE = re.compile(r"\b(GET|POST|PUT|DELETE|PATCH)\s+(/[^\s`|)\]\"',;<]*)")
@@ -24,8 +24,14 @@ LOCAL_ROUTES = {
     ("PUT", "/_local/faults"),
     ("POST", "/_local/schedules/{function}"),
     ("POST", "/_local/streams/drain"),
+    ("POST", "/_local/clock"),
 }  # tools/local_stack.py, make local only
-OTHER_SERVICES_ROUTES = {("GET", "/{pool}/.well-known/jwks.json")}  # Cognito's, which the authorizer reads
+OTHER_SERVICES_ROUTES = {
+    ("GET", "/{pool}/.well-known/jwks.json"),  # Cognito's, which the authorizer reads
+    ("POST", "/v1/transfers"),  # Stripe's (and tools/stripe_emulator.py's)
+    ("GET", "/v1/transfers"),
+    ("GET", "/_emulator/transfers"),  # the payout emulators' listing
+}
 
 
 @cache

@@ -55,14 +55,14 @@ def _refunds(terms: SettlementTerms, totals: list[int]) -> list[LedgerTransactio
     steps, before = [], settlement.Clawback(0, 0, 0, 0)
     for total in totals:
         after = settlement.clawback_for(terms, total)
-        steps.append(settlement._refund_transaction(terms, before, after, NOW))
+        steps.append(settlement._refund_transaction(terms, before, after, NOW, "pending"))
         before = after
     return steps
 
 
 def _items(*transactions: LedgerTransaction) -> list[dict[str, Any]]:
-    """Entry items as the ledger writes them, and balance items that match them."""
-    items, balances = [], defaultdict(int)
+    """Entry items as the ledger writes them, and balance items that match them (with their state buckets)."""
+    items, balances = [], defaultdict(lambda: defaultdict(int))
     for txn in transactions:
         for posting in txn.postings:
             items.append(
@@ -73,12 +73,14 @@ def _items(*transactions: LedgerTransaction) -> list[dict[str, Any]]:
                     "amount_minor": posting.amount_minor,
                     "transaction_id": txn.transaction_id,
                     "reference": txn.reference,
+                    "state": posting.state,
                 }
             )
-            balances[(posting.account_id, txn.currency)] += posting.amount_minor
-    return items + [
-        {"sk": f"BALANCE#{c}", "account_id": a, "currency": c, "balance_minor": b} for (a, c), b in balances.items()
-    ]
+            balance = balances[(posting.account_id, txn.currency)]
+            balance["balance_minor"] += posting.amount_minor
+            if posting.state:
+                balance[f"{posting.state}_minor"] += posting.amount_minor
+    return items + [{"sk": f"BALANCE#{c}", "account_id": a, "currency": c, **b} for (a, c), b in balances.items()]
 
 
 sales = st.tuples(
@@ -113,6 +115,6 @@ def test_a_drifting_balance_and_a_double_posting_are_named():
     sale = money_transaction(event, NOW)
     entries = [i for i in _items(sale) if i["sk"] == "ENTRY#"]
     report = audit(money_records([*entries, *_items(sale)]))
-    # Then both rules name it
-    assert {v.rule for v in report.violations} == {"balance_mismatch", "posted_twice"}
-    assert report.violation_count == 6
+    # Then both rules name it, and the users' state buckets disagree with their entries too
+    assert {v.rule for v in report.violations} == {"balance_mismatch", "state_mismatch", "posted_twice"}
+    assert report.violation_count == 8

@@ -7,6 +7,7 @@ SCHEDULED_IDS = {
     "DeadlineReminderFunction",
     "MerchantInsightsFunction",
     "CompensationScanFunction",
+    "HoldReleaseFunction",
 }
 
 

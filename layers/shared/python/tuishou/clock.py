@@ -1,12 +1,28 @@
-"""Time in one place: UTC, ISO 8601 strings and epoch seconds. Tests move it with time-machine."""
+"""Time in one place: UTC, ISO 8601 strings and epoch seconds. Tests move it with time-machine.
+
+The local stack alone may move it forward (``POST /_local/clock``, so a demo can end a holding period):
+``set_offset`` adds a fixed offset to ``now()``. Nothing in AWS sets it (no variable, no route): it stays
+zero there."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+_offset = timedelta(0)
 
 
 def now() -> datetime:
-    return datetime.now(UTC)
+    return datetime.now(UTC) + _offset
+
+
+def set_offset(delta: timedelta) -> None:
+    """How far ahead of the real time ``now()`` runs (the local stack's time travel; zero again on reset)."""
+    global _offset
+    _offset = delta
+
+
+def offset() -> timedelta:
+    return _offset
 
 
 def iso(moment: datetime | None = None) -> str:

@@ -136,11 +136,17 @@ def to_minor(decimal_text: str, currency: str) -> int:
     return check_amount(-minor if sign else minor, currency)
 
 
-def format_minor(amount_minor: int, currency: str) -> str:
-    """Human text for notifications: 1230 CNY -> "¥12.30"."""
-    symbols = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "HKD": "HK$"}
+def decimal_text(amount_minor: int, currency: str) -> str:
+    """The amount as a decimal string of its currency, from integers only: 1230 CNY -> "12.30", -5 -> "-0.05",
+    1230 JPY -> "1230"."""
     exponent = CURRENCY_EXPONENT.get(currency, 2)
     sign = "-" if amount_minor < 0 else ""
     units, cents = divmod(abs(amount_minor), 10**exponent)
-    text = f"{units}.{cents:0{exponent}d}" if exponent else f"{units}"
-    return f"{sign}{symbols.get(currency, currency + ' ')}{text}"
+    return f"{sign}{units}.{cents:0{exponent}d}" if exponent else f"{sign}{units}"
+
+
+def format_minor(amount_minor: int, currency: str) -> str:
+    """Human text for notifications: 1230 CNY -> "¥12.30"."""
+    symbols = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "HKD": "HK$"}
+    sign = "-" if amount_minor < 0 else ""
+    return f"{sign}{symbols.get(currency, currency + ' ')}{decimal_text(abs(amount_minor), currency)}"

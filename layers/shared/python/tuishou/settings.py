@@ -146,7 +146,11 @@ class CompensationSettings(_Concern):
 
 
 class PaymentSettings(_Concern):
+    """The platform's fee, and how far back the hold release job looks for holds it missed (a run that
+    failed for longer than that leaves them for an operator: docs/payouts.md)."""
+
     platform_fee_bps: int = Field(0, alias="TUISHOU_PLATFORM_FEE_BPS")
+    release_lookback_hours: int = Field(72, alias="TUISHOU_RELEASE_LOOKBACK_HOURS", ge=1, le=24 * 90)
 
 
 class NotificationSettings(_Concern):
@@ -214,6 +218,25 @@ class ProviderSettings(_Concern):
     alipay_public_key_parameter: str | None = Field(None, alias="TUISHOU_ALIPAY_PUBLIC_KEY_PARAMETER")
 
 
+class PayoutProviderSettings(_Concern):
+    """Where payouts are sent (Alipay's open-API gateway and Stripe's API in production, the local stack's
+    emulators locally), the SSM parameters holding the credentials that sign them, and how long a call may
+    take before its outcome counts as unknown (the payout is then queried, never re-sent blindly)."""
+
+    alipay_api_base: str = Field("https://openapi.alipay.com/gateway.do", alias="TUISHOU_ALIPAY_API_BASE")
+    stripe_api_base: str = Field("https://api.stripe.com", alias="TUISHOU_STRIPE_API_BASE")
+    alipay_app_private_key_parameter: str | None = Field(None, alias="TUISHOU_ALIPAY_APP_PRIVATE_KEY_PARAMETER")
+    stripe_secret_key_parameter: str | None = Field(None, alias="TUISHOU_STRIPE_SECRET_KEY_PARAMETER")
+    timeout_seconds: float = Field(5.0, alias="TUISHOU_PAYOUT_PROVIDER_TIMEOUT_SECONDS", gt=0, le=30)
+
+    @field_validator("alipay_api_base", "stripe_api_base")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+
 class FaultSettings(_Concern):
     """The chaos switch: its SSM parameter and how long a process trusts what it read."""
 
@@ -259,6 +282,7 @@ CONCERNS: tuple[type[_Concern], ...] = (
     PushSettings,
     WechatSettings,
     ProviderSettings,
+    PayoutProviderSettings,
     FaultSettings,
     TrackingSettings,
     RateLimitSettings,
@@ -308,6 +332,10 @@ def wechat() -> WechatSettings:
 
 def providers() -> ProviderSettings:
     return _current(ProviderSettings)
+
+
+def payout_providers() -> PayoutProviderSettings:
+    return _current(PayoutProviderSettings)
 
 
 def faults() -> FaultSettings:

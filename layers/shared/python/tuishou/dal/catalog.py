@@ -31,7 +31,7 @@ from tuishou.dal.dynamo import (
 )
 from tuishou.errors import BadRequest, Conflict
 from tuishou.models.rewards import RewardRule
-from tuishou.models.tasks import ProductStatus
+from tuishou.models.tasks import DEFAULT_ATTRIBUTION_DAYS, DEFAULT_HOLDING_DAYS, ProductStatus
 
 if TYPE_CHECKING:
     from tuishou.dal.streams import Change
@@ -59,6 +59,8 @@ class ProductRecord:
     image_url: str | None = None
     description: str | None = None
     version: int | None = None
+    holding_days: int = DEFAULT_HOLDING_DAYS
+    attribution_days: int = DEFAULT_ATTRIBUTION_DAYS
 
 
 def as_product_record(product: ProductRecord | dict[str, Any]) -> ProductRecord:

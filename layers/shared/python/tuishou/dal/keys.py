@@ -379,6 +379,17 @@ def grant(event_id: str) -> tuple[str, str]:
     return f"EVENT#{event_id}", "GRANT"
 
 
+def hold(event_id: str) -> tuple[str, str]:
+    """The holding period of a granted sale's pending money (commission and merchant revenue), next to its
+    event and grant; in GSI1 ``RELEASES#{hour}`` / ``{release_at}#{event_id}`` until released."""
+    return f"EVENT#{event_id}", "HOLD"
+
+
+def releases_in_hour(hour_bucket: str) -> str:
+    """GSI1 partition of the holds that end in this UTC hour (they leave it when released)."""
+    return f"RELEASES#{hour_bucket}"
+
+
 def compensation(event_id: str) -> tuple[str, str]:
     """The one compensation decision of a rewardable event (compensated or flagged), next to its event and
     grant; GSI1 ``COMPENSATIONS`` / ``{created_at}#{event_id}`` lists them for admins."""

@@ -3,6 +3,7 @@ the one ``TransactWriteItems`` call every money movement goes through."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from tuishou.dal import dynamo, keys
 from tuishou.dal.dynamo import Cancelled as Cancelled  # what ``write`` raises, for its callers
 from tuishou.errors import BadRequest
 from tuishou.ids import new_id
-from tuishou.models.ledger import LedgerTransaction, RewardableEvent
+from tuishou.models.ledger import SYSTEM_PREFIX, LedgerState, LedgerTransaction, Posting, RewardableEvent
 
 
 def _ledger() -> str:
@@ -26,58 +27,72 @@ def write(items: list[dynamo.TransactItem]) -> None:
     dynamo.transact(items)
 
 
-def posting_items(*transactions: LedgerTransaction) -> list[dynamo.TransactItem]:
-    """Immutable entry Puts for every posting, and one ADD per touched balance (deltas of several
-    transactions on the same account are netted: DynamoDB allows one operation per item per transaction)."""
+def posting_items(
+    *transactions: LedgerTransaction, available_at_least: Mapping[tuple[str, str], int] | None = None
+) -> list[dynamo.TransactItem]:
+    """Immutable entry Puts for every posting, and one update per touched balance: ``balance_minor`` and the
+    posting's state bucket (``pending_minor``...) are ADDed, deltas of several transactions on the same
+    account netted (DynamoDB allows one operation per item per transaction). The balance of each
+    ``(account_id, currency)`` in ``available_at_least`` must hold at least that much ``available_minor``
+    before the update (a payout's guard), or the transaction is cancelled on that item."""
     items: list[dynamo.TransactItem] = []
-    deltas: dict[tuple[str, str], int] = defaultdict(int)
+    deltas: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for txn in transactions:
         for posting in txn.postings:
-            entry_id = new_id("ent")
-            pk, sk = keys.account_entry(posting.account_id, txn.created_at, entry_id)
-            items.append(
-                {
-                    "Put": {
-                        "TableName": _ledger(),
-                        "Item": dynamo.to_item(
-                            {
-                                "pk": pk,
-                                "sk": sk,
-                                "entry_id": entry_id,
-                                "transaction_id": txn.transaction_id,
-                                "account_id": posting.account_id,
-                                "kind": posting.kind,
-                                "amount_minor": posting.amount_minor,
-                                "side": "credit" if posting.amount_minor > 0 else "debit",
-                                "currency": txn.currency,
-                                "created_at": txn.created_at,
-                                "reference": txn.reference,
-                            }
-                        ),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
-            )
-            deltas[(posting.account_id, txn.currency)] += posting.amount_minor
+            items.append(_entry_put(txn, posting))
+            account = deltas[(posting.account_id, txn.currency)]
+            account["balance_minor"] += posting.amount_minor
+            if posting.state:
+                account[f"{posting.state}_minor"] += posting.amount_minor
     now = clock.iso()
+    guards = available_at_least or {}
     for (account_id, currency), delta in sorted(deltas.items()):
-        items.append(
-            {
-                "Update": {
-                    "TableName": _ledger(),
-                    "Key": dynamo.key(*keys.account_balance(account_id, currency)),
-                    "UpdateExpression": "ADD balance_minor :delta SET account_id = :account, currency = :currency, "
-                    "updated_at = :now",
-                    "ExpressionAttributeValues": {
-                        ":delta": dynamo.to_value(delta),
-                        ":account": {"S": account_id},
-                        ":currency": {"S": currency},
-                        ":now": {"S": now},
-                    },
-                }
-            }
-        )
+        names = sorted(delta)
+        values = {f":{name}": dynamo.to_value(delta[name]) for name in names}
+        update: dict[str, Any] = {
+            "TableName": _ledger(),
+            "Key": dynamo.key(*keys.account_balance(account_id, currency)),
+            "UpdateExpression": "ADD "
+            + ", ".join(f"{name} :{name}" for name in names)
+            + " SET account_id = :account, currency = :currency, updated_at = :now",
+            "ExpressionAttributeValues": {
+                **values,
+                ":account": {"S": account_id},
+                ":currency": {"S": currency},
+                ":now": {"S": now},
+            },
+        }
+        if (account_id, currency) in guards:
+            update["ConditionExpression"] = "available_minor >= :need"
+            update["ExpressionAttributeValues"][":need"] = dynamo.to_value(guards[(account_id, currency)])
+        items.append({"Update": update})
     return items
+
+
+def _entry_put(txn: LedgerTransaction, posting: Posting) -> dynamo.TransactItem:
+    entry_id = new_id("ent")
+    pk, sk = keys.account_entry(posting.account_id, txn.created_at, entry_id)
+    entry = {
+        "pk": pk,
+        "sk": sk,
+        "entry_id": entry_id,
+        "transaction_id": txn.transaction_id,
+        "account_id": posting.account_id,
+        "kind": posting.kind,
+        "amount_minor": posting.amount_minor,
+        "side": "credit" if posting.amount_minor > 0 else "debit",
+        "currency": txn.currency,
+        "created_at": txn.created_at,
+        "reference": txn.reference,
+        **({"state": posting.state} if posting.state else {}),
+    }
+    return {
+        "Put": {
+            "TableName": _ledger(),
+            "Item": dynamo.to_item(entry),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
 
 
 def grant_put(event_id: str, transaction_id: str) -> dynamo.TransactItem:
@@ -223,6 +238,7 @@ class EntryRecord:
     amount_minor: int
     transaction_id: str
     reference: str | None
+    state: LedgerState | None = None
 
 
 @dataclass(frozen=True)
@@ -235,22 +251,37 @@ class StatementEntry:
     amount_minor: int
     currency: str
     created_at: str
+    reference: str | None = None
+    state: LedgerState | None = None
 
 
 @dataclass(frozen=True)
 class BalanceRecord:
-    """An account's balance in one currency."""
+    """An account's balance in one currency: the sum of its entries, and for a user account the same money by
+    lifecycle state (the four buckets sum to ``balance_minor``)."""
 
     account_id: str
     currency: str
     balance_minor: int
+    pending_minor: int = 0
+    available_minor: int = 0
+    in_payout_minor: int = 0
+    paid_minor: int = 0
+
+    def in_state(self, state: LedgerState) -> int:
+        return int(getattr(self, f"{state}_minor"))
 
 
 MoneyRecord = EntryRecord | BalanceRecord
 
 
 def _balance(item: Mapping[str, Any]) -> BalanceRecord:
-    return BalanceRecord(item["account_id"], item["currency"], int(item["balance_minor"]))
+    record = dynamo.as_record(BalanceRecord, item)
+    buckets = ("pending_minor", "available_minor", "in_payout_minor", "paid_minor")
+    if not any(name in item for name in buckets) and not record.account_id.startswith(SYSTEM_PREFIX):
+        # A balance written before lifecycle states: all of it was credited at once, so it is available.
+        return dataclasses.replace(record, available_minor=record.balance_minor)
+    return record
 
 
 def balances(account_id: str) -> list[BalanceRecord]:
@@ -285,6 +316,19 @@ def entries(account_id: str, limit: int, cursor: str | None = None) -> tuple[lis
     return [dynamo.as_record(StatementEntry, item) for item in items], next_cursor
 
 
+def entries_from(account_id: str, start: str, end: str | None = None) -> Iterator[StatementEntry]:
+    """The account's entries with ``start <= created_at < end`` (or to now), oldest first: a Query, every page.
+    For statements: it reads the account's activity since ``start``, never the whole history."""
+    bounds = {":start": {"S": f"{keys.ENTRY_PREFIX}{start}"}, ":end": {"S": f"{keys.ENTRY_PREFIX}{end or '~'}"}}
+    for item in dynamo.query_all(
+        TableName=_ledger(),
+        KeyConditionExpression="pk = :pk AND sk BETWEEN :start AND :end",
+        ExpressionAttributeValues={":pk": {"S": keys.account_partition(account_id)}, **bounds},
+    ):
+        if end is None or item["created_at"] < end:
+            yield dynamo.as_record(StatementEntry, item)
+
+
 def money_records(items: Iterable[Mapping[str, Any]]) -> Iterator[MoneyRecord]:
     """The entry and balance items among ``items`` (ledger items as stored), as typed records; any other
     item is left out."""
@@ -299,6 +343,7 @@ def money_records(items: Iterable[Mapping[str, Any]]) -> Iterator[MoneyRecord]:
                 int(item["amount_minor"]),
                 item["transaction_id"],
                 item.get("reference"),
+                item.get("state"),
             )
 
 

@@ -9,11 +9,13 @@ from typing import Any
 
 from tuishou import clock
 from tuishou.dal import dynamo, keys
+from tuishou.dal.holds import HoldRecord
 from tuishou.dal.streams import Change
 from tuishou.dal.tracking import ClickRecord, click_record
 from tuishou.dal.users import ProfileRecord, profile_record
 from tuishou.errors import BadRequest
 from tuishou.models.rewards import RewardRule
+from tuishou.models.tasks import DEFAULT_ATTRIBUTION_DAYS, DEFAULT_HOLDING_DAYS
 
 
 @dataclass(frozen=True)
@@ -59,17 +61,19 @@ class PaymentState:
     click: ClickRecord | None
     coupon_issued: bool = False
     granted: bool = False
+    hold: HoldRecord | None = None
 
 
 def load_state(provider: str, payment_id: str, click_id: str | None, grant_of: str | None = None) -> PaymentState:
     """The payment's settlement record, a pending refund, the click, whether the click carried a
     quota-rescue coupon (the click's ``coupon`` attribute, or the click's coupon item written before the
-    click carried it), and whether the event ``grant_of`` has its grant record: one request."""
+    click carried it), and whether the event ``grant_of`` has its grant record and its hold: one request."""
     settlement_key, pending_key = keys.settlement(provider, payment_id), keys.pending_refund(provider, payment_id)
     requests: dict[str, list[tuple[str, str]]] = {"ledger": [settlement_key, pending_key]}
     grant_key = keys.grant(grant_of) if grant_of else None
-    if grant_key:
-        requests["ledger"].append(grant_key)
+    hold_key = keys.hold(grant_of) if grant_of else None
+    if grant_key and hold_key:
+        requests["ledger"] += [grant_key, hold_key]
     click_key = keys.click(click_id) if click_id else None
     coupon_key = keys.click_coupon(click_id) if click_id else None
     if click_key and coupon_key:
@@ -78,12 +82,14 @@ def load_state(provider: str, payment_id: str, click_id: str | None, grant_of: s
     click = found.get(("tracking", *click_key)) if click_key else None
     settlement = found.get(("ledger", *settlement_key))
     pending = found.get(("ledger", *pending_key))
+    hold = found.get(("ledger", *hold_key)) if hold_key else None
     return PaymentState(
         None if settlement is None else dynamo.as_record(SettlementRecord, settlement),
         None if pending is None else dynamo.as_record(PendingRefund, pending),
         None if click is None else click_record(click),
         bool(click and click.get("coupon")) or bool(coupon_key and ("tracking", *coupon_key) in found),
         bool(grant_key and ("ledger", *grant_key) in found),
+        None if hold is None else dynamo.as_record(HoldRecord, hold),
     )
 
 
@@ -96,6 +102,9 @@ class AttributedProduct:
     currency: str
     reward_rules: tuple[RewardRule, ...]
     category: str | None = None
+    price_minor: int = 0
+    holding_days: int = DEFAULT_HOLDING_DAYS
+    attribution_days: int = DEFAULT_ATTRIBUTION_DAYS
 
 
 def _attributed_product(item: Mapping[str, Any]) -> AttributedProduct:

@@ -52,6 +52,28 @@ def alipay() -> AlipayConfig:
 
 
 @dataclass(frozen=True)
+class AlipayPayoutConfig:
+    app_id: str
+    app_private_key_pem: str  # signs our requests (Alipay holds its public half)
+    public_key_pem: str  # Alipay's: verifies its answers, as it verifies its notifications
+
+
+def alipay_payouts() -> AlipayPayoutConfig:
+    names, payout_names = settings.providers(), settings.payout_providers()
+    app_id, private_key, public_key = _values(
+        names.required("alipay_app_id_parameter"),
+        payout_names.required("alipay_app_private_key_parameter"),
+        names.required("alipay_public_key_parameter"),
+    )
+    return AlipayPayoutConfig(app_id.strip(), private_key, public_key)
+
+
+def stripe_secret_key() -> str:
+    """The platform's Stripe secret key (``sk_...``), which authorises transfers to connected accounts."""
+    return _values(settings.payout_providers().required("stripe_secret_key_parameter"))[0].strip()
+
+
+@dataclass(frozen=True)
 class WechatConfig:
     app_id: str
     app_secret: str

@@ -569,7 +569,7 @@ def _clawback_items(task: ChannelTaskRecord, at: str) -> list[TransactItem]:
         bonus_id,
         [
             Posting(PROMOTION_EXPENSE, amount, CHANNEL_BONUS_CLAWBACK),
-            Posting(task.promoter_id, -amount, CHANNEL_BONUS_CLAWBACK),
+            Posting(task.promoter_id, -amount, CHANNEL_BONUS_CLAWBACK, "available"),
         ],
     )
     return [

@@ -229,7 +229,7 @@ def _incentive_items(coupon: CouponRecord, sale_merchant_id: str | None) -> list
         coupon.payment_ref or coupon.code,
         [
             Posting(PLATFORM_INCENTIVES, -coupon.value_minor, COUPON_INCENTIVE),
-            Posting(merchant_id, coupon.value_minor, COUPON_INCENTIVE),
+            Posting(merchant_id, coupon.value_minor, COUPON_INCENTIVE, state="available"),
         ],
     )
     return ledger_dal.posting_items(transaction)

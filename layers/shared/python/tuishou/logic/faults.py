@@ -24,7 +24,11 @@ from tuishou import settings
 from tuishou.observability import logger
 
 GRANT_SKIP: Final = "grant.skip"
-KNOWN_FAULTS: Final = frozenset({GRANT_SKIP})
+# Consumed by the local stack's payout provider emulators (tools/alipay_emulator.py, tools/stripe_emulator.py):
+# the provider refuses the next k transfers for good (an unknown payee), or makes them and answers too late.
+PAYOUT_FAIL: Final = "payout.fail"
+PAYOUT_TIMEOUT_THEN_SUCCEED: Final = "payout.timeout_then_succeed"
+KNOWN_FAULTS: Final = frozenset({GRANT_SKIP, PAYOUT_FAIL, PAYOUT_TIMEOUT_THEN_SUCCEED})
 
 _lock = threading.Lock()
 _cached: tuple[float, dict[str, int], int] | None = None  # (expires, budgets, version)

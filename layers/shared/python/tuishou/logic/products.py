@@ -17,7 +17,15 @@ from tuishou.errors import NotFound, Unprocessable
 from tuishou.ids import is_id, new_id
 from tuishou.logic import ranking
 from tuishou.models.rewards import RewardRule, RewardTerms
-from tuishou.models.tasks import Counters, Product, ProductCreate, ProductList, ProductStatus, ProductSummary
+from tuishou.models.tasks import (
+    Counters,
+    Product,
+    ProductCreate,
+    ProductList,
+    ProductSettings,
+    ProductStatus,
+    ProductSummary,
+)
 from tuishou.money import commission_minor
 
 PRODUCT_ID_PREFIX = "prd"
@@ -122,6 +130,12 @@ def replace_reward_rules(merchant_id: str, product_id: str, rules: list[RewardRu
     product, partition = _owned(merchant_id, product_id)
     check_fixed_values(rules, product.currency)
     return _save(product, replace(product, reward_rules=tuple(rules)), partition)
+
+
+def change_settings(merchant_id: str, product_id: str, body: ProductSettings) -> Product:
+    """Holding and attribution periods apply to sales recorded from now on (a recorded sale keeps its own)."""
+    product, partition = _owned(merchant_id, product_id)
+    return _save(product, replace(product, **body.model_dump(exclude_none=True)), partition)
 
 
 def set_status(merchant_id: str, product_id: str, status: ProductStatus) -> Product:

@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from tuishou import clock, money, settings
+from tuishou.dal import holds as holds_dal
 from tuishou.dal import ledger as ledger_dal
 from tuishou.dal import payments as payments_dal
 from tuishou.dal.dynamo import TransactItem
+from tuishou.dal.holds import HoldRecord
 from tuishou.dal.payments import (
     AttributedProduct,
     PendingRefund,
@@ -43,10 +45,18 @@ from tuishou.logic.ledger import (
     money_transaction,
     moves_money,
     record_event,
+    sale_credit_state,
     sale_event_id,
 )
 from tuishou.logic.rewards import ApplicableRule, applicable_rule, override_for
-from tuishou.models.ledger import PAYMENT_CLEARING, PLATFORM_FEES, LedgerTransaction, Posting, RewardableEvent
+from tuishou.models.ledger import (
+    PAYMENT_CLEARING,
+    PLATFORM_FEES,
+    LedgerState,
+    LedgerTransaction,
+    Posting,
+    RewardableEvent,
+)
 from tuishou.observability import logger
 from tuishou.providers import PaymentEvent, UnreadableNotification
 
@@ -259,6 +269,7 @@ def _settle_attributed(
                 "platform_fee_minor": split.platform_fee_minor,
                 "payer": event.payer,
                 "self_purchase": is_self_purchase(event.payer, attribution.profile),
+                "holding_days": product.holding_days,
             },
         )
     )
@@ -310,7 +321,8 @@ def _settle_attributed(
         # when the sale's money is posted. Otherwise it is only recorded: nothing to take back yet.
         posted = grant_here or mover.granted_elsewhere
         claw = clawback_for(terms, refunded) if posted else Clawback(refunded, 0, 0, 0)
-        refund_txn = _refund_transaction(terms, Clawback(0, 0, 0, 0), claw, now) if posted else None
+        state = sale_credit_state(sale_event)
+        refund_txn = _refund_transaction(terms, Clawback(0, 0, 0, 0), claw, now, state) if posted else None
         refunds += [refund_txn] if refund_txn else []
         clawed = claw
         extra_items.append(
@@ -378,7 +390,11 @@ def _clawed_so_far(settlement: SettlementRecord) -> Clawback:
     )
 
 
-def _refund_transaction(settlement: SettlementTerms, before: Clawback, after: Clawback, now: str) -> LedgerTransaction:
+def _refund_transaction(
+    settlement: SettlementTerms, before: Clawback, after: Clawback, now: str, state: LedgerState
+) -> LedgerTransaction:
+    """The clawback of one refund step, taken from where the sale's money is: ``pending`` while its hold
+    runs, ``available`` once released (an available balance may go negative: it blocks payouts)."""
     reference = f"{settlement.provider}:{settlement.payment_id}"
     transaction_id = f"{REFUND_TRANSACTION_PREFIX}{reference}:{after.refunded_minor}"
     return LedgerTransaction.of(
@@ -388,8 +404,10 @@ def _refund_transaction(settlement: SettlementTerms, before: Clawback, after: Cl
         reference,
         [
             Posting(PAYMENT_CLEARING, after.refunded_minor - before.refunded_minor, "refund_payment"),
-            Posting(settlement.promoter_id, -(after.commission_minor - before.commission_minor), "refund_commission"),
-            Posting(settlement.merchant_id, -(after.merchant_minor - before.merchant_minor), "refund_revenue"),
+            Posting(
+                settlement.promoter_id, -(after.commission_minor - before.commission_minor), "refund_commission", state
+            ),
+            Posting(settlement.merchant_id, -(after.merchant_minor - before.merchant_minor), "refund_revenue", state),
             Posting(PLATFORM_FEES, -(after.fee_minor - before.fee_minor), "refund_platform_fee"),
         ],
     )
@@ -424,11 +442,11 @@ def apply_refund(event: PaymentEvent) -> Outcome:
         try:
             if state.settlement is None:
                 return _keep_pending(event, state.pending_refund)
-            return _refund_settled(event, state.settlement, state.granted)
+            return _refund_settled(event, state.settlement, state.granted, state.hold)
         except ledger_dal.Cancelled as cancelled:
             if not (cancelled.failed(0) or cancelled.failed(1) or cancelled.conflicted):
                 raise
-            _backoff(attempt)  # the payment or another refund step landed meanwhile: read again
+            _backoff(attempt)  # the payment, another refund step or the release landed meanwhile: read again
     raise ServiceUnavailable("refund is being processed concurrently, retry")
 
 
@@ -454,7 +472,9 @@ def _keep_pending(event: PaymentEvent, pending: PendingRefund | None) -> Outcome
     return Outcome.REFUND_PENDING
 
 
-def _refund_settled(event: PaymentEvent, settlement: SettlementRecord, granted: bool) -> Outcome:
+def _refund_settled(
+    event: PaymentEvent, settlement: SettlementRecord, granted: bool, hold: HoldRecord | None
+) -> Outcome:
     if event.currency != settlement.currency:
         logger.warning(
             "refund currency differs from the payment; ignored",
@@ -478,12 +498,15 @@ def _refund_settled(event: PaymentEvent, settlement: SettlementRecord, granted: 
         return _refund_unposted(event, settlement, before)
     after = clawback_for(settlement, event.amount_minor)
     now = clock.iso()
-    txn = _refund_transaction(settlement, before, after, now)
+    held = hold is not None and hold.released_at is None
+    txn = _refund_transaction(settlement, before, after, now, "pending" if held else "available")
     ledger_dal.write(
         [
             payments_dal.settlement_refund_update(
                 event.provider, event.payment_id, before.refunded_minor, _clawed_fields(after)
             ),
+            # item 1: the hold as read (a release racing this refund cancels it, and the retry reads again)
+            *([_held_refund(hold, before, after)] if hold is not None and held else []),
             payments_dal.refund_put(_refund_step(settlement, txn, after, before.refunded_minor, event.refund_id, now)),
             *ledger_dal.posting_items(txn),
         ]
@@ -493,6 +516,14 @@ def _refund_settled(event: PaymentEvent, settlement: SettlementRecord, granted: 
         extra={"provider": event.provider, "payment_id": event.payment_id, "refunded_minor": after.refunded_minor},
     )
     return Outcome.REFUND_APPLIED
+
+
+def _held_refund(hold: HoldRecord, before: Clawback, after: Clawback) -> TransactItem:
+    return holds_dal.held_refund_update(
+        hold,
+        hold.refunded_commission_minor + after.commission_minor - before.commission_minor,
+        hold.refunded_merchant_minor + after.merchant_minor - before.merchant_minor,
+    )
 
 
 def _refund_unposted(event: PaymentEvent, settlement: SettlementRecord, before: Clawback) -> Outcome:
@@ -545,7 +576,7 @@ def sale_grant_items(event: RewardableEvent, refunded_minor: int, created_at: st
             payments_dal.settlement_refunded_check(d["provider"], d["payment_id"], 0),
         ], event.amount_minor
     claw = clawback_for(terms, refunded_minor)
-    refund_txn = _refund_transaction(terms, Clawback(0, 0, 0, 0), claw, created_at)
+    refund_txn = _refund_transaction(terms, Clawback(0, 0, 0, 0), claw, created_at, sale_credit_state(event))
     update = payments_dal.settlement_refund_update(d["provider"], d["payment_id"], refunded_minor, _clawed_fields(claw))
     return [*grant_items(event, refund_txn, created_at=created_at), update], event.amount_minor - claw.commission_minor
 

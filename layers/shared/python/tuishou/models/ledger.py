@@ -9,10 +9,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 # System accounts (user accounts are the Cognito sub of the promoter or merchant).
-PAYMENT_CLEARING = "system:payment_clearing"
-PLATFORM_FEES = "system:platform_fees"
-PROMOTION_EXPENSE = "system:promotion_expense"
-PLATFORM_INCENTIVES = "system:platform_incentives"  # pays merchants the discounts of redeemed coupons
+SYSTEM_PREFIX = "system:"
+PAYMENT_CLEARING = f"{SYSTEM_PREFIX}payment_clearing"
+PLATFORM_FEES = f"{SYSTEM_PREFIX}platform_fees"
+PROMOTION_EXPENSE = f"{SYSTEM_PREFIX}promotion_expense"
+PLATFORM_INCENTIVES = f"{SYSTEM_PREFIX}platform_incentives"  # pays merchants the discounts of redeemed coupons
+
+# Where a user's money is in its lifecycle (docs/payouts.md): credited ``pending`` while a sale's holding
+# period runs, ``available`` once released (what a payout may take), ``in_payout`` while a payout is with its
+# provider, ``paid`` once it left the platform. Every user entry carries one; system accounts carry none.
+LedgerState = Literal["pending", "available", "in_payout", "paid"]
+LEDGER_STATES: tuple[LedgerState, ...] = ("pending", "available", "in_payout", "paid")
 
 
 @dataclass(frozen=True)
@@ -23,6 +30,7 @@ class Posting:
     account_id: str
     amount_minor: int
     kind: str
+    state: LedgerState | None = None
 
 
 @dataclass(frozen=True)
@@ -64,7 +72,9 @@ class RewardableEvent:
             raise ValueError(f"event {self.event_id} has a negative amount")
 
 
-AuditRule = Literal["unbalanced_transaction", "balance_mismatch", "posted_twice", "refund_exceeds_posted"]
+AuditRule = Literal[
+    "unbalanced_transaction", "balance_mismatch", "state_mismatch", "posted_twice", "refund_exceeds_posted"
+]
 
 
 class LedgerViolation(BaseModel):

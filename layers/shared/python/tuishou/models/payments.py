@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from tuishou.models.ledger import LedgerState
+
 # A user's account is their Cognito sub (a UUID); system accounts are ``system:<name>``. Anything else is refused
 # before any DynamoDB request.
 ACCOUNT_ID_PATTERN = r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|system:[a-z_]{1,40})$"
@@ -12,9 +14,17 @@ ACCOUNT_ID_PATTERN = r"^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 class Balance(BaseModel):
     currency: str
     balance_minor: int = Field(
-        description="Sum of the account's entries in this currency; may be negative "
-        "after a refund claws back commission already paid out."
+        description="Sum of the account's entries in this currency (earned, net of refunds): for a user account "
+        "`pending_minor + available_minor + in_payout_minor + paid_minor`."
     )
+    pending_minor: int = Field(0, description="Credited, still in its holding period (a refund takes it back).")
+    available_minor: int = Field(
+        0,
+        description="Released and not yet paid out: what a payout may take. May be negative after a refund "
+        "claws back money already paid out (it blocks payouts until earnings cover it).",
+    )
+    in_payout_minor: int = Field(0, description="With a payout provider right now.")
+    paid_minor: int = Field(0, description="Paid out of the platform.")
 
 
 class Entry(BaseModel):
@@ -22,11 +32,16 @@ class Entry(BaseModel):
     transaction_id: str = Field(description="Entries of one transaction sum to zero (credits minus debits).")
     kind: str = Field(
         description="sale_commission, sale_revenue, sale_payment, platform_fee, refund_commission, "
-        "refund_revenue, refund_payment, refund_platform_fee, or a granted event kind."
+        "refund_revenue, refund_payment, refund_platform_fee, release, payout_requested, payout_paid, "
+        "payout_returned, or a granted event kind."
     )
     amount_minor: int = Field(description="Signed: positive credits the account, negative debits it.")
     currency: str
     created_at: str
+    state: LedgerState | None = Field(
+        None, description="The lifecycle state the entry moves money in or out of (user accounts only)."
+    )
+    reference: str | None = Field(None, description="The payment (`provider:payment_id`), event or payout.")
 
 
 class AccountResponse(BaseModel):

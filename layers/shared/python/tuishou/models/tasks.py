@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tuishou.models.channel_tasks import ChannelTaskView
 from tuishou.models.common import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, Locale, TimeZone, check_amounts, fixed_amounts
@@ -23,6 +23,25 @@ Tag = Annotated[str, Field(pattern=TAG_PATTERN, description="Promoter tag, e.g. 
 MAX_RULES = 20
 MAX_TAGS = 8
 MAX_URL_LENGTH = 2048
+DEFAULT_HOLDING_DAYS, MAX_HOLDING_DAYS = 14, 90
+DEFAULT_ATTRIBUTION_DAYS, MAX_ATTRIBUTION_DAYS = 30, 90
+HoldingDays = Annotated[
+    int,
+    Field(
+        ge=0,
+        le=MAX_HOLDING_DAYS,
+        description="Days a sale's commission and revenue stay pending (refundable) before they are available "
+        "for payout; 0 credits them available at once.",
+    ),
+]
+AttributionDays = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=MAX_ATTRIBUTION_DAYS,
+        description="Days after a click during which a payment is attributed to it (last click wins).",
+    ),
+]
 
 
 def _unique_tags(rules: list[RewardRule]) -> list[RewardRule]:
@@ -61,6 +80,8 @@ class ProductCreate(RewardRulesBody):
         default=None, max_length=2048, description="Product image (https), stored like `landing_url`."
     )
     description: str | None = Field(default=None, max_length=2000)
+    holding_days: HoldingDays = DEFAULT_HOLDING_DAYS
+    attribution_days: AttributionDays = DEFAULT_ATTRIBUTION_DAYS
 
     @field_validator("title")
     @classmethod
@@ -112,8 +133,25 @@ class Product(BaseModel):
     description: str | None = None
     status: ProductStatus
     reward_rules: list[RewardRule]
+    holding_days: int
+    attribution_days: int
     created_at: str
     updated_at: str
+
+
+class ProductSettings(BaseModel):
+    """A product's money settings; each field left out keeps its value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    holding_days: HoldingDays | None = None
+    attribution_days: AttributionDays | None = None
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> ProductSettings:
+        if self.holding_days is None and self.attribution_days is None:
+            raise ValueError("give holding_days, attribution_days or both")
+        return self
 
 
 class ProductSummary(BaseModel):
@@ -124,6 +162,8 @@ class ProductSummary(BaseModel):
     currency: str
     status: ProductStatus
     reward_rules: list[RewardRule]
+    holding_days: int = DEFAULT_HOLDING_DAYS
+    attribution_days: int = DEFAULT_ATTRIBUTION_DAYS
     created_at: str
     counters: Counters = Field(description="Totals over all promoters (clicks, promotions, transactions).")
 
