@@ -178,9 +178,8 @@ class LocalStack:
         if role is not None and role not in {"merchant", "promoter", "admin"}:
             raise ValueError("role must be merchant, promoter, admin or null (self sign-up)")
         cognito = boto3.client("cognito-idp")
-        pool, client_id = self.physical["UserPool"], self.physical["UserPoolClient"]
+        pool = self.physical["UserPool"]
         email = username if "@" in username else f"{username}@users.tuishou.test"
-        password = "Local-" + secrets.token_urlsafe(12) + "9a"
         role_attribute = [{"Name": "custom:role", "Value": role}] if role else []
         cognito.admin_create_user(
             UserPoolId=pool,
@@ -192,17 +191,25 @@ class LocalStack:
                 *role_attribute,
             ],
         )
-        cognito.admin_set_user_password(UserPoolId=pool, Username=email, Password=password, Permanent=True)
+        token = self.id_token(email)
+        attributes = cognito.admin_get_user(UserPoolId=pool, Username=email)["UserAttributes"]
+        sub = next(a["Value"] for a in attributes if a["Name"] == "sub")
+        return {"sub": sub, "id_token": token, "username": email, "role": role}
+
+    def id_token(self, username: str) -> str:
+        """A fresh ID token of an existing user (a new password, then a sign-in): a test whose clock runs past
+        an hour signs its users in again, as the app would."""
+        cognito = boto3.client("cognito-idp")
+        pool, client_id = self.physical["UserPool"], self.physical["UserPoolClient"]
+        password = "Local-" + secrets.token_urlsafe(12) + "9a"
+        cognito.admin_set_user_password(UserPoolId=pool, Username=username, Password=password, Permanent=True)
         auth = cognito.admin_initiate_auth(
             UserPoolId=pool,
             ClientId=client_id,
             AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": email, "PASSWORD": password},
+            AuthParameters={"USERNAME": username, "PASSWORD": password},
         )
-        token = auth["AuthenticationResult"]["IdToken"]
-        attributes = cognito.admin_get_user(UserPoolId=pool, Username=email)["UserAttributes"]
-        sub = next(a["Value"] for a in attributes if a["Name"] == "sub")
-        return {"sub": sub, "id_token": token, "username": email, "role": role}
+        return str(auth["AuthenticationResult"]["IdToken"])
 
     def run_schedule(self, logical_id: str, at: datetime | None = None) -> Any:
         """Invoke a scheduled function with the event EventBridge Scheduler would send."""

@@ -52,7 +52,7 @@ def build() -> dict[str, Any]:
                 secured = (method, path) not in public
                 if secured:
                     operation["security"] = [{SECURITY_SCHEME: []}]
-                _document_errors(operation, secured)
+                _document_errors(operation, secured, method)
                 document["paths"].setdefault(path, {})[method] = operation
         for name, model in schema.get("components", {}).get("schemas", {}).items():
             if name not in {"HTTPValidationError", "ValidationError"}:
@@ -72,14 +72,30 @@ _ERROR_STATUSES = {
 }
 
 
-def _document_errors(operation: dict[str, Any], secured: bool) -> None:
-    """Every error is the shared JSON error body, not Powertools' default validation schema."""
+_WRITE_METHODS = {"post", "put", "patch", "delete"}
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds until the window that refused the request ends",
+        "schema": {"type": "integer"},
+    }
+}
+
+
+def _document_errors(operation: dict[str, Any], secured: bool, method: str) -> None:
+    """Every error is the shared JSON error body, not Powertools' default validation schema. A signed-in
+    caller's write request can be over a rate limit (429 with ``Retry-After``)."""
     responses = operation.setdefault("responses", {})
     statuses = dict(_ERROR_STATUSES)
     if secured:
         statuses.update({"401": "Missing or invalid token", "403": "Wrong role or not allowed"})
     for status, description in statuses.items():
         responses[status] = {"description": description, "content": {"application/json": {"schema": _ERROR_REF}}}
+    if secured and method in _WRITE_METHODS:
+        responses["429"] = {
+            "description": "Over a rate limit (docs/api.md, Rate limits)",
+            "headers": _RETRY_AFTER,
+            "content": {"application/json": {"schema": _ERROR_REF}},
+        }
 
 
 def _error_schemas() -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Channel bonus tasks: admin templates, the promoter's offers and tasks, and accepting a task."""
+"""Channel bonus tasks: admin templates, the promoter's offers and tasks, accepting a task, and the merchant's
+lookup of a quota-rescue coupon."""
 
 from typing import Annotated
 
@@ -7,13 +8,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tuishou import settings
-from tuishou.logic import channel_tasks
+from tuishou.logic import channel_tasks, coupons
 from tuishou.models.channel_tasks import (
     ChannelTaskList,
     ChannelTaskTemplate,
     ChannelTaskTemplateIn,
     ChannelTaskTemplateList,
     ChannelTaskView,
+    MerchantCoupon,
 )
 from tuishou.observability import logger, metrics, tracer
 from tuishou.rest import build_resolver, created, principal
@@ -69,6 +71,16 @@ def list_tasks() -> ChannelTaskList:
 def accept(template_id: Annotated[str, Path(max_length=40)]):  # noqa: ANN201 - 201 with the model
     caller = principal(app, "promoter")
     return created(channel_tasks.accept(caller.user_id, template_id))
+
+
+@app.get(
+    "/merchant/coupons/<code>",
+    summary="A coupon of one of the caller's products, by code: valid, redeemed or expired",
+    tags=["channel tasks"],
+)
+def get_coupon(code: Annotated[str, Path(max_length=64)]) -> MerchantCoupon:
+    caller = principal(app, "merchant")
+    return coupons.merchant_coupon(caller.user_id, code)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -14,7 +14,8 @@ from tuishou.rest import build_resolver, created, ok, principal
 
 settings.load()  # a bad TUISHOU_* variable fails the cold start, naming it
 
-app = build_resolver()
+SHARES_ROUTE = "/promoter/links/{link_id}/shares"
+app = build_resolver(route_scopes={SHARES_ROUTE: "shares"})  # shares have a rate limit of their own
 TAGS = ["promoter"]
 
 

@@ -18,7 +18,7 @@ from tuishou.rest import build_resolver
 
 settings.load()  # a bad TUISHOU_* variable fails the cold start, naming it
 
-app = build_resolver(http_api=True)
+app = build_resolver(http_api=True, rate_limited=False)  # public and read-only: no per-user rate limit
 _NO_STORE = {"Cache-Control": "no-store"}
 
 

@@ -140,10 +140,13 @@ def test_accepting_an_unknown_template_is_404_and_writes_nothing(api, dynamodb_r
     dynamodb_requests.reset()
     malformed = api.post("/promoter/channel-tasks/not-a-template/accept", as_user=promoter)
     assert malformed.status == 404 and malformed.json()["error"]["field"] == "template_id"
-    assert dynamodb_requests.total == 0  # validated before any DynamoDB call
+    # validated before any DynamoDB call but the caller's rate-limit window (every write request counts in it)
+    assert (dynamodb_requests.beyond_rate_limit, dynamodb_requests.rate_limit_windows) == (0, 1)
+    dynamodb_requests.reset()
     unknown = api.post("/promoter/channel-tasks/ctt_0000000000aaaaaaaaaa/accept", as_user=promoter)
     assert unknown.status == 404
-    assert set(dynamodb_requests.operations) == {"GetItem"}
+    assert set(dynamodb_requests.operations) == {"UpdateItem", "GetItem"}
+    assert dynamodb_requests.operations["UpdateItem"] == dynamodb_requests.rate_limit_windows == 1
 
 
 def test_a_second_template_on_the_same_channel_waits_for_the_active_task(api, clock):

@@ -280,7 +280,7 @@ def _get(stack, pk_sk):
 
 
 # ---------------------------------------------------------------- share → channel progress → bonus
-def test_shares_counted_by_the_stream_complete_a_promotions_task_and_credit_the_bonus_once(api, stack, payments):
+def test_shares_counted_by_the_stream_complete_a_promotions_task_and_credit_the_bonus_once(api, stack, payments, clock):
     # Given a promoter who accepted a wechat task of 2 promotions
     template = api.post(
         "/admin/channel-task-templates",
@@ -292,9 +292,12 @@ def test_shares_counted_by_the_stream_complete_a_promotions_task_and_credit_the_
     seller = promoter(api)
     assert api.post(f"/promoter/channel-tasks/{template['template_id']}/accept", as_user=seller).status == 201
     link = link_for(api, seller, product["product_id"])
-    # When the promoter shares twice on wechat (and once elsewhere), and the stream derives the shares
+    # When the promoter shares on wechat in two hours (and once elsewhere), and the stream derives the shares
     for channel in ("wechat", "qq", "wechat"):
         assert api.post(f"/promoter/links/{link['link_id']}/shares", {"channel": channel}, as_user=seller).status == 201
+        stack.drain_streams()  # within the streams' one-hour record age
+        clock.shift(timedelta(minutes=40))
+        seller = api.signed_in(seller)  # an ID token lasts an hour
     stack.drain_streams()
     # Then the task is completed and its bonus credited once, also after the streams are replayed
     [task] = [i for i in api.get("/promoter/channel-tasks", as_user=seller).json()["items"] if i["channel"] == "wechat"]

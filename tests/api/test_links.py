@@ -1,8 +1,10 @@
 """Tracking links, shares and clicks: idempotency, counting, the 302 with tsclid, ownership, bad input."""
 
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import time_machine
 
 from tests.helpers.tasks import create_product, link_for, promoter
 
@@ -69,24 +71,31 @@ def test_share_is_201_with_the_channel_url_and_counts_one_promotion_everywhere(a
 
     merchant, product, seller = setup
     link = link_for(api, seller, product["product_id"])
-    # When the promoter shares on wechat twice and on weibo once
-    responses = [
-        api.post(f"/promoter/links/{link['link_id']}/shares", {"channel": ch}, as_user=seller)
-        for ch in ("wechat", "wechat", "weibo")
-    ]
-    # Then each share is recorded with its channel URL
-    assert [r.status for r in responses] == [201, 201, 201]
-    assert responses[0].json()["share_url"] == f"{stack.api_url}/l/{link['code']}?ch=wechat"
-    assert responses[2].json()["channel"] == "weibo"
-    assert len({r.json()["share_id"] for r in responses}) == 3
-    # And, once the tracking stream is derived, counted for the task (all promoters), the promoter's task
-    # history and the channel
-    stack.drain_streams()
-    assert _product_counters(api, merchant)["promotions"] == 3
-    history = _get(stack, "TrackingTable", keys.promoter_task_history(seller.sub, product["product_id"]))
-    assert history["promotions"] == 3
-    channels = _stats(api, merchant, product)["top_channels"]
-    assert {c["channel"]: c["promotions"] for c in channels} == {"wechat": 2, "weibo": 1}
+    with time_machine.travel(datetime.now(UTC).replace(hour=8, minute=30), tick=False) as clock:
+        # When the promoter shares on wechat twice (in two UTC hours: a link's shares on a channel count once
+        # an hour) and on weibo once
+        responses = []
+        for channel in ("wechat", "wechat", "weibo"):
+            seller = api.signed_in(seller)  # a token of this (travelled) hour
+            responses.append(
+                api.post(f"/promoter/links/{link['link_id']}/shares", {"channel": channel}, as_user=seller)
+            )
+            stack.drain_streams()  # within the streams' one-hour record age
+            clock.shift(timedelta(hours=1))
+        merchant = api.signed_in(merchant)
+        # Then each share is recorded with its channel URL
+        assert [r.status for r in responses] == [201, 201, 201]
+        assert responses[0].json()["share_url"] == f"{stack.api_url}/l/{link['code']}?ch=wechat"
+        assert responses[2].json()["channel"] == "weibo"
+        assert len({r.json()["share_id"] for r in responses}) == 3
+        # And, once the tracking stream is derived, counted for the task (all promoters), the promoter's task
+        # history and the channel
+        stack.drain_streams()
+        assert _product_counters(api, merchant)["promotions"] == 3
+        history = _get(stack, "TrackingTable", keys.promoter_task_history(seller.sub, product["product_id"]))
+        assert history["promotions"] == 3
+        channels = _stats(api, merchant, product)["top_channels"]
+        assert {c["channel"]: c["promotions"] for c in channels} == {"wechat": 2, "weibo": 1}
 
 
 def test_unknown_channel_is_422_and_counts_nothing(api, stack, setup):
@@ -189,7 +198,7 @@ def test_unknown_code_is_a_404_page_and_paused_product_410_without_counting(api,
     assert _product_counters(api, merchant)["clicks"] == 0
 
 
-def test_click_costs_two_requests_and_share_two(api, setup, dynamo_calls):
+def test_click_costs_two_requests_and_share_three(api, setup, dynamo_calls):
     _, product, seller = setup
     link = link_for(api, seller, product["product_id"])
     dynamo_calls.clear()
@@ -200,12 +209,13 @@ def test_click_costs_two_requests_and_share_two(api, setup, dynamo_calls):
     api.get(f"/l/{link['code']}", query={"ch": "sms"})
     assert [op for op, _ in dynamo_calls] == ["GetItem", "PutItem"]
     dynamo_calls.clear()
-    # A share reads link and channel offer in one batch and writes the share alone (progress is derived)
+    # A share counts in the promoter's rate-limit window (one UpdateItem, every write route does), reads link and
+    # channel offer in one batch and writes the share alone (progress is derived)
     api.post(f"/promoter/links/{link['link_id']}/shares", {"channel": "sms"}, as_user=seller)
-    assert [op for op, _ in dynamo_calls] == ["BatchGetItem", "PutItem"]
+    assert [op for op, _ in dynamo_calls] == ["UpdateItem", "BatchGetItem", "PutItem"]
     dynamo_calls.clear()
     link_for(api, seller, product["product_id"])
-    assert [op for op, _ in dynamo_calls] == ["BatchGetItem"]
+    assert [op for op, _ in dynamo_calls] == ["UpdateItem", "BatchGetItem"]
 
 
 def test_share_of_a_paused_product_is_410_and_counts_nothing(api, stack, setup):

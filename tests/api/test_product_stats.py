@@ -21,14 +21,19 @@ ZERO = {
 
 
 def test_stats_match_a_hand_computed_history(api, stack, payments, dynamo_calls):
-    with time_machine.travel("2030-04-10T23:30:00Z", tick=True) as traveller:
+    with time_machine.travel("2030-04-10T22:30:00Z", tick=True) as traveller:
         # Given a 10 % task and promoters A and B
         merchant = api.user("merchant")
         product = create_product(api, merchant, price_minor=10000)
         pid = product["product_id"]
         a, b = promoter(api), promoter(api)
-        # Day 1: A shares on wechat twice, B on weibo once
-        link_a = share(api, a, pid, "wechat", times=2)
+        # Day 1: A shares on wechat twice, an hour apart (a link's shares on a channel count once an hour),
+        # B on weibo once
+        share(api, a, pid, "wechat")
+        stack.drain_streams()  # within the streams' one-hour record age
+        traveller.move_to("2030-04-10T23:30:00Z")
+        merchant, a, b = (api.signed_in(user) for user in (merchant, a, b))  # an ID token lasts an hour
+        link_a = share(api, a, pid, "wechat")
         link_b = share(api, b, pid, "weibo")
         # 3 wechat clicks and 1 direct click on A's link, 1 weibo click on B's
         a_wechat = [click(api, link_a["code"], "wechat") for _ in range(3)]

@@ -101,7 +101,9 @@ def test_bad_override_input_names_the_field_and_writes_nothing(api, dynamo_calls
     assert bad_product.status == 422 and bad_product.json()["error"]["field"] == "product_id"
     bad_promoter = api.put(_path(product["product_id"], "nobody"), {"type": "percent", "value": 5}, as_user=merchant)
     assert bad_promoter.status == 422 and bad_promoter.json()["error"]["field"] == "promoter_id"
-    assert dynamo_calls == []
+    # the bodies are refused before the route runs (no request); the two malformed path ids by the route,
+    # after the caller's rate-limit window counted them (one UpdateItem each), and before anything else
+    assert dynamo_calls == [("UpdateItem", 0), ("UpdateItem", 0)]
 
 
 def test_override_routes_cost_two_requests_and_listing_stays_within_budget(api, dynamo_calls):
@@ -110,7 +112,8 @@ def test_override_routes_cost_two_requests_and_listing_stays_within_budget(api, 
     target = promoter(api)
     dynamo_calls.clear()
     api.put(_path(product["product_id"], target.sub), {"type": "percent", "value": 1500}, as_user=merchant)
-    assert [op for op, _ in dynamo_calls] == ["GetItem", "UpdateItem"]
+    # the first UpdateItem is the merchant's rate-limit window (every write route counts in it)
+    assert [op for op, _ in dynamo_calls] == ["UpdateItem", "GetItem", "UpdateItem"]
     for sort, expected in (("global", ["GetItem", "Query"]), ("combined", ["GetItem", "Query", "Query"])):
         dynamo_calls.clear()
         assert tasks(api, target, sort=sort)["items"][0]["estimated_commission_minor"] == 1500

@@ -3,7 +3,7 @@ bad input and the DynamoDB budget."""
 
 import pytest
 
-from tests.helpers.tasks import all_pages, create_product, promoter, settle_transactions, share, tasks
+from tests.helpers.tasks import all_pages, create_product, promoter, settle_transactions, share, share_on, tasks
 
 STANDARD_10PCT = {"promoter_tag": "standard", "type": "percent", "value": 1000}
 GOLD_20PCT = {"promoter_tag": "gold", "type": "percent", "value": 2000}
@@ -80,8 +80,8 @@ def ranked(api, stack):
     p2 = create_product(api, merchant, title="P2", reward_rules=rule(2000))["product_id"]
     p3 = create_product(api, merchant, title="P3", reward_rules=rule(3000))["product_id"]
     x, y = promoter(api), promoter(api)
-    share(api, x, p2, times=2)
-    share(api, y, p2, times=3)
+    share_on(api, x, p2, ("wechat", "qq"))
+    share_on(api, y, p2, ("wechat", "qq", "douyin"))
     share(api, y, p1, "weibo", times=1)
     settle_transactions(x.sub, p3, 1)
     settle_transactions(y.sub, p1, 2)
@@ -159,7 +159,7 @@ def test_pages_follow_one_stable_order_without_gaps_or_duplicates(api, stack, ma
     # Given a promoter (one tag or two overlapping tags) with some history, after a recalculation
     user = promoter(api, tags)
     gold, mixed, plain = many
-    share(api, user, mixed[1], times=2)
+    share_on(api, user, mixed[1], ("wechat", "qq"))
     share(api, user, plain[2], times=1)
     stack.run_schedule("RankingRecalculationFunction")
     # When it pages through with limit 3

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
@@ -29,6 +29,10 @@ class ApiClient:
 
         created = self.stack.create_user(name or f"{role}-{uuid.uuid4().hex[:8]}", role)
         return User(created["sub"], created["id_token"], role, created["username"])
+
+    def signed_in(self, user: User) -> User:
+        """``user`` with a fresh ID token (one lasts an hour: for tests whose clock moves further)."""
+        return replace(user, token=self.stack.id_token(user.username))
 
     @cached_property
     def admin(self) -> User:

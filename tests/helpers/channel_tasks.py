@@ -80,14 +80,18 @@ class RequestCounter:
         self.operations: Counter[str] = Counter()
         self.items_read = 0
         self.items_by_operation: Counter[str] = Counter()
+        self.rate_limit_windows = 0  # UpdateItems of a caller's rate-limit window (every write request makes one)
         self._lock = threading.Lock()
         events = dynamo.client().meta.events
         events.register("before-call.dynamodb", self._before)
         events.register("after-call.dynamodb", self._after)
 
-    def _before(self, model: Any, **_: Any) -> None:
+    def _before(self, model: Any, params: dict[str, Any] | None = None, **_: Any) -> None:
+        body = (params or {}).get("body") or b""
         with self._lock:
             self.operations[model.name] += 1
+            if model.name == "UpdateItem" and b'"RATE#' in (body if isinstance(body, bytes) else body.encode()):
+                self.rate_limit_windows += 1
 
     def _after(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
         if model.name in {"Query", "Scan"}:
@@ -106,8 +110,14 @@ class RequestCounter:
     def total(self) -> int:
         return sum(self.operations.values())
 
+    @property
+    def beyond_rate_limit(self) -> int:
+        """Requests other than the rate-limit window's: what the route itself asked of DynamoDB."""
+        return self.total - self.rate_limit_windows
+
     def reset(self) -> None:
         with self._lock:
+            self.rate_limit_windows = 0
             self.operations.clear()
             self.items_by_operation.clear()
             self.items_read = 0

@@ -54,6 +54,15 @@ def share(api: ApiClient, user: User, product_id: str, channel: str = "wechat", 
     return link
 
 
+def share_on(api: ApiClient, user: User, product_id: str, channels: tuple[str, ...]) -> dict[str, Any]:
+    """One share on each of ``channels``: each is a promotion (a link's shares on one channel in one hour
+    count once)."""
+    link = link_for(api, user, product_id)
+    for channel in channels:
+        share(api, user, product_id, channel)
+    return link
+
+
 def settle_transactions(promoter_id: str, product_id: str, times: int, channel: str = "wechat") -> None:
     """What counting ``times`` settlements adds (counters, task history, aggregates), folded and batch-written."""
     from tuishou import clock

@@ -7,7 +7,7 @@ template with no row fails ``test_every_template_route_has_a_row``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -49,7 +49,8 @@ SELLER = {"alipay_seller_id": "2088000000000001"}
 @dataclass(frozen=True)
 class Row:
     """``path`` may hold {product_id}, {link_id}, {code}, {promoter_id}, {user_id}, {notification_id},
-    {template_id}, {scan_id}, {device_id}: the resources of "promoter" / "merchant" (and the admin's scan)."""
+    {template_id}, {scan_id}, {device_id}, {coupon_code}: the resources of "promoter" / "merchant" (and the
+    admin's scan)."""
 
     route: str  # "METHOD /template/path"
     path: str
@@ -174,6 +175,8 @@ MATRIX: list[Row] = [
         "/merchant/products/{product_id}/stats",
         (401, 403, 403, 200, 404, 403),
     ),
+    # a coupon is its product's merchant's: the other merchant learns nothing about it (404)
+    Row("GET /merchant/coupons/{code}", "/merchant/coupons/{coupon_code}", (401, 403, 403, 200, 404, 403)),
     Row("POST /admin/fault-windows", "/admin/fault-windows", (401, 403, 403, 403, 403, 202), FAULT_WINDOW),
     Row("GET /admin/scans/{scan_id}", "/admin/scans/{scan_id}", (401, 403, 403, 403, 403, 200)),
     Row("GET /admin/compensations", "/admin/compensations", (401, 403, 403, 403, 403, 200)),
@@ -255,8 +258,23 @@ def make_world(api):
         "device_id": api.post(
             "/me/devices", {"platform": "apns", "token": "apns-matrix-token"}, as_user=users["promoter"]
         ).json()["device_id"],
+        "coupon_code": _coupon(users["promoter"].sub, users["merchant"].sub, product_id),
     }
     return users, ids
+
+
+def _coupon(promoter_id: str, merchant_id: str, product_id: str) -> str:
+    """A quota-rescue coupon of the merchant's product, as the tracking stream records one."""
+    from tuishou import clock
+    from tuishou.dal import coupons
+    from tuishou.dal.coupons import CouponRecord
+
+    code = "K7P2Q9WX4M3R"
+    issued_at = clock.iso()
+    valid_until = clock.iso(clock.now() + timedelta(days=7))
+    coupon = CouponRecord(code, "clk_matrix", promoter_id, "ctk_1", 300, "CNY", issued_at, "wechat")
+    assert coupons.put_coupon(replace(coupon, product_id=product_id, merchant_id=merchant_id, valid_until=valid_until))
+    return code
 
 
 def test_every_route_answers_each_role_as_the_matrix_says(api, world):

@@ -55,3 +55,13 @@ class ServiceUnavailable(TuishouError):
     def __init__(self, message: str = "temporarily unavailable, retry later", *, retry_after: int = 1) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class TooManyRequests(TuishouError):
+    """The caller is over a rate limit; it may try again after ``retry_after`` seconds."""
+
+    status, code = 429, "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cached_property
 from typing import Any, ClassVar, Literal, overload
 
@@ -18,6 +18,7 @@ from aws_lambda_powertools.event_handler import (
 )
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -28,7 +29,8 @@ from pydantic import BaseModel
 
 from tuishou import snapstart
 from tuishou.config import remember_request_base_url
-from tuishou.errors import Forbidden, ServiceUnavailable, TuishouError, Unauthorized
+from tuishou.errors import Forbidden, ServiceUnavailable, TooManyRequests, TuishouError, Unauthorized
+from tuishou.logic import rate_limits
 from tuishou.models.common import Principal, Role
 from tuishou.observability import logger
 
@@ -186,6 +188,7 @@ _CODE_OF_STATUS = {
     404: "not_found",
     408: "request_timeout",
     413: "payload_too_large",
+    429: "too_many_requests",
     500: "internal_error",
     503: "service_unavailable",
 }
@@ -226,16 +229,27 @@ def build_resolver(*, http_api: Literal[False] = False, **kwargs: Any) -> Tuisho
 def build_resolver(*, http_api: Literal[True], **kwargs: Any) -> TuishouHttpResolver: ...
 
 
-def build_resolver(*, http_api: bool = False, **kwargs: Any) -> TuishouResolver | TuishouHttpResolver:
+def build_resolver(
+    *,
+    http_api: bool = False,
+    rate_limited: bool = True,
+    route_scopes: Mapping[str, rate_limits.Scope] | None = None,
+    **kwargs: Any,
+) -> TuishouResolver | TuishouHttpResolver:
     """A resolver with pydantic validation and the project's error mapping: for the REST API's proxy events,
-    or with ``http_api`` for an HTTP API's payload v2 events (the public redirect's ``LinkApi``)."""
+    or with ``http_api`` for an HTTP API's payload v2 events (the public redirect's ``LinkApi``). Unless
+    ``rate_limited`` is False (the providers' webhooks), a signed-in caller's write requests count against
+    the ``writes`` rate limit, and a route path in ``route_scopes`` also against its scope (429 when over)."""
     resolver_type = TuishouHttpResolver if http_api else TuishouResolver
     app = resolver_type(enable_validation=True, json_body_deserializer=read_json, **kwargs)
     snapstart.track_resolver(app)  # its routes' validation is built before a SnapStart snapshot
+    if rate_limited:
+        app.use([_rate_limit(dict(route_scopes or {}))])
 
     @app.exception_handler(TuishouError)
     def _domain_error(exc: TuishouError) -> Response:
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, ServiceUnavailable) else None
+        retry_after = exc.retry_after if isinstance(exc, (ServiceUnavailable, TooManyRequests)) else None
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         if exc.status >= 500:
             logger.warning("request failed", extra={"code": exc.code, "status": exc.status})
         return error_response(exc.status, exc.code, exc.message, exc.field, headers)
@@ -269,6 +283,34 @@ def build_resolver(*, http_api: bool = False, **kwargs: Any) -> TuishouResolver 
         return error_response(500, "internal_error", "internal error")
 
     return app
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _rate_limit(route_scopes: dict[str, rate_limits.Scope]) -> Callable[[Any, NextMiddleware], Response]:
+    """Middleware: a write request by a signed-in caller counts against the caller's rate limits (1
+    UpdateItem) before its route runs; over a limit it is answered 429 with ``Retry-After``. Requests without
+    a verified caller (public routes) are not counted: the gateway and route refuse them or they are not
+    per-user."""
+
+    def middleware(app: Any, next_middleware: NextMiddleware) -> Response:
+        event = app.current_event
+        if event.http_method.upper() in WRITE_METHODS:
+            claims = _claims(event)
+            if claims.get("sub"):
+                scope = route_scopes.get(getattr(event, "resource", "") or "")
+                rate_limits.admit(str(claims["sub"]), ["writes", scope] if scope else ["writes"])
+        return next_middleware(app)
+
+    return middleware
+
+
+def _claims(event: Any) -> dict[str, Any]:
+    try:
+        return dict(event.request_context.authorizer.claims or {})
+    except (AttributeError, KeyError, TypeError):
+        return {}
 
 
 def principal(app: APIGatewayRestResolver, *roles: Role) -> Principal:

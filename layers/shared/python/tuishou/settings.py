@@ -250,11 +250,24 @@ class FaultSettings(_Concern):
 
 
 class TrackingSettings(_Concern):
-    """Clicks: how long a click can still be attributed to a sale (its item expires after that, by TTL),
-    and the SSM parameter holding the deployment secret that keys the visitor hash (docs/data-model.md)."""
+    """Clicks: how long a click can still be attributed to a sale (its item expires after that, by TTL), how
+    long a quota-rescue coupon drawn by a click can be redeemed, and the SSM parameter holding the deployment
+    secret that keys the visitor hash (docs/data-model.md)."""
 
     attribution_days: int = Field(30, alias="TUISHOU_ATTRIBUTION_DAYS", ge=1, le=365)
+    coupon_valid_days: int = Field(7, alias="TUISHOU_COUPON_VALID_DAYS", ge=1, le=90)
     visitor_key_parameter: str | None = Field(None, alias="TUISHOU_VISITOR_KEY_PARAMETER")
+
+
+class RateLimitSettings(_Concern):
+    """Per-user limits on the REST API's write routes (docs/integrity.md, "Rate limits"): every write route
+    counts in ``writes``; shares also count in ``shares``. Fixed windows: a UTC minute and a UTC hour. 0 turns
+    a limit off."""
+
+    writes_per_minute: int = Field(120, alias="TUISHOU_WRITE_RATE_PER_MINUTE", ge=0, le=1_000_000)
+    writes_per_hour: int = Field(2000, alias="TUISHOU_WRITE_RATE_PER_HOUR", ge=0, le=1_000_000)
+    shares_per_minute: int = Field(20, alias="TUISHOU_SHARE_RATE_PER_MINUTE", ge=0, le=1_000_000)
+    shares_per_hour: int = Field(200, alias="TUISHOU_SHARE_RATE_PER_HOUR", ge=0, le=1_000_000)
 
 
 class SiteSettings(_Concern):
@@ -311,6 +324,7 @@ CONCERNS: tuple[type[_Concern], ...] = (
     PayoutProviderSettings,
     FaultSettings,
     TrackingSettings,
+    RateLimitSettings,
     SiteSettings,
     PayoutSettings,
 )
@@ -370,6 +384,10 @@ def faults() -> FaultSettings:
 
 def tracking() -> TrackingSettings:
     return _current(TrackingSettings)
+
+
+def rate_limits() -> RateLimitSettings:
+    return _current(RateLimitSettings)
 
 
 def site() -> SiteSettings:

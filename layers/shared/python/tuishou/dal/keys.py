@@ -136,6 +136,12 @@ def user_locale(user_id: str) -> tuple[str, str]:
     return f"USER#{user_id}", "LOCALE"
 
 
+def rate_window(user_id: str, hour_bucket: str) -> tuple[str, str]:
+    """A user's write requests in one UTC hour (YYYY-MM-DDTHH), per scope and minute, against the rate
+    limits (``tuishou.dal.rate_limits``); expires after the hour (``expires_at``)."""
+    return f"USER#{user_id}", f"RATE#{hour_bucket}"
+
+
 def sms_allowance(user_id: str, local_day: str) -> tuple[str, str]:
     """The SMS sent to a user on one of their calendar days (YYYY-MM-DD), against the daily cap."""
     return f"USER#{user_id}", f"SMSDAY#{local_day}"

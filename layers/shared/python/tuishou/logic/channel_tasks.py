@@ -46,7 +46,8 @@ CLAWBACK_WINDOW = timedelta(days=7)
 REF_MARGIN = timedelta(days=2)
 """Counted-event items outlive the clawback window by more than a stream's 24-hour retention."""
 REF_DIMENSIONS = {"tx:": "transactions", "pr:": "promotions"}
-"""A counted event's ref starts with its dimension's prefix: ``tx:{provider}:{payment}``, ``pr:{share}``."""
+"""A counted event's ref starts with its dimension's prefix: ``tx:{provider}:{payment}``, ``pr:{promotion}`` (a
+link's promotion on the channel in one UTC hour, ``counting.promotion_id``)."""
 TX_REF, PROMOTION_REF = REF_DIMENSIONS
 MAX_COUNT_ATTEMPTS = 5
 
@@ -323,12 +324,12 @@ def record_channel_promotion(
     event_ref: str | None = None,
     active: ActiveTask | Unread | None = UNREAD,
 ) -> Progress:
-    """Hook for the share flow: one promotion on ``channel`` at ``at``. ``event_ref`` (e.g. the share id)
-    makes a retried call count once. Requests: 0 when ``active`` is given and no task counts promotions
-    there, else ≤ 1 GetItem (only when ``active`` is not given) + 1 TransactWriteItems (the event's ref item
-    and the count; a conditional UpdateItem without ``event_ref``), + 1 GetItem and a retry when the count
-    moved since it was read; on completion
-    (once per task) + 1 TransactWriteItems + the ledger grant + notify."""
+    """Hook for the share flow: one promotion on ``channel`` at ``at``. ``event_ref`` (the promotion: link,
+    channel and hour) makes a retried call, and every other share of that promotion, count once. Requests: 0
+    when ``active`` is given and no task counts promotions there, else ≤ 1 GetItem (only when ``active`` is
+    not given) + 1 TransactWriteItems (the event's ref item and the count; a conditional UpdateItem without
+    ``event_ref``), + 1 GetItem and a retry when the count moved since it was read; on completion (once per
+    task) + 1 TransactWriteItems + the ledger grant + notify."""
     return _record(
         promoter_id, channel, at, "promotions", f"{PROMOTION_REF}{event_ref}" if event_ref else None, grant, active
     )

@@ -8,6 +8,10 @@ however often a stream record is delivered: its marker names the chunk whose tra
 A click with a visitor counts at most once per visitor, link and ``REPEAT_WINDOW``: its marker is the
 visitor's last counted click on the link (``keys.visit``), which also makes the click itself count once.
 
+A share is a promotion once per link, channel and UTC hour (``promotion_id``): the shares of one link on one
+channel within an hour claim the same marker, so a script posting shares in a loop moves the counters,
+the aggregates, the ranking dirty marks and the channel-task quota by one per hour at most.
+
 A chunk of events is counted together: a conditional PutItem per fact (its marker), then the chunk's ADDs
 merged per item in as few transactions as the 100-item limit allows (25 clicks on one link: 25 PutItems and
 one transaction of 3 items: the chunk record, a product counter shard, the day aggregate)."""
@@ -39,7 +43,7 @@ AGGREGATE_TTL = timedelta(days=LONGEST_STATS_WINDOW_DAYS + 2)
 
 @dataclass(frozen=True)
 class CountedEvent:
-    event_id: str  # the fact's own id: click id, share id, "sale:{provider}:{payment_id}"
+    event_id: str  # what counts once: click id, ``promotion_id(...)`` of a share, "sale:{provider}:{payment_id}"
     field: CounterField
     promoter_id: str
     product_id: str
@@ -49,6 +53,12 @@ class CountedEvent:
     commission_minor: int = 0
     category: str | None = None  # a sale adds one to the promoter's count for the product's category
     visit: tuple[str, str] | None = None  # a click's (link id, visitor): repeats within REPEAT_WINDOW count once
+
+
+def promotion_id(link_id: str, channel: str, at: datetime) -> str:
+    """What a share counts as: the promotion of ``link_id`` on ``channel`` in ``at``'s UTC hour. Every share
+    of that link on that channel in that hour names the same promotion, so only one of them counts."""
+    return f"promotion:{link_id}:{channel}:{clock.hour_bucket(at)}"
 
 
 def additions(event: CountedEvent, shard: int) -> list[counters.Addition]:

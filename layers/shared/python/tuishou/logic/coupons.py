@@ -6,28 +6,40 @@ Where the decision is made: the link-code item carries, per channel, the promote
 whether a coupon is open (``pointer_summary``, kept current by the tracking stream consumer), so the redirect
 draws the code with no extra read (``draw_code``) and stores it on the click item. The tracking consumer
 records the coupon from the click's INSERT (``record_drawn``) and tells the promoter, once per task and
-hour."""
+hour.
+
+A coupon is valid for ``TUISHOU_COUPON_VALID_DAYS`` (default 7) from its click; a payment after that does not
+redeem it. Redeeming it posts the platform's incentive to the merchant of the coupon's product in the same
+transaction (``PLATFORM_INCENTIVES`` −value, merchant +value): the merchant, who gave the shopper the
+discount, is made whole exactly once. ``merchant_coupon`` is the merchant's lookup by code."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
-from tuishou import clock, ids
+from tuishou import clock, ids, settings
 from tuishou.dal import coupons as store
+from tuishou.dal import ledger as ledger_dal
 from tuishou.dal import notifications as notifications_dal
 from tuishou.dal import tracking
 from tuishou.dal.coupons import CouponRecord
+from tuishou.dal.dynamo import TransactItem
 from tuishou.dal.tracking import ClickRecord, PointerSummary
-from tuishou.errors import Unprocessable
+from tuishou.errors import NotFound, Unprocessable
 from tuishou.logic.channel_tasks import UNREAD, ActiveTask, Unread, active_task, resolve_active
 from tuishou.logic.notifications import notify_coalesced
-from tuishou.models.channel_tasks import Coupon
+from tuishou.models.channel_tasks import Coupon, MerchantCoupon
+from tuishou.models.ledger import PLATFORM_INCENTIVES, LedgerTransaction, Posting
+from tuishou.observability import logger
 
 COUPON_CODE_LENGTH = 12
+COUPON_INCENTIVE = "coupon_incentive"  # the kind of both entries of a redeemed coupon's incentive
+COUPON_TRANSACTION_PREFIX = "coupon:"
 _CLICK_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_COUPON_CODE = re.compile(rf"^[0-9A-HJKMNP-TV-Z]{{{COUPON_CODE_LENGTH}}}$")  # ``ids.new_code``, upper case
 
 
 def _check_click_id(click_id: str) -> None:
@@ -97,17 +109,18 @@ def coupon_for_click(
     at_iso = clock.iso(at)
     if task is None or not coupon_due(task, at_iso):
         return None
-    coupon = Coupon(
+    coupon = CouponRecord(
         code=ids.new_code(COUPON_CODE_LENGTH).upper(),
         click_id=click_id,
         promoter_id=promoter_id,
         task_id=task.task_id,
         value_minor=task.coupon_value_minor,
         currency=task.currency,
-        status="issued",
         issued_at=at_iso,
+        channel=channel,
+        valid_until=_valid_until(at_iso),
     )
-    return _issue(coupon, channel, task, at)
+    return _issue(coupon, task, at)
 
 
 def record_drawn(click: ClickRecord) -> Coupon | None:
@@ -117,32 +130,34 @@ def record_drawn(click: ClickRecord) -> Coupon | None:
     drawn = _drawn_record(click)
     if drawn is None:
         return None
-    return _issue(_coupon(drawn), click.channel, None, clock.parse_iso(click.created_at))
+    return _issue(drawn, None, clock.parse_iso(click.created_at))
 
 
-def _issue(coupon: Coupon, channel: str, task: ActiveTask | None, at: datetime) -> Coupon | None:
-    record = CouponRecord(
-        code=coupon.code,
-        click_id=coupon.click_id,
-        promoter_id=coupon.promoter_id,
-        task_id=coupon.task_id,
-        value_minor=coupon.value_minor,
-        currency=coupon.currency,
-        issued_at=coupon.issued_at,
-        channel=channel,
-        coupon_status=coupon.status,
-        redeemed_at=coupon.redeemed_at,
-    )
+def _issue(record: CouponRecord, task: ActiveTask | None, at: datetime) -> Coupon | None:
     if not store.put_coupon(record):
-        existing = store.get_click_coupon(coupon.click_id)
+        existing = store.get_click_coupon(record.click_id)
         return _coupon(existing) if existing else None
-    if coupon.status == "issued":
-        live = task or active_task(coupon.promoter_id, channel)
-        _tell_promoter(coupon, channel, live if live is not None and live.task_id == coupon.task_id else None, at)
-    return coupon
+    channel = record.channel or ""
+    if record.coupon_status == "issued":
+        live = task or active_task(record.promoter_id, channel)
+        _tell_promoter(record, channel, live if live is not None and live.task_id == record.task_id else None, at)
+    return _coupon(record)
 
 
-def _tell_promoter(coupon: Coupon, channel: str, task: ActiveTask | None, at: datetime) -> None:
+def _valid_until(issued_at: str) -> str:
+    return clock.iso(clock.parse_iso(issued_at) + timedelta(days=settings.tracking().coupon_valid_days))
+
+
+def expires_at(coupon: CouponRecord) -> str:
+    """When the coupon stops being redeemable; coupons recorded before expiry existed get the default."""
+    return coupon.valid_until or _valid_until(coupon.issued_at)
+
+
+def _expired(coupon: CouponRecord, at: str) -> bool:
+    return clock.parse_iso(at) >= clock.parse_iso(expires_at(coupon))
+
+
+def _tell_promoter(coupon: CouponRecord, channel: str, task: ActiveTask | None, at: datetime) -> None:
     """Clicks are anonymous and cheap to repeat: one coupon per click is fine, but the promoter hears about
     them once per task and UTC hour (the inbox item counts them), and never by SMS."""
     hour = clock.hour_bucket(at)
@@ -167,24 +182,83 @@ def _tell_promoter(coupon: Coupon, channel: str, task: ActiveTask | None, at: da
     )
 
 
-def redeem_coupon_for_click(click_id: str, at: datetime | None = None, payment_ref: str | None = None) -> Coupon | None:
-    """Hook for settlement: mark the click's coupon redeemed, once. Returns the redeemed coupon, or None when
-    the click has no coupon or it was redeemed before. Requests: 1 conditional UpdateItem; when that fails,
-    +1 GetItem of the coupon and, if the consumer has not recorded the click's coupon yet, +1 GetItem of the
-    click and 1 TransactWriteItems recording it redeemed."""
+def redeem_coupon_for_click(
+    click_id: str, at: datetime | None = None, payment_ref: str | None = None, merchant_id: str | None = None
+) -> Coupon | None:
+    """Hook for settlement: mark the click's coupon redeemed by a payment made ``at``, once, and post the
+    platform's incentive to the merchant in the same transaction. Returns the redeemed coupon, or None when
+    the click has no coupon, it was redeemed before, or it had expired by ``at``. ``merchant_id`` (the sale's)
+    stands in for coupons recorded without their merchant. Requests: 1 GetItem of the coupon + 1
+    TransactWriteItems; when the stream has not recorded the coupon yet, +1 GetItem of the click, and the
+    transaction records it redeemed."""
     _check_click_id(click_id)
     redeemed_at = clock.iso(at)
-    redeemed = store.redeem_coupon(click_id, redeemed_at, payment_ref)
-    if redeemed:
-        return _coupon(redeemed)
-    if store.get_click_coupon(click_id) is not None:
-        return None  # redeemed before
-    click = tracking.get_click(click_id)
-    drawn = None if click is None else _drawn_record(click)
-    if drawn is None:
-        return None
-    redeemed = replace(drawn, coupon_status="redeemed", redeemed_at=redeemed_at, payment_ref=payment_ref or None)
-    return _coupon(redeemed) if store.put_coupon(redeemed) else None
+    for _ in range(2):  # a second round when the stream recorded the coupon meanwhile
+        stored = store.get_click_coupon(click_id)
+        if stored is not None:
+            if stored.coupon_status != "issued" or _expired(stored, redeemed_at):
+                return None
+            redeemed = _redeemed(stored, redeemed_at, payment_ref)
+            incentive = _incentive_items(redeemed, merchant_id)
+            return _coupon(redeemed) if store.redeem_coupon(stored, redeemed_at, payment_ref, incentive) else None
+        click = tracking.get_click(click_id)
+        drawn = None if click is None else _drawn_record(click)
+        if drawn is None or _expired(drawn, redeemed_at):
+            return None
+        redeemed = _redeemed(drawn, redeemed_at, payment_ref)
+        if store.put_coupon(redeemed, _incentive_items(redeemed, merchant_id)):
+            return _coupon(redeemed)
+    return None
+
+
+def _redeemed(coupon: CouponRecord, redeemed_at: str, payment_ref: str | None) -> CouponRecord:
+    return replace(coupon, coupon_status="redeemed", redeemed_at=redeemed_at, payment_ref=payment_ref or None)
+
+
+def _incentive_items(coupon: CouponRecord, sale_merchant_id: str | None) -> list[TransactItem]:
+    """The ledger entries of the coupon's incentive: the platform pays the merchant the discount the shopper
+    got (the merchant's credit is ``available`` at once). None without a merchant to credit."""
+    merchant_id = coupon.merchant_id or sale_merchant_id
+    if merchant_id is None:
+        logger.warning("coupon redeemed without a merchant to credit", extra={"code": coupon.code})
+        return []
+    transaction = LedgerTransaction.of(
+        f"{COUPON_TRANSACTION_PREFIX}{coupon.code}",
+        coupon.currency,
+        clock.iso(),
+        coupon.payment_ref or coupon.code,
+        [
+            Posting(PLATFORM_INCENTIVES, -coupon.value_minor, COUPON_INCENTIVE),
+            Posting(merchant_id, coupon.value_minor, COUPON_INCENTIVE, state="available"),
+        ],
+    )
+    return ledger_dal.posting_items(transaction)
+
+
+def merchant_coupon(merchant_id: str, code: str) -> MerchantCoupon:
+    """A coupon as the merchant of its product sees it at checkout: valid, redeemed or expired. 404 for an
+    unknown code and for another merchant's coupon alike (a code says nothing about other merchants).
+    Requests: 2 GetItem (+1 GetItem of the click for a coupon recorded without its product)."""
+    code = code.upper()
+    coupon = store.get_coupon_by_code(code) if _COUPON_CODE.match(code) else None
+    if coupon is not None and coupon.merchant_id is None:
+        click = tracking.get_click(coupon.click_id)
+        coupon = None if click is None else replace(coupon, merchant_id=click.merchant_id, product_id=click.product_id)
+    if coupon is None or coupon.merchant_id != merchant_id or coupon.product_id is None:
+        raise NotFound("no such coupon")
+    status: Literal["valid", "redeemed", "expired"] = (
+        "redeemed" if coupon.coupon_status == "redeemed" else "expired" if _expired(coupon, clock.iso()) else "valid"
+    )
+    return MerchantCoupon(
+        code=coupon.code,
+        status=status,
+        value_minor=coupon.value_minor,
+        currency=coupon.currency,
+        product_id=coupon.product_id,
+        expires_at=expires_at(coupon),
+        redeemed_at=coupon.redeemed_at,
+        payment_id=coupon.payment_ref.split(":", 1)[-1] if coupon.payment_ref else None,
+    )
 
 
 def _drawn_record(click: ClickRecord) -> CouponRecord | None:
@@ -205,6 +279,9 @@ def _drawn_record(click: ClickRecord) -> CouponRecord | None:
         currency=click.coupon_currency,
         issued_at=click.created_at,
         channel=click.channel,
+        product_id=click.product_id,
+        merchant_id=click.merchant_id,
+        valid_until=_valid_until(click.created_at),
     )
 
 

@@ -4,7 +4,8 @@ full refund, of a recorded channel bonus, and of a payout requested or ended.
 - A settlement record that became ``settled`` (written so, or moved there from another status): the sale is
   counted (``tuishou.logic.counting``: counters, per-day aggregates, category, ranking dirty mark), counted
   toward the promoter's active channel task (which may complete it: bonus event, grant, notification) and,
-  when its click carried a quota-rescue coupon, the coupon is redeemed.
+  when its click carried a quota-rescue coupon still valid when the payment was made, the coupon is
+  redeemed together with the platform's incentive to the merchant (ledger entries, once).
 - A settlement whose cumulative refunds now cover the whole amount: the sale's channel-task progress is
   reversed, and the bonus clawed back by the rule in docs/incentives.md. A partial refund changes no
   progress (the sale still happened).
@@ -108,7 +109,9 @@ def sale_settled(
         )
         logger.info("sale counted for channel task", extra={"reference": sale.reference, "outcome": progress.outcome})
     if sale.coupon and sale.click_id:
-        coupons.redeem_coupon_for_click(sale.click_id, payment_ref=sale.reference)
+        coupons.redeem_coupon_for_click(
+            sale.click_id, clock.parse_iso(sale.paid_at), payment_ref=sale.reference, merchant_id=sale.merchant_id
+        )
 
 
 def sale_refunded(sale: SettledSale) -> None:

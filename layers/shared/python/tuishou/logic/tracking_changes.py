@@ -2,13 +2,14 @@
 
 - a click INSERT: its count (clicks; once per visitor, link and hour: ``tuishou.logic.counting``) and, when
   its redirect drew a coupon, the coupon record and the promoter's coalesced notice;
-- a share INSERT: its count (promotions) and the channel-task progress it makes;
+- a share INSERT: its count (promotions) and the channel-task progress it makes, both once per link,
+  channel and UTC hour (``counting.promotion_id``): the share itself stays a fact, listed as written;
 - a promoter's channel item whose active-task pointer appeared, went or changed its coupon-openness: that
   promoter's link-code items get the new pointer (the redirect reads only the link-code item).
 
 Everything else (counter items, aggregates, markers, link-code items) passes through unchanged. Replaying
-a chunk changes nothing: the counts have markers, the coupon is keyed by its click, progress by the share
-id, and a pointer copy writes the same value."""
+a chunk changes nothing: the counts have markers, the coupon is keyed by its click, progress by the
+promotion (link, channel, hour), and a pointer copy writes the same value."""
 
 from __future__ import annotations
 
@@ -28,12 +29,25 @@ def derive(changes: Sequence[Change]) -> None:
     counting.count([*map(_click_event, clicks), *map(_share_event, shares)])
     for click in clicks:
         coupons.record_drawn(click)
-    for share in shares:
+    for promotion, share in _promotions(shares).items():
         channel_tasks.record_channel_promotion(
-            share.promoter_id, share.channel, clock.parse_iso(share.created_at), event_ref=share.share_id
+            share.promoter_id, share.channel, clock.parse_iso(share.created_at), event_ref=promotion
         )
     for change in changes:
         _copy_pointer(change)
+
+
+def _promotion(share: ShareRecord) -> str:
+    return counting.promotion_id(share.link_id, share.channel, clock.parse_iso(share.created_at))
+
+
+def _promotions(shares: Sequence[ShareRecord]) -> dict[str, ShareRecord]:
+    """The first share of each promotion (link, channel, hour) in the chunk: the later ones would find its
+    progress ref and count nothing, at a read each."""
+    first: dict[str, ShareRecord] = {}
+    for share in sorted(shares, key=lambda share: share.created_at):
+        first.setdefault(_promotion(share), share)
+    return first
 
 
 def _click_event(click: ClickRecord) -> CountedEvent:
@@ -50,7 +64,7 @@ def _click_event(click: ClickRecord) -> CountedEvent:
 
 def _share_event(share: ShareRecord) -> CountedEvent:
     return CountedEvent(
-        event_id=share.share_id,
+        event_id=_promotion(share),
         field="promotions",
         promoter_id=share.promoter_id,
         product_id=share.product_id,

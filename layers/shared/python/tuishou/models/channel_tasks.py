@@ -81,6 +81,21 @@ class ChannelTaskList(BaseModel):
     items: list[ChannelTaskView]
 
 
+class MerchantCoupon(BaseModel):
+    """A coupon as the merchant of its product checks it at checkout."""
+
+    code: str
+    status: Literal["valid", "redeemed", "expired"] = Field(
+        description="valid: may be redeemed now; redeemed: a payment used it; expired: past expires_at unused."
+    )
+    value_minor: int = Field(description="The discount, in minor units of currency; the platform pays it back.")
+    currency: str
+    product_id: str
+    expires_at: str = Field(description="ISO 8601 UTC; a payment at or after it does not redeem the coupon.")
+    redeemed_at: str | None = None
+    payment_id: str | None = Field(default=None, description="The provider's id of the payment that redeemed it.")
+
+
 class Coupon(BaseModel):
     code: str
     click_id: str

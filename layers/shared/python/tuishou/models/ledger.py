@@ -13,6 +13,7 @@ SYSTEM_PREFIX = "system:"
 PAYMENT_CLEARING = f"{SYSTEM_PREFIX}payment_clearing"
 PLATFORM_FEES = f"{SYSTEM_PREFIX}platform_fees"
 PROMOTION_EXPENSE = f"{SYSTEM_PREFIX}promotion_expense"
+PLATFORM_INCENTIVES = f"{SYSTEM_PREFIX}platform_incentives"  # pays merchants the discounts of redeemed coupons
 
 # Where a user's money is in its lifecycle (docs/payouts.md): credited ``pending`` while a sale's holding
 # period runs, ``available`` once released (what a payout may take), ``in_payout`` while a payout is with its
