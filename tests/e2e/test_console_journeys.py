@@ -13,8 +13,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-
 from tests.helpers.api import User
 from tests.helpers.insights import run_job
 from tests.helpers.payments import sign_stripe, stripe_checkout_event
