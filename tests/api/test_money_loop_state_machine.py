@@ -62,6 +62,7 @@ class MoneyLoopMachine(RuleBasedStateMachine):
                 promoter_id=self.promoter,
                 merchant_id=self.merchant,
                 rules=[{"promoter_tag": "standard", "type": "percent", "value": RATE_BPS}],
+                price_minor=amount,  # a plausible price: the integrity checks hold a sale far above it
             )
             self.payments.append({"id": f"pi_{uuid.uuid4().hex[:12]}", "amount": amount, "click": seeded.click_id})
         self.settled = [False] * PAYMENTS
