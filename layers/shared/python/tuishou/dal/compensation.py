@@ -215,18 +215,10 @@ def list_all(since: str, limit: int, cursor: str | None) -> tuple[list[Compensat
 
 def list_for_user(user_id: str, limit: int, cursor: str | None) -> tuple[list[CompensationRecord], str | None]:
     """The user's compensation records, newest event first (their account partition)."""
-    partition = keys.account_partition(user_id)
-    start = dynamo.decode_cursor(cursor, allowed_keys={"pk", "sk"})
-    if start and (start["pk"]["S"] != partition or not start["sk"]["S"].startswith(keys.COMPENSATION_PREFIX)):
-        raise BadRequest("cursor belongs to another listing", field="cursor")
-    args: dict[str, Any] = {
-        "TableName": dynamo.table("ledger"),
-        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-        "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": keys.COMPENSATION_PREFIX}},
-        "ScanIndexForward": False,
-        "Limit": limit,
-    }
-    return _records_page(args, start)
+    items, next_cursor = dynamo.prefix_newest_first(
+        "ledger", keys.account_partition(user_id), keys.COMPENSATION_PREFIX, limit, cursor
+    )
+    return [dynamo.as_record(CompensationRecord, i) for i in items], next_cursor
 
 
 def _records_page(args: dict[str, Any], start: dict[str, Any] | None) -> tuple[list[CompensationRecord], str | None]:

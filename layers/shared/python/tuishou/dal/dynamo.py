@@ -221,6 +221,43 @@ def index_page(
     )
 
 
+def index_newest_first(
+    short_name: str, partition: str, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of a GSI1 partition, highest sort key first, from a listing's cursor (400 naming ``cursor`` when
+    it belongs to another partition), and the next page's cursor."""
+    start = decode_cursor(cursor, allowed_keys={"pk", "sk", "gsi1pk", "gsi1sk"})
+    if start and start["gsi1pk"]["S"] != partition:
+        raise BadRequest("cursor belongs to another listing", field="cursor")
+    return query_page(
+        TableName=table(short_name),
+        IndexName="GSI1",
+        KeyConditionExpression="gsi1pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": partition}},
+        ScanIndexForward=False,
+        Limit=limit,
+        **({"ExclusiveStartKey": start} if start else {}),
+    )
+
+
+def prefix_newest_first(
+    short_name: str, partition: str, prefix: str, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the items of ``partition`` whose sort key starts with ``prefix``, highest first, from a
+    listing's cursor (400 naming ``cursor`` when it belongs to another listing), and the next page's cursor."""
+    start = decode_cursor(cursor, allowed_keys={"pk", "sk"})
+    if start and (start["pk"]["S"] != partition or not start["sk"]["S"].startswith(prefix)):
+        raise BadRequest("cursor belongs to another listing", field="cursor")
+    return query_page(
+        TableName=table(short_name),
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues={":pk": {"S": partition}, ":prefix": {"S": prefix}},
+        ScanIndexForward=False,
+        Limit=limit,
+        **({"ExclusiveStartKey": start} if start else {}),
+    )
+
+
 def query_all(**kwargs: Any) -> Iterator[dict[str, Any]]:
     """Every item of a Query, page after page (for bounded partitions and batch jobs)."""
     return _all_pages("query", kwargs)

@@ -12,7 +12,6 @@ from typing import Any
 from tuishou import clock
 from tuishou.dal import dynamo, keys
 from tuishou.dal.dynamo import Cancelled as Cancelled  # what ``write`` raises, for its callers
-from tuishou.errors import BadRequest
 from tuishou.ids import new_id
 from tuishou.models.ledger import SYSTEM_PREFIX, LedgerState, LedgerTransaction, Posting, RewardableEvent
 
@@ -300,19 +299,7 @@ def balances(account_id: str) -> list[BalanceRecord]:
 def entries(account_id: str, limit: int, cursor: str | None = None) -> tuple[list[StatementEntry], str | None]:
     """A page of the account's entries, newest first, and the cursor of the next page."""
     partition = keys.account_partition(account_id)
-    start = dynamo.decode_cursor(cursor, allowed_keys={"pk", "sk"})
-    if start and (start["pk"]["S"] != partition or not start["sk"]["S"].startswith(keys.ENTRY_PREFIX)):
-        raise BadRequest("cursor belongs to another listing", field="cursor")
-    args: dict[str, Any] = {
-        "TableName": _ledger(),
-        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-        "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": keys.ENTRY_PREFIX}},
-        "ScanIndexForward": False,
-        "Limit": limit,
-    }
-    if start:
-        args["ExclusiveStartKey"] = start
-    items, next_cursor = dynamo.query_page(**args)
+    items, next_cursor = dynamo.prefix_newest_first("ledger", partition, keys.ENTRY_PREFIX, limit, cursor)
     return [dynamo.as_record(StatementEntry, item) for item in items], next_cursor
 
 

@@ -13,7 +13,6 @@ from tuishou.dal.holds import HoldRecord
 from tuishou.dal.streams import Change
 from tuishou.dal.tracking import ClickRecord, click_record
 from tuishou.dal.users import ProfileRecord, profile_record
-from tuishou.errors import BadRequest
 from tuishou.models.rewards import RewardRule
 from tuishou.models.tasks import DEFAULT_ATTRIBUTION_DAYS, DEFAULT_HOLDING_DAYS
 
@@ -456,31 +455,14 @@ class RejectedNotificationRecord:
 
 def unattributed(limit: int, cursor: str | None) -> tuple[list[UnattributedPaymentRecord], str | None]:
     """Unattributed payments, newest first (GSI1 partition ``UNATTRIBUTED``)."""
-    items, next_cursor = _newest_first(keys.UNATTRIBUTED_PAYMENTS, limit, cursor)
+    items, next_cursor = dynamo.index_newest_first("ledger", keys.UNATTRIBUTED_PAYMENTS, limit, cursor)
     return [dynamo.as_record(UnattributedPaymentRecord, item) for item in items], next_cursor
 
 
 def rejected(limit: int, cursor: str | None) -> tuple[list[RejectedNotificationRecord], str | None]:
     """Rejected notifications, newest first (GSI1 partition ``REJECTED``)."""
-    items, next_cursor = _newest_first(keys.REJECTED_NOTIFICATIONS, limit, cursor)
+    items, next_cursor = dynamo.index_newest_first("ledger", keys.REJECTED_NOTIFICATIONS, limit, cursor)
     return [dynamo.as_record(RejectedNotificationRecord, item) for item in items], next_cursor
-
-
-def _newest_first(partition: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    start = dynamo.decode_cursor(cursor, allowed_keys={"pk", "sk", "gsi1pk", "gsi1sk"})
-    if start and start["gsi1pk"]["S"] != partition:
-        raise BadRequest("cursor belongs to another listing", field="cursor")
-    args: dict[str, Any] = {
-        "TableName": dynamo.table("ledger"),
-        "IndexName": "GSI1",
-        "KeyConditionExpression": "gsi1pk = :pk",
-        "ExpressionAttributeValues": {":pk": {"S": partition}},
-        "ScanIndexForward": False,
-        "Limit": limit,
-    }
-    if start:
-        args["ExclusiveStartKey"] = start
-    return dynamo.query_page(**args)
 
 
 # ---------------------------------------------------------------- settlement records on the ledger stream

@@ -11,7 +11,6 @@ from typing import Any
 
 from tuishou.dal import clients, dynamo, keys
 from tuishou.dal.streams import Change
-from tuishou.errors import BadRequest
 
 
 def _ledger() -> str:
@@ -194,39 +193,13 @@ def available_minor(user_id: str, currency: str) -> int:
 def user_payouts(user_id: str, limit: int, cursor: str | None) -> tuple[list[PayoutRecord], str | None]:
     """A page of the user's payouts, newest first (payout ids sort by time)."""
     partition = keys.account_partition(user_id)
-    start = dynamo.decode_cursor(cursor, allowed_keys={"pk", "sk"})
-    if start and (start["pk"]["S"] != partition or not start["sk"]["S"].startswith(keys.PAYOUT_PREFIX)):
-        raise BadRequest("cursor belongs to another listing", field="cursor")
-    args: dict[str, Any] = {
-        "TableName": _ledger(),
-        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-        "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": keys.PAYOUT_PREFIX}},
-        "ScanIndexForward": False,
-        "Limit": limit,
-    }
-    if start:
-        args["ExclusiveStartKey"] = start
-    items, next_cursor = dynamo.query_page(**args)
+    items, next_cursor = dynamo.prefix_newest_first("ledger", partition, keys.PAYOUT_PREFIX, limit, cursor)
     return [dynamo.as_record(PayoutRecord, item) for item in items], next_cursor
 
 
 def payouts_with_status(status: str, limit: int, cursor: str | None) -> tuple[list[PayoutRecord], str | None]:
     """A page of the payouts in ``status``, most recently changed first (Query GSI1)."""
-    partition = keys.payouts_with_status(status)
-    start = dynamo.decode_cursor(cursor, allowed_keys={"pk", "sk", "gsi1pk", "gsi1sk"})
-    if start and start["gsi1pk"]["S"] != partition:
-        raise BadRequest("cursor belongs to another listing", field="cursor")
-    args: dict[str, Any] = {
-        "TableName": _ledger(),
-        "IndexName": "GSI1",
-        "KeyConditionExpression": "gsi1pk = :pk",
-        "ExpressionAttributeValues": {":pk": {"S": partition}},
-        "ScanIndexForward": False,
-        "Limit": limit,
-    }
-    if start:
-        args["ExclusiveStartKey"] = start
-    items, next_cursor = dynamo.query_page(**args)
+    items, next_cursor = dynamo.index_newest_first("ledger", keys.payouts_with_status(status), limit, cursor)
     return [dynamo.as_record(PayoutRecord, item) for item in items], next_cursor
 
 

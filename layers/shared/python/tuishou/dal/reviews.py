@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from tuishou.dal import dynamo, keys
-from tuishou.errors import BadRequest
 
 
 @dataclass(frozen=True)
@@ -191,7 +190,7 @@ def status_check(review_id: str, status: str | None) -> dynamo.TransactItem:
 
 def with_status(status: str, limit: int, cursor: str | None) -> tuple[list[ReviewRecord], str | None]:
     """Reviews in one status, newest first (GSI1 ``REVIEWS#{status}``)."""
-    items, next_cursor = _newest_first(keys.reviews_with_status(status), limit, cursor)
+    items, next_cursor = dynamo.index_newest_first("ledger", keys.reviews_with_status(status), limit, cursor)
     return [dynamo.as_record(ReviewRecord, item) for item in items], next_cursor
 
 
@@ -199,22 +198,7 @@ def of_promoter(
     promoter_id: str, status: str, limit: int, cursor: str | None
 ) -> tuple[list[PromoterReviewRecord], str | None]:
     """A promoter's reviewed commissions in one status, newest first."""
-    items, next_cursor = _newest_first(keys.promoter_reviews_with_status(promoter_id, status), limit, cursor)
+    items, next_cursor = dynamo.index_newest_first(
+        "ledger", keys.promoter_reviews_with_status(promoter_id, status), limit, cursor
+    )
     return [dynamo.as_record(PromoterReviewRecord, item) for item in items], next_cursor
-
-
-def _newest_first(partition: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-    start = dynamo.decode_cursor(cursor, allowed_keys={"pk", "sk", "gsi1pk", "gsi1sk"})
-    if start and start["gsi1pk"]["S"] != partition:
-        raise BadRequest("cursor belongs to another listing", field="cursor")
-    args: dict[str, Any] = {
-        "TableName": dynamo.table("ledger"),
-        "IndexName": "GSI1",
-        "KeyConditionExpression": "gsi1pk = :pk",
-        "ExpressionAttributeValues": {":pk": {"S": partition}},
-        "ScanIndexForward": False,
-        "Limit": limit,
-    }
-    if start:
-        args["ExclusiveStartKey"] = start
-    return dynamo.query_page(**args)
