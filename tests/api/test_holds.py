@@ -154,3 +154,17 @@ def _product() -> dict:
     from bench.scenarios import product_body
 
     return product_body()
+
+
+def test_advancing_the_local_clock_runs_the_schedules_the_jump_skipped(payments, api, stack):
+    # Given a held sale
+    promoter, _ = _sale(payments, api, "pi_clock")
+    # When the local clock jumps past its holding period (as a demo or a black-box test would)
+    jumped = api.post("/_local/clock", {"advance_hours": 14 * 24 + 1})
+    # Then the hourly jobs the jump skipped ran once at the new time, so the money is available
+    assert jumped.status == 200, jumped.text
+    assert jumped.json()["schedules"]["HoldReleaseFunction"] == "ok"
+    assert all(outcome == "ok" for outcome in jumped.json()["schedules"].values()), jumped.json()
+    assert _balances(api, promoter) == [account_balance(1000, available=1000)]
+    # And a jump shorter than an hour runs no hourly job
+    assert "HoldReleaseFunction" not in api.post("/_local/clock", {"advance_hours": 0.5}).json()["schedules"]
