@@ -66,6 +66,7 @@ class MoneyLoopMachine(RuleBasedStateMachine):
             )
             self.payments.append({"id": f"pi_{uuid.uuid4().hex[:12]}", "amount": amount, "click": seeded.click_id})
         self.settled = [False] * PAYMENTS
+        self.attributed = [False] * PAYMENTS  # paid within the click's window (30 days) when first delivered
         self.refunded = [0] * PAYMENTS  # the largest cumulative refund delivered
         self.payout_ids: set[str] = set()
 
@@ -88,6 +89,10 @@ class MoneyLoopMachine(RuleBasedStateMachine):
 
     @rule(index=st.integers(0, PAYMENTS - 1))
     def settle(self, index: int) -> None:
+        if not self.settled[index]:
+            # The clicks were made at setup: a first delivery 30 days or more later is past their window, and
+            # the merchant is credited the whole payment (docs/integrity.md, "Attribution window").
+            self.attributed[index] = clock.offset() < timedelta(days=30)
         settlement.handle(self._event(index, "paid", self.payments[index]["amount"]))
         self.settled[index] = True
 
@@ -165,6 +170,10 @@ class MoneyLoopMachine(RuleBasedStateMachine):
         total = 0
         for index, payment in enumerate(self.payments):
             if not self.settled[index]:
+                continue
+            if not self.attributed[index]:
+                refunded = min(self.refunded[index], payment["amount"])
+                total += payment["amount"] - refunded if user == self.merchant else 0
                 continue
             split = split_payment(payment["amount"], "percent", RATE_BPS)
             terms = settlement.SettlementTerms(

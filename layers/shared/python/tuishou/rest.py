@@ -8,7 +8,7 @@ import binascii
 import json
 from collections.abc import Callable, Mapping
 from functools import cached_property
-from typing import Any, ClassVar, Literal, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
 from aws_lambda_powertools.event_handler import (
     APIGatewayHttpResolver,
@@ -30,9 +30,16 @@ from pydantic import BaseModel
 from tuishou import snapstart
 from tuishou.config import remember_request_base_url
 from tuishou.errors import Forbidden, ServiceUnavailable, TooManyRequests, TuishouError, Unauthorized
-from tuishou.logic import rate_limits
 from tuishou.models.common import Principal, Role
 from tuishou.observability import logger
+
+if TYPE_CHECKING:
+    from tuishou.logic import rate_limits
+
+# The rate limiter (and with it the DynamoDB client) is imported by the first write request, not at cold start:
+# a function that never writes (the Swagger page) never loads botocore's client machinery. SnapStart priming
+# imports it into the snapshot (tuishou.snapstart).
+DEFERRED_IMPORTS = ("tuishou.logic.rate_limits",)
 
 ROLE_CLAIM = "custom:role"
 _ROLES = {"merchant", "promoter", "admin"}
@@ -295,6 +302,8 @@ def _rate_limit(route_scopes: dict[str, rate_limits.Scope]) -> Callable[[Any, Ne
     per-user."""
 
     def middleware(app: Any, next_middleware: NextMiddleware) -> Response:
+        from tuishou.logic import rate_limits
+
         event = app.current_event
         if event.http_method.upper() in WRITE_METHODS:
             claims = _claims(event)
